@@ -1,0 +1,140 @@
+package loader
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+
+	"github.com/cilium/ebpf"
+)
+
+// Error is a failure to load an object. The message names the object, the
+// section when one is to blame, the stage and the cause:
+//
+//	loader: xdp1_kern.o: section "xdp1": link: call to undefined function "f"
+type Error struct {
+	Object  string // file name, without directories
+	Section string // ELF section, "" when the whole file is at fault
+	Stage   string // "read", "elf", "parse", "maps", "link"
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Section != "" {
+		return fmt.Sprintf("loader: %s: section %q: %s: %v", e.Object, e.Section, e.Stage, e.Err)
+	}
+	return fmt.Sprintf("loader: %s: %s: %v", e.Object, e.Stage, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads the eBPF ELF object at path. See LoadBytes.
+func Load(path string) (*Object, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Object: filepath.Base(path), Stage: "read", Err: err}
+	}
+	obj, err := LoadBytes(filepath.Base(path), b)
+	if err != nil {
+		return nil, err
+	}
+	obj.Path = path
+	return obj, nil
+}
+
+// LoadBytes reads an eBPF ELF object held in memory; name identifies it in
+// errors and becomes Object.Path.
+//
+// The pipeline: inspect and repair the raw ELF (elfpatch.go), parse it with
+// cilium/ebpf (ELF, BTF, maps, data sections, relocations, linking of
+// subprograms, with symbolic references), then resolve every symbolic
+// reference to the kernel form documented on Program.Insns (link.go).
+func LoadBytes(name string, b []byte) (*Object, error) {
+	fail := func(stage, section string, err error) (*Object, error) {
+		return nil, &Error{Object: name, Section: section, Stage: stage, Err: err}
+	}
+	info, err := inspect(b)
+	if err != nil {
+		return fail("elf", "", err)
+	}
+	spec, err := parseSpec(info.image)
+	if err != nil {
+		return fail("parse", sectionOf(err), err)
+	}
+	specs := make([]*ebpf.ProgramSpec, 0, len(spec.Programs))
+	for _, p := range spec.Programs {
+		specs = append(specs, p)
+	}
+	if len(info.textFuncs) > 0 && info.textName >= 0 {
+		textSpec, err := parseSpec(info.textAsPrograms())
+		if err != nil {
+			return fail("parse", ".text", err)
+		}
+		for _, p := range textSpec.Programs {
+			if p.SectionName == renamedText {
+				p.SectionName = ".text"
+				p.Type = ebpf.UnspecifiedProgram
+				specs = append(specs, p)
+			}
+		}
+	}
+
+	maps, index, err := convertMaps(spec, info)
+	if err != nil {
+		var me *mapError
+		if errors.As(err, &me) {
+			return fail("maps", me.section, me.err)
+		}
+		return fail("maps", "", err)
+	}
+	obj := &Object{Path: name, Maps: maps}
+	for _, ps := range specs {
+		prog, err := link(ps, index)
+		if err != nil {
+			return fail("link", ps.SectionName, fmt.Errorf("program %s: %w", ps.Name, err))
+		}
+		obj.Programs = append(obj.Programs, prog)
+	}
+	sort.SliceStable(obj.Programs, func(i, j int) bool {
+		a, b := obj.Programs[i], obj.Programs[j]
+		sa, sb := info.secIndex[a.Section], info.secIndex[b.Section]
+		if sa != sb {
+			return sa < sb
+		}
+		va, vb := info.symValue[a.Name], info.symValue[b.Name]
+		if va != vb {
+			return va < vb
+		}
+		return a.Name < b.Name
+	})
+	return obj, nil
+}
+
+// parseSpec runs cilium/ebpf's ELF reader. It recovers from panics of the
+// reader (and of debug/elf underneath it) because the loader's contract is
+// an error, never a crash, on any input.
+func parseSpec(image []byte) (spec *ebpf.CollectionSpec, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			spec, err = nil, fmt.Errorf("malformed object (ELF reader panicked: %v)", r)
+		}
+	}()
+	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(image))
+}
+
+// sectionRe finds the section cilium/ebpf names in its error messages.
+var sectionRe = regexp.MustCompile(`section "?([^\s":]+)"?:`)
+
+// sectionOf extracts the section an error of cilium/ebpf is about, so that
+// it appears in Error.Section; "" when the message names none.
+func sectionOf(err error) string {
+	m := sectionRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}

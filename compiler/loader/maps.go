@@ -1,0 +1,139 @@
+package loader
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+)
+
+// flagRDOnlyProg is BPF_F_RDONLY_PROG: the program may only read the map
+// (cilium/ebpf sets it on .rodata sections).
+const flagRDOnlyProg = 1 << 7
+
+// Legacy `maps` definitions come in three sizes. cilium/ebpf reads the
+// first 20 bytes (type, key, value, max_entries, flags) and hands back the
+// rest as MapSpec.Extra; where the inner map of a map-in-map hides in that
+// rest depends on the layout:
+//
+//	20 bytes: struct bpf_map_def (libbpf)          — no inner map
+//	28 bytes: + inner_map_idx, numa_node             (samples/bpf/bpf_load.c)
+//	36 bytes: + id, pinning, inner_id, inner_idx     (iproute2 struct bpf_elf_map)
+//
+// The index counts the legacy definitions of the object (elfInfo.legacyMaps).
+var legacyInnerIdx = map[int]int{ // len(extra) → offset of the inner index
+	8:  0,
+	16: 12,
+}
+
+type mapError struct {
+	section string
+	err     error
+}
+
+func (e *mapError) Error() string { return e.err.Error() }
+
+// convertMaps turns cilium/ebpf's map specs into Object.Maps, sorted by
+// name, and returns the name → index table the linker resolves
+// references with.
+func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]int, error) {
+	names := make([]string, 0, len(spec.Maps))
+	for n := range spec.Maps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	maps := make([]*Map, len(names))
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		m, err := convertMap(n, spec.Maps[n], info.mapSec[n])
+		if err != nil {
+			return nil, nil, err
+		}
+		maps[i] = m
+		index[n] = i
+	}
+	// Legacy map-in-map: find each outer map's template among the other
+	// definitions of its section.
+	for i, n := range names {
+		ms, m := spec.Maps[n], maps[i]
+		if !isMapInMap(m.Type) || m.InnerMap != nil || !isLegacyMapName(m.Section) {
+			continue
+		}
+		inner, err := legacyInner(n, ms, info.legacyMaps, info)
+		if err != nil {
+			return nil, nil, &mapError{m.Section, err}
+		}
+		if inner == "" {
+			continue // no inner definition recorded: the kernel would ask at load time
+		}
+		j, ok := index[inner]
+		if !ok {
+			return nil, nil, &mapError{m.Section, fmt.Errorf("map %s: inner map %s not found", n, inner)}
+		}
+		tmpl := *maps[j]
+		m.InnerMap = &tmpl
+	}
+	return maps, index, nil
+}
+
+
+
+func isMapInMap(t ebpf.MapType) bool { return t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps }
+
+func legacyInner(name string, ms *ebpf.MapSpec, order []string, info *elfInfo) (string, error) {
+	if ms.Extra == nil {
+		return "", nil
+	}
+	extra := make([]byte, ms.Extra.Size())
+	if _, err := ms.Extra.ReadAt(extra, 0); err != nil && len(extra) > 0 {
+		return "", fmt.Errorf("map %s: reading definition tail: %w", name, err)
+	}
+	off, ok := legacyInnerIdx[len(extra)]
+	if !ok {
+		return "", nil
+	}
+	idx := info.order.Uint32(extra[off:])
+	if int(idx) >= len(order) {
+		return "", fmt.Errorf("map %s: inner map index %d, but the object has %d legacy definitions", name, idx, len(order))
+	}
+	if order[idx] == name {
+		return "", fmt.Errorf("map %s: is its own inner map", name)
+	}
+	return order[idx], nil
+}
+
+func convertMap(name string, ms *ebpf.MapSpec, section string) (*Map, error) {
+	m := &Map{
+		Name:       name,
+		Type:       ms.Type,
+		KeySize:    ms.KeySize,
+		ValueSize:  ms.ValueSize,
+		MaxEntries: ms.MaxEntries,
+		Flags:      ms.Flags,
+		ReadOnly:   ms.Flags&flagRDOnlyProg != 0,
+		Section:    section,
+	}
+	if strings.HasPrefix(name, ".") {
+		// Global data: cilium/ebpf names the map after its section and
+		// keeps the section bytes as the value of key 0.
+		m.Section = name
+		m.Contents = make([]byte, ms.ValueSize)
+		if len(ms.Contents) == 1 {
+			if b, ok := ms.Contents[0].Value.([]byte); ok {
+				copy(m.Contents, b)
+			}
+		}
+	}
+	if ms.InnerMap != nil {
+		if ms.InnerMap == ms {
+			return nil, &mapError{section, fmt.Errorf("map %s: is its own inner map", name)}
+		}
+		inner, err := convertMap(name+".inner", ms.InnerMap, section)
+		if err != nil {
+			return nil, err
+		}
+		m.InnerMap = inner
+	}
+	return m, nil
+}
