@@ -96,12 +96,12 @@ func inspect(b []byte) (info *elfInfo, err error) {
 		return nil, fmt.Errorf("e_machine %v: not an eBPF object", f.Machine)
 	}
 	info = &elfInfo{
-		image:     append([]byte(nil), b...),
-		order:     f.ByteOrder,
-		secIndex:  map[string]int{},
-		symValue:  map[string]uint64{},
-		mapSec:    map[string]string{},
-		textName:  -1,
+		image:    append([]byte(nil), b...),
+		order:    f.ByteOrder,
+		secIndex: map[string]int{},
+		symValue: map[string]uint64{},
+		mapSec:   map[string]string{},
+		textName: -1,
 	}
 	if f.Machine == elf.EM_NONE && len(info.image) >= eMachineOff+2 {
 		f.ByteOrder.PutUint16(info.image[eMachineOff:], uint16(elf.EM_BPF))

@@ -77,8 +77,6 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 	return maps, index, nil
 }
 
-
-
 func isMapInMap(t ebpf.MapType) bool { return t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps }
 
 func legacyInner(name string, ms *ebpf.MapSpec, order []string, info *elfInfo) (string, error) {
