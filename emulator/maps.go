@@ -1,0 +1,315 @@
+package emulator
+
+import (
+	"bytes"
+	"container/list"
+	"encoding/binary"
+	"fmt"
+	"sort"
+)
+
+// MapType is the kernel's enum bpf_map_type; the numbers are the UAPI ones
+// so that a loader's map type converts directly.
+type MapType uint32
+
+// The map types the emulator implements (include/uapi/linux/bpf.h).
+const (
+	MapHash           MapType = 1
+	MapArray          MapType = 2
+	MapProgArray      MapType = 3
+	MapPerfEventArray MapType = 4
+	MapPerCPUHash     MapType = 5
+	MapPerCPUArray    MapType = 6
+	MapLRUHash        MapType = 9
+	MapLRUPerCPUHash  MapType = 10
+	MapDevMap         MapType = 14
+	MapCPUMap         MapType = 16
+	MapXSKMap         MapType = 17
+	MapDevMapHash     MapType = 25
+)
+
+var mapTypeNames = map[MapType]string{
+	MapHash: "hash", MapArray: "array", MapProgArray: "prog_array", MapPerfEventArray: "perf_event_array",
+	MapPerCPUHash: "percpu_hash", MapPerCPUArray: "percpu_array", MapLRUHash: "lru_hash",
+	MapLRUPerCPUHash: "lru_percpu_hash", MapDevMap: "devmap", MapCPUMap: "cpumap", MapXSKMap: "xskmap",
+	MapDevMapHash: "devmap_hash",
+}
+
+func (t MapType) String() string {
+	if n, ok := mapTypeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("map_type(%d)", uint32(t))
+}
+
+// Update flags of bpf_map_update_elem.
+const (
+	UpdateAny     = 0 // BPF_ANY: create or replace
+	UpdateNoExist = 1 // BPF_NOEXIST: create only
+	UpdateExist   = 2 // BPF_EXIST: replace only
+	updateLock    = 4 // BPF_F_LOCK: accepted and ignored (one CPU, no concurrency)
+)
+
+// MapSpec describes a map as the program's object declares it.
+type MapSpec struct {
+	Name       string
+	Type       MapType
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Flags      uint32
+}
+
+// Map is one BPF map. Values returned by Lookup alias the map's storage:
+// a program that writes through the pointer a lookup gave it changes the
+// map, as in the kernel. Per-CPU maps have exactly one CPU.
+type Map interface {
+	Spec() *MapSpec
+	// Lookup returns the value stored under key, or nil.
+	Lookup(key []byte) []byte
+	// Update stores value under key; flags are BPF_ANY/NOEXIST/EXIST.
+	// Errors are Errno values, as the kernel returns them.
+	Update(key, value []byte, flags uint64) error
+	// Delete removes key; ENOENT if absent, EINVAL for arrays.
+	Delete(key []byte) error
+	// Entries lists every present entry, sorted by key bytes.
+	Entries() []Entry
+}
+
+// Entry is one key/value pair of a map.
+type Entry struct {
+	Key, Value []byte
+}
+
+// NewMap creates an empty map of the spec's type.
+func NewMap(spec MapSpec) (Map, error) {
+	if spec.MaxEntries == 0 && spec.Type != MapPerfEventArray {
+		return nil, fmt.Errorf("map %s: max_entries is 0", spec.Name)
+	}
+	switch spec.Type {
+	case MapHash, MapPerCPUHash, MapDevMapHash:
+		if spec.KeySize == 0 {
+			return nil, fmt.Errorf("map %s: %s with key size 0", spec.Name, spec.Type)
+		}
+		return newHashMap(spec, false), nil
+	case MapLRUHash, MapLRUPerCPUHash:
+		if spec.KeySize == 0 {
+			return nil, fmt.Errorf("map %s: %s with key size 0", spec.Name, spec.Type)
+		}
+		return newHashMap(spec, true), nil
+	case MapArray, MapPerCPUArray:
+		if spec.KeySize != 4 {
+			return nil, fmt.Errorf("map %s: %s needs 4-byte keys, has %d", spec.Name, spec.Type, spec.KeySize)
+		}
+		return newArrayMap(spec, true), nil
+	case MapProgArray, MapDevMap, MapCPUMap, MapXSKMap, MapPerfEventArray:
+		// Arrays of references: entries exist only once set, and can be deleted.
+		if spec.KeySize != 4 {
+			return nil, fmt.Errorf("map %s: %s needs 4-byte keys, has %d", spec.Name, spec.Type, spec.KeySize)
+		}
+		return newArrayMap(spec, false), nil
+	}
+	return nil, fmt.Errorf("map %s: map type %s is not supported by the emulator", spec.Name, spec.Type)
+}
+
+// checkFlags rejects unknown update flags and NOEXIST|EXIST, as
+// bpf_map_update_value does.
+func checkFlags(flags uint64) error {
+	if flags&^uint64(UpdateNoExist|UpdateExist|updateLock) != 0 || flags&3 == 3 {
+		return EINVAL
+	}
+	return nil
+}
+
+// hashMap is HASH, PERCPU_HASH (one CPU), DEVMAP_HASH and, with lru set,
+// LRU_HASH: when full, an update of a new key evicts the least recently
+// used entry instead of failing with E2BIG. Recency is exact (every lookup
+// and update counts), a deterministic stand-in for the kernel's
+// approximate per-CPU LRU lists.
+type hashMap struct {
+	spec    MapSpec
+	lru     bool
+	entries map[string]*list.Element // value: *hashEntry
+	order   *list.List               // front = most recently used
+}
+
+type hashEntry struct {
+	key   string
+	value []byte
+}
+
+func newHashMap(spec MapSpec, lru bool) *hashMap {
+	return &hashMap{spec: spec, lru: lru, entries: map[string]*list.Element{}, order: list.New()}
+}
+
+func (m *hashMap) Spec() *MapSpec { return &m.spec }
+
+func (m *hashMap) Lookup(key []byte) []byte {
+	if uint32(len(key)) != m.spec.KeySize {
+		return nil
+	}
+	e, ok := m.entries[string(key)]
+	if !ok {
+		return nil
+	}
+	m.order.MoveToFront(e)
+	return e.Value.(*hashEntry).value
+}
+
+func (m *hashMap) Update(key, value []byte, flags uint64) error {
+	if err := checkFlags(flags); err != nil {
+		return err
+	}
+	if uint32(len(key)) != m.spec.KeySize || uint32(len(value)) != m.spec.ValueSize {
+		return EINVAL
+	}
+	if e, ok := m.entries[string(key)]; ok {
+		if flags&3 == UpdateNoExist {
+			return EEXIST
+		}
+		// In place, so pointers from earlier lookups see the new value
+		// (the kernel replaces the element; programs may not rely on either).
+		copy(e.Value.(*hashEntry).value, value)
+		m.order.MoveToFront(e)
+		return nil
+	}
+	if flags&3 == UpdateExist {
+		return ENOENT
+	}
+	if uint32(len(m.entries)) >= m.spec.MaxEntries {
+		if !m.lru {
+			return E2BIG
+		}
+		oldest := m.order.Back()
+		delete(m.entries, oldest.Value.(*hashEntry).key)
+		m.order.Remove(oldest)
+	}
+	he := &hashEntry{key: string(key), value: append([]byte(nil), value...)}
+	m.entries[he.key] = m.order.PushFront(he)
+	return nil
+}
+
+func (m *hashMap) Delete(key []byte) error {
+	e, ok := m.entries[string(key)]
+	if !ok {
+		return ENOENT
+	}
+	delete(m.entries, string(key))
+	m.order.Remove(e)
+	return nil
+}
+
+func (m *hashMap) Entries() []Entry {
+	out := make([]Entry, 0, len(m.entries))
+	for k, e := range m.entries {
+		out = append(out, Entry{Key: []byte(k), Value: e.Value.(*hashEntry).value})
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key, out[j].Key) < 0 })
+	return out
+}
+
+// arrayMap is ARRAY and PERCPU_ARRAY (dense: every index exists, zeroed,
+// and cannot be deleted) and the reference arrays PROG_ARRAY, DEVMAP,
+// CPUMAP, XSKMAP, PERF_EVENT_ARRAY (sparse: an index exists once set).
+type arrayMap struct {
+	spec    MapSpec
+	dense   bool
+	values  []byte // MaxEntries × ValueSize
+	present []bool // sparse maps only
+}
+
+func newArrayMap(spec MapSpec, dense bool) *arrayMap {
+	m := &arrayMap{spec: spec, dense: dense}
+	m.values = make([]byte, int(spec.MaxEntries)*int(spec.ValueSize))
+	if !dense {
+		m.present = make([]bool, spec.MaxEntries)
+	}
+	return m
+}
+
+func (m *arrayMap) Spec() *MapSpec { return &m.spec }
+
+func (m *arrayMap) index(key []byte) (uint32, bool) {
+	if len(key) != 4 {
+		return 0, false
+	}
+	i := binary.LittleEndian.Uint32(key)
+	return i, i < m.spec.MaxEntries
+}
+
+func (m *arrayMap) slot(i uint32) []byte {
+	vs := m.spec.ValueSize
+	return m.values[i*vs : (i+1)*vs : (i+1)*vs]
+}
+
+func (m *arrayMap) Lookup(key []byte) []byte {
+	i, ok := m.index(key)
+	if !ok || (!m.dense && !m.present[i]) {
+		return nil
+	}
+	return m.slot(i)
+}
+
+func (m *arrayMap) Update(key, value []byte, flags uint64) error {
+	if err := checkFlags(flags); err != nil {
+		return err
+	}
+	i, ok := m.index(key)
+	if !ok {
+		return E2BIG // array_map_update_elem: index >= max_entries
+	}
+	if uint32(len(value)) != m.spec.ValueSize {
+		return EINVAL
+	}
+	exists := m.dense || m.present[i]
+	if flags&3 == UpdateNoExist && exists {
+		return EEXIST
+	}
+	if flags&3 == UpdateExist && !exists {
+		return ENOENT
+	}
+	copy(m.slot(i), value)
+	if !m.dense {
+		m.present[i] = true
+	}
+	return nil
+}
+
+func (m *arrayMap) Delete(key []byte) error {
+	if m.dense {
+		return EINVAL
+	}
+	i, ok := m.index(key)
+	if !ok || !m.present[i] {
+		return ENOENT
+	}
+	m.present[i] = false
+	clear(m.slot(i))
+	return nil
+}
+
+func (m *arrayMap) Entries() []Entry {
+	var out []Entry
+	for i := uint32(0); i < m.spec.MaxEntries; i++ {
+		if !m.dense && !m.present[i] {
+			continue
+		}
+		v := m.slot(i)
+		if m.dense && isZero(v) {
+			continue // dense arrays list only entries that differ from zero
+		}
+		k := make([]byte, 4)
+		binary.LittleEndian.PutUint32(k, i)
+		out = append(out, Entry{Key: k, Value: v})
+	}
+	return out
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
