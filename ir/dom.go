@@ -1,0 +1,222 @@
+package ir
+
+import "sort"
+
+// DomTree is the dominator tree of a function, computed with the iterative
+// algorithm of Cooper, Harvey and Kennedy ("A Simple, Fast Dominance
+// Algorithm", 2001) over reverse postorder. Unreachable blocks have no
+// immediate dominator and are dominated by nothing.
+type DomTree struct {
+	// RPO lists the reachable blocks in reverse postorder from the entry.
+	RPO       []*Block
+	idom      map[*Block]*Block
+	rpoIndex  map[*Block]int
+	children  map[*Block][]*Block
+	pre, post map[*Block]int // dominator-tree DFS numbering, for O(1) Dominates
+}
+
+// Dominators computes the dominator tree of f.
+func Dominators(f *Func) *DomTree {
+	d := &DomTree{idom: map[*Block]*Block{}, rpoIndex: map[*Block]int{}, children: map[*Block][]*Block{}}
+	entry := f.Entry()
+	if entry == nil {
+		return d
+	}
+	d.RPO = reversePostorder(entry)
+	for i, b := range d.RPO {
+		d.rpoIndex[b] = i
+	}
+	preds := f.Preds()
+	d.idom[entry] = entry
+	for changed := true; changed; {
+		changed = false
+		for _, b := range d.RPO[1:] {
+			var nd *Block
+			for _, p := range preds[b] {
+				if _, ok := d.idom[p]; !ok {
+					continue // not yet processed, or unreachable
+				}
+				if nd == nil {
+					nd = p
+				} else {
+					nd = d.intersect(p, nd)
+				}
+			}
+			if nd != nil && d.idom[b] != nd {
+				d.idom[b] = nd
+				changed = true
+			}
+		}
+	}
+	delete(d.idom, entry)
+	for _, b := range d.RPO[1:] {
+		p := d.idom[b]
+		d.children[p] = append(d.children[p], b)
+	}
+	d.pre, d.post = map[*Block]int{}, map[*Block]int{}
+	n := 0
+	var walk func(b *Block)
+	walk = func(b *Block) {
+		d.pre[b] = n
+		n++
+		for _, c := range d.children[b] {
+			walk(c)
+		}
+		d.post[b] = n
+		n++
+	}
+	walk(entry)
+	return d
+}
+
+func (d *DomTree) intersect(a, b *Block) *Block {
+	for a != b {
+		for d.rpoIndex[a] > d.rpoIndex[b] {
+			a = d.idom[a]
+		}
+		for d.rpoIndex[b] > d.rpoIndex[a] {
+			b = d.idom[b]
+		}
+	}
+	return a
+}
+
+// reversePostorder walks successors depth-first (iteratively, so a long
+// chain of blocks cannot exhaust the stack).
+func reversePostorder(entry *Block) []*Block {
+	type frame struct {
+		b    *Block
+		next int
+	}
+	seen := map[*Block]bool{entry: true}
+	stack := []frame{{b: entry}}
+	var post []*Block
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		succs := top.b.Succs()
+		if top.next < len(succs) {
+			s := succs[top.next]
+			top.next++
+			if !seen[s] {
+				seen[s] = true
+				stack = append(stack, frame{b: s})
+			}
+			continue
+		}
+		post = append(post, top.b)
+		stack = stack[:len(stack)-1]
+	}
+	for i, j := 0, len(post)-1; i < j; i, j = i+1, j-1 {
+		post[i], post[j] = post[j], post[i]
+	}
+	return post
+}
+
+// Idom is b's immediate dominator, nil for the entry and unreachable blocks.
+func (d *DomTree) Idom(b *Block) *Block { return d.idom[b] }
+
+// Children are the blocks b immediately dominates, in reverse postorder.
+func (d *DomTree) Children(b *Block) []*Block { return d.children[b] }
+
+// Reachable reports whether b is reachable from the entry.
+func (d *DomTree) Reachable(b *Block) bool {
+	_, ok := d.rpoIndex[b]
+	return ok
+}
+
+// Dominates reports whether a dominates b (every block dominates itself).
+func (d *DomTree) Dominates(a, b *Block) bool {
+	pa, ok1 := d.pre[a]
+	pb, ok2 := d.pre[b]
+	return ok1 && ok2 && pa <= pb && d.post[b] <= d.post[a]
+}
+
+// Loop is a natural loop: a header that dominates the sources of its back
+// edges (the latches), and every block that reaches a latch without passing
+// through the header.
+type Loop struct {
+	Header  *Block
+	Latches []*Block
+	Blocks  []*Block // in reverse postorder, header first
+	Parent  *Loop    // the innermost enclosing loop, or nil
+	Depth   int      // 1 for outermost loops
+}
+
+// Loops finds the natural loops of f, outermost first (by header reverse
+// postorder). It also returns the retreating edges that are not back edges,
+// i.e. the irreducible parts of the CFG, as (from, to) pairs; eBPF allows
+// them (the verifier explores paths, not loops), so passes must not assume
+// a reducible CFG.
+func Loops(f *Func, d *DomTree) (loops []*Loop, irreducible [][2]*Block) {
+	preds := f.Preds()
+	byHeader := map[*Block]*Loop{}
+	for _, b := range d.RPO {
+		for _, s := range b.Succs() {
+			if d.rpoIndex[s] > d.rpoIndex[b] {
+				continue // forward edge
+			}
+			if !d.Dominates(s, b) {
+				irreducible = append(irreducible, [2]*Block{b, s})
+				continue
+			}
+			l := byHeader[s]
+			if l == nil {
+				l = &Loop{Header: s}
+				byHeader[s] = l
+				loops = append(loops, l)
+			}
+			if len(l.Latches) == 0 || l.Latches[len(l.Latches)-1] != b {
+				l.Latches = append(l.Latches, b)
+			}
+		}
+	}
+	sort.Slice(loops, func(i, j int) bool { return d.rpoIndex[loops[i].Header] < d.rpoIndex[loops[j].Header] })
+	for _, l := range loops {
+		in := map[*Block]bool{l.Header: true}
+		work := append([]*Block(nil), l.Latches...)
+		for len(work) > 0 {
+			b := work[len(work)-1]
+			work = work[:len(work)-1]
+			if in[b] {
+				continue
+			}
+			in[b] = true
+			for _, p := range preds[b] {
+				if d.Reachable(p) {
+					work = append(work, p)
+				}
+			}
+		}
+		for _, b := range d.RPO {
+			if in[b] {
+				l.Blocks = append(l.Blocks, b)
+			}
+		}
+	}
+	// The parent of a loop is the smallest other loop containing its header.
+	for _, l := range loops {
+		for _, o := range loops {
+			if o == l || !containsBlock(o.Blocks, l.Header) {
+				continue
+			}
+			if l.Parent == nil || len(o.Blocks) < len(l.Parent.Blocks) {
+				l.Parent = o
+			}
+		}
+	}
+	for _, l := range loops {
+		for p := l; p != nil; p = p.Parent {
+			l.Depth++
+		}
+	}
+	return loops, irreducible
+}
+
+func containsBlock(bs []*Block, b *Block) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
