@@ -157,6 +157,19 @@ func (c *checker) structure() error {
 			if err := add(v, i); err != nil {
 				return err
 			}
+			if v.Op == OpInvalid || v.Op == OpParam || v.Op.Info() == &badOp {
+				return c.errf(b, v, "op %d cannot be an instruction", v.Op)
+			}
+			want := 0
+			switch v.Op.Info().Fmt {
+			case FmtJump:
+				want = 1
+			case FmtBranch:
+				want = 2
+			}
+			if len(v.Targets) != want {
+				return c.errf(b, v, "%s has %d targets, wants %d", v.Op, len(v.Targets), want)
+			}
 			last := i == len(b.Instrs)-1
 			if v.Op.IsTerminator() && !last {
 				return c.errf(b, v, "terminator before the end of the block")
@@ -177,9 +190,6 @@ func (c *checker) structure() error {
 // instr checks one instruction against the op table and dominance.
 func (c *checker) instr(b *Block, i int, v *Value) error {
 	info := v.Op.Info()
-	if v.Op == OpInvalid || v.Op == OpParam || info == &badOp {
-		return c.errf(b, v, "op %d cannot be an instruction", v.Op)
-	}
 	// Result type.
 	switch {
 	case info.AnyInt:
@@ -229,17 +239,7 @@ func (c *checker) instr(b *Block, i int, v *Value) error {
 	} else if v.Region != RegionAny {
 		return c.errf(b, v, "%s is not a memory op but has region %s", info.Name, v.Region)
 	}
-	// Targets.
-	want := 0
-	switch info.Fmt {
-	case FmtJump:
-		want = 1
-	case FmtBranch:
-		want = 2
-	}
-	if len(v.Targets) != want {
-		return c.errf(b, v, "%s has %d targets, wants %d", info.Name, len(v.Targets), want)
-	}
+	// Targets (their number was checked with the block structure).
 	for _, t := range v.Targets {
 		if len(t.Args) != len(t.Block.Params) {
 			return c.errf(b, v, "passes %d arguments to b%d, which has %d parameters", len(t.Args), t.Block.ID, len(t.Block.Params))

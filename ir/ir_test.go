@@ -1,0 +1,157 @@
+package ir
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected sections of testdata/*.txtar")
+
+// TestGolden runs every testdata/*.txtar archive: the `ir` section is parsed,
+// printed back (it must be unchanged), checked, and analysed (dominators,
+// loops); the `out` section is the expected result: either the analysis or
+// the parse or check error.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, ok := section(ar, "ir")
+			if !ok {
+				t.Fatal("no `ir` section")
+			}
+			got := run(t, src)
+			want, _ := section(ar, "out")
+			if got == want {
+				return
+			}
+			if *update {
+				setSection(ar, "out", got)
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		})
+	}
+}
+
+// run is what the golden files record for one IR text.
+func run(t *testing.T, src string) string {
+	m, err := ParseNamed("ir", src)
+	if err != nil {
+		return "parse error: " + err.Error() + "\n"
+	}
+	if out := Print(m); out != src {
+		t.Errorf("Print(Parse(s)) != s:\n%s", out)
+	}
+	if err := CheckModule(m); err != nil {
+		return "check error: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, f := range m.Funcs {
+		b.WriteString(Analysis(f))
+	}
+	return b.String()
+}
+
+// Analysis describes a function's dominator tree and loops, for goldens.
+func Analysis(f *Func) string {
+	var b strings.Builder
+	d := Dominators(f)
+	fmt.Fprintf(&b, "func %s\n  rpo:", f.Name)
+	for _, bl := range d.RPO {
+		fmt.Fprintf(&b, " b%d", bl.ID)
+	}
+	b.WriteString("\n  idom:")
+	for _, bl := range d.RPO[1:] {
+		fmt.Fprintf(&b, " b%d<-b%d", bl.ID, d.Idom(bl).ID)
+	}
+	b.WriteByte('\n')
+	loops, irr := Loops(f, d)
+	for _, l := range loops {
+		fmt.Fprintf(&b, "  loop b%d depth %d latches %s blocks %s", l.Header.ID, l.Depth, names(l.Latches), names(l.Blocks))
+		if l.Parent != nil {
+			fmt.Fprintf(&b, " parent b%d", l.Parent.Header.ID)
+		}
+		b.WriteByte('\n')
+	}
+	for _, e := range irr {
+		fmt.Fprintf(&b, "  irreducible edge b%d->b%d\n", e[0].ID, e[1].ID)
+	}
+	return b.String()
+}
+
+func names(bs []*Block) string {
+	s := make([]string, len(bs))
+	for i, b := range bs {
+		s[i] = fmt.Sprintf("b%d", b.ID)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func section(ar *txtar.Archive, name string) (string, bool) {
+	for _, f := range ar.Files {
+		if f.Name == name {
+			return string(f.Data), true
+		}
+	}
+	return "", false
+}
+
+func setSection(ar *txtar.Archive, name, data string) {
+	for i := range ar.Files {
+		if ar.Files[i].Name == name {
+			ar.Files[i].Data = []byte(data)
+			return
+		}
+	}
+	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
+}
+
+// FuzzParse: Parse never panics; what it accepts prints to a fixed point
+// and can be checked without panicking.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.txtar")
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if src, ok := section(ar, "ir"); ok {
+			f.Add(src)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		m, err := Parse(src)
+		if err != nil {
+			return
+		}
+		out := Print(m)
+		m2, err := Parse(out)
+		if err != nil {
+			t.Fatalf("printed IR does not parse: %v\n%s", err, out)
+		}
+		if out2 := Print(m2); out2 != out {
+			t.Fatalf("print is not a fixed point:\n%s\n---\n%s", out, out2)
+		}
+		if CheckModule(m) == nil {
+			for _, fn := range m.Funcs {
+				Loops(fn, Dominators(fn))
+			}
+		}
+	})
+}
