@@ -1,0 +1,246 @@
+package nfp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+)
+
+// Memory commands (nfp-isa.md §2.12). MU memory (CTM, IMEM, EMEM) is
+// byte-addressed and big-endian within 32-bit words as seen through the
+// transfer registers; the _swap forms byte-reverse each word, so a register
+// value is read and stored little-endian. Atomics work on big-endian words.
+
+// command semantics.
+const (
+	cRead32  uint8 = iota + 1 // read32 / read32_swap: cnt+1 words
+	cRead8                    // read8: cnt+1 bytes, first byte in the MSB
+	cWrite32                  // write32 / write32_swap: cnt+1 words
+	cWrite8                   // write8 / write8_swap: cnt+1 bytes
+	cAdd                      // add / add64: xfer_out data
+	cAddImm                   // add_imm / add64_imm: PREV_ALU data16
+	cSet                      // set: word |= xfer
+	cClr                      // clr: word &^= xfer
+	cXor                      // xor: word ^= xfer
+)
+
+// cmdSem is one row of the command table.
+type cmdSem struct {
+	name string
+	kind uint8
+	swap bool // _swap: each word byte-reversed
+	is64 bool // add64 forms
+	cls  bool // target CLS instead of MU
+}
+
+// muCommands is indexed by (action << 2 | token) of the MU target
+// (binutils nfp_me28_mnemonics, by meaning). Rows absent here are not
+// modelled and stop the run with their name.
+var muCommands = map[uint16]cmdSem{
+	2<<2 | 0:  {name: "write8", kind: cWrite8},
+	2<<2 | 2:  {name: "write8_swap", kind: cWrite8, swap: true},
+	3<<2 | 1:  {name: "read8", kind: cRead8},
+	5<<2 | 0:  {name: "set", kind: cSet},
+	6<<2 | 0:  {name: "clr", kind: cClr},
+	7<<2 | 0:  {name: "add", kind: cAdd},
+	7<<2 | 2:  {name: "add_imm", kind: cAddImm},
+	15<<2 | 0: {name: "xor", kind: cXor},
+	28<<2 | 0: {name: "read32", kind: cRead32},
+	28<<2 | 2: {name: "read32_swap", kind: cRead32, swap: true},
+	31<<2 | 0: {name: "write32", kind: cWrite32},
+	31<<2 | 2: {name: "write32_swap", kind: cWrite32, swap: true},
+}
+
+// cmdTable lists the modelled commands; op.sub indexes it.
+var cmdTable []cmdSem
+
+// cmdIndex maps (cls, action, token) to a cmdTable index.
+var cmdIndex = map[uint32]uint8{}
+
+func init() {
+	keys := make([]int, 0, len(muCommands))
+	for k := range muCommands {
+		keys = append(keys, int(k))
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		cmdIndex[uint32(k)] = uint8(len(cmdTable))
+		cmdTable = append(cmdTable, muCommands[uint16(k)])
+	}
+}
+
+// cmdReq is a command whose operands were read at issue; it is performed
+// after its defer slots (the kernel fills the transfer-out registers of an
+// atomic add in those slots, §2.12.4).
+type cmdReq struct {
+	sem    *cmdSem
+	addr   uint64
+	n      int // words or bytes
+	data16 uint32
+	xfer   int
+	is64   bool
+}
+
+// issue reads the operands of a command and applies indirect_ref.
+func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
+	sem := &cmdTable[o.sub]
+	a := m.read(c, &o.a)
+	b := m.read(c, &o.b)
+	r := cmdReq{sem: sem, xfer: int(o.xfer), is64: sem.is64}
+	switch o.sc { // address mode
+	case 0:
+		r.addr = (uint64(a)<<8 + uint64(b)) & (1<<40 - 1)
+	case 1:
+		r.addr = (uint64(b)<<8 + uint64(a)) & (1<<40 - 1)
+	case 4:
+		r.addr = uint64(a + b)
+	default:
+		return r, fmt.Errorf("%s: address mode %d is not modelled", sem.name, o.sc)
+	}
+	cnt := int(o.imm)
+	if o.flags&fIndirect != 0 {
+		p := c.prevRes
+		if p&0x80 != 0 { // ov_len
+			cnt = int(p >> 8 & 0x1f)
+		}
+		if p>>3&7 == 2 { // ove_data: bits 31:16 are immediate data
+			r.data16 = p >> 16
+		} else if sem.kind == cAddImm {
+			return r, fmt.Errorf("%s with indirect_ref but no immediate data override (PREV_ALU %#x)", sem.name, p)
+		}
+		if p&^0xffff1fb8 != 0 || (p>>3&7 != 0 && p>>3&7 != 2) {
+			return r, fmt.Errorf("%s: indirect_ref override %#x (signal/master/byte-mask fields) is not modelled", sem.name, p)
+		}
+	} else if sem.kind == cAddImm {
+		return r, fmt.Errorf("%s without indirect_ref: immediate data source not modelled", sem.name)
+	}
+	switch sem.kind {
+	case cAdd, cAddImm:
+		// cnt bit 2 selects the 64-bit form (add64, add64_imm).
+		r.is64 = cnt&4 != 0
+		r.n = 1
+	case cRead8, cWrite8:
+		r.n = cnt + 1
+		if r.n > 32 {
+			return r, fmt.Errorf("%s of %d bytes: more than 32", sem.name, r.n)
+		}
+	default:
+		r.n = cnt + 1
+	}
+	return r, nil
+}
+
+// perform executes an issued command against memory and the transfer
+// registers.
+func (m *Machine) perform(c *context, r *cmdReq) error {
+	sem := r.sem
+	switch sem.kind {
+	case cRead32, cWrite32:
+		if r.xfer+r.n > len(c.xin) {
+			return fmt.Errorf("%s of %d words from $xfer_%d runs past the transfer registers", sem.name, r.n, r.xfer)
+		}
+		buf, err := m.mem.slice(r.addr, 4*r.n, sem.cls)
+		if err != nil {
+			return fmt.Errorf("%s: %v", sem.name, err)
+		}
+		for i := 0; i < r.n; i++ {
+			w := buf[4*i : 4*i+4]
+			if sem.kind == cRead32 {
+				if sem.swap {
+					c.xin[r.xfer+i] = binary.LittleEndian.Uint32(w)
+				} else {
+					c.xin[r.xfer+i] = binary.BigEndian.Uint32(w)
+				}
+			} else if sem.swap {
+				binary.LittleEndian.PutUint32(w, c.xout[r.xfer+i])
+			} else {
+				binary.BigEndian.PutUint32(w, c.xout[r.xfer+i])
+			}
+		}
+	case cRead8:
+		buf, err := m.mem.slice(r.addr, r.n, sem.cls)
+		if err != nil {
+			return fmt.Errorf("%s: %v", sem.name, err)
+		}
+		words := (r.n + 3) / 4
+		if r.xfer+words > len(c.xin) {
+			return fmt.Errorf("%s runs past the transfer registers", sem.name)
+		}
+		for i := 0; i < words; i++ {
+			c.xin[r.xfer+i] = 0
+		}
+		for i, v := range buf {
+			c.xin[r.xfer+i/4] |= uint32(v) << (24 - 8*(i%4))
+		}
+	case cWrite8:
+		buf, err := m.mem.slice(r.addr, r.n, sem.cls)
+		if err != nil {
+			return fmt.Errorf("%s: %v", sem.name, err)
+		}
+		if r.xfer+(r.n+3)/4 > len(c.xout) {
+			return fmt.Errorf("%s runs past the transfer registers", sem.name)
+		}
+		for i := range buf {
+			w := c.xout[r.xfer+i/4]
+			if sem.swap {
+				buf[i] = byte(w >> (8 * (i % 4)))
+			} else {
+				buf[i] = byte(w >> (24 - 8*(i%4)))
+			}
+		}
+	case cAdd, cAddImm:
+		size := 4
+		if r.is64 {
+			size = 8
+		}
+		buf, err := m.mem.slice(r.addr, size, sem.cls)
+		if err != nil {
+			return fmt.Errorf("%s: %v", sem.name, err)
+		}
+		if m.onAtomic != nil {
+			m.onAtomic(r.addr, size, buf)
+		}
+		var add uint64
+		if sem.kind == cAddImm {
+			add = uint64(r.data16)
+		} else {
+			add = uint64(c.xout[r.xfer])
+			if r.is64 {
+				add |= uint64(c.xout[(r.xfer+1)%len(c.xout)]) << 32
+			}
+		}
+		if r.is64 {
+			// word0 holds the low half, word1 the high half, each big-endian.
+			v := uint64(binary.BigEndian.Uint32(buf[4:]))<<32 | uint64(binary.BigEndian.Uint32(buf))
+			v += add
+			binary.BigEndian.PutUint32(buf, uint32(v))
+			binary.BigEndian.PutUint32(buf[4:], uint32(v>>32))
+		} else {
+			binary.BigEndian.PutUint32(buf, binary.BigEndian.Uint32(buf)+uint32(add))
+		}
+	case cSet, cClr, cXor:
+		buf, err := m.mem.slice(r.addr, 4*r.n, sem.cls)
+		if err != nil {
+			return fmt.Errorf("%s: %v", sem.name, err)
+		}
+		if m.onAtomic != nil {
+			m.onAtomic(r.addr, 4*r.n, buf)
+		}
+		for i := 0; i < r.n; i++ {
+			w := binary.BigEndian.Uint32(buf[4*i:])
+			x := c.xout[(r.xfer+i)%len(c.xout)]
+			switch sem.kind {
+			case cSet:
+				w |= x
+			case cClr:
+				w &^= x
+			default:
+				w ^= x
+			}
+			binary.BigEndian.PutUint32(buf[4*i:], w)
+		}
+	default:
+		return fmt.Errorf("BUG: command kind %d", sem.kind)
+	}
+	return nil
+}

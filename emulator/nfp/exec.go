@@ -1,0 +1,485 @@
+package nfp
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// Machine is one microengine in 4-context mode with the memories its
+// commands reach. A Machine runs one Program; the firmware model (fw.go)
+// drives it packet by packet.
+type Machine struct {
+	prog *Program
+	ctxs [4]context
+	lm   [LMWords]uint32
+	mem  *Memory
+
+	icount uint64 // instructions executed (all contexts)
+	prng   uint32 // PseudoRndNum CSR state
+	model  cycleModel
+
+	// Limit bounds the instructions of one Run (0: DefaultLimit).
+	Limit uint64
+
+	// helper is called when a branch lands on a firmware helper.
+	helper func(c *context, id uint32) error
+	// onAtomic, when set, sees the bytes of every atomic before it acts.
+	onAtomic func(addr uint64, size int, buf []byte)
+	// random, when set, supplies PseudoRndNum reads.
+	random func() uint32
+
+	// What the last run left: R0 when the program exited, and how.
+	r0     uint64
+	exited uint8
+	// trace, when set, sees every executed instruction.
+	trace func(pc uint32, c *context)
+}
+
+// DefaultLimit is the per-packet instruction budget.
+const DefaultLimit = 10_000_000
+
+func (m *Machine) errAt(pc uint32, format string, args ...any) error {
+	e := &RunError{PC: pc, Msg: fmt.Sprintf(format, args...)}
+	if m.prog != nil && int(pc) < len(m.prog.Text) {
+		e.Instr = m.prog.Text[pc]
+	}
+	return e
+}
+
+// read returns a source operand's value.
+func (m *Machine) read(c *context, o *operand) uint32 {
+	switch o.kind {
+	case oConst:
+		return o.val
+	case oGPRA:
+		return c.a[o.idx]
+	case oGPRB:
+		return c.b[o.idx]
+	case oXfer:
+		return c.xin[o.idx]
+	case oLM, oLMInc, oLMDec:
+		return m.lm[c.lmIndex(o)&(LMWords-1)]
+	case oNN:
+		return c.nn[o.idx]
+	}
+	return 0
+}
+
+// write stores v into a destination; wrBoth writes the GPR of both banks.
+func (m *Machine) write(c *context, o *operand, v uint32, wrBoth bool) {
+	switch o.kind {
+	case oGPRA:
+		c.a[o.idx] = v
+		if wrBoth {
+			c.b[o.idx] = v
+		}
+	case oGPRB:
+		c.b[o.idx] = v
+		if wrBoth {
+			c.a[o.idx] = v
+		}
+	case oXfer:
+		c.xout[o.idx] = v
+	case oLM, oLMInc, oLMDec:
+		m.lm[c.lmIndex(o)&(LMWords-1)] = v
+	case oNN:
+		c.nn[o.idx] = v
+	}
+}
+
+// stop says why Run returned without error.
+type stop struct {
+	exit uint8 // exitDone (firmware reached) or exitAbort/exitOut when the program has no outro
+	pc   uint32
+}
+
+// Run executes context ctx from pc until the program branches back to the
+// firmware (exitDone), and returns the A0 result word.
+func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
+	c := &m.ctxs[ctx]
+	code := m.prog.Code
+	limit := m.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	end := m.icount + limit
+	var (
+		deferLeft   int    // defer slots still to run
+		deferTarget uint32 // where a taken deferred branch goes
+		deferExit   uint8
+		deferHelper uint32
+		pend        cmdReq // command waiting for its defer slots
+		cmdLeft     int
+		cmdPC       uint32
+	)
+	for {
+		if int(pc) >= len(code) {
+			return stop{}, m.errAt(pc, "execution ran past the end of the code (%d instructions)", len(code))
+		}
+		if m.icount >= end {
+			return stop{}, m.errAt(pc, "instruction limit %d reached (endless loop?)", limit)
+		}
+		if c.lmPend != 0 {
+			c.applyLM(m.icount)
+		}
+		o := &code[pc]
+		if m.trace != nil {
+			m.trace(pc, c)
+		}
+		next := pc + 1
+		taken := false
+		if c.csrPend && o.kind != kImmed {
+			return stop{}, m.errAt(pc, "local_csr_rd must be followed by immed[dst, 0]")
+		}
+		switch o.kind {
+		case kALU:
+			l := m.read(c, &o.a)
+			r := m.read(c, &o.b)
+			var res uint32
+			switch o.sub {
+			case aluB:
+				res = r
+			case aluNotB:
+				res = ^r
+			case aluAnd:
+				res = l & r
+			case aluOr:
+				res = l | r
+			case aluXor:
+				res = l ^ r
+			case aluNotAnd:
+				res = ^l & r
+			case aluAndNot:
+				res = l &^ r
+			case aluAdd:
+				res = m.add(c, l, r, 0, o.flags)
+			case aluAddC:
+				res = m.add(c, l, r, b2u(c.cy), o.flags)
+			case aluSub:
+				res = m.add(c, l, ^r, 1, o.flags)
+			case aluSubC:
+				res = m.add(c, l, ^r, b2u(c.cy), o.flags)
+			case aluBMinA:
+				res = m.add(c, r, ^l, 1, o.flags)
+			case aluAdd16:
+				res = (l + r) & 0xffff
+			case aluAdd8:
+				res = (l + r) & 0xff
+			default:
+				return stop{}, m.errAt(pc, "alu operation %#x is not modelled", o.sub)
+			}
+			if o.flags&fNoCC == 0 && !isArith(o.sub) {
+				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+			}
+			c.prevRes, c.prevA = res, aval(o, l, r)
+			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+		case kShf:
+			l := m.read(c, &o.a)
+			r := m.read(c, &o.b)
+			n := uint32(o.shift)
+			if n == shfInd {
+				n = c.prevA & 31
+			}
+			var res uint32
+			if o.sub == shfAsr {
+				sign := c.prevRes >> 31
+				s := r >> n
+				if sign != 0 && n != 0 {
+					s |= ^uint32(0) << (32 - n)
+				}
+				res = s
+			} else {
+				var s uint32
+				switch o.sc {
+				case scRot:
+					s = bits.RotateLeft32(r, -int(n))
+				case scShr:
+					s = r >> n
+				case scShl:
+					s = r << n
+				}
+				switch o.sub {
+				case shfB:
+					res = s
+				case shfNotB:
+					res = ^s
+				case shfAnd:
+					res = l & s
+				case shfNotAnd:
+					res = ^l & s
+				case shfAndNot:
+					res = l &^ s
+				case shfOr:
+					res = l | s
+				default:
+					return stop{}, m.errAt(pc, "alu_shf operation %d is not modelled", o.sub)
+				}
+			}
+			if o.flags&fNoCC == 0 {
+				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+			}
+			c.prevRes, c.prevA = res, aval(o, l, r)
+			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+		case kDblShf:
+			l := m.read(c, &o.a)
+			r := m.read(c, &o.b)
+			n := uint32(o.shift)
+			if n == shfInd {
+				n = c.prevA & 31
+			}
+			res := uint32((uint64(l)<<32 | uint64(r)) >> n)
+			if o.flags&fNoCC == 0 {
+				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+			}
+			c.prevRes, c.prevA = res, aval(o, l, r)
+			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+		case kLdField:
+			// a: the destination (also the preserved bytes), b: the source.
+			old := m.read(c, &o.dst)
+			src := m.read(c, &o.b)
+			n := uint32(o.shift)
+			if o.sc == scShl {
+				src <<= n
+			} else if o.sc == scShr {
+				src >>= n
+			} else if o.sc == scRot {
+				src = bits.RotateLeft32(src, -int(n))
+			}
+			mask := byteMask(o.mask)
+			keep := old
+			if o.flags&fClear != 0 {
+				keep = 0
+			}
+			res := src&mask | keep&^mask
+			if o.flags&fLoadCC != 0 {
+				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+			}
+			c.prevRes = res
+			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+		case kImmed:
+			v := o.imm
+			if c.csrPend {
+				v = c.csrVal
+				c.csrPend = false
+			}
+			if o.sc != immAll {
+				old := m.read(c, &o.dst)
+				sh := uint32(o.shift) * 8
+				var mask uint32 = 0xff
+				if o.sc == immWord {
+					mask = 0xffff
+				}
+				v = old&^(mask<<sh) | (v&mask)<<sh
+			}
+			c.prevRes = v
+			m.write(c, &o.dst, v, o.flags&fWrBoth != 0)
+		case kBr:
+			taken = m.cond(c, o)
+		case kBrBit:
+			v := m.read(c, &o.a)
+			set := v>>o.shift&1 != 0
+			taken = set == (o.flags&fTaken != 0)
+		case kJump:
+			taken = true
+		case kMul:
+			if err := m.mul(c, o); err != nil {
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+		case kCSRRd:
+			v, err := m.csrRead(c, o.imm)
+			if err != nil {
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+			c.csrPend, c.csrVal = true, v
+		case kCSRWr:
+			v := m.read(c, &o.a)
+			if err := m.csrWrite(c, o.imm, v); err != nil {
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+		case kCmd:
+			if cmdLeft > 0 {
+				return stop{}, m.errAt(pc, "command inside the defer slots of another command")
+			}
+			req, err := m.issue(c, o)
+			if err != nil {
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+			if o.defer_ == 0 {
+				if err := m.perform(c, &req); err != nil {
+					return stop{}, m.errAt(pc, "%v", err)
+				}
+			} else {
+				pend, cmdLeft, cmdPC = req, int(o.defer_)+1, pc
+			}
+		case kCtxArb:
+			return stop{}, m.errAt(pc, "ctx_arb (context arbitration) stops the context: not modelled")
+		default:
+			return stop{}, m.errAt(pc, "instruction not modelled")
+		}
+		m.icount++
+		m.model.charge(o, taken)
+
+		if cmdLeft > 0 {
+			cmdLeft--
+			if cmdLeft == 0 {
+				if err := m.perform(c, &pend); err != nil {
+					return stop{}, m.errAt(cmdPC, "%v", err)
+				}
+			} else if taken {
+				return stop{}, m.errAt(pc, "branch inside the defer slots of a command")
+			}
+		}
+		if deferLeft > 0 {
+			if o.kind == kBr || o.kind == kBrBit || o.kind == kJump {
+				return stop{}, m.errAt(pc, "branch inside a defer slot")
+			}
+			deferLeft--
+			if deferLeft == 0 {
+				var (
+					st  stop
+					err error
+					ok  bool
+				)
+				next, st, ok, err = m.land(c, pc, deferTarget, deferExit, deferHelper)
+				if err != nil || ok {
+					return st, err
+				}
+			}
+		} else if taken {
+			tgt := o.target
+			if o.kind == kJump {
+				tgt = m.read(c, &o.a) + o.imm
+			}
+			if o.defer_ > 0 {
+				deferLeft, deferTarget, deferExit, deferHelper = int(o.defer_), tgt, o.exit, o.aux
+				m.model.skip = int(o.defer_)
+			} else {
+				var (
+					st  stop
+					err error
+					ok  bool
+				)
+				next, st, ok, err = m.land(c, pc, tgt, o.exit, o.aux)
+				if err != nil || ok {
+					return st, err
+				}
+			}
+		}
+		pc = next
+	}
+}
+
+// land completes a taken branch: an ordinary target, or one of the
+// firmware's (outro, abort, done, helper). ok reports the end of the run.
+func (m *Machine) land(c *context, pc, tgt uint32, exit uint8, helper uint32) (uint32, stop, bool, error) {
+	switch exit {
+	case exitNone:
+		return tgt, stop{}, false, nil
+	case exitOut, exitAbort:
+		m.r0 = uint64(c.a[0]) | uint64(c.a[1])<<32
+		m.exited = exit
+		// The program is done; the outro (or abort path) turns R0 into the
+		// firmware's result word.
+		m.model.end()
+		return tgt, stop{}, false, nil
+	case exitDone:
+		m.model.end()
+		return 0, stop{exit: exitDone, pc: pc}, true, nil
+	case exitHelper:
+		if m.helper == nil {
+			return 0, stop{}, false, m.errAt(pc, "firmware helper %d called, but no firmware is attached", helper)
+		}
+		if err := m.helper(c, helper); err != nil {
+			return 0, stop{}, false, m.errAt(pc, "helper %d: %v", helper, err)
+		}
+		// The firmware returns with rtn[B0]: the JIT put the return
+		// address there in the call's defer slot.
+		return c.b[0], stop{}, false, nil
+	}
+	return 0, stop{}, false, m.errAt(pc, "BUG: exit kind %d", exit)
+}
+
+// aval is the A-operand value PREV_ALU latches: the value read through the
+// instruction's A field (the right operand when the operands are swapped).
+func aval(o *op, l, r uint32) uint32 {
+	if o.flags&fSwapped != 0 {
+		return r
+	}
+	return l
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func isArith(sub uint8) bool {
+	switch sub {
+	case aluAdd, aluAddC, aluSub, aluSubC, aluBMinA:
+		return true
+	}
+	return false
+}
+
+// add computes l + r + cin and sets ARM-style flags (C = carry out, so
+// after a subtraction done as l + ^r + 1, C = no borrow; nfp-isa.md §3).
+func (m *Machine) add(c *context, l, r, cin uint32, flags uint16) uint32 {
+	s := uint64(l) + uint64(r) + uint64(cin)
+	res := uint32(s)
+	if flags&fNoCC == 0 {
+		c.z = res == 0
+		c.n = int32(res) < 0
+		c.cy = s>>32 != 0
+		c.v = (^(l^r)&(l^res))>>31 != 0
+	}
+	return res
+}
+
+func byteMask(m uint8) uint32 {
+	var r uint32
+	for i := 0; i < 4; i++ {
+		if m&(1<<i) != 0 {
+			r |= 0xff << (8 * i)
+		}
+	}
+	return r
+}
+
+// branch conditions (§2.5).
+func (m *Machine) cond(c *context, o *op) bool {
+	switch o.sub {
+	case 0:
+		return c.z
+	case 1:
+		return !c.z
+	case 2:
+		return c.n
+	case 3:
+		return !c.n
+	case 4:
+		return c.cy
+	case 5:
+		return !c.cy
+	case 6:
+		return c.v
+	case 7:
+		return !c.v
+	case 8:
+		return c.n == c.v
+	case 9:
+		return c.n != c.v
+	case 10:
+		return c.z || c.n != c.v
+	case 11:
+		return !c.z && c.n == c.v
+	case 16:
+		return uint32(c.num) == o.aux
+	case 17:
+		return uint32(c.num) != o.aux
+	case 24:
+		return true
+	}
+	return false
+}

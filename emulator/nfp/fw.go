@@ -1,0 +1,293 @@
+package nfp
+
+import (
+	"fmt"
+
+	"github.com/nfpcc/nfpcc/emulator"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// The firmware side of the offload ABI, as the Linux JIT expects CoreNIC
+// to provide it (nfp-isa.md §4.2–4.4, §4.9, §9): the packet in a CTM
+// buffer and its packet vector in LM, the stack base in A22 and
+// ActLMAddr0, the exit to the outro and from there to the firmware with
+// the result word in A0, the firmware helpers for maps and perf output.
+
+// LM layout of the emulated firmware (CoreNIC: EBPF_STACK_BASE | ctx << 8,
+// four 512-byte stacks; the packet vector elsewhere in LM).
+const (
+	stackBase = 0x000 // + context number << 8
+	pvBase    = 0x800 // + context slot × 64; ActLMAddr1 points here (PV word 8)
+)
+
+// Result-word bits the firmware reads in A0 (nfp-isa.md §4.4, CoreNIC
+// EBPF_RET_*).
+const (
+	retPass      = 1 << 16
+	retDrop      = 1 << 17
+	retRedir     = 1 << 18
+	retStatPass  = 1 << 20
+	retStatDrop  = 1 << 21
+	retStatRedir = 1 << 22
+	retStatAbort = 1 << 23
+)
+
+// Stat classes of the firmware's per-action counters.
+var statNames = []string{"pass", "drop", "redir", "abort"}
+
+// Counter is a packets/bytes pair.
+type Counter struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// Options configure a Firmware.
+type Options struct {
+	// Maps are the program's maps (index = the map's TID), sharing the
+	// emulator package's semantics; nil for none.
+	Maps []emulator.Map
+	// Seed seeds the random source behind PseudoRndNum (the same
+	// sequence as the host interpreter's bpf_get_prandom_u32).
+	Seed uint64
+	// Limit bounds the instructions per packet (0: DefaultLimit).
+	Limit uint64
+	// Trace records every executed instruction of each packet.
+	Trace bool
+}
+
+// Firmware runs packets through a program on one microengine.
+type Firmware struct {
+	M    *Machine
+	Env  *emulator.Env
+	Prog *Program
+	Hook emulator.Hook
+
+	maps        []*fwMap
+	atomics     map[uint64]bool // map words in device (big-endian) form
+	trace       bool
+	npkt        int
+	helperCalls int
+
+	// Stats counts packets and bytes per firmware stat class
+	// (pass, drop, redir, abort) and per action name.
+	Stats   map[string]*Counter
+	Actions map[string]*Counter
+}
+
+// PacketResult is what one packet did.
+type PacketResult struct {
+	Action       string               `json:"action"`
+	Return       uint64               `json:"return"`      // R0 at the program's exit
+	ResultWord   uint32               `json:"result_word"` // A0 as the firmware reads it
+	Stat         string               `json:"stat"`
+	Packet       []byte               `json:"-"`
+	Cycles       int64                `json:"cycles"`      // published model, incl. 224 firmware cycles
+	DRAMCycles   float64              `json:"dram_cycles"` // per-NIC DRAM engine cycles
+	Instructions uint64               `json:"instructions"`
+	HelperCalls  int                  `json:"helper_calls,omitempty"`
+	Trace        []emulator.TraceStep `json:"trace,omitempty"`
+}
+
+// NewFirmware loads prog into a fresh microengine.
+func NewFirmware(prog *Program, opt Options) (*Firmware, error) {
+	hook := emulator.HookXDP
+	if prog.Type == image.ProgTC {
+		hook = emulator.HookTC
+	}
+	f := &Firmware{
+		M:       &Machine{prog: prog, mem: NewMemory(), Limit: opt.Limit},
+		Env:     emulator.NewEnv(hook, opt.Maps, opt.Seed),
+		Prog:    prog,
+		Hook:    hook,
+		atomics: map[uint64]bool{},
+		trace:   opt.Trace,
+		Stats:   map[string]*Counter{},
+		Actions: map[string]*Counter{},
+	}
+	f.M.helper = f.callHelper
+	f.M.onAtomic = f.atomic
+	f.M.random = f.Env.Random
+	for i, m := range opt.Maps {
+		fm, err := newFWMap(i, m, f.atomics)
+		if err != nil {
+			return nil, err
+		}
+		f.maps = append(f.maps, fm)
+		if err := f.M.mem.Add(fm.region); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// RunPacket runs the program on one frame, as the firmware would: the
+// frame in CTM, the packet vector and stack set up, the program entered,
+// and the result word decoded once the code branches back.
+func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
+	m := f.M
+	if len(frame) > CTMSize-PacketOffset {
+		return nil, fmt.Errorf("packet of %d bytes does not fit the %d-byte CTM buffer", len(frame), CTMSize-PacketOffset)
+	}
+	if len(frame) > 0x3fff {
+		return nil, fmt.Errorf("packet of %d bytes: longer than the packet vector's 14-bit length", len(frame))
+	}
+	slot := f.npkt % 4
+	f.npkt++
+	c := &m.ctxs[slot]
+	c.reset(2 * slot)
+
+	// CTM buffer: headroom, then the frame.
+	ctm := m.mem.Region("CTM").Data
+	clear(ctm)
+	copy(ctm[PacketOffset:], frame)
+
+	// Stack and packet vector in LM.
+	stack := uint32(stackBase + c.num<<8)
+	clear(m.lm[stack/4 : stack/4+image.MaxStack/4])
+	pv := uint32(pvBase + slot*64)
+	clear(m.lm[pv/4 : pv/4+16])
+	m.lm[pv/4+0] = uint32(len(frame)) & 0x3fff // pv_len: packet number 0, length
+	m.lm[pv/4+2] = CTMBase | PacketOffset      // pv_ctm_ptr: CTM buffer, offset
+	c.lmp[0], c.lmp[1] = stack, pv
+	c.a[22] = stack
+	// The patched JIT of the count-min corpus inlines the lookup of the
+	// single ARRAY map as address arithmetic from B23 = its EMEM base >> 8.
+	c.b[23] = uint32(EMEMBase >> 8)
+
+	var tr []emulator.TraceStep
+	if f.trace {
+		m.trace = func(pc uint32, _ *context) {
+			tr = append(tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.Text[pc]})
+		}
+	} else {
+		m.trace = nil
+	}
+	helpers := f.helperCalls
+	m.model.start()
+	m.exited = exitNone
+	start := m.icount
+	st, err := m.Run(slot, f.Prog.Entry)
+	if err != nil {
+		return nil, err
+	}
+	_ = st
+	res := &PacketResult{
+		Return:       m.r0,
+		ResultWord:   c.a[0],
+		Cycles:       m.model.t,
+		DRAMCycles:   m.model.dram,
+		Instructions: m.icount - start,
+		HelperCalls:  f.helperCalls - helpers,
+		Trace:        tr,
+	}
+	if err := f.decode(res); err != nil {
+		return nil, err
+	}
+	// The packet as the program left it (adjust_head/tail move the
+	// vector's offset and length).
+	off := m.lm[pv/4+2] & 0x1fff
+	n := m.lm[pv/4+0] & 0x3fff
+	if uint64(off)+uint64(n) > CTMSize {
+		return nil, fmt.Errorf("packet vector after the run points outside the CTM buffer (offset %#x, length %d)", off, n)
+	}
+	res.Packet = append([]byte(nil), ctm[off:off+n]...)
+	f.count(f.Stats, res.Stat, len(frame))
+	f.count(f.Actions, res.Action, len(frame))
+	return res, nil
+}
+
+func (f *Firmware) count(t map[string]*Counter, k string, n int) {
+	c := t[k]
+	if c == nil {
+		c = &Counter{}
+		t[k] = c
+	}
+	c.Packets++
+	c.Bytes += uint64(n)
+}
+
+// decode turns the result word into the action the firmware takes
+// (nfp-isa.md §4.4): XDP 0x82 aborted, 0x22 drop, 0x11 pass, 0x44 tx
+// (XDP_REDIRECT and anything above 3 end as aborted); tc 0x11 pass
+// (TC_ACT_OK and the other pass codes), 0x22 shot, 0x02 stolen/queued
+// (drop without stat), 0x44 redirect.
+func (f *Firmware) decode(r *PacketResult) error {
+	w := r.ResultWord
+	code := w >> 16 & 0xff
+	// Bits 0/1 are the SKB/IFE marks; anything else is not a result word.
+	if w&^0x00ff0003 != 0 {
+		return fmt.Errorf("firmware result word %#08x has bits outside the action field", w)
+	}
+	switch code >> 4 {
+	case 0:
+		r.Stat = ""
+	case 1:
+		r.Stat = "pass"
+	case 2:
+		r.Stat = "drop"
+	case 4:
+		r.Stat = "redir"
+	case 8:
+		r.Stat = "abort"
+	default:
+		return fmt.Errorf("firmware result word %#08x: stat class %#x is not one of pass/drop/redir/abort", w, code>>4)
+	}
+	act := code & 0xf
+	if f.Hook == emulator.HookTC {
+		switch code {
+		case 0x11:
+			r.Action = "TC_ACT_OK"
+		case 0x22:
+			r.Action = "TC_ACT_SHOT"
+		case 0x02:
+			r.Action = "TC_ACT_STOLEN"
+		case 0x44:
+			r.Action = "TC_ACT_REDIRECT"
+		default:
+			return fmt.Errorf("firmware result word %#08x is no tc outcome", w)
+		}
+		return nil
+	}
+	switch {
+	case code == 0x82:
+		r.Action = "XDP_ABORTED"
+	case code == 0x22:
+		r.Action = "XDP_DROP"
+	case code == 0x11:
+		r.Action = "XDP_PASS"
+	case code == 0x44:
+		r.Action = "XDP_TX"
+	default:
+		return fmt.Errorf("firmware result word %#08x (action %#x) is no XDP outcome", w, act)
+	}
+	return nil
+}
+
+// OffloadAction is the action the offloaded program takes for a return
+// value r0, as the JIT's outro and the firmware treat it (nfp-isa.md
+// §4.4): for XDP, values above XDP_TX (XDP_REDIRECT included) abort; for
+// tc, values above 7 pass, 0/1/3/6 pass, 2 is shot, 4/5 are stolen, 7
+// redirects. Use it to compare with a host interpreter's return value.
+func OffloadAction(hook emulator.Hook, r0 uint64) string {
+	v := uint32(r0)
+	if hook == emulator.HookTC {
+		switch v {
+		case 2:
+			return "TC_ACT_SHOT"
+		case 4, 5:
+			return "TC_ACT_STOLEN"
+		case 7:
+			return "TC_ACT_REDIRECT"
+		}
+		return "TC_ACT_OK"
+	}
+	switch v {
+	case 1:
+		return "XDP_DROP"
+	case 2:
+		return "XDP_PASS"
+	case 3:
+		return "XDP_TX"
+	}
+	return "XDP_ABORTED"
+}
