@@ -183,3 +183,34 @@ func (f *Func) renumber() {
 		}
 	}
 }
+
+// Renumber gives blocks and values consecutive IDs in layout order (blocks
+// b0, b1, …; values in print order: parameters, then instructions), moving
+// their facts along. Builders call it once done, so that printed IR has no
+// gaps left by removed values.
+func (f *Func) Renumber() {
+	facts := make(map[int]*Facts, len(f.Facts))
+	n := 0
+	// Named values first, so the text counts up without gaps; then the
+	// instructions without a result, which the text never names.
+	for _, named := range []bool{true, false} {
+		for i, b := range f.Blocks {
+			b.ID = i
+			for _, vs := range [][]*Value{b.Params, b.Instrs} {
+				for _, v := range vs {
+					if (v.Type != Void) != named {
+						continue
+					}
+					if fa, ok := f.Facts[v.ID]; ok && !fa.Empty() {
+						facts[n] = fa
+					}
+					v.ID = n
+					n++
+				}
+			}
+		}
+	}
+	f.Facts = facts
+	f.nextValue = n
+	f.nextBlock = len(f.Blocks)
+}
