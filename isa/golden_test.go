@@ -85,6 +85,9 @@ func TestGoldenEncodings(t *testing.T) {
 		if err := CheckECC(g.word); err != nil {
 			t.Errorf("%s: %v", g.name, err)
 		}
+		if txt, ok := Text(g.in, Options{Mode: Ctx4}); txt != g.text || !ok {
+			t.Errorf("%s: Text = %q (ok %v), want %q", g.name, txt, ok, g.text)
+		}
 		if got := Decode(g.word); got != g.in {
 			t.Errorf("%s: Decode = %#v, want %#v", g.name, got, g.in)
 		}
