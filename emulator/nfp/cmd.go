@@ -3,7 +3,6 @@ package nfp
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 )
 
 // Memory commands (nfp-isa.md §2.12). MU memory (CTM, IMEM, EMEM) is
@@ -33,40 +32,47 @@ type cmdSem struct {
 	cls  bool // target CLS instead of MU
 }
 
-// muCommands is indexed by (action << 2 | token) of the MU target
-// (binutils nfp_me28_mnemonics, by meaning). Rows absent here are not
-// modelled and stop the run with their name.
-var muCommands = map[uint16]cmdSem{
-	2<<2 | 0:  {name: "write8", kind: cWrite8},
-	2<<2 | 2:  {name: "write8_swap", kind: cWrite8, swap: true},
-	3<<2 | 1:  {name: "read8", kind: cRead8},
-	5<<2 | 0:  {name: "set", kind: cSet},
-	6<<2 | 0:  {name: "clr", kind: cClr},
-	7<<2 | 0:  {name: "add", kind: cAdd},
-	7<<2 | 2:  {name: "add_imm", kind: cAddImm},
-	15<<2 | 0: {name: "xor", kind: cXor},
-	28<<2 | 0: {name: "read32", kind: cRead32},
-	28<<2 | 2: {name: "read32_swap", kind: cRead32, swap: true},
-	31<<2 | 0: {name: "write32", kind: cWrite32},
-	31<<2 | 2: {name: "write32_swap", kind: cWrite32, swap: true},
+// cmdSems lists the modelled commands by target and GNU mnemonic
+// (isa.CmdInstr.CmdName); every other command stops the run with its name.
+// CLS words are treated like MU words (big-endian through the transfer
+// registers) [D].
+var cmdSems = []cmdSem{
+	{name: "write8", kind: cWrite8},
+	{name: "write8_swap", kind: cWrite8, swap: true},
+	{name: "read8", kind: cRead8},
+	{name: "set", kind: cSet},
+	{name: "clr", kind: cClr},
+	{name: "add", kind: cAdd},
+	{name: "add64", kind: cAdd, is64: true},
+	{name: "add_imm", kind: cAddImm},
+	{name: "add64_imm", kind: cAddImm, is64: true},
+	{name: "xor", kind: cXor},
+	{name: "read32", kind: cRead32},
+	{name: "read32_swap", kind: cRead32, swap: true},
+	{name: "write32", kind: cWrite32},
+	{name: "write32_swap", kind: cWrite32, swap: true},
+
+	{name: "read", kind: cRead32, cls: true},
+	{name: "write", kind: cWrite32, cls: true},
+	{name: "set", kind: cSet, cls: true},
+	{name: "clr", kind: cClr, cls: true},
+	{name: "add", kind: cAdd, cls: true},
+	{name: "add64", kind: cAdd, is64: true, cls: true},
+	{name: "add_imm", kind: cAddImm, cls: true},
+	{name: "add64_imm", kind: cAddImm, is64: true, cls: true},
 }
 
-// cmdTable lists the modelled commands; op.sub indexes it.
-var cmdTable []cmdSem
+// cmdTable is cmdSems; op.sub indexes it.
+var cmdTable = cmdSems
 
-// cmdIndex maps (cls, action, token) to a cmdTable index.
-var cmdIndex = map[uint32]uint8{}
-
-func init() {
-	keys := make([]int, 0, len(muCommands))
-	for k := range muCommands {
-		keys = append(keys, int(k))
+// cmdIndex finds a command's row.
+func cmdIndex(cls bool, name string) (uint8, bool) {
+	for i, c := range cmdTable {
+		if c.cls == cls && c.name == name {
+			return uint8(i), true
+		}
 	}
-	sort.Ints(keys)
-	for _, k := range keys {
-		cmdIndex[uint32(k)] = uint8(len(cmdTable))
-		cmdTable = append(cmdTable, muCommands[uint16(k)])
-	}
+	return 0, false
 }
 
 // cmdReq is a command whose operands were read at issue; it is performed
@@ -116,8 +122,11 @@ func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
 	}
 	switch sem.kind {
 	case cAdd, cAddImm:
-		// cnt bit 2 selects the 64-bit form (add64, add64_imm).
-		r.is64 = cnt&4 != 0
+		// On MU, length bit 2 selects the 64-bit form (add64, add64_imm),
+		// also when indirect_ref overrides the length.
+		if !sem.cls {
+			r.is64 = cnt&4 != 0
+		}
 		r.n = 1
 	case cRead8, cWrite8:
 		r.n = cnt + 1

@@ -442,26 +442,16 @@ func aluFlags(f isa.Flags) uint16 {
 // and looks it up in the command table.
 func translateCmd(x isa.CmdInstr) (op, error) {
 	var o op
-	tc := uint32(x.TgtCmd)
-	var target, action uint32
-	if tc>>5&3 == 0 {
-		return o, fmt.Errorf("command target %d (tgt_cmd %#x) is not modelled", tc>>2&7, tc)
+	t, name := x.CmdName()
+	if name == "" {
+		return o, fmt.Errorf("unknown command (tgt_cmd %#x, token %d)", x.TgtCmd, x.Token)
 	}
-	target, action = tc>>4&7, tc&0x1f
-	var cls bool
-	switch target {
-	case 4, 5:
-	case 6, 7:
-		cls = true
-	default:
-		return o, fmt.Errorf("command target (tgt_cmd %#x) is not modelled", tc)
+	if t != isa.TargetMU && t != isa.TargetCLS {
+		return o, fmt.Errorf("command %s to target %d is not modelled", name, t)
 	}
-	if cls {
-		return o, fmt.Errorf("CLS command action %d token %d is not modelled", action, x.Token)
-	}
-	idx, ok := cmdIndex[action<<2|uint32(x.Token)]
+	idx, ok := cmdIndex(t == isa.TargetCLS, name)
 	if !ok {
-		return o, fmt.Errorf("mem command action %d token %d is not modelled", action, x.Token)
+		return o, fmt.Errorf("command %s is not modelled", name)
 	}
 	a, e1 := src8(x.A, isa.BankA, false, false)
 	b, e2 := src8(x.B, isa.BankB, false, false)
@@ -469,10 +459,11 @@ func translateCmd(x isa.CmdInstr) (op, error) {
 		return o, err
 	}
 	o = op{kind: kCmd, sub: idx, a: a, b: b, sc: uint8(x.Mode), imm: uint32(x.Cnt), xfer: x.Xfer}
-	switch x.Mode {
-	case isa.Mode40AB, isa.Mode40BA:
+	switch {
+	case t == isa.TargetCLS && x.Mode == isa.Mode32:
+	case t == isa.TargetMU && (x.Mode == isa.Mode40AB || x.Mode == isa.Mode40BA):
 		o.flags |= fWide
-	case isa.Mode32:
+	case t == isa.TargetMU && x.Mode == isa.Mode32:
 	default:
 		return o, fmt.Errorf("command address mode %d is not modelled", x.Mode)
 	}
