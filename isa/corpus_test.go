@@ -36,7 +36,7 @@ func TestTest1MatchesGNU(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	if err := isa.WriteObjdump(&got, "test1_nfp6000.nffw", secs, 0); err != nil {
+	if err := isa.WriteObjdump(&got, "test1_nfp6000.nffw", secs, isa.ObjdumpOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
@@ -99,12 +99,8 @@ func TestTest2(t *testing.T) {
 		var got []string
 		for _, s := range secs {
 			for i, w := range s.Words {
-				opt := isa.Options{Mode: tc.mode}
-				if tc.pc {
-					got = append(got, isa.ObjdumpLine(i, len(s.Words), w, opt))
-				} else {
-					got = append(got, objdumpNoPC(i, len(s.Words), w, opt))
-				}
+				opt := isa.Options{Mode: tc.mode, NoPC: !tc.pc}
+				got = append(got, isa.ObjdumpLine(i, len(s.Words), w, opt))
 			}
 		}
 		if len(pats) != len(got) {
@@ -120,14 +116,4 @@ func TestTest2(t *testing.T) {
 			}
 		}
 	}
-}
-
-// objdumpNoPC is the objdump line with -M no-pc.
-func objdumpNoPC(i, n int, w isa.Word, opt isa.Options) string {
-	l := isa.ObjdumpLine(i, n, w, opt)
-	tab := strings.LastIndex(l, "\t")
-	rest := l[tab+1:]
-	rest = strings.TrimLeft(rest, " ")
-	rest = rest[strings.Index(rest, "  ")+2:]
-	return l[:tab+1] + rest
 }

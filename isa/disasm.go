@@ -13,6 +13,8 @@ type Options struct {
 	// ThirdParty32 prints accelerated third-party command addresses
 	// (modes 2 and 3) without "<<8" (MiscControl bit 4).
 	ThirdParty32 bool
+	// NoPC drops the program-counter column of objdump lines (-M no-pc).
+	NoPC bool
 }
 
 func (o Options) mode() Mode {

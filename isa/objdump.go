@@ -48,7 +48,11 @@ func ObjdumpLine(i, n int, w Word, opt Options) string {
 
 func objdumpLine(i, pc, n, pcMax int, w Word, opt Options) string {
 	aw := addrWidth(uint64(n) * 8)
-	return fmt.Sprintf("%*x:\t%016x \t%s%s", aw, i*8, uint64(w), PCColumn(pc, pcMax), Disasm(w, opt))
+	col := PCColumn(pc, pcMax)
+	if opt.NoPC {
+		col = ""
+	}
+	return fmt.Sprintf("%*x:\t%016x \t%s%s", aw, i*8, uint64(w), col, Disasm(w, opt))
 }
 
 // SectionLines returns the instruction lines of one section as objdump
@@ -86,19 +90,33 @@ func SectionLines(cs CodeSection) []string {
 	return lines
 }
 
-// WriteObjdump prints sections the way `objdump -d [-M ctxN] FILE` does.
-// force, if not zero, overrides every section's context mode (-M ctx4 or
-// ctx8).
-func WriteObjdump(w io.Writer, file string, sections []CodeSection, force Mode) error {
+// ObjdumpOptions are GNU objdump's NFP -M options.
+type ObjdumpOptions struct {
+	// Force, if not zero, overrides every section's context mode
+	// (-M ctx4 / ctx8).
+	Force Mode
+	// NoPC drops the ".N" program-counter column (-M no-pc).
+	NoPC bool
+	// Format is the "file format" name of the header ("elf64-nfp" if empty).
+	Format string
+}
+
+// WriteObjdump prints sections the way `objdump -d [-M …] FILE` does.
+func WriteObjdump(w io.Writer, file string, sections []CodeSection, o ObjdumpOptions) error {
+	format := o.Format
+	if format == "" {
+		format = "elf64-nfp"
+	}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\n%s:     file format elf64-nfp\n\n", file)
+	fmt.Fprintf(bw, "\n%s:     file format %s\n\n", file, format)
 	for _, cs := range sections {
 		if len(cs.Words) == 0 {
 			continue // objdump prints nothing for an empty section
 		}
-		if force != 0 {
-			cs.Opts.Mode = force
+		if o.Force != 0 {
+			cs.Opts.Mode = o.Force
 		}
+		cs.Opts.NoPC = o.NoPC
 		fmt.Fprintf(bw, "\nDisassembly of section %s:\n\n", cs.Name)
 		fmt.Fprintf(bw, "%016x <%s>:\n", 0, cs.Name)
 		bw.WriteString(strings.Join(SectionLines(cs), "\n"))

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/isa"
+)
+
+func init() {
+	register(&command{
+		name:    "objdump",
+		summary: "disassemble NFP code (an .nffw/.nfp ELF, or --raw words) as GNU objdump does",
+		run:     objdumpMain,
+	})
+}
+
+// objdumpMain implements `nfpcc objdump [-M ctx4|ctx8[,no-pc]] [--raw] FILE`.
+// Its output is GNU objdump 2.40's (`objdump -d`, target nfp-elf) line for
+// line.
+func objdumpMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("objdump", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var mopts []string
+	fs.Func("M", "disassembler options: ctx4, ctx8, no-pc (comma-separated, may repeat)", func(s string) error {
+		mopts = append(mopts, strings.Split(s, ",")...)
+		return nil
+	})
+	raw := fs.Bool("raw", false, "FILE holds raw words: hex, one per line, or little-endian 64-bit binary")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc objdump [-M ctx4|ctx8[,no-pc]] [--raw] FILE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(normalizeObjdumpArgs(args)); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	var o isa.ObjdumpOptions
+	for _, m := range mopts {
+		switch strings.TrimSpace(m) {
+		case "ctx4":
+			if o.Force == 0 { // as GNU: ctx8 takes precedence
+				o.Force = isa.Ctx4
+			}
+		case "ctx8":
+			o.Force = isa.Ctx8
+		case "no-pc":
+			o.NoPC = true
+		case "":
+		default:
+			fmt.Fprintf(stderr, "nfpcc objdump: invalid NFP option: %s\n", m)
+			return 2
+		}
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
+		return 2
+	}
+	var secs []isa.CodeSection
+	if *raw {
+		words, err := parseRawWords(data)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc objdump: %s: %v\n", path, err)
+			return 2
+		}
+		secs = []isa.CodeSection{{Name: ".text", Words: words, Opts: isa.Options{Mode: isa.Ctx8}}}
+		o.Format = "raw-nfp"
+	} else {
+		secs, err = isa.ReadCodeSections(bytes.NewReader(data))
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc objdump: %s: %v\n", path, err)
+			return 2
+		}
+	}
+	if err := isa.WriteObjdump(stdout, filepath.Base(path), secs, o); err != nil {
+		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+// normalizeObjdumpArgs accepts GNU spellings: -Mctx4 and
+// --disassembler-options=ctx4.
+func normalizeObjdumpArgs(args []string) []string {
+	var out []string
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "-M") && len(a) > 2 && a[2] != '=':
+			out = append(out, "-M", a[2:])
+		case strings.HasPrefix(a, "--disassembler-options="):
+			out = append(out, "-M", strings.TrimPrefix(a, "--disassembler-options="))
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parseRawWords reads hex words, one per line (optional 0x, blank lines and
+// '#' comments allowed), or else a binary of little-endian 64-bit words.
+func parseRawWords(data []byte) ([]isa.Word, error) {
+	if words, err, isText := parseHexWords(data); isText {
+		return words, err
+	}
+	if len(data)%8 != 0 {
+		return nil, fmt.Errorf("binary input of %d bytes is not a whole number of 64-bit words", len(data))
+	}
+	words := make([]isa.Word, len(data)/8)
+	for i := range words {
+		words[i] = isa.Word(binary.LittleEndian.Uint64(data[8*i:]))
+	}
+	return words, nil
+}
+
+// parseHexWords parses text input; isText is false when the data does not
+// look like text at all (then it is taken as binary).
+func parseHexWords(data []byte) (words []isa.Word, err error, isText bool) {
+	for _, c := range data {
+		if c == 0 || c >= 0x80 {
+			return nil, nil, false
+		}
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		v, perr := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(line, "0x"), "0X"), 16, 64)
+		if perr != nil {
+			return nil, fmt.Errorf("line %d: %q is not a hex word", n+1, line), true
+		}
+		words = append(words, isa.Word(v))
+	}
+	return words, nil, true
+}
