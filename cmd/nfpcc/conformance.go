@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/testsuite/conformance"
+)
+
+func init() {
+	register(&command{
+		name:    "conformance",
+		summary: "run bpf_conformance / uBPF .data tests on an engine",
+		run:     conformanceMain,
+	})
+}
+
+// conformanceMain is `nfpcc conformance [--engine=interp] FILE.data...`:
+// one line per failing file, then exactly "N passed, N failed". Exit 1 if
+// any test failed, 2 on usage errors.
+func conformanceMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	engine := fs.String("engine", "interp", "engine to run the tests on: "+strings.Join(conformance.EngineNames(), ", "))
+	verbose := fs.Bool("v", false, "also print a line for every passing test")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc conformance [--engine=interp] [-v] FILE.data...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	mk, ok := conformance.Engines[*engine]
+	if !ok {
+		fmt.Fprintf(stderr, "nfpcc conformance: unknown engine %q (known: %s)\n", *engine, strings.Join(conformance.EngineNames(), ", "))
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	e := mk()
+	passed, failed := 0, 0
+	for _, path := range fs.Args() {
+		o := conformance.RunFile(e, path)
+		if o.Passed() {
+			passed++
+			if *verbose {
+				fmt.Fprintf(stdout, "%s: pass\n", path)
+			}
+			continue
+		}
+		failed++
+		fmt.Fprintln(stdout, o.Line())
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}

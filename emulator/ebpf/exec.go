@@ -1,0 +1,724 @@
+package ebpf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/nfpcc/nfpcc/emulator"
+)
+
+// fast returns the buffer at a if [a, a+n) lies inside a region's valid
+// range; nil sends the access to the slow path (context, errors).
+func (m *Machine) fast(a, n uint64) []byte {
+	if idx := a >> 32; idx < uint64(len(m.regions)) {
+		rg := &m.regions[idx]
+		if o := a & 0xffffffff; o >= rg.lo && o+n <= rg.hi {
+			return rg.buf[o:]
+		}
+	}
+	return nil
+}
+
+// fastW is fast for stores: read-only regions take the slow path.
+func (m *Machine) fastW(a, n uint64) []byte {
+	if idx := a >> 32; idx < uint64(len(m.regions)) {
+		rg := &m.regions[idx]
+		if o := a & 0xffffffff; o >= rg.lo && o+n <= rg.hi && !rg.ro {
+			return rg.buf[o:]
+		}
+	}
+	return nil
+}
+
+// slowLoad handles context loads and reports bad accesses.
+func (m *Machine) slowLoad(pc int, code []inst, text []string, a, n uint64) (uint64, error) {
+	if a>>32 == regionCtx {
+		v, err := m.ctxLoad(a&0xffffffff, n)
+		if err != nil {
+			return 0, &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
+		}
+		return v, nil
+	}
+	return 0, &MemoryError{PC: pc, Insn: text[pc], Addr: a, Size: n, Region: m.describe(a)}
+}
+
+func (m *Machine) slowStore(pc int, text []string, a, n, v uint64) error {
+	if a>>32 == regionCtx {
+		if err := m.ctxStore(a&0xffffffff, n, v); err != nil {
+			return &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
+		}
+		return nil
+	}
+	return &MemoryError{PC: pc, Insn: text[pc], Addr: a, Size: n, Write: true, Region: m.describe(a)}
+}
+
+func store(b []byte, n int, v uint64) {
+	switch n {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		binary.LittleEndian.PutUint16(b, uint16(v))
+	case 4:
+		binary.LittleEndian.PutUint32(b, uint32(v))
+	default:
+		binary.LittleEndian.PutUint64(b, v)
+	}
+}
+
+// exec is the run loop. It returns r0, the number of instructions
+// executed, and the error that stopped the program, if any.
+func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
+	r := &m.regs
+	code, text, helpers := p.code, p.text, p.helpers
+	budget := m.limit
+	depth := 0
+	tailCalls := 0
+	pc := 0
+	defer func() { count = m.limit - budget }()
+	for {
+		if budget == 0 {
+			return r[0], 0, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
+		}
+		budget--
+		in := &code[pc]
+		if m.trace {
+			m.traceStep(pc, text[pc], in)
+		}
+		pc++
+		switch in.op {
+		case opAdd64Imm:
+			r[in.dst&15] = r[in.dst&15] + in.imm
+		case opAdd64Reg:
+			r[in.dst&15] = r[in.dst&15] + r[in.src&15]
+		case opAdd32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + x)
+		case opAdd32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + x)
+		case opSub64Imm:
+			r[in.dst&15] = r[in.dst&15] - in.imm
+		case opSub64Reg:
+			r[in.dst&15] = r[in.dst&15] - r[in.src&15]
+		case opSub32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - x)
+		case opSub32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - x)
+		case opMul64Imm:
+			r[in.dst&15] = r[in.dst&15] * in.imm
+		case opMul64Reg:
+			r[in.dst&15] = r[in.dst&15] * r[in.src&15]
+		case opMul32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * x)
+		case opMul32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * x)
+		case opDiv64Imm:
+			X := in.imm
+			if X == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] /= X
+			}
+		case opDiv64Reg:
+			X := r[in.src&15]
+			if X == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] /= X
+			}
+		case opDiv32Imm:
+			x := uint32(in.imm)
+			if x == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / x)
+			}
+		case opDiv32Reg:
+			x := uint32(r[in.src&15])
+			if x == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / x)
+			}
+		case opSdiv64Imm:
+			X := in.imm
+			if X == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) / int64(X))
+			}
+		case opSdiv64Reg:
+			X := r[in.src&15]
+			if X == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) / int64(X))
+			}
+		case opSdiv32Imm:
+			x := uint32(in.imm)
+			if x == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / int32(x)))
+			}
+		case opSdiv32Reg:
+			x := uint32(r[in.src&15])
+			if x == 0 {
+				r[in.dst&15] = 0
+			} else {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / int32(x)))
+			}
+		case opOr64Imm:
+			r[in.dst&15] = r[in.dst&15] | in.imm
+		case opOr64Reg:
+			r[in.dst&15] = r[in.dst&15] | r[in.src&15]
+		case opOr32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | x)
+		case opOr32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | x)
+		case opAnd64Imm:
+			r[in.dst&15] = r[in.dst&15] & in.imm
+		case opAnd64Reg:
+			r[in.dst&15] = r[in.dst&15] & r[in.src&15]
+		case opAnd32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & x)
+		case opAnd32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & x)
+		case opLsh64Imm:
+			r[in.dst&15] = r[in.dst&15] << (in.imm & 63)
+		case opLsh64Reg:
+			r[in.dst&15] = r[in.dst&15] << (r[in.src&15] & 63)
+		case opLsh32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (x & 31))
+		case opLsh32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (x & 31))
+		case opRsh64Imm:
+			r[in.dst&15] = r[in.dst&15] >> (in.imm & 63)
+		case opRsh64Reg:
+			r[in.dst&15] = r[in.dst&15] >> (r[in.src&15] & 63)
+		case opRsh32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (x & 31))
+		case opRsh32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (x & 31))
+		case opMod64Imm:
+			X := in.imm
+			if X != 0 {
+				r[in.dst&15] %= X
+			}
+		case opMod64Reg:
+			X := r[in.src&15]
+			if X != 0 {
+				r[in.dst&15] %= X
+			}
+		case opMod32Imm:
+			x := uint32(in.imm)
+			if x != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % x)
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opMod32Reg:
+			x := uint32(r[in.src&15])
+			if x != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % x)
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opSmod64Imm:
+			X := in.imm
+			if X != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) % int64(X))
+			}
+		case opSmod64Reg:
+			X := r[in.src&15]
+			if X != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) % int64(X))
+			}
+		case opSmod32Imm:
+			x := uint32(in.imm)
+			if x != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % int32(x)))
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opSmod32Reg:
+			x := uint32(r[in.src&15])
+			if x != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % int32(x)))
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opXor64Imm:
+			r[in.dst&15] = r[in.dst&15] ^ in.imm
+		case opXor64Reg:
+			r[in.dst&15] = r[in.dst&15] ^ r[in.src&15]
+		case opXor32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ x)
+		case opXor32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ x)
+		case opMov64Imm:
+			r[in.dst&15] = in.imm
+		case opMov64Reg:
+			r[in.dst&15] = r[in.src&15]
+		case opMov32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(x)
+		case opMov32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(x)
+		case opArsh64Imm:
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (in.imm & 63))
+		case opArsh64Reg:
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (r[in.src&15] & 63))
+		case opArsh32Imm:
+			x := uint32(in.imm)
+			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (x & 31)))
+		case opArsh32Reg:
+			x := uint32(r[in.src&15])
+			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (x & 31)))
+		case opJeq64Imm:
+			if r[in.dst&15] == in.imm {
+				pc = int(in.off)
+			}
+		case opJeq64Reg:
+			if r[in.dst&15] == r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJeq32Imm:
+			if uint32(r[in.dst&15]) == uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJeq32Reg:
+			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJgt64Imm:
+			if r[in.dst&15] > in.imm {
+				pc = int(in.off)
+			}
+		case opJgt64Reg:
+			if r[in.dst&15] > r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJgt32Imm:
+			if uint32(r[in.dst&15]) > uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJgt32Reg:
+			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJge64Imm:
+			if r[in.dst&15] >= in.imm {
+				pc = int(in.off)
+			}
+		case opJge64Reg:
+			if r[in.dst&15] >= r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJge32Imm:
+			if uint32(r[in.dst&15]) >= uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJge32Reg:
+			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJset64Imm:
+			if r[in.dst&15]&in.imm != 0 {
+				pc = int(in.off)
+			}
+		case opJset64Reg:
+			if r[in.dst&15]&r[in.src&15] != 0 {
+				pc = int(in.off)
+			}
+		case opJset32Imm:
+			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
+				pc = int(in.off)
+			}
+		case opJset32Reg:
+			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
+				pc = int(in.off)
+			}
+		case opJne64Imm:
+			if r[in.dst&15] != in.imm {
+				pc = int(in.off)
+			}
+		case opJne64Reg:
+			if r[in.dst&15] != r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJne32Imm:
+			if uint32(r[in.dst&15]) != uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJne32Reg:
+			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJsgt64Imm:
+			if int64(r[in.dst&15]) > int64(in.imm) {
+				pc = int(in.off)
+			}
+		case opJsgt64Reg:
+			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJsgt32Imm:
+			if int32(uint32(r[in.dst&15])) > int32(uint32(in.imm)) {
+				pc = int(in.off)
+			}
+		case opJsgt32Reg:
+			if int32(uint32(r[in.dst&15])) > int32(uint32(r[in.src&15])) {
+				pc = int(in.off)
+			}
+		case opJsge64Imm:
+			if int64(r[in.dst&15]) >= int64(in.imm) {
+				pc = int(in.off)
+			}
+		case opJsge64Reg:
+			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJsge32Imm:
+			if int32(uint32(r[in.dst&15])) >= int32(uint32(in.imm)) {
+				pc = int(in.off)
+			}
+		case opJsge32Reg:
+			if int32(uint32(r[in.dst&15])) >= int32(uint32(r[in.src&15])) {
+				pc = int(in.off)
+			}
+		case opJlt64Imm:
+			if r[in.dst&15] < in.imm {
+				pc = int(in.off)
+			}
+		case opJlt64Reg:
+			if r[in.dst&15] < r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJlt32Imm:
+			if uint32(r[in.dst&15]) < uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJlt32Reg:
+			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJle64Imm:
+			if r[in.dst&15] <= in.imm {
+				pc = int(in.off)
+			}
+		case opJle64Reg:
+			if r[in.dst&15] <= r[in.src&15] {
+				pc = int(in.off)
+			}
+		case opJle32Imm:
+			if uint32(r[in.dst&15]) <= uint32(in.imm) {
+				pc = int(in.off)
+			}
+		case opJle32Reg:
+			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJslt64Imm:
+			if int64(r[in.dst&15]) < int64(in.imm) {
+				pc = int(in.off)
+			}
+		case opJslt64Reg:
+			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJslt32Imm:
+			if int32(uint32(r[in.dst&15])) < int32(uint32(in.imm)) {
+				pc = int(in.off)
+			}
+		case opJslt32Reg:
+			if int32(uint32(r[in.dst&15])) < int32(uint32(r[in.src&15])) {
+				pc = int(in.off)
+			}
+		case opJsle64Imm:
+			if int64(r[in.dst&15]) <= int64(in.imm) {
+				pc = int(in.off)
+			}
+		case opJsle64Reg:
+			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
+				pc = int(in.off)
+			}
+		case opJsle32Imm:
+			if int32(uint32(r[in.dst&15])) <= int32(uint32(in.imm)) {
+				pc = int(in.off)
+			}
+		case opJsle32Reg:
+			if int32(uint32(r[in.dst&15])) <= int32(uint32(r[in.src&15])) {
+				pc = int(in.off)
+			}
+		case opLdImm64:
+			r[in.dst&15] = in.imm
+			pc++ // the second slot
+		case opNeg64:
+			r[in.dst&15] = -r[in.dst&15]
+		case opNeg32:
+			r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
+		case opMovSX8to64:
+			r[in.dst&15] = uint64(int64(int8(r[in.src&15])))
+		case opMovSX16to64:
+			r[in.dst&15] = uint64(int64(int16(r[in.src&15])))
+		case opMovSX32to64:
+			r[in.dst&15] = uint64(int64(int32(r[in.src&15])))
+		case opMovSX8to32:
+			r[in.dst&15] = uint64(uint32(int32(int8(r[in.src&15]))))
+		case opMovSX16to32:
+			r[in.dst&15] = uint64(uint32(int32(int16(r[in.src&15]))))
+		case opLE16:
+			r[in.dst&15] = uint64(uint16(r[in.dst&15]))
+		case opLE32:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+		case opLE64:
+		case opBE16:
+			r[in.dst&15] = uint64(bits.ReverseBytes16(uint16(r[in.dst&15])))
+		case opBE32:
+			r[in.dst&15] = uint64(bits.ReverseBytes32(uint32(r[in.dst&15])))
+		case opBE64:
+			r[in.dst&15] = bits.ReverseBytes64(r[in.dst&15])
+		case opJA:
+			pc = int(in.off)
+
+		case opLdxB, opLdxSB:
+			a := r[in.src&15] + uint64(int64(in.off))
+			var v uint64
+			if b := m.fast(a, 1); b != nil {
+				v = uint64(b[0])
+			} else if v, err = m.slowLoad(pc-1, code, text, a, 1); err != nil {
+				return r[0], 0, err
+			}
+			if in.op == opLdxSB {
+				v = uint64(int64(int8(v)))
+			}
+			r[in.dst&15] = v
+		case opLdxH, opLdxSH:
+			a := r[in.src&15] + uint64(int64(in.off))
+			var v uint64
+			if b := m.fast(a, 2); b != nil {
+				v = uint64(binary.LittleEndian.Uint16(b))
+			} else if v, err = m.slowLoad(pc-1, code, text, a, 2); err != nil {
+				return r[0], 0, err
+			}
+			if in.op == opLdxSH {
+				v = uint64(int64(int16(v)))
+			}
+			r[in.dst&15] = v
+		case opLdxW, opLdxSW:
+			a := r[in.src&15] + uint64(int64(in.off))
+			var v uint64
+			if b := m.fast(a, 4); b != nil {
+				v = uint64(binary.LittleEndian.Uint32(b))
+			} else if v, err = m.slowLoad(pc-1, code, text, a, 4); err != nil {
+				return r[0], 0, err
+			}
+			if in.op == opLdxSW {
+				v = uint64(int64(int32(v)))
+			}
+			r[in.dst&15] = v
+		case opLdxDW:
+			a := r[in.src&15] + uint64(int64(in.off))
+			if b := m.fast(a, 8); b != nil {
+				r[in.dst&15] = binary.LittleEndian.Uint64(b)
+			} else if v, err := m.slowLoad(pc-1, code, text, a, 8); err != nil {
+				return r[0], 0, err
+			} else {
+				r[in.dst&15] = v
+			}
+		case opStB, opStH, opStW, opStDW, opStxB, opStxH, opStxW, opStxDW:
+			n := 1 << ((in.op - opStB) & 3)
+			v := in.imm
+			if in.op >= opStxB {
+				v = r[in.src&15]
+			}
+			a := r[in.dst&15] + uint64(int64(in.off))
+			if b := m.fastW(a, uint64(n)); b != nil {
+				store(b, n, v)
+			} else if err := m.slowStore(pc-1, text, a, uint64(n), v); err != nil {
+				return r[0], 0, err
+			}
+		case opAtomic32, opAtomic64:
+			if err := m.atomic(pc-1, text, in); err != nil {
+				return r[0], 0, err
+			}
+
+		case opCall, opCallX:
+			var h *emulator.Helper
+			if in.op == opCall {
+				h = helpers[in.imm]
+			} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
+				return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
+			}
+			args := [5]uint64{r[1], r[2], r[3], r[4], r[5]}
+			v, herr := h.Fn(m.env, m, &args)
+			if h.ChangesPacket {
+				m.syncPacket()
+			}
+			if herr != nil {
+				switch {
+				case errors.Is(herr, emulator.ErrExit):
+					return v, 0, nil
+				case errors.Is(herr, emulator.ErrTailCall):
+					tc := m.env.TailCall
+					m.env.TailCall = nil
+					if tailCalls >= maxTailCalls || int(tc.Prog) >= len(m.progs) {
+						v = emulator.ENOENT.Ret() // the call falls through
+						break
+					}
+					tailCalls++
+					np := m.progs[tc.Prog]
+					code, text, helpers = np.code, np.text, np.helpers
+					depth = 0
+					r[10] = addr(regionStack, uint64(len(m.stack)))
+					pc = 0
+					continue
+				default:
+					return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
+				}
+			}
+			r[0] = v
+		case opCallPC:
+			if depth+1 >= maxFrames {
+				return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
+			}
+			f := &m.frames[depth]
+			f.ret = pc
+			f.saved = [4]uint64{r[6], r[7], r[8], r[9]}
+			f.fp = r[10]
+			depth++
+			r[10] = addr(regionStack, uint64(len(m.stack)-depth*stackSize))
+			pc = int(in.off)
+		case opExit:
+			if depth == 0 {
+				return r[0], 0, nil
+			}
+			depth--
+			f := &m.frames[depth]
+			r[6], r[7], r[8], r[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
+			r[10] = f.fp
+			pc = f.ret
+		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
+			v, ok := m.ldPacket(in, r)
+			if !ok { // out of the packet: the kernel ends the program with r0 = 0
+				return 0, 0, nil
+			}
+			r[0] = v
+		default:
+			return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: "jump into the second half of lddw"}
+		}
+	}
+}
+
+// ldPacket is LD_ABS/LD_IND: a big-endian load from the packet at imm
+// (plus src for IND).
+func (m *Machine) ldPacket(in *inst, r *[16]uint64) (uint64, bool) {
+	pk := m.env.Packet
+	if pk == nil {
+		return 0, false
+	}
+	off := int64(int32(in.imm))
+	n := int64(1)
+	switch in.op {
+	case opLdAbsH, opLdIndH:
+		n = 2
+	case opLdAbsW, opLdIndW:
+		n = 4
+	}
+	if in.op >= opLdIndB {
+		off = int64(int32(uint32(r[in.src&15]) + uint32(in.imm)))
+	}
+	data := pk.Bytes()
+	if off < 0 || off+n > int64(len(data)) {
+		return 0, false
+	}
+	b := data[off:]
+	switch n {
+	case 1:
+		return uint64(b[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), true
+	}
+	return uint64(binary.BigEndian.Uint32(b)), true
+}
+
+// atomic is STX|ATOMIC: read-modify-write of 4 or 8 bytes.
+func (m *Machine) atomic(pc int, text []string, in *inst) error {
+	r := &m.regs
+	n := uint64(8)
+	if in.op == opAtomic32 {
+		n = 4
+	}
+	a := r[in.dst&15] + uint64(int64(in.off))
+	b, err := m.bytes(a, n, true)
+	if err != nil {
+		me := err.(*MemoryError)
+		me.PC, me.Insn = pc, text[pc]
+		return me
+	}
+	var old uint64
+	if n == 4 {
+		old = uint64(binary.LittleEndian.Uint32(b))
+	} else {
+		old = binary.LittleEndian.Uint64(b)
+	}
+	src := r[in.src&15]
+	mask := ^uint64(0)
+	if n == 4 {
+		mask = 0xffffffff
+	}
+	var nv uint64
+	switch in.imm &^ atomicFetch {
+	case atomicAdd:
+		nv = old + src
+	case atomicOr:
+		nv = old | src
+	case atomicAnd:
+		nv = old & src
+	case atomicXor:
+		nv = old ^ src
+	case atomicXchg &^ atomicFetch:
+		nv = src
+	case atomicCmpXchg &^ atomicFetch:
+		nv = old
+		if old == r[0]&mask {
+			nv = src
+		}
+		r[0] = old // zero-extended for the 32-bit form
+		store(b, int(n), nv)
+		return nil
+	}
+	store(b, int(n), nv)
+	if in.imm&atomicFetch != 0 {
+		r[in.src&15] = old
+	}
+	return nil
+}
+
+// traceStep records the instruction about to run and the registers it reads.
+func (m *Machine) traceStep(pc int, text string, in *inst) {
+	const maxSteps = 100_000
+	if len(m.steps) >= maxSteps {
+		return
+	}
+	s := fmt.Sprintf("%-40s ; r%d=%#x r%d=%#x", text, in.dst, m.regs[in.dst&15], in.src, m.regs[in.src&15])
+	m.steps = append(m.steps, emulator.TraceStep{PC: pc, Text: s})
+}

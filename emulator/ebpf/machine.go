@@ -1,0 +1,270 @@
+package ebpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf/asm"
+	"github.com/nfpcc/nfpcc/emulator"
+)
+
+// DefaultMaxInstructions stops runaway programs (the kernel's verifier
+// complexity limit is also one million).
+const DefaultMaxInstructions = 1_000_000
+
+// maxTailCalls is MAX_TAIL_CALL_CNT.
+const maxTailCalls = 33
+
+// Options configure a Machine.
+type Options struct {
+	// Helpers callable by number; nil means emulator.KernelHelpers().
+	Helpers emulator.HelperSet
+	// MaxInstructions per run; 0 means DefaultMaxInstructions.
+	MaxInstructions uint64
+	// Trace records every executed instruction in Result.Trace (slow).
+	Trace bool
+	// Seed of bpf_get_prandom_u32.
+	Seed uint64
+}
+
+// Prog is one program to load.
+type Prog struct {
+	Name  string
+	Hook  emulator.Hook
+	Insns asm.Instructions
+}
+
+type program struct {
+	name string
+	hook emulator.Hook
+	*decoded
+}
+
+// Machine runs the programs of one object over shared maps; maps keep
+// their contents from run to run, as in the kernel. A Machine is not safe
+// for concurrent use.
+type Machine struct {
+	progs    []*program
+	env      *emulator.Env
+	helpers  emulator.HelperSet
+	readOnly []bool
+	limit    uint64
+	trace    bool
+
+	regions      []region
+	fixedRegions int
+	valueRegions map[*byte]uint64
+	fixedValues  map[*byte]uint64
+
+	regs   [16]uint64
+	frames [maxFrames]frame
+	stack  [maxFrames * stackSize]byte
+	ctx    [skbSize]byte
+	hook   emulator.Hook
+	steps  []emulator.TraceStep
+}
+
+type frame struct {
+	ret   int
+	saved [4]uint64 // r6..r9
+	fp    uint64
+}
+
+// New decodes and checks progs and prepares a machine over maps.
+// readOnly marks maps whose values programs may not write (.rodata); it
+// may be nil.
+func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Machine, error) {
+	m := &Machine{
+		helpers:      opts.Helpers,
+		limit:        opts.MaxInstructions,
+		trace:        opts.Trace,
+		valueRegions: map[*byte]uint64{},
+		fixedValues:  map[*byte]uint64{},
+	}
+	if m.helpers == nil {
+		m.helpers = emulator.KernelHelpers()
+	}
+	if m.limit == 0 {
+		m.limit = DefaultMaxInstructions
+	}
+	m.readOnly = make([]bool, len(maps))
+	copy(m.readOnly, readOnly)
+	m.env = emulator.NewEnv(emulator.HookNone, maps, opts.Seed)
+	m.regions = make([]region, firstValueRegion)
+	m.regions[regionStack] = region{buf: m.stack[:], lo: 0, hi: uint64(len(m.stack)), kind: kindStack}
+	m.regions[regionCtx] = region{buf: m.ctx[:], kind: kindCtx}
+	m.regions[regionPacket] = region{kind: kindPacket}
+	m.regions[regionMem] = region{kind: kindMem}
+	m.regions[regionMaps] = region{kind: kindMaps}
+	for _, p := range progs {
+		d, err := decode(p.Insns, m)
+		if err != nil {
+			return nil, fmt.Errorf("program %s: %w", p.Name, err)
+		}
+		m.progs = append(m.progs, &program{name: p.Name, hook: p.Hook, decoded: d})
+	}
+	m.fixedRegions = len(m.regions)
+	for k, v := range m.valueRegions {
+		m.fixedValues[k] = v
+	}
+	return m, nil
+}
+
+// Env is the machine's environment: its maps, clock and random source.
+func (m *Machine) Env() *emulator.Env { return m.env }
+
+// Programs lists the loaded programs' names, in load order.
+func (m *Machine) Programs() []string {
+	names := make([]string, len(m.progs))
+	for i, p := range m.progs {
+		names[i] = p.name
+	}
+	return names
+}
+
+// linker implementation, used while decoding.
+
+func (m *Machine) helper(id int64) (*emulator.Helper, bool) {
+	if id < -1<<31 || id > 1<<31 {
+		return nil, false
+	}
+	h, ok := m.helpers[int32(id)]
+	return h, ok
+}
+
+func (m *Machine) mapPointer(index int64) (uint64, error) {
+	if index < 0 || index >= int64(len(m.env.Maps)) {
+		return 0, fmt.Errorf("lddw refers to map %d, the object has %d", index, len(m.env.Maps))
+	}
+	return addr(regionMaps, uint64(index)), nil
+}
+
+// mapValuePointer resolves a direct map value reference (global data):
+// the address of entry 0 of an array map, plus off.
+func (m *Machine) mapValuePointer(index int64, off uint32) (uint64, error) {
+	if index < 0 || index >= int64(len(m.env.Maps)) {
+		return 0, fmt.Errorf("lddw refers to map %d, the object has %d", index, len(m.env.Maps))
+	}
+	mp := m.env.Maps[index]
+	var zero [4]byte
+	v := mp.Lookup(zero[:])
+	if v == nil || len(v) == 0 {
+		return 0, fmt.Errorf("lddw of a value of map %s, which has no entry 0 (direct value access needs an array)", mp.Spec().Name)
+	}
+	if uint64(off) >= uint64(len(v)) {
+		return 0, fmt.Errorf("lddw of offset %d in map %s, whose values have %d bytes", off, mp.Spec().Name, len(v))
+	}
+	return m.ValueAddr(int(index), v) + uint64(off), nil
+}
+
+// Input is what one run gets.
+type Input struct {
+	// Packet is the frame for XDP and tc programs.
+	Packet []byte
+	// Mem is the memory of a HookNone program: r1 points to it, r2 holds
+	// its length (r1 = 0 when it is empty), as in the conformance tests.
+	Mem []byte
+	// Context fields.
+	IngressIfindex, RxQueueIndex uint32
+	Mark, Priority               uint32
+}
+
+// RuntimeError stops a run: a helper failure, a bad context access, the
+// instruction limit, too deep calls.
+type RuntimeError struct {
+	PC   int
+	Insn string
+	Msg  string
+}
+
+func (e *RuntimeError) Error() string {
+	return fmt.Sprintf("pc %d (%s): %s", e.PC, e.Insn, e.Msg)
+}
+
+// ErrInstructionLimit is wrapped by the error of a run that hit the limit.
+var ErrInstructionLimit = errors.New("instruction limit reached")
+
+// Run runs program number prog on in. Maps keep what the program does to
+// them. The result's Maps field is left nil (see Snapshot).
+func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
+	if prog < 0 || prog >= len(m.progs) {
+		return nil, fmt.Errorf("no program %d (the machine has %d)", prog, len(m.progs))
+	}
+	p := m.progs[prog]
+	m.reset(p.hook, in)
+	r0, n, err := m.exec(p)
+	res := &emulator.Result{
+		Return:       r0,
+		Action:       emulator.ActionName(p.hook, r0),
+		Instructions: n,
+		Events:       m.env.Events,
+		Redirect:     m.env.Redirect,
+		Printk:       m.env.Printk,
+		Trace:        m.steps,
+	}
+	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
+		res.Packet = append(emulator.HexBytes{}, pk.Bytes()...)
+		if len(pk.MetaBytes()) > 0 {
+			res.Meta = append(emulator.HexBytes{}, pk.MetaBytes()...)
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// Snapshot is the state of every map now.
+func (m *Machine) Snapshot() *emulator.State { return emulator.Snapshot(m.env.Maps) }
+
+// reset prepares registers, stack, context and regions for a run.
+func (m *Machine) reset(hook emulator.Hook, in Input) {
+	m.hook = hook
+	m.env.Hook = hook
+	m.env.Events, m.env.Redirect, m.env.Printk, m.env.TailCall = nil, nil, nil, nil
+	m.steps = nil
+	m.regions = m.regions[:m.fixedRegions]
+	clear(m.valueRegions)
+	for k, v := range m.fixedValues {
+		m.valueRegions[k] = v
+	}
+	clear(m.stack[:])
+	clear(m.ctx[:])
+	m.regs = [16]uint64{}
+	m.regs[10] = addr(regionStack, uint64(len(m.stack)))
+	m.regions[regionMem] = region{buf: in.Mem, lo: 0, hi: uint64(len(in.Mem)), kind: kindMem}
+	m.env.Packet = nil
+	switch hook {
+	case emulator.HookNone:
+		if len(in.Mem) > 0 {
+			m.regs[1] = addr(regionMem, 0)
+		}
+		m.regs[2] = uint64(len(in.Mem))
+		if in.Packet != nil {
+			m.env.Packet = emulator.NewPacket(in.Packet)
+		}
+	case emulator.HookXDP:
+		m.env.Packet = emulator.NewPacket(in.Packet)
+		m.fillXDP(in)
+		m.regs[1] = addr(regionCtx, 0)
+	case emulator.HookTC:
+		m.env.Packet = emulator.NewPacket(in.Packet)
+		m.fillSKB(in)
+		m.regs[1] = addr(regionCtx, 0)
+	}
+	m.syncPacket()
+}
+
+// syncPacket points the packet region at the current data_meta..data_end.
+func (m *Machine) syncPacket() {
+	pk := m.env.Packet
+	if pk == nil {
+		m.regions[regionPacket] = region{kind: kindPacket}
+		return
+	}
+	lo := uint64(pk.Meta)
+	if m.hook == emulator.HookTC {
+		lo = uint64(pk.Data)
+	}
+	m.regions[regionPacket] = region{buf: pk.Buf, lo: lo, hi: uint64(pk.End), kind: kindPacket}
+}

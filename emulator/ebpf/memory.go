@@ -1,0 +1,140 @@
+package ebpf
+
+import (
+	"fmt"
+
+	"github.com/nfpcc/nfpcc/emulator"
+)
+
+// Pointers are tagged addresses: the high 32 bits name a region, the low
+// 32 bits are an offset into the region's buffer. Pointer arithmetic is
+// plain 64-bit arithmetic; every access looks the region up and checks
+// [lo, hi), so an access outside the object a pointer came from stops the
+// run with an error naming the region. Address 0 (region 0) is NULL.
+const (
+	regionNull = iota
+	regionStack
+	regionCtx
+	regionPacket
+	regionMem
+	regionMaps // map handles: not readable, only passed to helpers
+	firstValueRegion
+)
+
+const (
+	stackSize = 512 // per frame (MAX_BPF_STACK)
+	maxFrames = 8   // MAX_CALL_FRAMES
+)
+
+type regionKind uint8
+
+const (
+	kindNull regionKind = iota
+	kindStack
+	kindCtx
+	kindPacket
+	kindMem
+	kindMaps
+	kindValue
+)
+
+var kindNames = []string{"null", "stack", "context", "packet", "memory", "map handle", "map value"}
+
+// region is one addressable object.
+type region struct {
+	buf    []byte
+	lo, hi uint64 // valid offsets
+	kind   regionKind
+	ro     bool
+	name   string // the map of a map value
+}
+
+func addr(region uint64, off uint64) uint64 { return region<<32 | off }
+
+// MemoryError is an access outside every region: the run stops.
+type MemoryError struct {
+	PC    int
+	Insn  string
+	Addr  uint64
+	Size  uint64
+	Write bool
+	// Region describes where the address points ("stack [0, 4096)", "no region").
+	Region string
+}
+
+func (e *MemoryError) Error() string {
+	rw := "read"
+	if e.Write {
+		rw = "write"
+	}
+	s := fmt.Sprintf("out-of-bounds %s of %d bytes at %#x (%s)", rw, e.Size, e.Addr, e.Region)
+	if e.Insn != "" {
+		return fmt.Sprintf("pc %d (%s): %s", e.PC, e.Insn, s)
+	}
+	return s
+}
+
+// describe names the region an address falls in, for errors.
+func (m *Machine) describe(a uint64) string {
+	idx := a >> 32
+	if idx == regionNull {
+		return "NULL pointer region"
+	}
+	if idx >= uint64(len(m.regions)) {
+		return "no region: not a pointer"
+	}
+	rg := &m.regions[idx]
+	d := fmt.Sprintf("%s region, valid offsets [%d, %d), offset %d", kindNames[rg.kind], rg.lo, rg.hi, int64(int32(uint32(a))))
+	if rg.name != "" {
+		d = rg.name + " " + d
+	}
+	if rg.ro {
+		d += ", read-only"
+	}
+	return d
+}
+
+// bytes is the checked access every slow path and helper uses.
+func (m *Machine) bytes(a, n uint64, write bool) ([]byte, error) {
+	idx := a >> 32
+	if idx < uint64(len(m.regions)) {
+		rg := &m.regions[idx]
+		o := a & 0xffffffff
+		if o >= rg.lo && o+n <= rg.hi && n <= rg.hi && !(write && rg.ro) && rg.kind != kindCtx {
+			return rg.buf[o : o+n : o+n], nil
+		}
+	}
+	return nil, &MemoryError{Addr: a, Size: n, Write: write, Region: m.describe(a)}
+}
+
+// Bytes implements emulator.Memory for helpers.
+func (m *Machine) Bytes(a, n uint64, write bool) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	return m.bytes(a, n, write)
+}
+
+// ValueAddr implements emulator.Memory: each distinct map value gets a
+// region, created on first use in a run.
+func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
+	key := &value[0]
+	if id, ok := m.valueRegions[key]; ok {
+		return addr(id, 0)
+	}
+	id := uint64(len(m.regions))
+	spec := m.env.Maps[mapIndex].Spec()
+	m.regions = append(m.regions, region{buf: value, lo: 0, hi: uint64(len(value)), kind: kindValue, ro: m.readOnly[mapIndex], name: spec.Name})
+	m.valueRegions[key] = id
+	return addr(id, 0)
+}
+
+// MapIndex implements emulator.Memory.
+func (m *Machine) MapIndex(ptr uint64) (int, error) {
+	if ptr>>32 != regionMaps || ptr&0xffffffff >= uint64(len(m.env.Maps)) {
+		return 0, fmt.Errorf("argument %#x is not a map pointer", ptr)
+	}
+	return int(ptr & 0xffffffff), nil
+}
+
+var _ emulator.Memory = (*Machine)(nil)
