@@ -302,7 +302,10 @@ func TestCorpusInvalid(t *testing.T) {
 }
 
 // FuzzLoad mutates corpus objects: whatever the bytes, Load returns an
-// object or an *Error, never panics.
+// object or an *Error, never panics. Run it with a short minimisation
+// budget, the seeds are large:
+//
+//	go test ./compiler/loader -run '^$' -fuzz FuzzLoad -fuzztime 30s -fuzzminimizetime 2s
 func FuzzLoad(f *testing.F) {
 	dir := testsuite.CorporaDir()
 	if dir != "" {

@@ -107,6 +107,9 @@ func inspect(b []byte) (info *elfInfo, err error) {
 		f.ByteOrder.PutUint16(info.image[eMachineOff:], uint16(elf.EM_BPF))
 	}
 	for i, s := range f.Sections {
+		if err := checkBounds(s, uint64(len(b))); err != nil {
+			return nil, fmt.Errorf("section %q: %w", s.Name, err)
+		}
 		if _, dup := info.secIndex[s.Name]; !dup {
 			info.secIndex[s.Name] = i
 		}
@@ -171,6 +174,31 @@ func inspect(b []byte) (info *elfInfo, err error) {
 		}
 	}
 	return info, nil
+}
+
+// maxNobits bounds sections that take no room in the file (.bss): their
+// size is only a header field, and the parser allocates it. The kernel
+// caps a map value at KMALLOC_MAX_SIZE (a few MiB) anyway.
+const maxNobits = 64 << 20
+
+// checkBounds rejects a section whose contents lie outside the file.
+// debug/elf does not check this, and the sizes of everything read later
+// (functions, map definitions, data) derive from section sizes: a forged
+// sh_size would otherwise make the parser allocate gigabytes.
+func checkBounds(s *elf.Section, fileSize uint64) error {
+	switch s.Type {
+	case elf.SHT_NULL:
+		return nil
+	case elf.SHT_NOBITS:
+		if s.Size > maxNobits {
+			return fmt.Errorf("size %d exceeds the %d-byte limit for zero-filled sections", s.Size, maxNobits)
+		}
+		return nil
+	}
+	if s.Offset > fileSize || s.Size > fileSize-s.Offset {
+		return fmt.Errorf("contents at %d+%d lie beyond the end of the file (%d bytes)", s.Offset, s.Size, fileSize)
+	}
+	return nil
 }
 
 // findTextName locates ".text\x00" in the section-name table, so that a
