@@ -98,6 +98,9 @@ func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Mac
 	m.regions[regionMaps] = region{kind: kindMaps}
 	for _, p := range progs {
 		d, err := decode(p.Insns, m)
+		if err == nil {
+			err = checkInit(d, p.Hook)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("program %s: %w", p.Name, err)
 		}

@@ -149,10 +149,15 @@ func parseUint(s string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-// parseHexBytes reads bytes written as hex pairs separated by white space.
+// parseHexBytes reads bytes written as hex separated by white space: pairs
+// ("aa bb") or, as tcpdump -xx prints them, groups after an offset label
+// ("0x0010:  0040 a8de").
 func parseHexBytes(s string) ([]byte, error) {
 	var out []byte
 	for i, f := range strings.Fields(stripComments(s)) {
+		if strings.HasSuffix(f, ":") {
+			continue
+		}
 		b, err := hex.DecodeString(f)
 		if err != nil {
 			return nil, fmt.Errorf("item %d %q: not hex bytes", i+1, f)
