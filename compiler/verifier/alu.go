@@ -1,0 +1,191 @@
+package verifier
+
+import (
+	"math"
+
+	"github.com/cilium/ebpf/asm"
+)
+
+// maxVarOff bounds pointer offsets (BPF_MAX_VAR_OFF): beyond it pointer
+// arithmetic could wrap.
+const maxVarOff = 1 << 29
+
+// alu interprets ALU and ALU64 instructions.
+func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
+	op := ins.OpCode.ALUOp()
+	is32 := ins.OpCode.Class() == asm.ALUClass
+	fr := st.cur()
+	if ins.Dst == asm.R10 {
+		return v.errorf(pc, "frame pointer is read only")
+	}
+	var src Reg
+	if ins.OpCode.Source() == asm.RegSource && op != asm.Neg && op != asm.Swap {
+		s, err := v.readReg(st, pc, ins.Src)
+		if err != nil {
+			return err
+		}
+		src = *s
+	} else {
+		c := uint64(ins.Constant) // the immediate, sign-extended to 64 bits
+		if is32 {
+			c = uint64(uint32(ins.Constant))
+		}
+		src = constReg(c)
+	}
+	isMov := op == asm.Mov || op == asm.MovSX8 || op == asm.MovSX16 || op == asm.MovSX32
+	var dst Reg
+	if !isMov {
+		d, err := v.readReg(st, pc, ins.Dst)
+		if err != nil {
+			return err
+		}
+		dst = *d
+	}
+	switch op {
+	case asm.Mov:
+		if is32 {
+			if src.Kind != ScalarKind {
+				return v.errorf(pc, "R%d partial copy of pointer", ins.Src)
+			}
+			return v.writeReg(st, pc, ins.Dst, scalarReg(src.Value.zext32()))
+		}
+		if src.Kind == ScalarKind && ins.OpCode.Source() == asm.RegSource && !src.Value.IsConst() {
+			// Link the copies so that a bound learnt on one holds for both.
+			if src.ID == 0 {
+				src.ID = v.newID()
+				fr.regs[ins.Src].ID = src.ID
+			}
+		}
+		return v.writeReg(st, pc, ins.Dst, src)
+	case asm.MovSX8, asm.MovSX16, asm.MovSX32:
+		if src.Kind != ScalarKind {
+			return v.errorf(pc, "R%d sign-extension of pointer", ins.Src)
+		}
+		size := map[asm.ALUOp]uint8{asm.MovSX8: 1, asm.MovSX16: 2, asm.MovSX32: 4}[op]
+		r := src.Value.sext(size)
+		if is32 {
+			r = r.zext32()
+		}
+		return v.writeReg(st, pc, ins.Dst, scalarReg(r))
+	case asm.Swap:
+		if dst.Kind != ScalarKind {
+			return v.errorf(pc, "R%d pointer arithmetic with byte swap prohibited", ins.Dst)
+		}
+		size := int(ins.Constant)
+		if size != 16 && size != 32 && size != 64 {
+			return v.errorf(pc, "BPF_END uses reserved fields")
+		}
+		swap := !is32 || ins.OpCode.Endianness() == asm.BE
+		return v.writeReg(st, pc, ins.Dst, scalarReg(byteSwap(dst.Value, size, swap)))
+	}
+	if dst.Kind == ScalarKind && src.Kind == ScalarKind {
+		if v.target != nil {
+			if err := v.target.checkALU(v, pc, ins, dst.Value, src.Value); err != nil {
+				return err
+			}
+		}
+		return v.writeReg(st, pc, ins.Dst, scalarReg(scalarALU(op, dst.Value, src.Value, is32)))
+	}
+	// At least one operand is a pointer.
+	if is32 {
+		return v.errorf(pc, "R%d 32-bit pointer arithmetic prohibited", ins.Dst)
+	}
+	if dst.Kind == ScalarKind { // scalar + pointer
+		if op != asm.Add {
+			if op == asm.Sub {
+				return v.errorf(pc, "R%d tried to subtract pointer from scalar", ins.Dst)
+			}
+			return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Src, aluSyms[op])
+		}
+		r, err := v.ptrArith(pc, ins.Src, src, dst.Value, false)
+		if err != nil {
+			return err
+		}
+		return v.writeReg(st, pc, ins.Dst, r)
+	}
+	if src.Kind != ScalarKind { // pointer - pointer
+		if op != asm.Sub {
+			return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Dst, aluSyms[op])
+		}
+		if region(dst.Kind) != region(src.Kind) || dst.Kind == Ctx || dst.Kind == MapPtr || dst.Kind == MapValueOrNull {
+			return v.errorf(pc, "R%d pointer -= pointer prohibited", ins.Dst)
+		}
+		return v.writeReg(st, pc, ins.Dst, ptrDiff(&dst, &src))
+	}
+	if op != asm.Add && op != asm.Sub {
+		return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Dst, aluSyms[op])
+	}
+	r, err := v.ptrArith(pc, ins.Dst, dst, src.Value, op == asm.Sub)
+	if err != nil {
+		return err
+	}
+	return v.writeReg(st, pc, ins.Dst, r)
+}
+
+// ptrArith adds (or subtracts) a scalar to a pointer, the kernel's
+// adjust_ptr_min_max_vals: constants move Off, variables move Value and,
+// for packet pointers, start a new identity with no proven range.
+func (v *vm) ptrArith(pc int, r asm.Register, p Reg, s Scalar, sub bool) (Reg, error) {
+	switch p.Kind {
+	case MapValueOrNull:
+		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on map_value_or_null prohibited, null-check it first", r)
+	case MapPtr, PacketEnd:
+		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on %s prohibited", r, p.Kind)
+	}
+	if s.IsConst() {
+		c := int64(s.ConstValue())
+		if sub {
+			c = -c
+		}
+		off := int64(p.Off) + c
+		if c <= -maxVarOff || c >= maxVarOff || off <= -maxVarOff || off >= maxVarOff {
+			return Reg{}, v.errorf(pc, "R%d value %d makes %s pointer be out of bounds", r, c, p.Kind)
+		}
+		p.Off = int32(off)
+		return p, nil
+	}
+	if p.Kind == Ctx {
+		return Reg{}, v.errorf(pc, "R%d variable ctx access prohibited", r)
+	}
+	if s.SMin == math.MinInt64 && !sub || s.SMax == math.MaxInt64 && sub {
+		return Reg{}, v.errorf(pc, "R%d math between %s pointer and register with unbounded min value is not allowed", r, p.Kind)
+	}
+	if sub {
+		p.Value = scalarALU64(asm.Sub, p.Value, s)
+	} else {
+		p.Value = scalarALU64(asm.Add, p.Value, s)
+	}
+	p.Value = canonicalOffset(p.Value)
+	if p.Kind == Packet || p.Kind == PacketMeta {
+		p.ID = v.newID()
+		p.Range = 0
+	}
+	return p, nil
+}
+
+// canonicalOffset keeps a pointer's variable offset meaningful: a range
+// that wrapped is unknown.
+func canonicalOffset(s Scalar) Scalar {
+	if s.Empty() {
+		return Unknown()
+	}
+	return s
+}
+
+// ptrDiff is pointer − pointer: a number, exact when both share a base.
+func ptrDiff(a, b *Reg) Reg {
+	if a.Kind == b.Kind && a.ID == b.ID && a.Map == b.Map && a.Frame == b.Frame &&
+		a.Value.IsConst() && b.Value.IsConst() && a.Kind != PacketEnd {
+		d := int64(a.Off) - int64(b.Off) + int64(a.Value.ConstValue()-b.Value.ConstValue())
+		return constReg(uint64(d))
+	}
+	return unknownReg()
+}
+
+// region groups kinds that point into the same memory.
+func region(k Kind) Kind {
+	if k == PacketEnd || k == PacketMeta {
+		return Packet
+	}
+	return k
+}

@@ -1,0 +1,196 @@
+package verifier
+
+import (
+	"slices"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+)
+
+// callHelper checks a helper call's arguments against its prototype and
+// applies its effects: r0 gets the return value, r1–r5 become unreadable,
+// memory it writes becomes initialised, and packet pointers die if it may
+// move the packet.
+func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
+	id := int32(ins.Constant)
+	h := helperByID(id)
+	if h == nil {
+		return v.errorf(pc, "invalid func unknown#%d", id)
+	}
+	if progClass(v.progType)&h.progs == 0 {
+		return v.errorf(pc, "unknown func bpf_%s#%d", h.name, id)
+	}
+	if v.target != nil {
+		if err := v.target.checkHelper(v, st, pc, h); err != nil {
+			return err
+		}
+	}
+	fr := st.cur()
+	mapIdx := -1
+	for i, k := range h.args {
+		if k == argNone {
+			break
+		}
+		rn := asm.R1 + asm.Register(i)
+		r, err := v.readReg(st, pc, rn)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case argAnything:
+		case argScalar:
+			if r.Kind != ScalarKind {
+				return v.errorf(pc, "R%d type=%s expected=scalar", rn, r.Kind)
+			}
+		case argCtx:
+			if r.Kind != Ctx {
+				return v.errorf(pc, "R%d type=%s expected=ctx", rn, r.Kind)
+			}
+			if r.Off != 0 {
+				return v.errorf(pc, "dereference of modified ctx ptr R%d off=%d disallowed", rn, r.Off)
+			}
+		case argMap:
+			if r.Kind != MapPtr {
+				return v.errorf(pc, "R%d type=%s expected=map_ptr", rn, r.Kind)
+			}
+			mapIdx = r.Map
+			if err := v.checkMapCompat(pc, h, v.maps[mapIdx]); err != nil {
+				return err
+			}
+		case argMapKey, argMapValue:
+			if mapIdx < 0 {
+				return v.errorf(pc, "invalid map_ptr to access map->key")
+			}
+			m := v.maps[mapIdx]
+			size := int32(m.KeySize)
+			if k == argMapValue {
+				size = int32(m.ValueSize)
+			}
+			if err := v.helperMem(st, pc, rn, r, size, false); err != nil {
+				return err
+			}
+		case argMem, argMemOrNull, argUninitMem:
+			sr := &fr.regs[rn+1]
+			if sr.Kind == Uninit {
+				return v.errorf(pc, "R%d !read_ok", rn+1)
+			}
+			if sr.Kind != ScalarKind {
+				return v.errorf(pc, "R%d type=%s expected=scalar", rn+1, sr.Kind)
+			}
+			if sr.Value.SMin < 0 {
+				return v.errorf(pc, "R%d min value is negative, either use unsigned or 'var &= const'", rn+1)
+			}
+			zeroOK := h.args[i+1] == argSizeOrZero
+			if sr.Value.UMin == 0 && !zeroOK {
+				return v.errorf(pc, "R%d invalid zero-sized read", rn+1)
+			}
+			if sr.Value.UMax >= 1<<29 {
+				return v.errorf(pc, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", rn+1)
+			}
+			if k == argMemOrNull && r.IsConst() && r.Value.ConstValue() == 0 {
+				if sr.Value.UMax != 0 {
+					return v.errorf(pc, "R%d type=scalar expected=fp, pkt, map_value", rn)
+				}
+				continue
+			}
+			if sr.Value.UMax == 0 {
+				if r.Kind == ScalarKind {
+					return v.errorf(pc, "R%d type=scalar expected=fp, pkt, map_value", rn)
+				}
+				continue
+			}
+			if err := v.helperMem(st, pc, rn, r, int32(sr.Value.UMax), k == argUninitMem); err != nil {
+				return err
+			}
+		case argSize, argSizeOrZero:
+			// checked with the memory argument before it
+		}
+	}
+	// Effects.
+	var ret Reg
+	switch h.ret {
+	case retInt:
+		ret = unknownReg()
+	case retVoid:
+		ret = unknownReg()
+	case retMapValueOrNull:
+		m := v.maps[mapIdx]
+		idx := mapIdx
+		if m.InnerMap != nil {
+			idx = slices.Index(v.maps, m.InnerMap)
+		}
+		ret = Reg{Kind: MapValueOrNull, Map: idx, ID: v.newID(), Value: Const(0)}
+	}
+	for r := asm.R1; r <= asm.R5; r++ {
+		fr.regs[r] = Reg{}
+	}
+	fr.regs[asm.R0] = ret
+	if h.pktData {
+		st.forEachReg(func(r *Reg) {
+			if r.Kind == Packet || r.Kind == PacketEnd || r.Kind == PacketMeta {
+				*r = unknownReg()
+			}
+		})
+	}
+	return nil
+}
+
+// checkMapCompat enforces which helpers may use which map types (the
+// kernel's check_map_func_compatibility).
+func (v *vm) checkMapCompat(pc int, h *helper, m *loader.Map) error {
+	if h.mapTypes != nil && !slices.Contains(h.mapTypes, m.Type) {
+		return v.errorf(pc, "cannot pass map_type %d into func bpf_%s#%d", m.Type, h.name, h.id)
+	}
+	if allowed, special := specialMaps[m.Type]; special && !slices.Contains(allowed, h.id) {
+		return v.errorf(pc, "cannot pass map_type %d into func bpf_%s#%d", m.Type, h.name, h.id)
+	}
+	return nil
+}
+
+// helperMem checks that a helper may read (or, for uninit, write) size
+// bytes at r, and marks written stack bytes initialised.
+func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, uninit bool) error {
+	ptr := *r
+	switch ptr.Kind {
+	case Stack:
+		f := st.frames[ptr.Frame]
+		lo := int64(ptr.Off) + ptr.Value.SMin
+		hi := int64(ptr.Off) + ptr.Value.SMax + int64(size)
+		if !ptr.Value.IsConst() && (ptr.Value.SMin <= -StackSize || ptr.Value.SMax >= StackSize) || lo < -StackSize || hi > 0 {
+			return v.errorf(pc, "invalid indirect access to stack R%d off=%d size=%d", rn, ptr.Off, size)
+		}
+		v.noteDepth(st, ptr.Frame, int(-lo))
+		if err := v.checkCombinedStack(st, pc); err != nil {
+			return err
+		}
+		for b := int(lo); b < int(hi); b++ {
+			if uninit {
+				s, i, _ := f.slotAt(b)
+				if s.isSpill() {
+					s.breakSpill()
+				}
+				s.kinds[i] = byteMisc
+				continue
+			}
+			k, sl := f.byteAt(b)
+			if k == byteInvalid {
+				return v.errorf(pc, "invalid indirect read from stack R%d off %d+%d size %d", rn, lo, b-int(lo), size)
+			}
+			if k == byteSpill && sl.spill.Kind != ScalarKind && v.progType != ebpf.UnspecifiedProgram {
+				return v.errorf(pc, "R%d leaks addr into helper function", rn)
+			}
+		}
+		return nil
+	case Packet, PacketMeta, MapValue:
+		a := &access{pc: pc, regno: rn, ptr: &ptr, size: size, write: uninit}
+		if uninit {
+			u := unknownReg()
+			a.val = &u
+		}
+		_, err := v.memAccess(st, a)
+		return err
+	}
+	return v.errorf(pc, "R%d type=%s expected=fp, pkt, map_value", rn, ptr.Kind)
+}

@@ -1,0 +1,175 @@
+package verifier
+
+import (
+	"github.com/cilium/ebpf/asm"
+)
+
+// alt is the other branch of a conditional jump.
+type alt struct {
+	st *State
+	pc int
+}
+
+// step interprets the instruction at pc on st (in place) and returns the
+// next pc (-1 when the path ends) and, for a conditional jump whose both
+// branches are feasible, the other branch.
+func (v *vm) step(st *State, pc int) (int, *alt, error) {
+	ins := v.insns[pc]
+	if v.target != nil {
+		if err := v.target.checkInsn(v, st, pc, ins); err != nil {
+			return 0, nil, err
+		}
+	}
+	op := ins.OpCode
+	switch cls := op.Class(); {
+	case cls.IsALU():
+		return pc + 1, nil, v.alu(st, pc, ins)
+	case cls == asm.LdClass:
+		if op.IsDWordLoad() {
+			return pc + 2, nil, v.ldImm64(st, pc, ins)
+		}
+		return pc + 1, nil, v.ldAbs(st, pc, ins)
+	case cls == asm.LdXClass:
+		return pc + 1, nil, v.load(st, pc, ins)
+	case cls == asm.StClass, cls == asm.StXClass:
+		if op.Mode() == asm.AtomicMode {
+			return pc + 1, nil, v.atomic(st, pc, ins)
+		}
+		return pc + 1, nil, v.store(st, pc, ins)
+	case cls.IsJump():
+		switch op.JumpOp() {
+		case asm.Exit:
+			next, err := v.exit(st, pc)
+			return next, nil, err
+		case asm.Call:
+			if ins.IsFunctionCall() {
+				next, err := v.callLocal(st, pc, ins)
+				return next, nil, err
+			}
+			if ins.IsKfuncCall() {
+				return 0, nil, v.errorf(pc, "kernel function calls are not supported")
+			}
+			return pc + 1, nil, v.callHelper(st, pc, ins)
+		case asm.Ja:
+			if ins.Src != 0 || ins.Dst != 0 {
+				return 0, nil, v.errorf(pc, "BPF_JA uses reserved fields")
+			}
+			return pc + 1 + jumpOffset(ins), nil, nil
+		case asm.JCOND:
+			return 0, nil, v.errorf(pc, "may_goto is not supported")
+		}
+		return v.condJump(st, pc, ins)
+	}
+	return 0, nil, v.errorf(pc, "unknown opcode %02x", uint8(ins.OpCode))
+}
+
+// readReg checks that a register is initialised.
+func (v *vm) readReg(st *State, pc int, r asm.Register) (*Reg, error) {
+	if r > asm.R10 {
+		return nil, v.errorf(pc, "R%d is invalid", r)
+	}
+	reg := &st.cur().regs[r]
+	if reg.Kind == Uninit {
+		return nil, v.errorf(pc, "R%d !read_ok", r)
+	}
+	return reg, nil
+}
+
+// writeReg sets a register, refusing the frame pointer.
+func (v *vm) writeReg(st *State, pc int, r asm.Register, val Reg) error {
+	if r == asm.R10 {
+		return v.errorf(pc, "frame pointer is read only")
+	}
+	if r > asm.R10 {
+		return v.errorf(pc, "R%d is invalid", r)
+	}
+	st.cur().regs[r] = val
+	return nil
+}
+
+func (v *vm) ldImm64(st *State, pc int, ins *asm.Instruction) error {
+	switch ins.Src {
+	case 0:
+		return v.writeReg(st, pc, ins.Dst, constReg(uint64(ins.Constant)))
+	case asm.PseudoMapFD:
+		idx := int(ins.Constant)
+		if idx < 0 || idx >= len(v.maps) || v.maps[idx] == nil {
+			return v.errorf(pc, "fd %d is not pointing to valid bpf_map", idx)
+		}
+		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapPtr, Map: idx, Value: Const(0)})
+	case asm.PseudoMapValue:
+		idx, off := int(uint32(ins.Constant)), uint32(ins.Constant>>32)
+		if idx >= len(v.maps) || v.maps[idx] == nil {
+			return v.errorf(pc, "fd %d is not pointing to valid bpf_map", idx)
+		}
+		if off >= v.maps[idx].ValueSize {
+			return v.errorf(pc, "invalid access to map value pointer, value_size=%d off=%d", v.maps[idx].ValueSize, off)
+		}
+		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapValue, Map: idx, Off: int32(off), Value: Const(0)})
+	}
+	return v.errorf(pc, "unsupported LD_IMM64 source %d", ins.Src)
+}
+
+// exit returns from a subprogram to its caller, or ends the path in main.
+func (v *vm) exit(st *State, pc int) (int, error) {
+	r0, err := v.readReg(st, pc, asm.R0)
+	if err != nil {
+		return 0, err
+	}
+	if len(st.frames) == 1 {
+		if r0.Kind != ScalarKind {
+			return 0, v.errorf(pc, "R0 leaks addr as return value")
+		}
+		if v.target != nil {
+			if err := v.target.checkExit(v, pc, r0); err != nil {
+				return 0, err
+			}
+		}
+		return -1, nil
+	}
+	callee := st.cur()
+	if r0.Kind == Stack && r0.Frame == len(st.frames)-1 {
+		return 0, v.errorf(pc, "cannot return stack pointer to the caller")
+	}
+	ret := *r0
+	st.frames = st.frames[:len(st.frames)-1]
+	caller := st.cur()
+	caller.regs[asm.R0] = ret
+	for r := asm.R1; r <= asm.R5; r++ {
+		caller.regs[r] = Reg{}
+	}
+	// Pointers into the popped frame may survive in the caller's stack.
+	gone := len(st.frames)
+	for _, f := range st.frames {
+		for i := range f.stack {
+			s := &f.stack[i]
+			if s.isSpill() && s.spill.Kind == Stack && s.spill.Frame >= gone {
+				s.spill = unknownReg()
+			}
+		}
+	}
+	return callee.callsite + 1, nil
+}
+
+// callLocal enters a BPF-to-BPF call with a fresh frame.
+func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
+	target := pc + 1 + int(ins.Constant)
+	fn := v.funcOf[target]
+	if len(st.frames) >= maxFrames {
+		return 0, v.errorf(pc, "the call stack of %d frames is too deep", len(st.frames)+1)
+	}
+	for _, f := range st.frames {
+		if f.fn == fn {
+			return 0, v.errorf(pc, "recursive call from insn %d to %d", pc, target)
+		}
+	}
+	caller := st.cur()
+	callee := &frame{callsite: pc, fn: fn}
+	for r := asm.R1; r <= asm.R5; r++ {
+		callee.regs[r] = caller.regs[r]
+	}
+	callee.regs[asm.R10] = pointerReg(Stack, 0)
+	callee.regs[asm.R10].Frame = len(st.frames)
+	st.frames = append(st.frames, callee)
+	return target, nil
+}

@@ -1,0 +1,170 @@
+package verifier
+
+import (
+	"github.com/cilium/ebpf"
+)
+
+// argKind is what a helper expects in one argument register (the kernel's
+// enum bpf_arg_type).
+type argKind uint8
+
+const (
+	argNone       argKind = iota
+	argAnything           // any initialised value
+	argScalar             // a number
+	argMap                // a map (CONST_PTR_TO_MAP)
+	argMapKey             // pointer to map.KeySize readable bytes
+	argMapValue           // pointer to map.ValueSize readable bytes
+	argMem                // pointer to readable memory, its size in the next argument
+	argMemOrNull          // like argMem, or a null pointer with size 0
+	argUninitMem          // pointer to writable memory the helper fills, size next
+	argSize               // the size of the previous memory argument, > 0
+	argSizeOrZero         // the same, 0 allowed
+	argCtx                // the program's context
+)
+
+// retKind is what a helper returns in r0.
+type retKind uint8
+
+const (
+	retInt retKind = iota
+	retVoid
+	retMapValueOrNull
+)
+
+// progSet says which program types may call a helper.
+type progSet uint8
+
+const (
+	progAll    progSet = 0xff
+	progXDP    progSet = 1 << 0
+	progTC     progSet = 1 << 1
+	progSocket progSet = 1 << 2
+	progTrace  progSet = 1 << 3
+	progSock   progSet = 1 << 4 // sockops, sk_msg, sk_skb, cgroup socket hooks
+	progNet            = progXDP | progTC | progSocket | progSock
+)
+
+// helper is one prototype of the helper table (the kernel's
+// bpf_func_proto), with the facts the checks need.
+type helper struct {
+	id    int32
+	name  string
+	args  [5]argKind
+	ret   retKind
+	progs progSet
+	// pktData marks helpers that may move or resize the packet: every
+	// packet pointer is invalid after them.
+	pktData bool
+	// mapTypes restricts the map argument (nil: any map the helper's
+	// kind allows).
+	mapTypes []ebpf.MapType
+}
+
+// helpers is the prototype table; ids are the kernel's (enum bpf_func_id).
+var helpers = []helper{
+	{id: 1, name: "map_lookup_elem", args: [5]argKind{argMap, argMapKey}, ret: retMapValueOrNull, progs: progAll},
+	{id: 2, name: "map_update_elem", args: [5]argKind{argMap, argMapKey, argMapValue, argScalar}, progs: progAll},
+	{id: 3, name: "map_delete_elem", args: [5]argKind{argMap, argMapKey}, progs: progAll},
+	{id: 4, name: "probe_read", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 5, name: "ktime_get_ns", progs: progAll},
+	{id: 6, name: "trace_printk", args: [5]argKind{argMem, argSize, argAnything, argAnything, argAnything}, progs: progAll},
+	{id: 7, name: "get_prandom_u32", progs: progAll},
+	{id: 8, name: "get_smp_processor_id", progs: progAll},
+	{id: 9, name: "skb_store_bytes", args: [5]argKind{argCtx, argScalar, argMem, argSize, argScalar}, progs: progTC | progSock, pktData: true},
+	{id: 10, name: "l3_csum_replace", args: [5]argKind{argCtx, argScalar, argScalar, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 11, name: "l4_csum_replace", args: [5]argKind{argCtx, argScalar, argScalar, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 12, name: "tail_call", args: [5]argKind{argCtx, argMap, argScalar}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.ProgramArray}},
+	{id: 13, name: "clone_redirect", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 14, name: "get_current_pid_tgid", progs: progTrace | progSock},
+	{id: 15, name: "get_current_uid_gid", progs: progTrace | progSock},
+	{id: 16, name: "get_current_comm", args: [5]argKind{argUninitMem, argSize}, progs: progTrace},
+	{id: 17, name: "get_cgroup_classid", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 18, name: "skb_vlan_push", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 19, name: "skb_vlan_pop", args: [5]argKind{argCtx}, progs: progTC, pktData: true},
+	{id: 20, name: "skb_get_tunnel_key", args: [5]argKind{argCtx, argUninitMem, argSize, argScalar}, progs: progTC},
+	{id: 21, name: "skb_set_tunnel_key", args: [5]argKind{argCtx, argMem, argSize, argScalar}, progs: progTC},
+	{id: 22, name: "perf_event_read", args: [5]argKind{argMap, argScalar}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	{id: 23, name: "redirect", args: [5]argKind{argScalar, argScalar}, progs: progXDP | progTC},
+	{id: 24, name: "get_route_realm", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 25, name: "perf_event_output", args: [5]argKind{argCtx, argMap, argScalar, argMem, argSize}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	{id: 26, name: "skb_load_bytes", args: [5]argKind{argCtx, argScalar, argUninitMem, argSize}, progs: progTC | progSocket | progSock},
+	{id: 27, name: "get_stackid", args: [5]argKind{argCtx, argMap, argScalar}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.StackTrace}},
+	{id: 28, name: "csum_diff", args: [5]argKind{argMemOrNull, argSizeOrZero, argMemOrNull, argSizeOrZero, argScalar}, progs: progNet},
+	{id: 29, name: "skb_get_tunnel_opt", args: [5]argKind{argCtx, argUninitMem, argSize}, progs: progTC},
+	{id: 30, name: "skb_set_tunnel_opt", args: [5]argKind{argCtx, argMem, argSize}, progs: progTC},
+	{id: 31, name: "skb_change_proto", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 32, name: "skb_change_type", args: [5]argKind{argCtx, argScalar}, progs: progTC},
+	{id: 33, name: "skb_under_cgroup", args: [5]argKind{argCtx, argMap, argScalar}, progs: progTC, mapTypes: []ebpf.MapType{ebpf.CGroupArray}},
+	{id: 34, name: "get_hash_recalc", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 35, name: "get_current_task", progs: progTrace},
+	{id: 36, name: "probe_write_user", args: [5]argKind{argAnything, argMem, argSize}, progs: progTrace},
+	{id: 37, name: "current_task_under_cgroup", args: [5]argKind{argMap, argScalar}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.CGroupArray}},
+	{id: 38, name: "skb_change_tail", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 39, name: "skb_pull_data", args: [5]argKind{argCtx, argScalar}, progs: progTC, pktData: true},
+	{id: 40, name: "csum_update", args: [5]argKind{argCtx, argScalar}, progs: progTC},
+	{id: 41, name: "set_hash_invalid", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 42, name: "get_numa_node_id", progs: progAll},
+	{id: 43, name: "skb_change_head", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 44, name: "xdp_adjust_head", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
+	{id: 45, name: "probe_read_str", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 46, name: "get_socket_cookie", args: [5]argKind{argCtx}, progs: progSocket | progSock},
+	{id: 47, name: "get_socket_uid", args: [5]argKind{argCtx}, progs: progSocket | progTC},
+	{id: 48, name: "set_hash", args: [5]argKind{argCtx, argScalar}, progs: progTC},
+	{id: 50, name: "skb_adjust_room", args: [5]argKind{argCtx, argScalar, argScalar, argScalar}, progs: progTC, pktData: true},
+	{id: 51, name: "redirect_map", args: [5]argKind{argMap, argScalar, argScalar}, progs: progXDP,
+		mapTypes: []ebpf.MapType{ebpf.DevMap, ebpf.DevMapHash, ebpf.CPUMap, ebpf.XSKMap}},
+	{id: 53, name: "sock_map_update", args: [5]argKind{argCtx, argMap, argMapKey, argScalar}, progs: progSock,
+		mapTypes: []ebpf.MapType{ebpf.SockMap}},
+	{id: 54, name: "xdp_adjust_meta", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
+	{id: 62, name: "perf_event_read_value", args: [5]argKind{argMap, argScalar, argUninitMem, argSize}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	{id: 65, name: "xdp_adjust_tail", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
+	{id: 69, name: "fib_lookup", args: [5]argKind{argCtx, argMem, argSize, argScalar}, progs: progXDP | progTC},
+	{id: 80, name: "get_current_cgroup_id", progs: progTrace | progSock},
+	{id: 112, name: "probe_read_kernel", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 113, name: "probe_read_user", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 125, name: "ktime_get_boot_ns", progs: progAll},
+}
+
+var helperIndex = func() map[int32]*helper {
+	m := map[int32]*helper{}
+	for i := range helpers {
+		m[helpers[i].id] = &helpers[i]
+	}
+	return m
+}()
+
+func helperByID(id int32) *helper { return helperIndex[id] }
+
+// progClass maps a program type to the helper availability class.
+func progClass(t ebpf.ProgramType) progSet {
+	switch t {
+	case ebpf.XDP:
+		return progXDP
+	case ebpf.SchedCLS, ebpf.SchedACT:
+		return progTC
+	case ebpf.SocketFilter, ebpf.CGroupSKB:
+		return progSocket
+	case ebpf.Kprobe, ebpf.TracePoint, ebpf.PerfEvent, ebpf.RawTracepoint, ebpf.Tracing:
+		return progTrace
+	case ebpf.SockOps, ebpf.SkSKB, ebpf.SkMsg, ebpf.CGroupSock, ebpf.CGroupSockAddr:
+		return progSock
+	case ebpf.UnspecifiedProgram:
+		return progAll
+	}
+	return progAll
+}
+
+// specialMaps are map types only some helpers may use, and which ones.
+var specialMaps = map[ebpf.MapType][]int32{
+	ebpf.ProgramArray:   {12},
+	ebpf.PerfEventArray: {22, 25, 62},
+	ebpf.StackTrace:     {27},
+	ebpf.CGroupArray:    {33, 37},
+	ebpf.CPUMap:         {51},
+	ebpf.DevMap:         {1, 51},
+	ebpf.DevMapHash:     {1, 51},
+	ebpf.XSKMap:         {1, 51},
+	ebpf.SockMap:        {1, 3, 52, 53, 60},
+	ebpf.SockHash:       {1, 3, 70, 71, 72},
+}

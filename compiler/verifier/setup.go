@@ -1,0 +1,270 @@
+package verifier
+
+import (
+	"sort"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+)
+
+// newVM lays the program out by instruction slot, checks its control flow
+// (every jump inside its function, every call to a function start, no
+// falling off the end) and computes register liveness for pruning.
+func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error) {
+	v := &vm{prog: prog, opts: opts, progType: prog.Type, target: opts.Target, maxPkt: -1,
+		typeAt: map[int]Kind{}, stackOffAt: map[int]int32{}}
+	if opts.Type != ebpf.UnspecifiedProgram {
+		v.progType = opts.Type
+	}
+	v.maps = append([]*loader.Map(nil), maps...)
+	for _, m := range maps {
+		if m != nil && m.InnerMap != nil {
+			v.maps = append(v.maps, m.InnerMap)
+		}
+	}
+	v.ctx = opts.Context
+	if v.ctx == nil && v.target != nil {
+		v.ctx = v.target.Contexts[v.progType]
+	}
+	if v.ctx == nil {
+		v.ctx = contextFor(v.progType)
+	}
+	if v.target != nil {
+		if err := v.target.checkProgram(v); err != nil {
+			return nil, err
+		}
+	}
+	for i := range prog.Insns {
+		ins := &prog.Insns[i]
+		v.insns = append(v.insns, ins)
+		if ins.OpCode.IsDWordLoad() {
+			v.insns = append(v.insns, nil)
+		}
+	}
+	n := len(v.insns)
+	if n == 0 {
+		return nil, v.errorf(-1, "empty program")
+	}
+	if n > 1_000_000 {
+		return nil, v.errorf(-1, "program of %d instructions is too large", n)
+	}
+	v.facts = make([]InsnFacts, n)
+	v.prune = make([]bool, n)
+	v.checkpoints = make([][]*checkpoint, n)
+	v.funcOf = make([]int, n)
+
+	// Subprograms: the entry, the listed functions, and every call target.
+	starts := map[int]bool{0: true}
+	for _, f := range prog.Funcs {
+		if f.Slot < 0 || f.Slot >= n || v.insns[f.Slot] == nil {
+			return nil, v.errorf(-1, "function %s starts at slot %d, outside the program", f.Name, f.Slot)
+		}
+		starts[f.Slot] = true
+	}
+	for pc, ins := range v.insns {
+		if ins != nil && ins.IsFunctionCall() {
+			t := pc + 1 + int(ins.Constant)
+			if t < 0 || t >= n || v.insns[t] == nil {
+				return nil, v.errorf(pc, "call to an invalid destination %d", t)
+			}
+			starts[t] = true
+			v.prune[t] = true
+			if pc+1 < n {
+				v.prune[pc+1] = true
+			}
+		}
+	}
+	for s := range starts {
+		v.funcs = append(v.funcs, s)
+	}
+	sort.Ints(v.funcs)
+	for i, s := range v.funcs {
+		end := n
+		if i+1 < len(v.funcs) {
+			end = v.funcs[i+1]
+		}
+		for pc := s; pc < end; pc++ {
+			v.funcOf[pc] = i
+		}
+	}
+	v.stackDepth = make([]int, len(v.funcs))
+
+	for pc, ins := range v.insns {
+		if ins == nil {
+			continue
+		}
+		if ins.Dst > asm.R10 || ins.Src > asm.R10 && !ins.OpCode.IsDWordLoad() && !isCallLike(ins) {
+			return nil, v.errorf(pc, "invalid register (R%d, R%d)", ins.Dst, ins.Src)
+		}
+		for _, t := range v.successors(pc) {
+			if t < 0 || t >= n {
+				if t == n && !isTerminator(ins) {
+					return nil, v.errorf(pc, "last insn is not an exit or jmp")
+				}
+				return nil, v.errorf(pc, "jump out of range from insn %d to %d", pc, t)
+			}
+			if v.insns[t] == nil {
+				return nil, v.errorf(pc, "jump into the middle of ldimm64 insn %d", t-1)
+			}
+			if v.funcOf[t] != v.funcOf[pc] {
+				return nil, v.errorf(pc, "jump out of range from insn %d to %d", pc, t)
+			}
+		}
+		if op := ins.OpCode.JumpOp(); ins.OpCode.Class().IsJump() && op != asm.Call && op != asm.Exit {
+			t := pc + 1 + jumpOffset(ins)
+			if t >= 0 && t < n {
+				v.prune[t] = true
+			}
+			if op != asm.Ja && pc+1 < n {
+				v.prune[pc+1] = true
+			}
+		}
+	}
+	v.computeLiveness()
+	return v, nil
+}
+
+func isCallLike(ins *asm.Instruction) bool {
+	return ins.OpCode.JumpOp() == asm.Call || ins.OpCode.IsDWordLoad()
+}
+
+func isTerminator(ins *asm.Instruction) bool {
+	op := ins.OpCode.JumpOp()
+	return ins.OpCode.Class().IsJump() && (op == asm.Exit || op == asm.Ja)
+}
+
+// jumpOffset is a jump's displacement in slots (gotol keeps it in the
+// immediate).
+func jumpOffset(ins *asm.Instruction) int {
+	if ins.OpCode.Class() == asm.Jump32Class && ins.OpCode.JumpOp() == asm.Ja {
+		return int(int32(ins.Constant))
+	}
+	return int(ins.Offset)
+}
+
+// successors lists the slots control may reach next within the function.
+func (v *vm) successors(pc int) []int {
+	ins := v.insns[pc]
+	next := pc + 1
+	if ins.OpCode.IsDWordLoad() {
+		next = pc + 2
+	}
+	if !ins.OpCode.Class().IsJump() {
+		return []int{next}
+	}
+	switch ins.OpCode.JumpOp() {
+	case asm.Exit:
+		return nil
+	case asm.Call:
+		return []int{next}
+	case asm.Ja:
+		return []int{pc + 1 + jumpOffset(ins)}
+	}
+	return []int{next, pc + 1 + jumpOffset(ins)}
+}
+
+// usesDefs gives the registers an instruction reads and writes, for
+// liveness.
+func usesDefs(ins *asm.Instruction) (use, def uint16) {
+	r := func(x asm.Register) uint16 { return 1 << x }
+	op := ins.OpCode
+	switch cls := op.Class(); {
+	case cls.IsALU():
+		def = r(ins.Dst)
+		a := op.ALUOp()
+		if a != asm.Mov && a != asm.MovSX8 && a != asm.MovSX16 && a != asm.MovSX32 {
+			use |= r(ins.Dst)
+		}
+		if op.Source() == asm.RegSource && a != asm.Neg && a != asm.Swap {
+			use |= r(ins.Src)
+		}
+	case cls == asm.LdClass:
+		if op.IsDWordLoad() {
+			def = r(ins.Dst)
+		} else { // LD_ABS / LD_IND use the context in r6
+			use = r(asm.R6)
+			if op.Mode() == asm.IndMode {
+				use |= r(ins.Src)
+			}
+			def = 0x3f
+		}
+	case cls == asm.LdXClass:
+		use, def = r(ins.Src), r(ins.Dst)
+	case cls == asm.StClass:
+		use = r(ins.Dst)
+	case cls == asm.StXClass:
+		use = r(ins.Dst) | r(ins.Src)
+		if op.Mode() == asm.AtomicMode {
+			switch a := op.AtomicOp(); a {
+			case asm.CmpXchg:
+				use |= r(asm.R0)
+				def = r(asm.R0)
+			case asm.FetchAdd, asm.FetchAnd, asm.FetchOr, asm.FetchXor, asm.Xchg:
+				def = r(ins.Src)
+			}
+		}
+	case cls.IsJump():
+		switch op.JumpOp() {
+		case asm.Call:
+			use, def = 0x3e, 0x3f
+		case asm.Exit:
+			use = r(asm.R0)
+		case asm.Ja:
+		default:
+			use = r(ins.Dst)
+			if op.Source() == asm.RegSource {
+				use |= r(ins.Src)
+			}
+		}
+	}
+	return use, def
+}
+
+// computeLiveness is a backward fixpoint per slot over the intra-function
+// control flow graph.
+func (v *vm) computeLiveness() {
+	n := len(v.insns)
+	v.live = make([]uint16, n)
+	for changed := true; changed; {
+		changed = false
+		for pc := n - 1; pc >= 0; pc-- {
+			ins := v.insns[pc]
+			if ins == nil {
+				continue
+			}
+			var out uint16
+			for _, t := range v.successors(pc) {
+				if t >= 0 && t < n {
+					out |= v.live[t]
+				}
+			}
+			use, def := usesDefs(ins)
+			in := use | out&^def
+			if in != v.live[pc] {
+				v.live[pc] = in
+				changed = true
+			}
+		}
+	}
+}
+
+// entryState is r1 = context, r10 = frame pointer, the rest uninitialised
+// (or Options.Entry).
+func (v *vm) entryState() *State {
+	f := &frame{callsite: -1}
+	f.regs[asm.R1] = pointerReg(Ctx, 0)
+	f.regs[asm.R10] = pointerReg(Stack, 0)
+	for r, val := range v.opts.Entry {
+		if r <= asm.R10 {
+			f.regs[r] = val
+			if val.ID > v.nextID {
+				v.nextID = val.ID
+			}
+		}
+	}
+	return &State{frames: []*frame{f}}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,219 @@
+package verifier
+
+// StackSize is the stack of one frame, and of all frames of a call chain
+// together (MAX_BPF_STACK).
+const StackSize = 512
+
+// maxFrames is the deepest BPF-to-BPF call chain (MAX_CALL_FRAMES).
+const maxFrames = 8
+
+// byteKind is what one stack byte holds (the kernel's STACK_* slot types).
+type byteKind uint8
+
+const (
+	byteInvalid byteKind = iota // never written on this path
+	byteMisc                    // some number
+	byteZero                    // known zero
+	byteSpill                   // part of a spilled register (slot.spill)
+)
+
+// slot is 8 bytes of stack, at frame offsets [-(i+1)*8, -i*8) for slot i
+// counted from the top.
+type slot struct {
+	kinds [8]byteKind // index by (offset + StackSize) % 8
+	spill Reg         // when every byte is byteSpill
+}
+
+func (s *slot) isSpill() bool {
+	for _, k := range s.kinds {
+		if k != byteSpill {
+			return false
+		}
+	}
+	return true
+}
+
+// frame is one function activation: its registers and its stack.
+type frame struct {
+	regs     [11]Reg
+	stack    []slot // grown on demand; index i covers [-(i+1)*8, -i*8)
+	callsite int    // pc of the call instruction in the caller, -1 for main
+	fn       int    // index into Program.Funcs
+	depth    int    // deepest byte touched, for stack-size accounting
+}
+
+// State is the abstract state of one path: its call frames, innermost last.
+type State struct {
+	frames []*frame
+}
+
+func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
+
+func (st *State) clone() *State {
+	n := &State{frames: make([]*frame, len(st.frames))}
+	for i, f := range st.frames {
+		g := *f
+		g.stack = append([]slot(nil), f.stack...)
+		n.frames[i] = &g
+	}
+	return n
+}
+
+// slotAt returns the slot holding frame byte off (negative), growing the
+// stack; ok is false outside the frame.
+func (f *frame) slotAt(off int) (*slot, int, bool) {
+	if off < -StackSize || off >= 0 {
+		return nil, 0, false
+	}
+	i := (-off - 1) / 8
+	for len(f.stack) <= i {
+		f.stack = append(f.stack, slot{})
+	}
+	if -off > f.depth {
+		f.depth = -off
+	}
+	return &f.stack[i], (off + StackSize) % 8, true
+}
+
+// byteAt reads the kind of one stack byte without growing the stack.
+func (f *frame) byteAt(off int) (byteKind, *slot) {
+	i := (-off - 1) / 8
+	if off >= 0 || i >= len(f.stack) {
+		return byteInvalid, nil
+	}
+	s := &f.stack[i]
+	return s.kinds[(off+StackSize)%8], s
+}
+
+// idMap checks that the links (IDs) of an old state map one-to-one onto a
+// new state's, so that what the old path learnt through links holds on the
+// new path too (the kernel's check_ids).
+type idMap struct {
+	old2cur map[uint32]uint32
+	cur2old map[uint32]uint32
+}
+
+func (m *idMap) check(o, c uint32) bool {
+	if o == 0 {
+		return true
+	}
+	if c == 0 {
+		return false
+	}
+	if m.old2cur == nil {
+		m.old2cur, m.cur2old = map[uint32]uint32{}, map[uint32]uint32{}
+	}
+	if x, ok := m.old2cur[o]; ok {
+		return x == c
+	}
+	if x, ok := m.cur2old[c]; ok {
+		return x == o
+	}
+	m.old2cur[o], m.cur2old[c] = c, o
+	return true
+}
+
+// regCovers reports whether every concrete value cur may hold is one old
+// may hold, with the same safety-relevant properties.
+func regCovers(old, cur *Reg, ids *idMap) bool {
+	if old.Kind == Uninit {
+		return true
+	}
+	if old.Kind != cur.Kind {
+		return false
+	}
+	switch old.Kind {
+	case ScalarKind:
+		return old.Value.Contains(cur.Value) && ids.check(old.ID, cur.ID)
+	case Packet, PacketMeta:
+		if old.Range > cur.Range {
+			return false
+		}
+		if !ids.check(old.ID, cur.ID) || (old.ID == 0) != (cur.ID == 0) {
+			return false
+		}
+	case MapValueOrNull:
+		if !ids.check(old.ID, cur.ID) {
+			return false
+		}
+	}
+	return old.Off == cur.Off && old.Map == cur.Map && old.Frame == cur.Frame && old.Value.Contains(cur.Value)
+}
+
+// covers reports whether old, a state whose every continuation has been
+// verified, includes cur, so that cur need not be explored again (the
+// kernel's states_equal). live says which registers of the innermost frame
+// are read later.
+func covers(old, cur *State, live uint16) bool {
+	if len(old.frames) != len(cur.frames) {
+		return false
+	}
+	var ids idMap
+	for fi := range old.frames {
+		of, cf := old.frames[fi], cur.frames[fi]
+		if of.callsite != cf.callsite || of.fn != cf.fn {
+			return false
+		}
+		mask := live
+		if fi != len(old.frames)-1 {
+			mask = 0x3c0 // r6-r9 survive the callee
+		}
+		for r := 0; r < 10; r++ {
+			if mask&(1<<r) != 0 && !regCovers(&of.regs[r], &cf.regs[r], &ids) {
+				return false
+			}
+		}
+		for i := range of.stack {
+			os := &of.stack[i]
+			var cs *slot
+			if i < len(cf.stack) {
+				cs = &cf.stack[i]
+			}
+			if !slotCovers(os, cs, &ids) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func slotCovers(os, cs *slot, ids *idMap) bool {
+	if os.isSpill() {
+		if cs == nil || !cs.isSpill() {
+			// A spilled unknown scalar asks nothing of the bytes but that
+			// they be initialised.
+			if os.spill.Kind == ScalarKind && os.spill.ID == 0 && os.spill.Value == Unknown() && cs != nil {
+				for _, k := range cs.kinds {
+					if k != byteMisc && k != byteZero {
+						return false
+					}
+				}
+				return true
+			}
+			return false
+		}
+		return regCovers(&os.spill, &cs.spill, ids)
+	}
+	for b, k := range os.kinds {
+		var ck byteKind
+		if cs != nil {
+			ck = cs.kinds[b]
+		}
+		switch k {
+		case byteInvalid:
+		case byteMisc:
+			if ck == byteInvalid || ck == byteSpill && cs.spill.Kind != ScalarKind {
+				return false
+			}
+		case byteZero:
+			if ck != byteZero {
+				return false
+			}
+		case byteSpill: // partially overwritten spill: treated as misc
+			if ck == byteInvalid {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,299 @@
+// Package verifier proves eBPF programs safe the way the Linux kernel's
+// verifier does (kernel/bpf/verifier.c), and records what it learnt at
+// every instruction so that later stages (compiler/lift) can use it.
+//
+// It is an abstract interpreter that walks every path of the program from
+// the entry, with the kernel's domains: per register a kind (scalar, ctx,
+// stack, packet, packet end, packet metadata, map, map value, map value or
+// null), a tnum and signed/unsigned 32/64-bit ranges (tnum.go, scalar.go),
+// packet ranges proven by comparisons with data_end, spilled registers and
+// per-byte initialisation on the stack (state.go, mem.go). Paths meet at
+// checkpoints (jump targets, call returns); a path whose state is included
+// in a fully explored checkpoint's state is pruned, as the kernel's
+// states_equal does, and a path that returns to a checkpoint of its own
+// ancestry with an included state is an infinite loop. Together with the
+// one-million-instruction budget this makes verification terminate on every
+// input. Bounded loops are unrolled by this exploration, as in the kernel.
+//
+// A rejection is an *Error that prints like the kernel's log:
+// "12: (61) r2 = *(u32 *)(r1 +4) invalid access to packet, off=4 size=4, R1(r=0)".
+// Accepted programs come with Result.Facts: per instruction, the join over
+// every path of each register's abstract value before the instruction runs.
+//
+// Target-specific limits (the NFP's offload rules) are a Target (target.go)
+// checked on top of the kernel's rules.
+package verifier
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+)
+
+// DefaultMaxInsns is the kernel's processed-instruction budget
+// (BPF_COMPLEXITY_LIMIT_INSNS).
+const DefaultMaxInsns = 1_000_000
+
+// maxPending is the kernel's limit on pending branches (BPF_COMPLEXITY_LIMIT_JMP_SEQ).
+const maxPending = 8192
+
+// maxCheckpoints bounds the states kept per instruction; beyond it new
+// states are explored without being remembered (less pruning, still sound).
+const maxCheckpoints = 64
+
+// Options tune one verification.
+type Options struct {
+	// Type overrides the program type (Program.Type by default).
+	Type ebpf.ProgramType
+	// Target adds a device's restrictions (NFPTarget); nil checks only what
+	// the kernel checks.
+	Target *Target
+	// Log receives the verifier log: at LogLevel 1 the error, at LogLevel 2
+	// also the state before every processed instruction (the kernel's
+	// log_level 2).
+	Log      io.Writer
+	LogLevel int
+	// MaxInsns is the processed-instruction budget (DefaultMaxInsns if 0).
+	MaxInsns int
+	// Context overrides the context layout of the program type.
+	Context *ContextLayout
+	// Entry overrides registers of the entry state (r1 is the context and
+	// r10 the frame pointer by default); used by tests that start from a
+	// given abstract state.
+	Entry map[asm.Register]Reg
+	// Assume lists conditional jumps whose fall-through is declared
+	// infeasible: only the taken branch, refined by the condition, is
+	// followed. Test harnesses encode assumptions this way.
+	Assume map[int]bool
+}
+
+// Result is what verification learnt about an accepted program.
+type Result struct {
+	// Facts holds, per instruction slot, the abstract state before the
+	// instruction (a LD_IMM64's second slot is not reachable).
+	Facts []InsnFacts
+	// Processed counts instructions interpreted (the kernel's "processed N insns").
+	Processed int
+	// States counts checkpoints kept, Pruned paths cut at a checkpoint.
+	States, Pruned int
+	// StackDepth is each subprogram's deepest stack byte (index as Program.Funcs).
+	StackDepth []int
+	// MaxPacketOffset is the largest packet offset the program may access
+	// (the NFP driver's max_pkt_offset), -1 if it never touches the packet.
+	MaxPacketOffset int
+	// Warnings are notes that do not reject the program (target differences).
+	Warnings []string
+}
+
+// Error is a rejection: where, which instruction, why.
+type Error struct {
+	PC     int    // instruction slot
+	Insn   string // the instruction in the kernel's syntax
+	Source string // the source line from BTF line info, if known
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.PC < 0 {
+		return e.Reason
+	}
+	return fmt.Sprintf("%d: (%s) %s", e.PC, e.Insn, e.Reason)
+}
+
+// Verify checks prog with the maps of its object (loader.Object.Maps) and
+// returns its facts, or an *Error saying why the program is unsafe.
+func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	v, err := newVM(prog, maps, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.run(); err != nil {
+		if opts.Log != nil {
+			fmt.Fprintln(opts.Log, err)
+			if e, ok := err.(*Error); ok && e.Source != "" {
+				fmt.Fprintf(opts.Log, "; %s\n", e.Source)
+			}
+		}
+		return nil, err
+	}
+	return v.result(), nil
+}
+
+// vm is one verification in progress.
+type vm struct {
+	prog     *loader.Program
+	maps     []*loader.Map // the object's maps, then inner-map templates
+	opts     *Options
+	progType ebpf.ProgramType
+	ctx      *ContextLayout
+	target   *Target
+
+	insns  []*asm.Instruction // by slot; nil for a LD_IMM64's second slot
+	funcOf []int              // by slot: the subprogram it belongs to
+	funcs  []int              // first slot of each subprogram
+	prune  []bool             // by slot: a checkpoint is taken here
+	live   []uint16           // by slot: registers read before written from here
+	facts  []InsnFacts
+
+	checkpoints [][]*checkpoint
+	processed   int
+	nstates     int
+	pruned      int
+	nextID      uint32
+	stackDepth  []int
+	maxPkt      int
+	warnings    map[string]bool
+	// typeAt records the pointer kind each memory instruction dereferences
+	// (the NFP rule "one instruction, one pointer type").
+	typeAt map[int]Kind
+	// stackOffAt records a stack access's constant offset per instruction (NFP).
+	stackOffAt map[int]int32
+}
+
+// checkpoint is a remembered state at an instruction (the kernel's
+// bpf_verifier_state_list entry). branches counts the paths descending
+// from it that are still being explored; at zero the state is fully
+// verified and may prune others.
+type checkpoint struct {
+	st       *State
+	parent   *checkpoint
+	branches int
+}
+
+// path is one pending exploration: a state at a pc.
+type path struct {
+	st     *State
+	pc     int
+	parent *checkpoint
+}
+
+func (v *vm) newID() uint32 { v.nextID++; return v.nextID }
+
+func (v *vm) errorf(pc int, format string, a ...any) *Error {
+	e := &Error{PC: pc, Reason: fmt.Sprintf(format, a...)}
+	if pc >= 0 && pc < len(v.insns) && v.insns[pc] != nil {
+		e.Insn = Disasm(*v.insns[pc])
+		if s := v.insns[pc].Source(); s != nil {
+			e.Source = strings.TrimSpace(s.String())
+		}
+	}
+	return e
+}
+
+func (v *vm) warn(format string, a ...any) {
+	if v.warnings == nil {
+		v.warnings = map[string]bool{}
+	}
+	v.warnings[fmt.Sprintf(format, a...)] = true
+}
+
+// run explores every path depth first.
+func (v *vm) run() error {
+	stack := []path{{st: v.entryState(), pc: 0}}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for {
+			if v.prune[p.pc] {
+				done, err := v.checkpoint(&p)
+				if err != nil {
+					return err
+				}
+				if done {
+					v.pruned++
+					endPath(p.parent)
+					break
+				}
+			}
+			v.processed++
+			if v.processed > v.maxInsns() {
+				return v.errorf(-1, "BPF program is too large. Processed %d insn", v.processed)
+			}
+			v.record(p.pc, p.st)
+			if v.opts.LogLevel >= 2 && v.opts.Log != nil {
+				v.logState(p.pc, p.st)
+			}
+			next, alt, err := v.step(p.st, p.pc)
+			if err != nil {
+				return err
+			}
+			if alt != nil {
+				if len(stack) >= maxPending {
+					return v.errorf(p.pc, "The sequence of %d jumps is too complex.", len(stack))
+				}
+				if p.parent != nil {
+					p.parent.branches++
+				}
+				stack = append(stack, path{st: alt.st, pc: alt.pc, parent: p.parent})
+			}
+			if next < 0 { // the path ended (exit of main, or infeasible)
+				endPath(p.parent)
+				break
+			}
+			p.pc = next
+		}
+	}
+	return nil
+}
+
+func (v *vm) maxInsns() int {
+	if v.opts.MaxInsns > 0 {
+		return v.opts.MaxInsns
+	}
+	return DefaultMaxInsns
+}
+
+// endPath tells the ancestors of a finished path that it is done.
+func endPath(c *checkpoint) {
+	for ; c != nil; c = c.parent {
+		c.branches--
+		if c.branches > 0 {
+			return
+		}
+	}
+}
+
+// checkpoint prunes p against the states remembered at its pc, or
+// remembers p's state. It reports whether p is done.
+func (v *vm) checkpoint(p *path) (bool, error) {
+	live := v.live[p.pc]
+	for _, c := range v.checkpoints[p.pc] {
+		if !covers(c.st, p.st, live) {
+			continue
+		}
+		if c.branches == 0 {
+			return true, nil
+		}
+		for a := p.parent; a != nil; a = a.parent {
+			if a == c {
+				return false, v.errorf(p.pc, "infinite loop detected at insn %d", p.pc)
+			}
+		}
+	}
+	if len(v.checkpoints[p.pc]) >= maxCheckpoints {
+		return false, nil
+	}
+	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1}
+	v.checkpoints[p.pc] = append(v.checkpoints[p.pc], c)
+	v.nstates++
+	p.parent = c
+	return false, nil
+}
+
+func (v *vm) result() *Result {
+	r := &Result{Facts: v.facts, Processed: v.processed, States: v.nstates, Pruned: v.pruned,
+		StackDepth: v.stackDepth, MaxPacketOffset: v.maxPkt}
+	for w := range v.warnings {
+		r.Warnings = append(r.Warnings, w)
+	}
+	sortStrings(r.Warnings)
+	return r
+}
