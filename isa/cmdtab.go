@@ -17,19 +17,25 @@ const (
 	TargetCLS    Target = 15
 )
 
-// cmdDef names one command of a target: action, token and a constraint on
-// the length field (cnt & lenMask == lenFixed). Rows of one (target,
+// CmdDef names one command of a target: action, token and a constraint on
+// the length field (Cnt & LenMask == LenFixed). Rows of one (target,
 // action, token) are tried in order, so more specific rows come first.
-type cmdDef struct {
-	target            Target
-	action, token     uint8
-	lenFixed, lenMask uint8
-	name              string
+type CmdDef struct {
+	Target            Target
+	Action, Token     uint8
+	LenFixed, LenMask uint8
+	Name              string
 }
+
+// CmdDefs returns a copy of the command table (for assemblers and tests).
+func CmdDefs() []CmdDef { return append([]CmdDef(nil), cmdDefs...) }
+
+// TargetName is the assembly prefix of a CPP target ("mem", "cls", …).
+func TargetName(t Target) string { return targetPrefix[t] }
 
 // cmdDefs is the ME 2.8 command set as GNU binutils decodes it, sorted by
 // target, action and token.
-var cmdDefs = []cmdDef{
+var cmdDefs = []CmdDef{
 	{TargetNBI, 0, 0, 0, 0, "read"},
 	{TargetNBI, 1, 0, 0, 0, "write"},
 	{TargetNBI, 3, 0, 0, 0, "packet_ready_drop"},
@@ -168,6 +174,7 @@ var cmdDefs = []cmdDef{
 	{TargetMU, 20, 2, 0, 0, "ctm.pe_dma_to_memory_packet_free/emem.journal"},
 	{TargetMU, 20, 3, 0, 0, "ctm.pe_dma_to_memory_packet_free_swap"},
 	{TargetMU, 21, 0, 0, 0, "ctm.pe_dma_to_memory_indirect/emem.get/imem.lb_bucket_read_local"},
+	{TargetMU, 21, 1, 0, 0, "ctm.pe_dma_to_memory_indirect_swap/emem.get_eop/imem.lb_bucket_read_dcache"},
 	{TargetMU, 21, 2, 0, 0, "ctm.pe_dma_to_memory_indirect_free/emem.get_freely"},
 	{TargetMU, 21, 3, 0, 0, "ctm.pe_dma_to_memory_indirect_free_swap"},
 	{TargetMU, 22, 0, 0, 0, "ctm.pe_dma_to_memory_buffer/emem.pop/imem.lb_lookup_bundleid"},
@@ -175,6 +182,7 @@ var cmdDefs = []cmdDef{
 	{TargetMU, 22, 2, 0, 0, "ctm.pe_dma_to_memory_buffer_swap/emem.pop_freely/imem.lb_lookup_idtable"},
 	{TargetMU, 22, 3, 0, 0, "ctm.pe_dma_to_memory_buffer_le_swap"},
 	{TargetMU, 23, 0, 0, 0, "ctm.pe_dma_from_memory_buffer/emem.fast_journal/imem.lb_push_stats_local"},
+	{TargetMU, 23, 1, 0, 0, "ctm.pe_dma_from_memory_buffer_le/emem.fast_journal_sig/imem.lb_push_stats_dcache"},
 	{TargetMU, 23, 2, 0, 0, "ctm.pe_dma_from_memory_buffer_swap/imem.lb_push_stats_local_clr"},
 	{TargetMU, 23, 3, 0, 0, "ctm.pe_dma_from_memory_buffer_le_swap/imem.lb_push_stats_dcache_clr"},
 	{TargetMU, 26, 0, 0, 0, "emem.lookup/imem.lookup"},
@@ -362,8 +370,8 @@ func (i CmdInstr) CmdName() (target Target, name string) {
 		tok = 0
 	}
 	for _, d := range cmdDefs {
-		if d.target == t && d.action == act && d.token == tok && cnt&d.lenMask == d.lenFixed {
-			return t, d.name
+		if d.Target == t && d.Action == act && d.Token == tok && cnt&d.LenMask == d.LenFixed {
+			return t, d.Name
 		}
 	}
 	return t, ""
@@ -379,9 +387,9 @@ func Cmd(t Target, name string, xfer int, a, b Operand, mode AddrMode, count int
 	if ctx != CtxNoSwap {
 		in.Sig = 1
 	}
-	var def *cmdDef
+	var def *CmdDef
 	for k := range cmdDefs {
-		if cmdDefs[k].target == t && cmdDefs[k].name == name {
+		if cmdDefs[k].Target == t && cmdDefs[k].Name == name {
 			def = &cmdDefs[k]
 			break
 		}
@@ -395,15 +403,15 @@ func Cmd(t Target, name string, xfer int, a, b Operand, mode AddrMode, count int
 		return in
 	}
 	in.Cnt = uint8(count - 1)
-	if in.Cnt&def.lenMask != def.lenFixed {
-		in.err = fmt.Errorf("%s: count %d does not select this command (length field & 0x%x must be 0x%x)", name, count, def.lenMask, def.lenFixed)
+	if in.Cnt&def.LenMask != def.LenFixed {
+		in.err = fmt.Errorf("%s: count %d does not select this command (length field & 0x%x must be 0x%x)", name, count, def.LenMask, def.LenFixed)
 		return in
 	}
 	// The first matching row for this (action, token, length) must be ours,
 	// or the word would decode as another command.
-	in.Token = def.token
+	in.Token = def.Token
 	var err error
-	in.TgtCmd, err = joinTgtCmd(t, def.action)
+	in.TgtCmd, err = joinTgtCmd(t, def.Action)
 	if err != nil {
 		in.err = err
 		return in

@@ -34,10 +34,20 @@ type printer struct {
 
 func (p *printer) s(s string)                       { p.b.WriteString(s) }
 func (p *printer) f(format string, a ...any)        { fmt.Fprintf(&p.b, format, a...) }
-func (p *printer) op(o Operand)                     { p.s(o.String()); p.bad = p.bad || o.Kind == KInvalid }
 func (p *printer) o10(f Opnd10, bank Bank, lm bool) { p.op(f.Operand(bank, lm, p.m)) }
 func (p *printer) o8(f Opnd8, bank Bank, lm, i8 bool) {
 	p.op(f.Operand(bank, lm, i8, p.m))
+}
+
+// op prints an operand unless an earlier part was malformed: GNU chains
+// its operand printers with "err = err || !print(...)", so after the first
+// error the remaining operands are left out (the separators are not).
+func (p *printer) op(o Operand) {
+	if p.bad {
+		return
+	}
+	p.s(o.String())
+	p.bad = o.Kind == KInvalid
 }
 
 func bankIf(swap bool, ifSwap, otherwise Bank) Bank {
@@ -223,7 +233,7 @@ func (p *printer) alu(i ALUInstr) {
 // crcOps and crcBytes name the CRC unit's operation (A field bits 7:5) and
 // byte selection (bits 2:0); "" is undefined.
 var crcOps = [8]string{0: "--", 2: "crc_ccitt", 4: "crc_32", 5: "crc_iscsi", 6: "crc_10", 7: "crc_5"}
-var crcBytes = [8]string{"bytes_0_3", "bytes_1_3", "bytes_2_3", "byte_3", "bytes_0_2", "bytes_0_1", "byte_0", ""}
+var crcBytes = [8]string{"bytes_0_3", "bytes_1_3", "bytes_2_3", "byte_3", "bytes_0_2", "bytes_0_1", "byte_0", "(null)"} // glibc prints a NULL %s as "(null)"
 
 func (p *printer) shf(i ShfInstr) {
 	a, b := i.A, i.B
@@ -560,7 +570,7 @@ func (p *printer) jump(i JumpInstr) {
 	}
 	p.o10(reg, bank, i.Flags&FlagSrcLMExt != 0)
 	if imm != 0 {
-		p.f(", .%d", imm)
+		p.f(", .%d", int32(imm)) // GNU prints the unsigned value with %d
 	}
 	p.s("]")
 	if i.Defer != 0 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -84,7 +83,7 @@ func objdumpMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if err := isa.WriteObjdump(stdout, filepath.Base(path), secs, o); err != nil {
+	if err := isa.WriteObjdump(stdout, path, secs, o); err != nil {
 		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
 		return 2
 	}
