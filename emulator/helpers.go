@@ -56,6 +56,9 @@ func KernelHelpers() HelperSet {
 	add(FnXdpAdjustHead, "bpf_xdp_adjust_head", adjust((*Packet).AdjustHead), true)
 	add(FnXdpAdjustMeta, "bpf_xdp_adjust_meta", adjust((*Packet).AdjustMeta), true)
 	add(FnXdpAdjustTail, "bpf_xdp_adjust_tail", adjust((*Packet).AdjustTail), true)
+	for _, h := range skbHelpers {
+		s[h.ID] = &Helper{ID: h.ID, Name: h.Name, Fn: h.Fn, ChangesPacket: true}
+	}
 	return s
 }
 

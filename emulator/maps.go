@@ -31,7 +31,7 @@ const (
 var mapTypeNames = map[MapType]string{
 	MapHash: "hash", MapArray: "array", MapProgArray: "prog_array", MapPerfEventArray: "perf_event_array",
 	MapPerCPUHash: "percpu_hash", MapPerCPUArray: "percpu_array", MapLRUHash: "lru_hash",
-	MapLRUPerCPUHash: "lru_percpu_hash", MapDevMap: "devmap", MapCPUMap: "cpumap", MapXSKMap: "xskmap",
+	MapLRUPerCPUHash: "lru_percpu_hash", MapLPMTrie: "lpm_trie", MapDevMap: "devmap", MapCPUMap: "cpumap", MapXSKMap: "xskmap",
 	MapDevMapHash: "devmap_hash",
 }
 
@@ -97,6 +97,11 @@ func NewMap(spec MapSpec) (Map, error) {
 			return nil, fmt.Errorf("map %s: %s with key size 0", spec.Name, spec.Type)
 		}
 		return newHashMap(spec, true), nil
+	case MapLPMTrie:
+		if spec.KeySize < 5 || spec.KeySize > 4+256 {
+			return nil, fmt.Errorf("map %s: lpm_trie key size %d, must be 5..260", spec.Name, spec.KeySize)
+		}
+		return newLPMMap(spec), nil
 	case MapArray, MapPerCPUArray:
 		if spec.KeySize != 4 {
 			return nil, fmt.Errorf("map %s: %s needs 4-byte keys, has %d", spec.Name, spec.Type, spec.KeySize)

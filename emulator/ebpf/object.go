@@ -1,0 +1,62 @@
+package ebpf
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator"
+)
+
+// HookOf is the hook a program type runs at: XDP, tc (sched_cls,
+// sched_act; socket filters share the __sk_buff context), or none.
+func HookOf(t loader.ProgType) emulator.Hook {
+	switch t {
+	case ebpf.XDP:
+		return emulator.HookXDP
+	case ebpf.SchedCLS, ebpf.SchedACT, ebpf.SocketFilter:
+		return emulator.HookTC
+	}
+	return emulator.HookNone
+}
+
+// NewMaps creates the emulator maps of an object, with the initial
+// contents of global data sections. The second result marks read-only
+// (.rodata) maps.
+func NewMaps(obj *loader.Object) ([]emulator.Map, []bool, error) {
+	maps := make([]emulator.Map, len(obj.Maps))
+	ro := make([]bool, len(obj.Maps))
+	for i, lm := range obj.Maps {
+		m, err := emulator.NewMap(emulator.MapSpec{
+			Name: lm.Name, Type: emulator.MapType(lm.Type), KeySize: lm.KeySize,
+			ValueSize: lm.ValueSize, MaxEntries: lm.MaxEntries, Flags: lm.Flags,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", obj.Path, err)
+		}
+		if lm.Contents != nil {
+			v := make([]byte, lm.ValueSize)
+			copy(v, lm.Contents)
+			if err := m.Update(make([]byte, 4), v, emulator.UpdateAny); err != nil {
+				return nil, nil, fmt.Errorf("%s: initial contents of %s: %v", obj.Path, lm.Name, err)
+			}
+		}
+		maps[i], ro[i] = m, lm.ReadOnly
+	}
+	return maps, ro, nil
+}
+
+// FromObject prepares a machine for every program of a loaded object, over
+// fresh maps. Program i of the machine is obj.Programs[i]; PROG_ARRAY
+// values are such indices.
+func FromObject(obj *loader.Object, opts Options) (*Machine, error) {
+	maps, ro, err := NewMaps(obj)
+	if err != nil {
+		return nil, err
+	}
+	progs := make([]Prog, len(obj.Programs))
+	for i, p := range obj.Programs {
+		progs[i] = Prog{Name: p.Name, Hook: HookOf(p.Type), Insns: p.Insns}
+	}
+	return New(progs, maps, ro, opts)
+}
