@@ -145,7 +145,7 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 	sem := r.sem
 	switch sem.kind {
 	case cRead32, cWrite32:
-		if r.xfer+r.n > len(c.xin) {
+		if r.xfer+r.n > 64 {
 			return fmt.Errorf("%s of %d words from $xfer_%d runs past the transfer registers", sem.name, r.n, r.xfer)
 		}
 		buf, err := m.mem.slice(r.addr, 4*r.n, sem.cls)
@@ -156,14 +156,14 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 			w := buf[4*i : 4*i+4]
 			if sem.kind == cRead32 {
 				if sem.swap {
-					c.xin[r.xfer+i] = binary.LittleEndian.Uint32(w)
+					c.r[rXin+r.xfer+i] = binary.LittleEndian.Uint32(w)
 				} else {
-					c.xin[r.xfer+i] = binary.BigEndian.Uint32(w)
+					c.r[rXin+r.xfer+i] = binary.BigEndian.Uint32(w)
 				}
 			} else if sem.swap {
-				binary.LittleEndian.PutUint32(w, c.xout[r.xfer+i])
+				binary.LittleEndian.PutUint32(w, c.r[rXout+r.xfer+i])
 			} else {
-				binary.BigEndian.PutUint32(w, c.xout[r.xfer+i])
+				binary.BigEndian.PutUint32(w, c.r[rXout+r.xfer+i])
 			}
 		}
 	case cRead8:
@@ -172,25 +172,25 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 			return fmt.Errorf("%s: %v", sem.name, err)
 		}
 		words := (r.n + 3) / 4
-		if r.xfer+words > len(c.xin) {
+		if r.xfer+words > 64 {
 			return fmt.Errorf("%s runs past the transfer registers", sem.name)
 		}
 		for i := 0; i < words; i++ {
-			c.xin[r.xfer+i] = 0
+			c.r[rXin+r.xfer+i] = 0
 		}
 		for i, v := range buf {
-			c.xin[r.xfer+i/4] |= uint32(v) << (24 - 8*(i%4))
+			c.r[rXin+r.xfer+i/4] |= uint32(v) << (24 - 8*(i%4))
 		}
 	case cWrite8:
 		buf, err := m.mem.slice(r.addr, r.n, sem.cls)
 		if err != nil {
 			return fmt.Errorf("%s: %v", sem.name, err)
 		}
-		if r.xfer+(r.n+3)/4 > len(c.xout) {
+		if r.xfer+(r.n+3)/4 > 64 {
 			return fmt.Errorf("%s runs past the transfer registers", sem.name)
 		}
 		for i := range buf {
-			w := c.xout[r.xfer+i/4]
+			w := c.r[rXout+r.xfer+i/4]
 			if sem.swap {
 				buf[i] = byte(w >> (8 * (i % 4)))
 			} else {
@@ -213,9 +213,9 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 		if sem.kind == cAddImm {
 			add = uint64(r.data16)
 		} else {
-			add = uint64(c.xout[r.xfer])
+			add = uint64(c.r[rXout+r.xfer])
 			if r.is64 {
-				add |= uint64(c.xout[(r.xfer+1)%len(c.xout)]) << 32
+				add |= uint64(c.r[rXout+(r.xfer+1)%64]) << 32
 			}
 		}
 		if r.is64 {
@@ -237,7 +237,7 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 		}
 		for i := 0; i < r.n; i++ {
 			w := binary.BigEndian.Uint32(buf[4*i:])
-			x := c.xout[(r.xfer+i)%len(c.xout)]
+			x := c.r[rXout+(r.xfer+i)%64]
 			switch sem.kind {
 			case cSet:
 				w |= x

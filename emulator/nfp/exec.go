@@ -46,44 +46,44 @@ func (m *Machine) errAt(pc uint32, format string, args ...any) error {
 	return e
 }
 
-// read returns a source operand's value.
+// read returns a source operand's value; a register is the inlined fast
+// path.
 func (m *Machine) read(c *context, o *operand) uint32 {
+	switch o.kind {
+	case oReg:
+		return c.r[o.idx]
+	case oConst:
+		return o.val
+	}
+	return m.readOther(c, o)
+}
+
+//go:noinline
+func (m *Machine) readOther(c *context, o *operand) uint32 {
 	switch o.kind {
 	case oConst:
 		return o.val
-	case oGPRA:
-		return c.a[o.idx]
-	case oGPRB:
-		return c.b[o.idx]
-	case oXfer:
-		return c.xin[o.idx]
 	case oLM, oLMInc, oLMDec:
 		return m.lm[c.lmIndex(o)&(LMWords-1)]
-	case oNN:
-		return c.nn[o.idx]
 	}
 	return 0
 }
 
-// write stores v into a destination; wrBoth writes the GPR of both banks.
-func (m *Machine) write(c *context, o *operand, v uint32, wrBoth bool) {
-	switch o.kind {
-	case oGPRA:
-		c.a[o.idx] = v
-		if wrBoth {
-			c.b[o.idx] = v
-		}
-	case oGPRB:
-		c.b[o.idx] = v
-		if wrBoth {
-			c.a[o.idx] = v
-		}
-	case oXfer:
-		c.xout[o.idx] = v
-	case oLM, oLMInc, oLMDec:
-		m.lm[c.lmIndex(o)&(LMWords-1)] = v
-	case oNN:
-		c.nn[o.idx] = v
+// write stores v into a destination. A gpr_wrboth destination also writes
+// the other bank's GPR of the same number: operand.both (= idx otherwise).
+func (c *context) write(o *operand, v uint32) {
+	if o.kind != oReg {
+		c.writeOther(o, v)
+		return
+	}
+	c.r[o.idx] = v
+	c.r[o.both] = v
+}
+
+//go:noinline
+func (c *context) writeOther(o *operand, v uint32) {
+	if o.kind >= oLM {
+		c.lm[c.lmIndex(o)&(LMWords-1)] = v
 	}
 }
 
@@ -97,6 +97,7 @@ type stop struct {
 // firmware (exitDone), and returns the A0 result word.
 func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 	c := &m.ctxs[ctx]
+	c.lm = &m.lm
 	code := m.prog.Code
 	limit := m.Limit
 	if limit == 0 {
@@ -172,7 +173,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+			c.write(&o.dst, res)
 		case kShf:
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
@@ -219,7 +220,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+			c.write(&o.dst, res)
 		case kDblShf:
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
@@ -232,10 +233,10 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+			c.write(&o.dst, res)
 		case kLdField:
 			// a: the destination (also the preserved bytes), b: the source.
-			old := m.read(c, &o.dst)
+			old := m.read(c, &o.a)
 			src := m.read(c, &o.b)
 			n := uint32(o.shift)
 			if o.sc == scShl {
@@ -255,7 +256,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes = res
-			m.write(c, &o.dst, res, o.flags&fWrBoth != 0)
+			c.write(&o.dst, res)
 		case kImmed:
 			v := o.imm
 			if c.csrPend {
@@ -272,7 +273,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				v = old&^(mask<<sh) | (v&mask)<<sh
 			}
 			c.prevRes = v
-			m.write(c, &o.dst, v, o.flags&fWrBoth != 0)
+			c.write(&o.dst, v)
 		case kBr:
 			taken = m.cond(c, o)
 		case kBrBit:
@@ -317,7 +318,15 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			return stop{}, m.errAt(pc, "instruction not modelled")
 		}
 		m.icount++
-		m.model.charge(o, taken)
+		if mc := o.mclass; mc <= mcOneCC && m.model.on && m.model.skip == 0 {
+			// The common case of the cycle model, inlined.
+			m.model.t++
+			if mc == mcOneCC {
+				m.model.lastCC = m.model.t
+			}
+		} else {
+			m.model.charge(o, taken)
+		}
 
 		if cmdLeft > 0 {
 			cmdLeft--
@@ -376,7 +385,7 @@ func (m *Machine) land(c *context, pc, tgt uint32, exit uint8, helper uint32) (u
 	case exitNone:
 		return tgt, stop{}, false, nil
 	case exitOut, exitAbort:
-		m.r0 = uint64(c.a[0]) | uint64(c.a[1])<<32
+		m.r0 = uint64(c.r[rA+0]) | uint64(c.r[rA+1])<<32
 		m.exited = exit
 		// The program is done; the outro (or abort path) turns R0 into the
 		// firmware's result word.
@@ -394,7 +403,7 @@ func (m *Machine) land(c *context, pc, tgt uint32, exit uint8, helper uint32) (u
 		}
 		// The firmware returns with rtn[B0]: the JIT put the return
 		// address there in the call's defer slot.
-		return c.b[0], stop{}, false, nil
+		return c.r[rB+0], stop{}, false, nil
 	}
 	return 0, stop{}, false, m.errAt(pc, "BUG: exit kind %d", exit)
 }

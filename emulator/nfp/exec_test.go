@@ -58,16 +58,16 @@ func TestALUAndFlags(t *testing.T) {
 		isa.Immed(Both(2), 3),
 		isa.ALU(none, A(2), isa.OpSub, K(5)),
 	)
-	if c.a[0] != 0 || c.a[1] != 2 || c.b[1] != 2 {
-		t.Errorf("64-bit add: %#x:%#x", c.a[1], c.a[0])
+	if c.r[rA+0] != 0 || c.r[rA+1] != 2 || c.r[rB+1] != 2 {
+		t.Errorf("64-bit add: %#x:%#x", c.r[rA+1], c.r[rA+0])
 	}
 	if c.cy || !c.n || c.z || c.v {
 		t.Errorf("3-5 flags z=%v n=%v c=%v v=%v; want n only", c.z, c.n, c.cy, c.v)
 	}
 	// Signed overflow: 0x7fffffff + 1.
 	_, c = mustSeq(t, nil, isa.Immed(A(0), 0x7fffffff), isa.ALU(B(3), A(0), isa.OpAdd, K(1)))
-	if !c.v || !c.n || c.b[3] != 0x80000000 || c.a[3] != 0 {
-		t.Errorf("overflow: v=%v n=%v B3=%#x A3=%#x", c.v, c.n, c.b[3], c.a[3])
+	if !c.v || !c.n || c.r[rB+3] != 0x80000000 || c.r[rA+3] != 0 {
+		t.Errorf("overflow: v=%v n=%v B3=%#x A3=%#x", c.v, c.n, c.r[rB+3], c.r[rA+3])
 	}
 }
 
@@ -87,8 +87,8 @@ func TestShiftsUsePrevALU(t *testing.T) {
 		n    int
 		want uint32
 	}{{6, 0xf0000000 >> 7}, {7, 0xff000000}, {8, 56}, {9, 0x7f}, {10, 0xf000}} {
-		if c.a[x.n] != x.want || c.b[x.n] != x.want {
-			t.Errorf("gpr %d = %#x/%#x, want %#x", x.n, c.a[x.n], c.b[x.n], x.want)
+		if c.r[rA+x.n] != x.want || c.r[rB+x.n] != x.want {
+			t.Errorf("gpr %d = %#x/%#x, want %#x", x.n, c.r[rA+x.n], c.r[rB+x.n], x.want)
 		}
 	}
 }
@@ -107,11 +107,11 @@ func TestLMPointerLatency(t *testing.T) {
 		isa.Mov(isa.LMInc(3), K(9)),
 		isa.Mov(Both(4), isa.LM(3, 0)),
 	)
-	if c.a[0] != 111 || c.a[2] != 111 || c.a[3] != 222 {
-		t.Errorf("reads through LM3: %d %d %d %d, want 111 111 111 222", c.a[0], c.a[1], c.a[2], c.a[3])
+	if c.r[rA+0] != 111 || c.r[rA+2] != 111 || c.r[rA+3] != 222 {
+		t.Errorf("reads through LM3: %d %d %d %d, want 111 111 111 222", c.r[rA+0], c.r[rA+1], c.r[rA+2], c.r[rA+3])
 	}
-	if m.lm[0x10] != 9 || c.lmp[3] != 0x44 || c.a[4] != 0 {
-		t.Errorf("post-increment store: lm=%d ptr=%#x next=%d", m.lm[0x10], c.lmp[3], c.a[4])
+	if m.lm[0x10] != 9 || c.lmp[3] != 0x44 || c.r[rA+4] != 0 {
+		t.Errorf("post-increment store: lm=%d ptr=%#x next=%d", m.lm[0x10], c.lmp[3], c.r[rA+4])
 	}
 }
 
@@ -128,8 +128,8 @@ func TestMulStep(t *testing.T) {
 		isa.MulResult(Both(5), isa.Mul32x32, true),
 	)
 	p := uint64(0xdeadbeef) * 0x12345678
-	if c.a[4] != uint32(p) || c.b[5] != uint32(p>>32) {
-		t.Errorf("32x32 = %#x:%#x, want %#x", c.a[5], c.a[4], p)
+	if c.r[rA+4] != uint32(p) || c.r[rB+5] != uint32(p>>32) {
+		t.Errorf("32x32 = %#x:%#x, want %#x", c.r[rA+5], c.r[rA+4], p)
 	}
 	_, _, err := seq(t, nil,
 		isa.MulStepOp(A(0), B(2), isa.MulStart, isa.MulStep1),
@@ -144,8 +144,8 @@ func TestMulStep(t *testing.T) {
 func TestCSRReadFeedsImmed(t *testing.T) {
 	m, c := mustSeq(t, func(m *Machine, c *context) { m.prng = 7 },
 		isa.CSRRead(isa.CSRPseudoRndNum), isa.Immed(Both(0), 0))
-	if c.a[0] == 0 || c.a[0] != m.prng {
-		t.Errorf("immed after local_csr_rd got %#x, CSR state %#x", c.a[0], m.prng)
+	if c.r[rA+0] == 0 || c.r[rA+0] != m.prng {
+		t.Errorf("immed after local_csr_rd got %#x, CSR state %#x", c.r[rA+0], m.prng)
 	}
 	_, _, err := seq(t, nil, isa.CSRRead(isa.CSRPseudoRndNum), isa.Nop())
 	if err != nil {
@@ -167,8 +167,8 @@ func TestDeferSlots(t *testing.T) {
 		isa.Immed(Both(2), 3), // skipped
 		isa.Immed(Both(3), 4), // target
 	)
-	if c.a[0] != 1 || c.a[1] != 2 || c.a[2] != 0 || c.a[3] != 4 {
-		t.Errorf("defer: %v", c.a[:4])
+	if c.r[rA+0] != 1 || c.r[rA+1] != 2 || c.r[rA+2] != 0 || c.r[rA+3] != 4 {
+		t.Errorf("defer: %v", c.r[rA:rA+4])
 	}
 	// Model: br 4, slots not counted, immed 1, final br 4.
 	if m.model.t != FirmwareCycles+9 {
@@ -180,13 +180,13 @@ func TestCommands(t *testing.T) {
 	init := func(m *Machine, c *context) {
 		ctm := m.mem.Region("CTM").Data
 		copy(ctm[PacketOffset:], []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88})
-		c.a[2] = CTMBase | PacketOffset
+		c.r[rA+2] = CTMBase | PacketOffset
 	}
 	add64 := isa.Cmd(isa.TargetMU, "add64", 0, A(2), B(3), isa.Mode40BA, 5, isa.CtxSwapDefer2)
 	m, c := mustSeq(t, func(m *Machine, c *context) {
 		init(m, c)
 		m.mem.Add(&Region{Name: "EMEM", Base: EMEMBase, Data: make([]byte, 64)})
-		c.b[3] = uint32(EMEMBase >> 8)
+		c.r[rB+3] = uint32(EMEMBase >> 8)
 	},
 		isa.Cmd(isa.TargetMU, "read32_swap", 0, A(2), K(0), isa.Mode32, 2, isa.CtxSwapWait),
 		isa.Cmd(isa.TargetMU, "read8", 2, A(2), K(1), isa.Mode32, 3, isa.CtxSwapWait),
@@ -198,11 +198,11 @@ func TestCommands(t *testing.T) {
 		isa.Immed(isa.Xfer(0), 0xffffffff),
 		isa.Immed(isa.Xfer(1), 1),
 	)
-	if c.xin[0] != 0x44332211 || c.xin[1] != 0x88776655 {
-		t.Errorf("read32_swap: %#x %#x", c.xin[0], c.xin[1])
+	if c.r[rXin+0] != 0x44332211 || c.r[rXin+1] != 0x88776655 {
+		t.Errorf("read32_swap: %#x %#x", c.r[rXin+0], c.r[rXin+1])
 	}
-	if c.xin[2] != 0x22334400 {
-		t.Errorf("read8 of 3 bytes: %#x, want 0x22334400", c.xin[2])
+	if c.r[rXin+2] != 0x22334400 {
+		t.Errorf("read8 of 3 bytes: %#x, want 0x22334400", c.r[rXin+2])
 	}
 	if got := m.mem.Region("CTM").Data[PacketOffset+7]; got != 0xab {
 		t.Errorf("write8_swap: %#x", got)
@@ -239,8 +239,8 @@ func TestCycleModelRules(t *testing.T) {
 	}
 	for _, tc := range cases {
 		init := func(m *Machine, c *context) {
-			c.a[2] = CTMBase
-			c.b[2] = uint32(IMEMBase >> 8)
+			c.r[rA+2] = CTMBase
+			c.r[rB+2] = uint32(IMEMBase >> 8)
 		}
 		m, _, err := seq(t, init, tc.ins...)
 		if err != nil {

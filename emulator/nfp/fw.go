@@ -149,10 +149,10 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	m.lm[pv/4+0] = uint32(len(frame)) & 0x3fff // pv_len: packet number 0, length
 	m.lm[pv/4+2] = CTMBase | PacketOffset      // pv_ctm_ptr: CTM buffer, offset
 	c.lmp[0], c.lmp[1] = stack, pv
-	c.a[22] = stack
+	c.r[rA+22] = stack
 	// The patched JIT of the count-min corpus inlines the lookup of the
 	// single ARRAY map as address arithmetic from B23 = its EMEM base >> 8.
-	c.b[23] = uint32(EMEMBase >> 8)
+	c.r[rB+23] = uint32(EMEMBase >> 8)
 
 	var tr []emulator.TraceStep
 	if f.trace {
@@ -173,7 +173,7 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	_ = st
 	res := &PacketResult{
 		Return:       m.r0,
-		ResultWord:   c.a[0],
+		ResultWord:   c.r[rA+0],
 		Cycles:       m.model.t,
 		DRAMCycles:   m.model.dram,
 		Instructions: m.icount - start,

@@ -195,10 +195,10 @@ func (f *Firmware) callHelper(c *context, id uint32) error {
 	var ret uint64
 	switch id {
 	case fwMapLookup, fwMapUpdate, fwMapDelete:
-		args[0] = uint64(c.a[0])
+		args[0] = uint64(c.r[rA+0])
 		args[1] = lmTag | uint64(c.lmp[0])
 		args[2] = lmTag | uint64(c.lmp[2])
-		args[3] = uint64(c.a[8]) | uint64(c.a[9])<<32
+		args[3] = uint64(c.r[rA+8]) | uint64(c.r[rA+9])<<32
 		h := kernelHelpers[int32(id)]
 		r, err := h.Fn(f.Env, mem, &args)
 		if err != nil {
@@ -220,7 +220,7 @@ func (f *Firmware) callHelper(c *context, id uint32) error {
 		return fmt.Errorf("the firmware has no helper %d", id)
 	}
 	lo, hi := uint32(ret), uint32(ret>>32)
-	c.a[0], c.b[0], c.a[1], c.b[1] = lo, lo, hi, hi
+	c.r[rA+0], c.r[rB+0], c.r[rA+1], c.r[rB+1] = lo, lo, hi, hi
 	return nil
 }
 
@@ -228,18 +228,18 @@ func (f *Firmware) callHelper(c *context, id uint32) error {
 // (its pointer type in A1), R5 = size.
 func (f *Firmware) perfOutput(c *context) (uint64, error) {
 	var addr uint64
-	data := uint64(c.a[8]) | uint64(c.a[9])<<32
-	switch c.a[1] {
+	data := uint64(c.r[rA+8]) | uint64(c.r[rA+9])<<32
+	switch c.r[rA+1] {
 	case ptrStack:
 		addr = lmTag | uint64(uint32(data))
 	case ptrPacket:
 		addr = uint64(uint32(data))
 	case ptrMapValue:
-		addr = uint64(c.a[9])<<8 + uint64(c.a[8])
+		addr = uint64(c.r[rA+9])<<8 + uint64(c.r[rA+8])
 	default:
-		return 0, fmt.Errorf("bpf_perf_event_output: data pointer type %d is not modelled", c.a[1])
+		return 0, fmt.Errorf("bpf_perf_event_output: data pointer type %d is not modelled", c.r[rA+1])
 	}
-	args := [5]uint64{0, uint64(c.a[4]), uint64(c.a[6]) | uint64(c.a[7])<<32, addr, uint64(c.a[10]) | uint64(c.a[11])<<32}
+	args := [5]uint64{0, uint64(c.r[rA+4]), uint64(c.r[rA+6]) | uint64(c.r[rA+7])<<32, addr, uint64(c.r[rA+10]) | uint64(c.r[rA+11])<<32}
 	h := kernelHelpers[emulator.FnPerfEventOutput]
 	f.Env.Packet = emulator.NewPacket(f.currentPacket())
 	defer func() { f.Env.Packet = nil }()

@@ -42,18 +42,30 @@ const LMWords = 1024
 // update needs three cycles; the JIT puts three instructions in between).
 const lmLatency = 3
 
+// Register file layout of a context.
+const (
+	rA    = 0
+	rB    = 32
+	rXin  = 64
+	rXout = 128
+	rNN   = 192
+)
+
 // context is the architectural state of one hardware thread in 4-context
 // mode: 32 GPRs per bank, 64 transfer registers each way (§1.3).
 type context struct {
-	num    int // context number (0, 2, 4, 6 in 4-context mode)
-	a, b   [32]uint32
-	xin    [64]uint32 // transfer-in: written by memory reads, read by ALU sources
-	xout   [64]uint32 // transfer-out: written by ALU destinations, read by memory writes
-	nn     [32]uint32
-	lmp    [4]uint32 // active LM pointers (byte addresses)
-	lmNew  [4]uint32 // pending LM pointer values
-	lmAt   [4]uint64 // instruction count at which the pending value takes effect
-	lmPend uint8     // bit i: pointer i has a pending write
+	num int // context number (0, 2, 4, 6 in 4-context mode)
+	// r is the register file, flat so that an operand is one index (and a
+	// uint8 index needs no bounds check): GPR A at rA, B at rB, the
+	// transfer-in registers (written by memory reads, read by ALU sources)
+	// at rXin, transfer-out (written by ALU destinations, read by memory
+	// writes) at rXout, next-neighbour at rNN.
+	r      [256]uint32
+	lm     *[LMWords]uint32 // the microengine's local memory
+	lmp    [4]uint32        // active LM pointers (byte addresses)
+	lmNew  [4]uint32        // pending LM pointer values
+	lmAt   [4]uint64        // instruction count at which the pending value takes effect
+	lmPend uint8            // bit i: pointer i has a pending write
 
 	z, n, cy, v bool
 

@@ -47,7 +47,7 @@ func (m *Machine) mul(c *context, o *op) error {
 			p = uint64(c.mulL) * uint64(c.mulR)
 		}
 		c.mulDone, c.mulHi = true, uint32(p>>32)
-		m.write(c, &o.dst, uint32(p), o.flags&fWrBoth != 0)
+		c.write(&o.dst, uint32(p))
 		if t != mul32x32 {
 			c.mulType = -1
 		}
@@ -56,7 +56,7 @@ func (m *Machine) mul(c *context, o *op) error {
 		if t != mul32x32 || !c.mulDone {
 			return fmt.Errorf("mul_step last2 without a 32x32 last")
 		}
-		m.write(c, &o.dst, c.mulHi, o.flags&fWrBoth != 0)
+		c.write(&o.dst, c.mulHi)
 		c.mulType = -1
 		return nil
 	}

@@ -29,10 +29,7 @@ const (
 const (
 	oNone  uint8 = iota // no operand / no destination
 	oConst              // constant in val
-	oGPRA               // relative GPR of bank A, idx
-	oGPRB               // relative GPR of bank B, idx
-	oXfer               // relative transfer register idx (in when read, out when written)
-	oNN                 // next-neighbour register idx
+	oReg                // register file entry idx (GPR, transfer, next-neighbour)
 	oLM                 // *l$index<idx>[off]
 	oLMInc              // *l$index<idx>++
 	oLMDec              // *l$index<idx>--
@@ -41,8 +38,9 @@ const (
 // operand is a resolved source or destination.
 type operand struct {
 	kind uint8
-	idx  uint8 // register number or LM pointer (0..3)
+	idx  uint8 // register file index (context.r) or LM pointer (0..3)
 	off  uint8 // LM word offset (ORed into the pointer's word address)
+	both uint8 // destination register also written (gpr_wrboth partner, else idx)
 	val  uint32
 }
 

@@ -60,6 +60,13 @@ func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, 
 		if err != nil {
 			return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: err.Error()}
 		}
+		o.dst.both = o.dst.idx
+		if o.flags&fWrBoth != 0 {
+			if !(o.dst.kind == oReg && o.dst.idx < rXin) {
+				return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: "gpr_wrboth without a GPR destination is not modelled"}
+			}
+			o.dst.both = o.dst.idx ^ rB
+		}
 		if o.kind == kBr || o.kind == kBrBit || o.kind == kJump {
 			if bi, ok := br[uint32(i)]; ok {
 				if o.kind == kJump {
@@ -95,16 +102,19 @@ func conv(o isa.Operand, dst bool) (operand, error) {
 			return operand{}, fmt.Errorf("GPR number %d out of range", o.Num)
 		}
 		if o.Bank == isa.BankB {
-			return operand{kind: oGPRB, idx: uint8(o.Num)}, nil
+			return operand{kind: oReg, idx: uint8(rB + o.Num)}, nil
 		}
-		return operand{kind: oGPRA, idx: uint8(o.Num)}, nil
+		return operand{kind: oReg, idx: uint8(rA + o.Num)}, nil
 	case isa.KXfer:
 		if o.Num < 0 || o.Num > 63 {
 			return operand{}, fmt.Errorf("transfer register %d out of range", o.Num)
 		}
-		return operand{kind: oXfer, idx: uint8(o.Num)}, nil
+		if dst {
+			return operand{kind: oReg, idx: uint8(rXout + o.Num)}, nil
+		}
+		return operand{kind: oReg, idx: uint8(rXin + o.Num)}, nil
 	case isa.KNN:
-		return operand{kind: oNN, idx: uint8(o.Num & 31)}, nil
+		return operand{kind: oReg, idx: uint8(rNN + o.Num&31)}, nil
 	case isa.KLM:
 		switch o.Mod {
 		case isa.ModInc:
@@ -253,7 +263,13 @@ func translateOne(in isa.Instr) (op, error) {
 		if x.Flags&isa.FlagDstLMExt != 0 && d.kind == oLM {
 			d.idx |= 2
 		}
-		o = op{kind: kLdField, dst: d, b: s, sc: uint8(x.SC), mask: x.Mask, mclass: mcOneCC}
+		// a reads the preserved bytes, dst is written: for a transfer
+		// register those are the transfer-in and transfer-out files.
+		w := d
+		if w.kind == oReg && w.idx >= rXin && w.idx < rXout {
+			w.idx += rXout - rXin
+		}
+		o = op{kind: kLdField, a: d, dst: w, b: s, sc: uint8(x.SC), mask: x.Mask, mclass: mcOneCC}
 		switch x.SC {
 		case isa.ShiftL:
 			if x.Shift != 0 {
