@@ -174,6 +174,11 @@ func canonicalOffset(s Scalar) Scalar {
 
 // ptrDiff is pointer − pointer: a number, exact when both share a base.
 func ptrDiff(a, b *Reg) Reg {
+	if a.Kind == PacketEnd && b.Kind == Packet && b.ID == 0 {
+		r := unknownReg()
+		r.EndDiff, r.EndOff = true, b.Off
+		return r
+	}
 	if a.Kind == b.Kind && a.ID == b.ID && a.Map == b.Map && a.Frame == b.Frame &&
 		a.Value.IsConst() && b.Value.IsConst() && a.Kind != PacketEnd {
 		d := int64(a.Off) - int64(b.Off) + int64(a.Value.ConstValue()-b.Value.ConstValue())

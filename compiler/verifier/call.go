@@ -132,6 +132,7 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			if r.Kind == Packet || r.Kind == PacketEnd || r.Kind == PacketMeta {
 				*r = unknownReg()
 			}
+			r.EndDiff = false
 		})
 	}
 	return nil

@@ -83,6 +83,8 @@ func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 
 		if srcReg >= 0 {
 			setLinked(st, s, sv)
 		}
+		endDiffRange(st, d)
+		endDiffRange(st, s)
 		return true
 	}
 	if is32 {
@@ -171,6 +173,23 @@ func (v *vm) packetCompare(st *State, d, s *Reg, op asm.JumpOp) bool {
 		}
 	})
 	return true
+}
+
+// endDiffRange turns a lower bound on data_end − (data + k) into a packet
+// range for the constant-offset packet pointers.
+func endDiffRange(st *State, r *Reg) {
+	if !r.EndDiff || r.Value.SMin <= 0 || r.Value.SMin > maxPacketOff {
+		return
+	}
+	rng := int64(r.EndOff) + r.Value.SMin
+	if r.EndOff < 0 || rng > maxPacketOff {
+		return
+	}
+	st.forEachReg(func(x *Reg) {
+		if x.Kind == Packet && x.ID == 0 && int64(x.Range) < rng {
+			x.Range = int32(rng)
+		}
+	})
 }
 
 // forEachReg visits every register and spilled register of every frame.

@@ -68,7 +68,7 @@ var helpers = []helper{
 	{id: 3, name: "map_delete_elem", args: [5]argKind{argMap, argMapKey}, progs: progAll},
 	{id: 4, name: "probe_read", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
 	{id: 5, name: "ktime_get_ns", progs: progAll},
-	{id: 6, name: "trace_printk", args: [5]argKind{argMem, argSize, argAnything, argAnything, argAnything}, progs: progAll},
+	{id: 6, name: "trace_printk", args: [5]argKind{argMem, argSize}, progs: progAll},
 	{id: 7, name: "get_prandom_u32", progs: progAll},
 	{id: 8, name: "get_smp_processor_id", progs: progAll},
 	{id: 9, name: "skb_store_bytes", args: [5]argKind{argCtx, argScalar, argMem, argSize, argScalar}, progs: progTC | progSock, pktData: true},

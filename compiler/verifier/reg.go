@@ -73,6 +73,10 @@ type Reg struct {
 	Map int
 	// Frame is the call frame a stack pointer points into (0 = main).
 	Frame int
+	// EndDiff marks a scalar known to equal data_end − (data + EndOff):
+	// a bound learnt on it is a packet range ("if (data_end - data < 14)").
+	EndDiff bool
+	EndOff  int32
 }
 
 func scalarReg(s Scalar) Reg { return Reg{Kind: ScalarKind, Value: s} }

@@ -124,6 +124,9 @@ func regCovers(old, cur *Reg, ids *idMap) bool {
 	}
 	switch old.Kind {
 	case ScalarKind:
+		if old.EndDiff && (!cur.EndDiff || old.EndOff != cur.EndOff) {
+			return false
+		}
 		return old.Value.Contains(cur.Value) && ids.check(old.ID, cur.ID)
 	case Packet, PacketMeta:
 		if old.Range > cur.Range {
