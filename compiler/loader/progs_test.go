@@ -1,0 +1,111 @@
+package loader
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+// TestProgs loads the project's own test programs (testdata/progs, built
+// by build.sh, objects committed) and checks what each must contain.
+func TestProgs(t *testing.T) {
+	dir := filepath.Join(testsuite.ProjectRoot(), "testdata", "progs")
+	// Per object: its programs as "name section type funcs…" and its maps
+	// as "name type key value max".
+	want := map[string]struct{ progs, maps []string }{
+		"xdp_drop.o": {progs: []string{"xdp_drop xdp XDP xdp_drop"}},
+		"xdp_fw.o": {
+			progs: []string{"xdp_fw xdp XDP xdp_fw"},
+			maps:  []string{"blocked_ports Hash 2 8 1024"},
+		},
+		"xdp_router.o": {
+			progs: []string{"xdp_router xdp XDP xdp_router"},
+			maps:  []string{"routes Array 4 24 256"},
+		},
+		"xdp_lb.o": {
+			progs: []string{"xdp_lb xdp XDP xdp_lb"},
+			maps: []string{".bss Array 4 16 1", ".data Array 4 4 1", ".rodata Array 4 8 1",
+				"backends Array 4 12 4"},
+		},
+		"xdp_count.o": {
+			progs: []string{"xdp_count xdp XDP xdp_count"},
+			maps:  []string{"proto_stats Array 4 16 256"},
+		},
+		"xdp_calls.o": {
+			// The subprograms are appended in call order; .text functions
+			// are also listed as programs of their own (see Object).
+			progs: []string{
+				"parse_l3 .text UnspecifiedProgram parse_l3",
+				"account .text UnspecifiedProgram account",
+				"icmp_verdict .text UnspecifiedProgram icmp_verdict",
+				"xdp_calls xdp XDP xdp_calls account icmp_verdict parse_l3",
+			},
+			maps: []string{"verdicts Array 4 8 8"},
+		},
+		"xdp_loop.o": {
+			progs: []string{"xdp_loop xdp XDP xdp_loop"},
+			maps:  []string{"vlan_depth Array 4 8 5"},
+		},
+		"tc_classify.o": {progs: []string{"tc_classify tc SchedCLS tc_classify"}},
+	}
+	objs, _ := filepath.Glob(filepath.Join(dir, "*.o"))
+	if len(objs) != len(want) {
+		t.Errorf("%d objects in %s, want %d", len(objs), dir, len(want))
+	}
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		w := want[name]
+		obj, err := Load(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		var progs, maps []string
+		for _, p := range obj.Programs {
+			s := fmt.Sprintf("%s %s %v", p.Name, p.Section, p.Type)
+			for _, f := range p.Funcs {
+				s += " " + f.Name
+			}
+			progs = append(progs, s)
+			if p.License != "GPL" {
+				t.Errorf("%s: %s: license %q", name, p.Name, p.License)
+			}
+		}
+		for _, m := range obj.Maps {
+			maps = append(maps, fmt.Sprintf("%s %v %d %d %d", m.Name, m.Type, m.KeySize, m.ValueSize, m.MaxEntries))
+		}
+		if strings.Join(progs, "\n") != strings.Join(w.progs, "\n") {
+			t.Errorf("%s: programs\n%s\nwant\n%s", name, strings.Join(progs, "\n"), strings.Join(w.progs, "\n"))
+		}
+		if strings.Join(maps, "\n") != strings.Join(w.maps, "\n") {
+			t.Errorf("%s: maps\n%s\nwant\n%s", name, strings.Join(maps, "\n"), strings.Join(w.maps, "\n"))
+		}
+	}
+}
+
+// TestProgsGlobals: xdp_lb's configuration and seed arrive as the initial
+// contents of its global-data maps.
+func TestProgsGlobals(t *testing.T) {
+	obj, err := Load(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "xdp_lb.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		".rodata": "fe00000a0100000a", // lb_vip, lb_self (little-endian)
+		".data":   "b979379e",         // lb_seed
+		".bss":    "00000000000000000000000000000000",
+	}
+	for _, m := range obj.Maps {
+		if w, ok := want[m.Name]; ok && fmt.Sprintf("%x", m.Contents) != w {
+			t.Errorf("%s: contents %x, want %s", m.Name, m.Contents, w)
+		}
+	}
+}
