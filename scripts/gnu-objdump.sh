@@ -11,7 +11,7 @@
 set -euo pipefail
 CACHE="${NFPCC_GNU_CACHE:-$HOME/.cache/nfpcc/gnu-objdump}"
 OUT="$CACHE/bin/objdump"
-if [ -x "$OUT" ] && "$OUT" --version >/dev/null 2>&1 && "$OUT" --help 2>/dev/null | grep -q elf32-nfp; then
+if [ -x "$OUT" ] && "$OUT" --version >/dev/null 2>&1 && "$OUT" --help 2>/dev/null | grep -q elf64-nfp; then
   echo "gnu-objdump: $OUT already built"
   exit 0
 fi
