@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator"
+	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run an eBPF program on packets with the reference interpreter",
+		run:     runMain,
+	})
+}
+
+// packetList is a repeatable flag of hex strings.
+type packetList []string
+
+func (h *packetList) String() string     { return strings.Join(*h, " ") }
+func (h *packetList) Set(s string) error { *h = append(*h, s); return nil }
+
+// inputPacket is one frame to run, with its capture timestamp.
+type inputPacket struct {
+	data []byte
+	ts   time.Time
+	ci   gopacket.CaptureInfo
+}
+
+// runPacket is the JSON form of one packet's outcome.
+type runPacket struct {
+	Index int `json:"index"`
+	*emulator.Result
+	Error string `json:"error,omitempty"`
+}
+
+type runReport struct {
+	Object  string                           `json:"object"`
+	Program string                           `json:"program"`
+	Hook    string                           `json:"hook"`
+	Packets []runPacket                      `json:"packets"`
+	Counts  map[string]int                   `json:"counts"`
+	Maps    map[string][]emulator.StateEntry `json:"maps"`
+}
+
+// runMain is `nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet
+// HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]`: each
+// packet goes through the program on the reference interpreter; the
+// report gives per packet the action and return value, then the count of
+// each action. Maps persist from packet to packet.
+func runMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	progName := fs.String("prog", "", "program (function name) to run; needed when the object has several")
+	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
+	var packets packetList
+	fs.Var(&packets, "packet", "a packet as hex bytes (repeatable; more hex arguments may follow the object)")
+	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pcapOut := fs.String("out", "", "write the packets that leave (every action but drop/aborted/shot) to this pcap file")
+	trace := fs.Bool("trace", false, "print every executed instruction")
+	maxInsns := fs.Uint64("max-insns", ebpfinterp.DefaultMaxInstructions, "instruction limit per packet")
+	seed := fs.Uint64("seed", 1, "seed of bpf_get_prandom_u32")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the object: parse, take one
+	// positional argument, parse again.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)
+		return 2
+	}
+	if len(positional) == 0 {
+		fs.Usage()
+		return 2
+	}
+	objPath := positional[0]
+	if len(positional) > 1 {
+		if len(packets) == 0 {
+			return fail("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
+		}
+		packets = append(packets, positional[1:]...)
+	}
+	if (*pcapIn == "") == (len(packets) == 0) {
+		return fail("give packets with either --pcap FILE or --packet HEX (exactly one of them)")
+	}
+	var inputs []inputPacket
+	if *pcapIn != "" {
+		var err error
+		if inputs, err = readPcap(*pcapIn); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		for i, h := range packets {
+			b, err := hex.DecodeString(strings.NewReplacer(" ", "", ":", "", "\n", "").Replace(strings.TrimPrefix(h, "0x")))
+			if err != nil {
+				return fail("--packet #%d: not hex bytes: %v", i+1, err)
+			}
+			inputs = append(inputs, inputPacket{data: b, ci: gopacket.CaptureInfo{CaptureLength: len(b), Length: len(b)}})
+		}
+	}
+
+	obj, err := loader.Load(objPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	m, err := ebpfinterp.FromObject(obj, ebpfinterp.Options{MaxInstructions: *maxInsns, Trace: *trace, Seed: *seed})
+	if err != nil {
+		return fail("%s: %v", objPath, err)
+	}
+	prog, err := pickProgram(obj, *progName)
+	if err != nil {
+		return fail("%s: %v", objPath, err)
+	}
+	if *mapsIn != "" {
+		data, err := os.ReadFile(*mapsIn)
+		if err != nil {
+			return fail("%v", err)
+		}
+		st, err := emulator.ParseState(data)
+		if err == nil {
+			err = st.Apply(m.Env().Maps)
+		}
+		if err != nil {
+			return fail("%s: %v", *mapsIn, err)
+		}
+	}
+	var out *pcapgo.Writer
+	if *pcapOut != "" {
+		f, err := os.Create(*pcapOut)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		out = pcapgo.NewWriter(f)
+		if err := out.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
+			return fail("%s: %v", *pcapOut, err)
+		}
+	}
+
+	hook := ebpfinterp.HookOf(obj.Programs[prog].Type)
+	rep := runReport{Object: objPath, Program: obj.Programs[prog].Name, Hook: hook.String(), Counts: map[string]int{}}
+	runErrors := 0
+	for i, in := range inputs {
+		if !in.ts.IsZero() {
+			m.Env().Clock = uint64(in.ts.UnixNano())
+		}
+		res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data})
+		p := runPacket{Index: i + 1, Result: res}
+		if err != nil {
+			p.Error = err.Error()
+			rep.Counts["ERROR"]++
+			runErrors++
+		} else {
+			rep.Counts[res.Action]++
+			if out != nil && leaves(hook, res.Return) {
+				ci := in.ci
+				ci.CaptureLength, ci.Length = len(res.Packet), len(res.Packet)
+				if err := out.WritePacket(ci, res.Packet); err != nil {
+					return fail("%s: %v", *pcapOut, err)
+				}
+			}
+		}
+		rep.Packets = append(rep.Packets, p)
+	}
+	rep.Maps = m.Snapshot().Maps
+
+	if *asJSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fail("%v", err)
+		}
+		stdout.Write(append(b, '\n'))
+	} else {
+		printRunReport(stdout, &rep, inputs)
+	}
+	if runErrors > 0 {
+		return 1
+	}
+	return 0
+}
+
+// pickProgram finds --prog, or the only XDP/tc program of the object.
+func pickProgram(obj *loader.Object, name string) (int, error) {
+	var names, attachable []string
+	idx := -1
+	for i, p := range obj.Programs {
+		names = append(names, p.Name)
+		if name != "" && (p.Name == name || p.Section == name) {
+			return i, nil
+		}
+		if ebpfinterp.HookOf(p.Type) != emulator.HookNone {
+			attachable = append(attachable, p.Name)
+			idx = i
+		}
+	}
+	if name != "" {
+		return 0, fmt.Errorf("no program %q (the object has: %s)", name, strings.Join(names, ", "))
+	}
+	switch len(attachable) {
+	case 1:
+		return idx, nil
+	case 0:
+		if len(obj.Programs) == 1 {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("no XDP or tc program; choose one with --prog (the object has: %s)", strings.Join(names, ", "))
+	}
+	return 0, fmt.Errorf("several programs; choose one with --prog (%s)", strings.Join(attachable, ", "))
+}
+
+// leaves says whether the packet goes on (is written to --out).
+func leaves(h emulator.Hook, ret uint64) bool {
+	switch h {
+	case emulator.HookXDP:
+		switch uint32(ret) {
+		case emulator.XDPPass, emulator.XDPTx, emulator.XDPRedirect:
+			return true
+		}
+		return false
+	case emulator.HookTC:
+		return int32(uint32(ret)) != emulator.TCActShot && int32(uint32(ret)) != 4 /* TC_ACT_STOLEN */
+	}
+	return true
+}
+
+func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	fmt.Fprintf(bw, "program %s (%s) in %s\n", rep.Program, rep.Hook, rep.Object)
+	for i, p := range rep.Packets {
+		if p.Error != "" {
+			fmt.Fprintf(bw, "packet %d: error: %s\n", p.Index, p.Error)
+		} else {
+			fmt.Fprintf(bw, "packet %d: %s (return %d, %d instructions)\n", p.Index, p.Action, int64(p.Return), p.Instructions)
+		}
+		if p.Result == nil {
+			continue
+		}
+		for _, s := range p.Trace {
+			fmt.Fprintf(bw, "  %4d: %s\n", s.PC, s.Text)
+		}
+		if !bytes.Equal(p.Packet, inputs[i].data) && p.Packet != nil {
+			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(p.Packet), []byte(p.Packet))
+		}
+		if len(p.Meta) > 0 {
+			fmt.Fprintf(bw, "  metadata: %x\n", []byte(p.Meta))
+		}
+		if r := p.Redirect; r != nil {
+			if r.Map != "" {
+				fmt.Fprintf(bw, "  redirect: map %s key %d\n", r.Map, r.Key)
+			} else {
+				fmt.Fprintf(bw, "  redirect: ifindex %d flags %#x\n", r.Ifindex, r.Flags)
+			}
+		}
+		for _, e := range p.Events {
+			fmt.Fprintf(bw, "  event: map %s cpu %d data %x\n", e.Map, e.CPU, []byte(e.Data))
+		}
+		for _, l := range p.Printk {
+			fmt.Fprintf(bw, "  trace_printk: %s\n", l)
+		}
+	}
+	actions := make([]string, 0, len(rep.Counts))
+	for a := range rep.Counts {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	fmt.Fprintf(bw, "%d packets:", len(rep.Packets))
+	for _, a := range actions {
+		fmt.Fprintf(bw, " %s %d", a, rep.Counts[a])
+	}
+	fmt.Fprintln(bw)
+}
+
+// readPcap reads every packet of a pcap or pcapng file.
+func readPcap(path string) ([]inputPacket, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	type source interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
+	var src source
+	if r, err := pcapgo.NewReader(bytes.NewReader(data)); err == nil {
+		src = r
+	} else if ng, ngErr := pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.DefaultNgReaderOptions); ngErr == nil {
+		src = ng
+	} else {
+		return nil, fmt.Errorf("%s: not a pcap or pcapng file (%v)", path, err)
+	}
+	var out []inputPacket
+	for {
+		b, ci, err := src.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: packet %d: %v", path, len(out)+1, err)
+		}
+		out = append(out, inputPacket{data: append([]byte(nil), b...), ts: ci.Timestamp, ci: ci})
+	}
+	return out, nil
+}
