@@ -2,6 +2,8 @@ package nfp
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -290,4 +292,27 @@ func OffloadAction(hook emulator.Hook, r0 uint64) string {
 		return "XDP_TX"
 	}
 	return "XDP_ABORTED"
+}
+
+// ParsePacketHex reads a packet written as hex digits, where ".." stands
+// for a byte of any value (read as 0, as in the nfp-jit corpus's example
+// packets). Spaces and a leading 0x are ignored.
+func ParsePacketHex(s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "0x")
+	if len(s)%2 != 0 {
+		return nil, fmt.Errorf("packet hex has an odd number of digits (%d)", len(s))
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		d := s[2*i : 2*i+2]
+		if d == ".." {
+			continue
+		}
+		v, err := strconv.ParseUint(d, 16, 8)
+		if err != nil {
+			return nil, fmt.Errorf("packet hex: byte %d is %q", i, d)
+		}
+		out[i] = byte(v)
+	}
+	return out, nil
 }

@@ -1,8 +1,10 @@
 package nfp
 
 import (
+	"encoding/binary"
 	"fmt"
 
+	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
 )
@@ -98,4 +100,33 @@ func isXDPOutro(w []isa.Instr) bool {
 	return ok0 && b0.Cond == isa.BR && b0.Defer == 2 &&
 		ok3 && chk.Op == isa.OpSub &&
 		ok10 && b10.Cond == isa.BR && b10.Defer == 2
+}
+
+// MapsFor creates the maps an image declares, with the shared emulator
+// semantics, and stores their initial contents (global data).
+func MapsFor(img *image.Image) ([]emulator.Map, error) {
+	var out []emulator.Map
+	for i, im := range img.Maps {
+		m, err := emulator.NewMap(emulator.MapSpec{
+			Name: im.Name, Type: emulator.MapType(im.Type), KeySize: im.KeySize,
+			ValueSize: im.ValueSize, MaxEntries: im.MaxEntries, Flags: im.Flags,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("map %d: %v", i, err)
+		}
+		if len(im.Contents) > 0 {
+			if im.ValueSize == 0 || uint32(len(im.Contents))%im.ValueSize != 0 {
+				return nil, fmt.Errorf("map %s: initial contents of %d bytes are not whole values of %d bytes", im.Name, len(im.Contents), im.ValueSize)
+			}
+			key := make([]byte, 4)
+			for j := uint32(0); j*im.ValueSize < uint32(len(im.Contents)); j++ {
+				binary.LittleEndian.PutUint32(key, j)
+				if err := m.Update(key, im.Contents[j*im.ValueSize:(j+1)*im.ValueSize], emulator.UpdateAny); err != nil {
+					return nil, fmt.Errorf("map %s: initial value %d: %v", im.Name, j, err)
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// passNFP writes nfp-isa.md §8.1's `r0 = 2; exit` image as a .nfp file.
+func passNFP(t *testing.T) string {
+	t.Helper()
+	pre := []uint64{
+		0x0f003f05bff, 0x0b441605a20, 0x2f0000c0800, 0x2f0000c0001,
+		0x1dea6008038, 0x1dea6208038, 0x0a0000c0000, 0x0c10c048a00,
+		0x0aab0000303, 0x0d801408125, 0x0f002200b82, 0x0f444400b11,
+		0x081d0100200, 0x0aa300c0001, 0x094002409ff, 0x1dea6208038,
+		0x0a0000c0000, 0x0c10c000a00,
+	}
+	img := &image.Image{Program: image.Program{Name: "pass", Type: image.ProgXDP}}
+	for _, w := range pre {
+		img.Code = append(img.Code, uint64(isa.WithECC(w)))
+	}
+	for i := 0; i < 8; i++ {
+		img.Code = append(img.Code, uint64(isa.WithECC(0x0f0000c0300)))
+	}
+	img.Relocs = []image.Reloc{
+		{Index: 4, Kind: image.RelocBrGoOut, Value: 8},
+		{Index: 5, Kind: image.RelocBrNextPkt},
+		{Index: 9, Kind: image.RelocBrRel},
+		{Index: 15, Kind: image.RelocBrNextPkt},
+	}
+	b, err := img.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pass.nfp")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunNFP(t *testing.T) {
+	path := passNFP(t)
+	if !isNFPFile(path) {
+		t.Fatalf("isNFPFile(%s) = false", path)
+	}
+	pkt := strings.Repeat("00", 60)
+	var out, errb bytes.Buffer
+	if code := runNFP([]string{path, "--packet", pkt, "--packet", "ff" + pkt[2:]}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{
+		"packet 1: XDP_PASS r0=2 cycles=232",
+		"packet 2: XDP_PASS r0=2 cycles=232",
+		"summary: 2 packets, XDP_PASS 2 (120 bytes)",
+		"=> 54.40 Mpps (mac-bound)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := runNFP([]string{path, "--json", "--packet", pkt}, &out, &errb); code != 0 {
+		t.Fatalf("--json exit %d: %s", code, errb.String())
+	}
+	var j struct {
+		Packets []struct {
+			Action string `json:"action"`
+			Cycles int64  `json:"cycles"`
+		} `json:"packets"`
+		Summary struct {
+			Projection struct {
+				PerCorePPS float64 `json:"per_core_pps"`
+			} `json:"projection"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &j); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(j.Packets) != 1 || j.Packets[0].Action != "XDP_PASS" || j.Packets[0].Cycles != 232 || j.Summary.Projection.PerCorePPS != 800e6/232 {
+		t.Errorf("json: %+v", j)
+	}
+	// Usage errors.
+	if code := runNFP([]string{path}, &out, &errb); code != 2 {
+		t.Errorf("no packets: exit %d, want 2", code)
+	}
+	if code := runNFP([]string{path, "--packet", "zz"}, &out, &errb); code != 2 {
+		t.Errorf("bad hex: exit %d, want 2", code)
+	}
+}
