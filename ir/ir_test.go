@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testda
 // TestGolden runs every testdata/*.txtar archive: the `ir` section is parsed,
 // printed back (it must be unchanged), checked, and analysed (dominators,
 // loops); the `out` section is the expected result: either the analysis or
-// the parse or check error.
+// the parse or check error. An optional `canonical` section is what Print
+// must give when the input is not in canonical form.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -32,7 +33,11 @@ func TestGolden(t *testing.T) {
 			if !ok {
 				t.Fatal("no `ir` section")
 			}
-			got := run(t, src)
+			canon, ok := section(ar, "canonical")
+			if !ok {
+				canon = src
+			}
+			got := run(t, src, canon)
 			want, _ := section(ar, "out")
 			if got == want {
 				return
@@ -49,13 +54,15 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// run is what the golden files record for one IR text.
-func run(t *testing.T, src string) string {
+// run is what the golden files record for one IR text; Print must give
+// canon back (the input itself unless the archive has a `canonical`
+// section, for inputs with comments or non-canonical spelling).
+func run(t *testing.T, src, canon string) string {
 	m, err := ParseNamed("ir", src)
 	if err != nil {
 		return "parse error: " + err.Error() + "\n"
 	}
-	if out := Print(m); out != src {
+	if out := Print(m); out != canon {
 		t.Errorf("Print(Parse(s)) != s:\n%s", out)
 	}
 	if err := CheckModule(m); err != nil {

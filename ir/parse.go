@@ -14,9 +14,12 @@ import (
 // The grammar of the IR text format (docs/ir.md has it in EBNF). It is
 // line-oriented: every block header and instruction ends with a newline, so
 // an op that takes no operands is never confused with the next line's op.
+// Comments run from # to the end of the line; Print never writes them (a
+// tool may, e.g. to name the program a module came from).
 var irLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "EOL", Pattern: `\n`},
 	{Name: "Space", Pattern: `[ \t\r]+`},
+	{Name: "Comment", Pattern: `#[^\n]*`},
 	{Name: "Value", Pattern: `v[0-9]+\b`},
 	{Name: "Block", Pattern: `b[0-9]+\b`},
 	{Name: "Int", Pattern: `[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)`},
@@ -78,7 +81,7 @@ type pFact struct {
 
 var irParser = participle.MustBuild[pModule](
 	participle.Lexer(irLexer),
-	participle.Elide("Space"),
+	participle.Elide("Space", "Comment"),
 	participle.UseLookahead(2),
 )
 

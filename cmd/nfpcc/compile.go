@@ -1,14 +1,143 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/compiler/lift"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/ir"
 )
 
 // compileMain is the default action, `nfpcc prog.o -o prog.nfp`. The NFP
-// backend is not built yet; until it is, nfpcc says so instead of writing an
-// image.
+// backend is not built yet, so only the front half works: `--emit=ir`
+// prints the SSA IR of each program (loaded, verified, lifted); any other
+// output says plainly that compiling to NFP code is not implemented.
 func compileMain(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "nfpcc: %s: compiling to NFP code is not implemented yet (see `nfpcc help` for the tools that are)\n", args[0])
-	return 2
+	fs := flag.NewFlagSet("nfpcc", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	emit := fs.String("emit", "", "what to write instead of an NFP image: ir (the SSA IR after lifting)")
+	progName := fs.String("prog", "", "only this program of the object (by function name)")
+	out := fs.String("o", "", "output file (the NFP image)")
+	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
+		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [--prog NAME] [--no-verify]")
+		fs.PrintDefaults()
+	}
+	var files []string
+	for rest := args; len(rest) > 0; {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return 2
+	}
+	path := files[0]
+	switch *emit {
+	case "ir":
+	case "":
+		_ = out
+		fmt.Fprintf(stderr, "nfpcc: %s: compiling to NFP code is not implemented yet (--emit=ir prints the IR; see `nfpcc help` for the tools that are)\n", path)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
+		return 2
+	}
+	obj, err := loader.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
+	progs := obj.Programs
+	if *progName != "" {
+		progs = nil
+		var names []string
+		for _, p := range obj.Programs {
+			names = append(names, p.Name)
+			if p.Name == *progName {
+				progs = append(progs, p)
+			}
+		}
+		if len(progs) == 0 {
+			fmt.Fprintf(stderr, "nfpcc: %s: no program %q (programs: %s)\n", path, *progName, strings.Join(names, ", "))
+			return 2
+		}
+	}
+	if len(progs) == 0 {
+		fmt.Fprintf(stderr, "nfpcc: %s: no programs\n", path)
+		return 2
+	}
+	status := 0
+	var b strings.Builder
+	written := 0
+	for _, p := range progs {
+		m, err := liftProgram(obj, p, !*noVerify)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %s: %s: %v\n", path, p.Name, err)
+			status = 1
+			continue
+		}
+		if len(progs) > 1 {
+			// Several programs in one text: qualify subprogram names with
+			// their program so that the whole output is one valid module.
+			qualify(m, p.Name)
+			if written > 0 {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(&b, "# program %s, section %s\n", p.Name, p.Section)
+		}
+		b.WriteString(ir.Print(m))
+		written++
+	}
+	io.WriteString(stdout, b.String())
+	return status
+}
+
+// liftProgram verifies (unless told not to) and lifts one program.
+func liftProgram(obj *loader.Object, p *loader.Program, verify bool) (*ir.Module, error) {
+	var facts lift.Facts
+	if verify {
+		res, err := verifier.Verify(p, obj.Maps, nil)
+		if err != nil {
+			var verr *verifier.Error
+			if errors.As(err, &verr) {
+				return nil, fmt.Errorf("rejected by the verifier: %v", err)
+			}
+			return nil, err
+		}
+		facts = lift.VerifierFacts(res)
+	}
+	return lift.Program(p, facts)
+}
+
+// qualify renames the subprograms of m to prog.name.
+func qualify(m *ir.Module, prog string) {
+	rename := map[string]string{}
+	for i, f := range m.Funcs {
+		if i > 0 {
+			rename[f.Name] = prog + "." + f.Name
+			f.Name = rename[f.Name]
+		}
+	}
+	for _, f := range m.Funcs {
+		for _, b := range f.Blocks {
+			for _, v := range b.Instrs {
+				if n, ok := rename[v.Sym]; ok && v.Op == ir.OpCallFn {
+					v.Sym = n
+				}
+			}
+		}
+	}
 }

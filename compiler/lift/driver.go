@@ -91,6 +91,7 @@ func (l *funcLifter) lift() (*ir.Func, error) {
 			}
 		}
 	}
+	l.sweep()
 	l.f.Renumber()
 	return l.f, nil
 }

@@ -1,8 +1,6 @@
 package lift
 
 import (
-	"math"
-
 	"github.com/cilium/ebpf/asm"
 	"github.com/nfpcc/nfpcc/ir"
 )
@@ -61,8 +59,11 @@ func (l *funcLifter) get(r asm.Register) *ir.Value { return l.read(reg(r), l.cur
 func (l *funcLifter) get32(r asm.Register) *ir.Value { return l.trunc(l.get(r)) }
 
 func (l *funcLifter) trunc(v *ir.Value) *ir.Value {
-	if v.Op == ir.OpZext {
+	switch v.Op {
+	case ir.OpZext:
 		return v.Args[0]
+	case ir.OpConst:
+		return l.const32(v.Imm)
 	}
 	return l.emit(ir.OpTrunc, ir.I32, v)
 }
@@ -85,16 +86,9 @@ func (l *funcLifter) setFacts(v *ir.Value, fa *ir.Facts) {
 	if fa.Empty() {
 		return
 	}
-	if v.Type == ir.I32 {
-		c := *fa
-		c.U64, c.S64, c.Ptr, c.Le = nil, nil, nil, nil
-		if c.Tnum != nil {
-			t := ir.Tnum{Value: c.Tnum.Value & math.MaxUint32, Mask: c.Tnum.Mask & math.MaxUint32}
-			c.Tnum = &t
-		}
-		fa = &c
+	if fa = compact(fa, v.Type); fa != nil {
+		l.f.Facts[v.ID] = fa
 	}
-	l.f.Facts[v.ID] = fa
 }
 
 // nextSlot is the slot after instruction i if control falls through to it

@@ -189,3 +189,43 @@ func (l *funcLifter) finish() {
 
 // registers of eBPF as variables.
 func reg(r asm.Register) variable { return variable(r) }
+
+// sweepable ops are the ones the lifter emits on speculation (constants,
+// width conversions, the frame pointer, undef); those left without a use
+// are removed so the IR carries no lifting noise. Everything else, dead or
+// not, is the program's and is left to the passes.
+var sweepable = map[ir.Op]bool{ir.OpConst: true, ir.OpTrunc: true, ir.OpZext: true, ir.OpFP: true, ir.OpUndef: true}
+
+func (l *funcLifter) sweep() {
+	for {
+		uses := map[*ir.Value]int{}
+		for _, b := range l.f.Blocks {
+			for _, v := range b.Instrs {
+				for _, a := range v.Args {
+					uses[a]++
+				}
+				for _, t := range v.Targets {
+					for _, a := range t.Args {
+						uses[a]++
+					}
+				}
+			}
+		}
+		removed := false
+		for _, b := range l.f.Blocks {
+			keep := b.Instrs[:0]
+			for _, v := range b.Instrs {
+				if sweepable[v.Op] && uses[v] == 0 {
+					delete(l.f.Facts, v.ID)
+					removed = true
+					continue
+				}
+				keep = append(keep, v)
+			}
+			b.Instrs = keep
+		}
+		if !removed {
+			return
+		}
+	}
+}
