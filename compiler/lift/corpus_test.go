@@ -80,4 +80,3 @@ func TestCorpus(t *testing.T) {
 		t.Fatal("nothing lifted")
 	}
 }
-

@@ -1,0 +1,111 @@
+package lift
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+var update = flag.Bool("update", false, "rewrite the `ir` sections of testdata/*.txtar")
+
+// TestGolden lifts the program named by each testdata/*.txtar archive (its
+// `args` section: the object, relative to the project root or, with a
+// corpus: prefix, to the shared corpora, and the program name) with the
+// verifier's facts, and compares the printed IR with the `ir` section.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Fields(sectionOf(ar, "args"))
+			if len(args) != 2 {
+				t.Fatal("args section must be: OBJECT PROGRAM")
+			}
+			obj := args[0]
+			if c, ok := strings.CutPrefix(obj, "corpus:"); ok {
+				dir, rest, _ := strings.Cut(c, "/")
+				obj = filepath.Join(testsuite.Corpus(t, dir), rest)
+			} else {
+				obj = filepath.Join(testsuite.ProjectRoot(), obj)
+			}
+			got := liftText(t, obj, args[1])
+			want := sectionOf(ar, "ir")
+			if got == want {
+				return
+			}
+			if *update {
+				setSectionOf(ar, "ir", got)
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			t.Errorf("IR differs from %s (rerun with -update and review the diff):\n%s", file, got)
+		})
+	}
+}
+
+func liftText(t *testing.T, path, name string) string {
+	o, err := loader.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range o.Programs {
+		if p.Name != name {
+			continue
+		}
+		res, err := verifier.Verify(p, o.Maps, nil)
+		if err != nil {
+			t.Fatalf("verifier: %v", err)
+		}
+		m, err := Program(p, VerifierFacts(res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := ir.Print(m)
+		m2, err := ir.Parse(text)
+		if err != nil {
+			t.Fatalf("printed IR does not parse: %v", err)
+		}
+		if err := ir.CheckModule(m2); err != nil {
+			t.Fatalf("reparsed IR fails Check: %v", err)
+		}
+		return text
+	}
+	t.Fatalf("%s has no program %s", path, name)
+	return ""
+}
+
+func sectionOf(ar *txtar.Archive, name string) string {
+	for _, f := range ar.Files {
+		if f.Name == name {
+			return string(f.Data)
+		}
+	}
+	return ""
+}
+
+func setSectionOf(ar *txtar.Archive, name, data string) {
+	for i := range ar.Files {
+		if ar.Files[i].Name == name {
+			ar.Files[i].Data = []byte(data)
+			return
+		}
+	}
+	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
+}
