@@ -117,3 +117,36 @@ func TestTest2(t *testing.T) {
 		}
 	}
 }
+
+// TestFirmwareRoundTrip: every word of the CoreNIC firmware (22 ME text
+// sections and 22 init sections) has a valid ECC and re-encodes to itself;
+// exactly one word is undecodable as a command (GNU prints "# ERROR").
+func TestFirmwareRoundTrip(t *testing.T) {
+	dir := testsuite.Corpus(t, "binutils-nfp")
+	secs := readSections(t, filepath.Join(dir, "nic_AMDA0097-0001_2x40-wpi1.nffw"))
+	words, text, errs := 0, 0, 0
+	for _, s := range secs {
+		if strings.HasPrefix(s.Name, ".text.") {
+			text++
+		}
+		for i, w := range s.Words {
+			words++
+			if err := isa.CheckECC(w); err != nil {
+				t.Errorf("%s word %d: %v", s.Name, i, err)
+			}
+			if got, err := isa.Encode(isa.Decode(w)); err != nil || got != w {
+				t.Errorf("%s word %d: re-encode of 0x%016x = 0x%016x, %v", s.Name, i, uint64(w), uint64(got), err)
+			}
+			if strings.HasSuffix(isa.Disasm(w, s.Opts), "# ERROR") {
+				errs++
+			}
+		}
+	}
+	t.Logf("%d words in %d sections (%d .text)", words, len(secs), text)
+	if text != 22 || len(secs) != 44 {
+		t.Errorf("%d sections, %d .text; want 44 and 22", len(secs), text)
+	}
+	if words < 70000 || errs != 1 {
+		t.Errorf("%d words, %d undecodable; want about 71k and 1", words, errs)
+	}
+}
