@@ -107,8 +107,12 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		if op != asm.Sub {
 			return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Dst, aluSyms[op])
 		}
-		if region(dst.Kind) != region(src.Kind) || dst.Kind == Ctx || dst.Kind == MapPtr || dst.Kind == MapValueOrNull {
+		if region(dst.Kind) != region(src.Kind) || dst.Kind != Stack && region(dst.Kind) != Packet || dst.Kind == Stack && dst.Frame != src.Frame {
+			// Differences of map values or contexts would leak addresses.
 			return v.errorf(pc, "R%d pointer -= pointer prohibited", ins.Dst)
+		}
+		if dst.Kind == Stack && (!inFrame(&dst) || !inFrame(&src)) {
+			return v.errorf(pc, "R%d pointer -= pointer of stack pointers outside the frame", ins.Dst)
 		}
 		return v.writeReg(st, pc, ins.Dst, ptrDiff(&dst, &src))
 	}
@@ -193,4 +197,10 @@ func region(k Kind) Kind {
 		return Packet
 	}
 	return k
+}
+
+// inFrame reports whether a stack pointer surely points into its frame.
+func inFrame(r *Reg) bool {
+	lo, hi := int64(r.Off)+r.Value.SMin, int64(r.Off)+r.Value.SMax
+	return lo >= -StackSize && hi <= 0
 }

@@ -44,11 +44,17 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 		imm = uint64(uint32(ins.Constant))
 	}
 	target := pc + 1 + int(ins.Offset)
+	v.badCompare = false
 	taken := st.clone()
 	okT := v.refine(taken, int(ins.Dst), srcReg, imm, op, is32)
 	okF := false
 	if !v.opts.Assume[pc] {
 		okF = v.refine(st, int(ins.Dst), srcReg, imm, negate[op], is32)
+	}
+	if v.badCompare {
+		// Only null checks and pointers into one region may be compared:
+		// anything else would leak an address into control flow.
+		return 0, nil, v.errorf(pc, "R%d pointer comparison prohibited", ins.Dst)
 	}
 	switch {
 	case okT && okF:
@@ -96,9 +102,14 @@ func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 
 	}
 	if s.Kind == ScalarKind {
 		if !s.IsConst() || s.Value.ConstValue() != 0 || (op != asm.JEq && op != asm.JNE) {
+			v.badCompare = true
 			return true
 		}
 		return v.nullCheck(st, d, op == asm.JEq)
+	}
+	if region(d.Kind) != region(s.Kind) || d.Kind == MapPtr || d.Kind == Ctx {
+		v.badCompare = true
+		return true
 	}
 	return v.packetCompare(st, d, s, op)
 }

@@ -267,3 +267,15 @@ func (s Scalar) String() string {
 	}
 	return b.String()
 }
+
+// Intersect is the scalar of the values both a and b allow (for building
+// states from several constraints).
+func Intersect(a, b Scalar) Scalar {
+	r := Scalar{SMin: max(a.SMin, b.SMin), SMax: min(a.SMax, b.SMax), UMin: max(a.UMin, b.UMin), UMax: min(a.UMax, b.UMax),
+		S32Min: max(a.S32Min, b.S32Min), S32Max: min(a.S32Max, b.S32Max), U32Min: max(a.U32Min, b.U32Min), U32Max: min(a.U32Max, b.U32Max)}
+	if t, ok := a.Var.Intersect(b.Var); ok {
+		r.Var = t
+	}
+	r.sync()
+	return r
+}

@@ -154,6 +154,8 @@ type vm struct {
 	// typeAt records the pointer kind each memory instruction dereferences
 	// (the NFP rule "one instruction, one pointer type").
 	typeAt map[int]Kind
+	// badCompare is set by refine for comparisons that leak pointers.
+	badCompare bool
 	// stackOffAt records a stack access's constant offset per instruction (NFP).
 	stackOffAt map[int]int32
 }
