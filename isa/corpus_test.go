@@ -12,7 +12,7 @@ import (
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
-func readSections(t *testing.T, path string) []isa.CodeSection {
+func readSections(t testing.TB, path string) []isa.CodeSection {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
