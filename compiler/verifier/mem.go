@@ -230,7 +230,10 @@ func (v *vm) ctxAccess(a *access) (Reg, error) {
 	}
 	off := p.Off + a.off
 	f := v.ctx.find(off, a.size)
-	if f == nil || (a.size != f.Size && !(f.Narrow && !a.write)) {
+	if f == nil || (a.size != f.Size && !(f.Narrow && !a.write)) || a.write && !f.Write {
+		if v.target != nil && v.ctx == v.target.Contexts[v.progType] {
+			return Reg{}, v.target.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d", a.verb(), v.ctx.Name, off, a.size)
+		}
 		return Reg{}, v.errorf(a.pc, "invalid bpf_context access off=%d size=%d", off, a.size)
 	}
 	if a.write {

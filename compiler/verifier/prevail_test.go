@@ -558,9 +558,9 @@ func TestPrevailSoundness(t *testing.T) {
 // program is safe and PREVAIL's domain cannot prove it; a path-sensitive
 // verifier proves them.
 var prevailFalsePositives = map[string]string{
-	"multiple types add fail":                  "each path adds a number to a ctx pointer (the case's comment: cannot yet tell that this is safe)",
-	"lost implications in correlated branches": "the load runs only on the path where r1 <= data_end (the case's comment: should be safe)",
-	"observe detects contradictory observation":    "an observation assertion of PREVAIL's test harness, not a safety property",
+	"multiple types add fail":                        "each path adds a number to a ctx pointer (the case's comment: cannot yet tell that this is safe)",
+	"lost implications in correlated branches":       "the load runs only on the path where r1 <= data_end (the case's comment: should be safe)",
+	"observe detects contradictory observation":      "an observation assertion of PREVAIL's test harness, not a safety property",
 	"observe entailed fails for partial observation": "an observation assertion of PREVAIL's test harness, not a safety property",
 }
 

@@ -102,7 +102,10 @@ func (r Reg) String() string {
 			return fmt.Sprintf("%d", int64(r.Value.ConstValue()))
 		}
 		if r.ID != 0 {
-			return fmt.Sprintf("scalar(id=%d,%s)", r.ID, r.Value)
+			if v := r.Value.String(); v != "" {
+				return fmt.Sprintf("scalar(id=%d,%s)", r.ID, v)
+			}
+			return fmt.Sprintf("scalar(id=%d)", r.ID)
 		}
 		return "scalar(" + r.Value.String() + ")"
 	case Stack:

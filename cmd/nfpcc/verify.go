@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+)
+
+func init() {
+	register(&command{name: "verify", summary: "prove the programs of an eBPF object safe, as the kernel's verifier (and the NFP's limits)", run: verifyMain})
+}
+
+// progTypes are the names --type accepts, for objects whose section names
+// do not say the program type.
+var progTypes = map[string]ebpf.ProgramType{
+	"xdp": ebpf.XDP, "tc": ebpf.SchedCLS, "classifier": ebpf.SchedCLS, "action": ebpf.SchedACT,
+	"socket": ebpf.SocketFilter, "kprobe": ebpf.Kprobe, "tracepoint": ebpf.TracePoint,
+}
+
+// verifyMain is `nfpcc verify prog.o [--prog NAME] [--log] [--target=nfp|host]`:
+// one verdict line per program; with --log the kernel-style log (state
+// before every instruction, then the error).
+func verifyMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	progName := fs.String("prog", "", "only the program with this function name")
+	logAll := fs.Bool("log", false, "print the state before each instruction (the kernel's log level 2)")
+	targetName := fs.String("target", "host", "rules to check: host (the kernel's) or nfp (the kernel's and the NFP's)")
+	typeName := fs.String("type", "", "program type for sections whose names do not give it: xdp, tc, socket, …")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc]")
+		fs.PrintDefaults()
+	}
+	var files []string
+	for rest := args; len(rest) > 0; {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return 2
+	}
+	target, err := verifier.TargetByName(*targetName)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
+		return 2
+	}
+	var override ebpf.ProgramType
+	if *typeName != "" {
+		t, ok := progTypes[*typeName]
+		if !ok {
+			fmt.Fprintf(stderr, "nfpcc verify: unknown program type %q\n", *typeName)
+			return 2
+		}
+		override = t
+	}
+	obj, err := loader.Load(files[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
+		return 2
+	}
+	status, found := 0, false
+	for _, p := range obj.Programs {
+		if *progName != "" && p.Name != *progName {
+			continue
+		}
+		found = true
+		opts := &verifier.Options{Target: target}
+		if override != ebpf.UnspecifiedProgram && (p.Type == ebpf.UnspecifiedProgram || *typeName != "") {
+			opts.Type = override
+		}
+		if *logAll {
+			fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
+			opts.Log, opts.LogLevel = stdout, 2
+		}
+		res, err := verifier.Verify(p, obj.Maps, opts)
+		if err != nil {
+			status = 1
+			fmt.Fprintf(stdout, "%s: %s: rejected: %v\n", files[0], p.Name, err)
+			var verr *verifier.Error
+			if errors.As(err, &verr) && verr.Source != "" {
+				fmt.Fprintf(stdout, "\t; %s\n", verr.Source)
+			}
+			continue
+		}
+		depth := 0
+		for _, d := range res.StackDepth {
+			depth = max(depth, d)
+		}
+		fmt.Fprintf(stdout, "%s: %s: accepted (%d insns, processed %d, %d states, %d pruned, stack %d B",
+			files[0], p.Name, len(res.Facts), res.Processed, res.States, res.Pruned, depth)
+		if res.MaxPacketOffset >= 0 {
+			fmt.Fprintf(stdout, ", packet bytes used %d", res.MaxPacketOffset)
+		}
+		fmt.Fprintln(stdout, ")")
+		for _, w := range res.Warnings {
+			fmt.Fprintf(stdout, "\twarning: %s\n", strings.TrimSpace(w))
+		}
+	}
+	if !found {
+		fmt.Fprintf(stderr, "nfpcc verify: %s: no program named %q\n", files[0], *progName)
+		return 2
+	}
+	return status
+}
