@@ -14,7 +14,7 @@ import (
 func (m *Machine) fast(a, n uint64) []byte {
 	if idx := a >> 32; idx < uint64(len(m.regions)) {
 		rg := &m.regions[idx]
-		if o := a & 0xffffffff; o >= rg.lo && o+n <= rg.hi {
+		if o := offsetOf(a); o >= rg.lo && o+n <= rg.hi {
 			return rg.buf[o:]
 		}
 	}
@@ -25,7 +25,7 @@ func (m *Machine) fast(a, n uint64) []byte {
 func (m *Machine) fastW(a, n uint64) []byte {
 	if idx := a >> 32; idx < uint64(len(m.regions)) {
 		rg := &m.regions[idx]
-		if o := a & 0xffffffff; o >= rg.lo && o+n <= rg.hi && !rg.ro {
+		if o := offsetOf(a); o >= rg.lo && o+n <= rg.hi && !rg.ro {
 			return rg.buf[o:]
 		}
 	}
@@ -35,7 +35,7 @@ func (m *Machine) fastW(a, n uint64) []byte {
 // slowLoad handles context loads and reports bad accesses.
 func (m *Machine) slowLoad(pc int, code []inst, text []string, a, n uint64) (uint64, error) {
 	if a>>32 == regionCtx {
-		v, err := m.ctxLoad(a&0xffffffff, n)
+		v, err := m.ctxLoad(offsetOf(a), n)
 		if err != nil {
 			return 0, &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
 		}
@@ -46,7 +46,7 @@ func (m *Machine) slowLoad(pc int, code []inst, text []string, a, n uint64) (uin
 
 func (m *Machine) slowStore(pc int, text []string, a, n, v uint64) error {
 	if a>>32 == regionCtx {
-		if err := m.ctxStore(a&0xffffffff, n, v); err != nil {
+		if err := m.ctxStore(offsetOf(a), n, v); err != nil {
 			return &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
 		}
 		return nil

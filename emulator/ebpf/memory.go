@@ -7,10 +7,12 @@ import (
 )
 
 // Pointers are tagged addresses: the high 32 bits name a region, the low
-// 32 bits are an offset into the region's buffer. Pointer arithmetic is
-// plain 64-bit arithmetic; every access looks the region up and checks
-// [lo, hi), so an access outside the object a pointer came from stops the
-// run with an error naming the region. Address 0 (region 0) is NULL.
+// 32 bits are regionBase plus an offset into the region's buffer (so that
+// an address a little below a buffer still names the buffer's region in
+// errors). Pointer arithmetic is plain 64-bit arithmetic; every access
+// looks the region up and checks [lo, hi), so an access outside the object
+// a pointer came from stops the run with an error naming the region.
+// Region 0 holds NULL and every small integer.
 const (
 	regionNull = iota
 	regionStack
@@ -49,7 +51,14 @@ type region struct {
 	name   string // the map of a map value
 }
 
-func addr(region uint64, off uint64) uint64 { return region<<32 | off }
+const regionBase = 1 << 31
+
+func addr(region uint64, off uint64) uint64 { return region<<32 + regionBase + off }
+
+// offsetOf is the offset of an address in its region's buffer. Below the
+// buffer it wraps to a large 32-bit value, so offset+size never overflows
+// and bounds checks need no extra test.
+func offsetOf(a uint64) uint64 { return uint64(uint32(a) - regionBase) }
 
 // MemoryError is an access outside every region: the run stops.
 type MemoryError struct {
@@ -84,7 +93,7 @@ func (m *Machine) describe(a uint64) string {
 		return "no region: not a pointer"
 	}
 	rg := &m.regions[idx]
-	d := fmt.Sprintf("%s region, valid offsets [%d, %d), offset %d", kindNames[rg.kind], rg.lo, rg.hi, int64(int32(uint32(a))))
+	d := fmt.Sprintf("%s region, valid offsets [%d, %d), offset %d", kindNames[rg.kind], rg.lo, rg.hi, int32(offsetOf(a)))
 	if rg.name != "" {
 		d = rg.name + " " + d
 	}
@@ -99,7 +108,7 @@ func (m *Machine) bytes(a, n uint64, write bool) ([]byte, error) {
 	idx := a >> 32
 	if idx < uint64(len(m.regions)) {
 		rg := &m.regions[idx]
-		o := a & 0xffffffff
+		o := offsetOf(a)
 		if o >= rg.lo && o+n <= rg.hi && n <= rg.hi && !(write && rg.ro) && rg.kind != kindCtx {
 			return rg.buf[o : o+n : o+n], nil
 		}
@@ -131,10 +140,10 @@ func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
 
 // MapIndex implements emulator.Memory.
 func (m *Machine) MapIndex(ptr uint64) (int, error) {
-	if ptr>>32 != regionMaps || ptr&0xffffffff >= uint64(len(m.env.Maps)) {
+	if ptr>>32 != regionMaps || offsetOf(ptr) >= uint64(len(m.env.Maps)) {
 		return 0, fmt.Errorf("argument %#x is not a map pointer", ptr)
 	}
-	return int(ptr & 0xffffffff), nil
+	return int(offsetOf(ptr)), nil
 }
 
 var _ emulator.Memory = (*Machine)(nil)
