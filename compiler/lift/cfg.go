@@ -181,3 +181,23 @@ func (l *funcLifter) order() []*bblock {
 	}
 	return rpo
 }
+
+// validate rejects register numbers eBPF does not have and writes to the
+// read-only frame pointer, so that the rest of the lifter can index
+// register tables without checks.
+func (l *funcLifter) validate() error {
+	for _, in := range l.insns {
+		cls := in.OpCode.Class()
+		call := cls.IsJump() && in.OpCode.JumpOp() == asm.Call
+		if in.Dst > asm.R10 || (in.Src > asm.R10 && cls != asm.LdClass && !call) {
+			return l.errf(in, "register out of range (r0-r10)")
+		}
+		writesDst := cls.IsALU() || cls == asm.LdXClass || cls == asm.LdClass
+		fetch := cls == asm.StXClass && in.OpCode.Mode() == asm.AtomicMode && in.OpCode.AtomicOp() != asm.InvalidAtomic &&
+			in.OpCode.AtomicOp()&asm.AtomicOp(0x01) != 0
+		if (writesDst && in.Dst == asm.R10) || (fetch && in.Src == asm.R10) {
+			return l.errf(in, "writes r10, the read-only frame pointer")
+		}
+	}
+	return nil
+}

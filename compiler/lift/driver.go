@@ -7,6 +7,9 @@ import (
 
 // lift builds the ir.Func of one function.
 func (l *funcLifter) lift() (*ir.Func, error) {
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
 	if err := l.buildCFG(); err != nil {
 		return nil, err
 	}
