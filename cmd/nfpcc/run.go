@@ -83,6 +83,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 	// Flags may come before or after the object: parse, take one
 	// positional argument, parse again.
+	origArgs := args
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -103,6 +104,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	objPath := positional[0]
+	if isNFPFile(objPath) { // an NFP image: the NFP emulator runs it (run_nfp.go)
+		return runNFP(origArgs, stdout, stderr)
+	}
 	if len(positional) > 1 {
 		if len(packets) == 0 {
 			return fail("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
