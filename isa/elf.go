@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 )
 
 // NFP ELF constants (include/elf/nfp.h).
@@ -33,6 +35,15 @@ type CodeSection struct {
 	// SCS is set when MiscControl enables shared code stores: objdump then
 	// numbers instructions 2*i (+1 on odd MEs).
 	SCS bool
+	// Labels are the symbols objdump prints as "<name>:" lines, by word
+	// index, one per address (objdump's preferred symbol).
+	Labels []Label
+}
+
+// Label is a symbol naming a word of a code section.
+type Label struct {
+	Word int
+	Name string
 }
 
 type meCfg struct {
@@ -68,6 +79,7 @@ func ReadCodeSections(r io.ReaderAt) ([]CodeSection, error) {
 	if err != nil {
 		return nil, err
 	}
+	syms, _ := f.Symbols() // a file without .symtab has no labels
 	var out []CodeSection
 	for idx, s := range f.Sections {
 		if s.Flags&elf.SHF_EXECINSTR == 0 || s.Type == elf.SHT_NOBITS {
@@ -101,9 +113,67 @@ func ReadCodeSections(r io.ReaderAt) ([]CodeSection, error) {
 		} else {
 			return nil, fmt.Errorf("section %d (%s): invalid island %d or ME %d", idx, s.Name, cs.Island, cs.ME)
 		}
+		cs.Labels = labels(syms, idx, len(data))
 		out = append(out, cs)
 	}
 	return out, nil
+}
+
+// labels picks, per address of section idx, the symbol objdump prints:
+// defined, named, not a section or file symbol; among several at one
+// address functions before objects, globals before locals, names not
+// starting with '.' first, then by name.
+func labels(syms []elf.Symbol, idx, size int) []Label {
+	var c []elf.Symbol
+	for _, s := range syms {
+		t := elf.ST_TYPE(s.Info)
+		if int(s.Section) != idx || s.Name == "" || t == elf.STT_SECTION || t == elf.STT_FILE ||
+			s.Value%8 != 0 || s.Value >= uint64(size) {
+			continue
+		}
+		c = append(c, s)
+	}
+	// rank orders symbols at one address as objdump's compare_symbols:
+	// file-like names last, then functions, objects, others; then globals
+	// before locals.
+	rank := func(s elf.Symbol) int {
+		r := 0
+		if strings.HasSuffix(s.Name, ".o") || strings.HasSuffix(s.Name, ".a") {
+			r += 100
+		}
+		switch elf.ST_TYPE(s.Info) {
+		case elf.STT_FUNC:
+		case elf.STT_OBJECT:
+			r += 10
+		default:
+			r += 20
+		}
+		if elf.ST_BIND(s.Info) == elf.STB_LOCAL {
+			r++
+		}
+		return r
+	}
+	sort.SliceStable(c, func(i, j int) bool {
+		a, b := c[i], c[j]
+		if a.Value != b.Value {
+			return a.Value < b.Value
+		}
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		if da, db := strings.HasPrefix(a.Name, "."), strings.HasPrefix(b.Name, "."); da != db {
+			return db
+		}
+		return a.Name < b.Name
+	})
+	var out []Label
+	for i, s := range c {
+		if i > 0 && c[i-1].Value == s.Value {
+			continue
+		}
+		out = append(out, Label{Word: int(s.Value / 8), Name: s.Name})
+	}
+	return out
 }
 
 // readMECfg collects CtxEnables and MiscControl values from the ME-CSR

@@ -96,10 +96,40 @@ func TestGNUFirmware(t *testing.T) {
 
 // minimalELF wraps words in the smallest NFP-6xxx ELF GNU objdump accepts:
 // one executable section for island 32 ME 0.
-func minimalELF(words []isa.Word) []byte {
-	shstr := []byte("\x00.shstrtab\x00.text.i32.me0\x00")
-	var b bytes.Buffer
+func minimalELF(words []isa.Word) []byte { return symELF(words, nil) }
+
+// testSym is a symbol of the code section of symELF.
+type testSym struct {
+	name       string
+	word       int
+	typ, local uint8 // ELF STT_*; local binding if local != 0
+}
+
+// symELF is minimalELF with a symbol table (locals first, as ELF wants).
+func symELF(words []isa.Word, syms []testSym) []byte {
 	le := binary.LittleEndian
+	shstr := []byte("\x00.shstrtab\x00.text.i32.me0\x00.symtab\x00.strtab\x00")
+	strtab := []byte{0}
+	var symtab []byte
+	symtab = append(symtab, make([]byte, 24)...)
+	nLocal := 1
+	sorted := append([]testSym(nil), syms...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].local > sorted[j].local })
+	for _, s := range sorted {
+		e := make([]byte, 24)
+		le.PutUint32(e[0:], uint32(len(strtab)))
+		strtab = append(append(strtab, s.name...), 0)
+		bind := uint8(1)
+		if s.local != 0 {
+			bind = 0
+			nLocal++
+		}
+		e[4] = bind<<4 | s.typ
+		le.PutUint16(e[6:], 2) // the code section
+		le.PutUint64(e[8:], uint64(8*s.word))
+		symtab = append(symtab, e...)
+	}
+	var b bytes.Buffer
 	hdr := make([]byte, 64)
 	copy(hdr, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
 	le.PutUint16(hdr[16:], 2)   // ET_EXEC
@@ -108,36 +138,54 @@ func minimalELF(words []isa.Word) []byte {
 	le.PutUint32(hdr[48:], 0x6000<<8) // EF_NFP_SET_MACH(NFP-6xxx)
 	le.PutUint16(hdr[52:], 64)
 	le.PutUint16(hdr[58:], 64)
-	le.PutUint16(hdr[60:], 3) // shnum
 	le.PutUint16(hdr[62:], 1) // shstrndx
-	textOff := 64
-	strOff := textOff + 8*len(words)
-	shOff := strOff + len(shstr)
-	shOff = (shOff + 7) &^ 7
-	le.PutUint64(hdr[40:], uint64(shOff))
 	b.Write(hdr)
+	textOff := b.Len()
 	for _, w := range words {
 		binary.Write(&b, le, uint64(w))
 	}
+	strOff := b.Len()
 	b.Write(shstr)
-	for b.Len() < shOff {
+	for b.Len()%8 != 0 {
 		b.WriteByte(0)
 	}
-	sh := func(name, typ uint32, flags, off, size uint64, info uint32) {
+	symOff := b.Len()
+	b.Write(symtab)
+	symStrOff := b.Len()
+	b.Write(strtab)
+	for b.Len()%8 != 0 {
+		b.WriteByte(0)
+	}
+	shOff := b.Len()
+	sh := func(name, typ uint32, flags, off, size uint64, link, info uint32, entsize uint64) {
 		s := make([]byte, 64)
 		le.PutUint32(s[0:], name)
 		le.PutUint32(s[4:], typ)
 		le.PutUint64(s[8:], flags)
 		le.PutUint64(s[24:], off)
 		le.PutUint64(s[32:], size)
+		le.PutUint32(s[40:], link)
 		le.PutUint32(s[44:], info)
 		le.PutUint64(s[48:], 8)
+		le.PutUint64(s[56:], entsize)
 		b.Write(s)
 	}
-	sh(0, 0, 0, 0, 0, 0)
-	sh(1, 3, 0, uint64(strOff), uint64(len(shstr)), 0)
-	sh(11, 1, 0x6, uint64(textOff), uint64(8*len(words)), 0x2000<<16|1)
-	return b.Bytes()
+	sh(0, 0, 0, 0, 0, 0, 0, 0)
+	sh(1, 3, 0, uint64(strOff), uint64(len(shstr)), 0, 0, 0)
+	n := 3
+	if syms != nil {
+		n = 5
+	}
+	// The code section is section 2; .symtab and .strtab follow it.
+	sh(11, 1, 0x6, uint64(textOff), uint64(8*len(words)), 0, 0x2000<<16|1, 0)
+	if syms != nil {
+		sh(25, 2, 0, uint64(symOff), uint64(len(symtab)), 4, uint32(nLocal), 24)
+		sh(33, 3, 0, uint64(symStrOff), uint64(len(strtab)), 0, 0, 0)
+	}
+	out := b.Bytes()
+	le.PutUint64(out[40:], uint64(shOff))
+	le.PutUint16(out[60:], uint16(n))
+	return out
 }
 
 // crossCheck disassembles words with GNU objdump in both context modes and
@@ -200,4 +248,35 @@ func TestGNURandomWords(t *testing.T) {
 		}
 	}
 	crossCheck(t, objdump, "random words", words)
+}
+
+// TestGNUSymbols: symbol lines as objdump prints them: the preferred of
+// several symbols at one address, labels inside a section, zero runs cut
+// at labels, no symbol at address 0.
+func TestGNUSymbols(t *testing.T) {
+	objdump := gnuObjdump(t)
+	nop := isa.MustEncode(isa.Nop())
+	words := []isa.Word{nop, nop, 0, 0, nop, 0, 0, 0, nop, nop, nop, nop}
+	const notype, object, fn = 0, 1, 2
+	cases := map[string][]testSym{
+		"none":     {},
+		"one":      {{"prog", 0, fn, 0}},
+		"late":     {{"later", 4, notype, 1}},
+		"several":  {{"zlocal", 0, notype, 1}, {"aglobal", 0, notype, 0}, {"obj", 0, object, 0}, {"f", 0, fn, 1}},
+		"names":    {{".dot", 2, notype, 0}, {"plain", 2, notype, 0}, {"b", 6, notype, 0}, {"a", 6, notype, 0}},
+		"inside":   {{"start", 0, fn, 0}, {"mid", 3, notype, 1}, {"tail", 11, fn, 0}},
+		"zero-cut": {{"z1", 5, notype, 0}, {"z2", 7, notype, 0}},
+	}
+	for name, syms := range cases {
+		path := filepath.Join(t.TempDir(), name+".nffw")
+		if err := os.WriteFile(path, symELF(words, syms), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := runGNU(t, objdump, "-d", path)
+		var got bytes.Buffer
+		isa.WriteObjdump(&got, path, readSections(t, path), isa.ObjdumpOptions{})
+		if bad := compareLines(t, name, strings.Split(got.String(), "\n"), strings.Split(want, "\n")); bad > 0 {
+			t.Errorf("%s: %d lines differ:\n%s", name, bad, want)
+		}
+	}
 }

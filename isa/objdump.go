@@ -55,8 +55,9 @@ func objdumpLine(i, pc, n, pcMax int, w Word, opt Options) string {
 	return fmt.Sprintf("%*x:\t%016x \t%s%s", aw, i*8, uint64(w), col, Disasm(w, opt))
 }
 
-// SectionLines returns the instruction lines of one section as objdump
-// prints them, including its "\t..." line for a run of zero words.
+// SectionLines returns the lines of one section as objdump prints them
+// after its "Disassembly of section" line: symbol lines ("\n%016x <name>:"),
+// instruction lines and "\t..." for a run of zero words.
 func SectionLines(cs CodeSection) []string {
 	n := len(cs.Words)
 	pcMax := n
@@ -67,11 +68,35 @@ func SectionLines(cs CodeSection) []string {
 		}
 	}
 	var lines []string
+	lab := 0
+	switch {
+	case len(cs.Labels) == 0:
+		lines = append(lines, fmt.Sprintf("%016x <%s>:", 0, cs.Name))
+	case cs.Labels[0].Word != 0:
+		// objdump names the words before the first symbol relative to it.
+		lines = append(lines, fmt.Sprintf("%016x <%s-0x%x>:", 0, cs.Labels[0].Name, 8*cs.Labels[0].Word))
+	}
 	for i := 0; i < n; i++ {
+		for lab < len(cs.Labels) && cs.Labels[lab].Word < i {
+			lab++
+		}
+		if lab < len(cs.Labels) && cs.Labels[lab].Word == i {
+			if i != 0 {
+				lines = append(lines, "")
+			}
+			lines = append(lines, fmt.Sprintf("%016x <%s>:", 8*i, cs.Labels[lab].Name))
+		}
 		if cs.Words[i] == 0 {
 			// objdump skips a run of zero bytes of at least one word.
+			// The run ends at the next label: objdump disassembles symbol by symbol.
+			end := n
+			if lab < len(cs.Labels) && cs.Labels[lab].Word > i {
+				end = cs.Labels[lab].Word
+			} else if lab+1 < len(cs.Labels) {
+				end = cs.Labels[lab+1].Word
+			}
 			j := i
-			for j < n && cs.Words[j] == 0 {
+			for j < end && cs.Words[j] == 0 {
 				j++
 			}
 			lines = append(lines, "\t...")
@@ -118,7 +143,6 @@ func WriteObjdump(w io.Writer, file string, sections []CodeSection, o ObjdumpOpt
 		}
 		cs.Opts.NoPC = o.NoPC
 		fmt.Fprintf(bw, "\nDisassembly of section %s:\n\n", cs.Name)
-		fmt.Fprintf(bw, "%016x <%s>:\n", 0, cs.Name)
 		bw.WriteString(strings.Join(SectionLines(cs), "\n"))
 		bw.WriteString("\n")
 	}
