@@ -1,0 +1,69 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+func progPath(name string) string {
+	return filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", name)
+}
+
+// --emit=ir prints IR that parses back, checks, and is the same on every
+// run.
+func TestEmitIR(t *testing.T) {
+	for _, args := range [][]string{
+		{progPath("xdp_loop.o"), "--emit=ir"},
+		{"--emit", "ir", progPath("xdp_fw.o")},
+		{progPath("xdp_calls.o"), "--emit=ir", "--prog", "xdp_calls"},
+		{progPath("xdp_lb.o"), "--emit=ir", "--no-verify"},
+	} {
+		code, out, errOut := nfpcc(args...)
+		require.Equal(t, 0, code, "%v: %s", args, errOut)
+		m, err := ir.Parse(out)
+		require.NoError(t, err, "%v", args)
+		require.NoError(t, ir.CheckModule(m), "%v", args)
+		require.Equal(t, out, ir.Print(m), "%v: output is not canonical IR", args)
+		_, again, _ := nfpcc(args...)
+		require.Equal(t, out, again, "%v: output differs between runs", args)
+	}
+}
+
+// Several programs in one object: each is printed under a comment, with
+// subprograms qualified by their program so the whole output is one valid
+// module; programs the verifier rejects are reported and make the exit
+// status 1.
+func TestEmitIRSeveralPrograms(t *testing.T) {
+	code, out, errOut := nfpcc(progPath("xdp_calls.o"), "--emit=ir")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "parse_l3: rejected by the verifier")
+	require.Contains(t, out, "# program xdp_calls, section xdp\n")
+	require.Contains(t, out, "callfn xdp_calls.parse_l3,")
+	m, err := ir.Parse(out)
+	require.NoError(t, err)
+	require.NoError(t, ir.CheckModule(m))
+}
+
+func TestEmitIRErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{progPath("xdp_drop.o")}, "compiling to NFP code is not implemented yet"},
+		{[]string{progPath("xdp_drop.o"), "--emit=asm"}, "unknown --emit=asm"},
+		{[]string{progPath("xdp_drop.o"), "--emit=ir", "--prog", "nope"}, `no program "nope" (programs: xdp_drop)`},
+		{[]string{"/nonexistent.o", "--emit=ir"}, "/nonexistent.o"},
+		{[]string{progPath("xdp_drop.o"), progPath("xdp_fw.o"), "--emit=ir"}, "usage:"},
+	}
+	for _, c := range cases {
+		code, out, errOut := nfpcc(c.args...)
+		require.Equal(t, 2, code, "%v", c.args)
+		require.Empty(t, out, "%v", c.args)
+		require.Contains(t, errOut, c.want, "%v", c.args)
+	}
+}
