@@ -280,3 +280,104 @@ func TestGNUSymbols(t *testing.T) {
 		}
 	}
 }
+
+// configELF wraps words as the code of island 32 ME me, with an ME-CSR
+// init-register section setting CtxEnables and MiscControl for it.
+func configELF(words []isa.Word, me int, ctxEnables, miscControl uint32) []byte {
+	le := binary.LittleEndian
+	shstr := []byte("\x00.shstrtab\x00.text.i32.me0\x00.regt.mecsr.i32\x00")
+	var regs []byte
+	for _, e := range [][2]uint32{{0x18, ctxEnables}, {0x160, miscControl}} {
+		r := make([]byte, 16)
+		le.PutUint32(r[0:], 1<<25) // VTP const
+		le.PutUint32(r[4:], uint32(me+4)<<10|e[0])
+		le.PutUint32(r[8:], e[1])
+		le.PutUint32(r[12:], 0xffffffff)
+		regs = append(regs, r...)
+	}
+	var b bytes.Buffer
+	hdr := make([]byte, 64)
+	copy(hdr, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	le.PutUint16(hdr[16:], 2)
+	le.PutUint16(hdr[18:], 250)
+	le.PutUint32(hdr[20:], 1)
+	le.PutUint32(hdr[48:], 0x6000<<8)
+	le.PutUint16(hdr[52:], 64)
+	le.PutUint16(hdr[58:], 64)
+	le.PutUint16(hdr[60:], 4)
+	le.PutUint16(hdr[62:], 1)
+	b.Write(hdr)
+	textOff := b.Len()
+	for _, w := range words {
+		binary.Write(&b, le, uint64(w))
+	}
+	regOff := b.Len()
+	b.Write(regs)
+	strOff := b.Len()
+	b.Write(shstr)
+	for b.Len()%8 != 0 {
+		b.WriteByte(0)
+	}
+	shOff := b.Len()
+	sh := func(name, typ uint32, flags, off, size uint64, info uint32, entsize uint64) {
+		s := make([]byte, 64)
+		le.PutUint32(s[0:], name)
+		le.PutUint32(s[4:], typ)
+		le.PutUint64(s[8:], flags)
+		le.PutUint64(s[24:], off)
+		le.PutUint64(s[32:], size)
+		le.PutUint32(s[44:], info)
+		le.PutUint64(s[48:], 8)
+		le.PutUint64(s[56:], entsize)
+		b.Write(s)
+	}
+	sh(0, 0, 0, 0, 0, 0, 0)
+	sh(1, 3, 0, uint64(strOff), uint64(len(shstr)), 0, 0)
+	sh(11, 1, 0x6, uint64(textOff), uint64(8*len(words)), uint32(0x2000|me)<<16|1, 0)
+	info := uint32(32)<<26 | 14<<22 | 2<<17 | 1<<15 | 3<<10 | 1<<8 | 1
+	sh(25, 0x70000002, 0, uint64(regOff), uint64(len(regs)), info, 16)
+	out := b.Bytes()
+	le.PutUint64(out[40:], uint64(shOff))
+	return out
+}
+
+// TestGNUMEConfig: the context mode, shared-code-store numbering and
+// 32-bit third-party addressing read from an ME-CSR init section print as
+// GNU prints them.
+func TestGNUMEConfig(t *testing.T) {
+	objdump := gnuObjdump(t)
+	var words []isa.Word
+	r := rand.New(rand.NewSource(7))
+	for len(words) < 3000 {
+		x := r.Uint64() & isa.InstrMask
+		if isa.ClassOf(isa.Word(x)) == isa.ClassCmd && x>>42&7 == 2 || len(words)%3 == 0 {
+			words = append(words, isa.WithECC(x))
+		}
+	}
+	for _, tc := range []struct {
+		me         int
+		ctx, misc  uint32
+		wantMode   isa.Mode
+		scs, third bool
+	}{
+		{0, 0, 0, isa.Ctx8, false, false},
+		{0, 1 << 31, 0, isa.Ctx4, false, false},
+		{3, 1 << 31, 1 << 2, isa.Ctx4, true, false},
+		{2, 0, 1<<2 | 1<<4, isa.Ctx8, true, true},
+	} {
+		path := filepath.Join(t.TempDir(), "cfg.nffw")
+		if err := os.WriteFile(path, configELF(words, tc.me, tc.ctx, tc.misc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		secs := readSections(t, path)
+		if len(secs) != 1 || secs[0].Opts.Mode != tc.wantMode || secs[0].SCS != tc.scs || secs[0].Opts.ThirdParty32 != tc.third {
+			t.Fatalf("me %d: read %+v", tc.me, secs[0].Opts)
+		}
+		want := runGNU(t, objdump, "-d", path)
+		var got bytes.Buffer
+		isa.WriteObjdump(&got, path, secs, isa.ObjdumpOptions{})
+		if bad := compareLines(t, fmt.Sprintf("me%d ctx 0x%x misc 0x%x", tc.me, tc.ctx, tc.misc), strings.Split(got.String(), "\n"), strings.Split(want, "\n")); bad > 0 {
+			t.Errorf("%d lines differ", bad)
+		}
+	}
+}
