@@ -136,11 +136,11 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	m, err := ebpfinterp.FromObject(obj, ebpfinterp.Options{MaxInstructions: *maxInsns, Trace: *trace, Seed: *seed})
+	prog, err := pickProgram(obj, *progName)
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
-	prog, err := pickProgram(obj, *progName)
+	m, err := ebpfinterp.FromObject(obj, prog, ebpfinterp.Options{MaxInstructions: *maxInsns, Trace: *trace, Seed: *seed})
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}

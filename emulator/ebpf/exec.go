@@ -586,6 +586,9 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 					}
 					tailCalls++
 					np := m.progs[tc.Prog]
+					if np.loadErr != nil {
+						return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
+					}
 					code, text, helpers = np.code, np.text, np.helpers
 					depth = 0
 					r[10] = addr(regionStack, uint64(len(m.stack)))

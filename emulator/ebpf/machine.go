@@ -32,12 +32,17 @@ type Prog struct {
 	Name  string
 	Hook  emulator.Hook
 	Insns asm.Instructions
+	// Optional programs that fail to load do not fail New: running them
+	// (directly or by a tail call) reports their load error instead. An
+	// object's other programs are optional when one program is run.
+	Optional bool
 }
 
 type program struct {
 	name string
 	hook emulator.Hook
 	*decoded
+	loadErr error // for optional programs that did not load
 }
 
 // Machine runs the programs of one object over shared maps; maps keep
@@ -102,7 +107,12 @@ func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Mac
 			err = checkInit(d, p.Hook)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("program %s: %w", p.Name, err)
+			err = fmt.Errorf("program %s: %w", p.Name, err)
+			if !p.Optional {
+				return nil, err
+			}
+			m.progs = append(m.progs, &program{name: p.Name, hook: p.Hook, loadErr: err})
+			continue
 		}
 		m.progs = append(m.progs, &program{name: p.Name, hook: p.Hook, decoded: d})
 	}
@@ -194,6 +204,9 @@ func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 		return nil, fmt.Errorf("no program %d (the machine has %d)", prog, len(m.progs))
 	}
 	p := m.progs[prog]
+	if p.loadErr != nil {
+		return nil, p.loadErr
+	}
 	m.reset(p.hook, in)
 	r0, n, err := m.exec(p)
 	res := &emulator.Result{

@@ -46,17 +46,19 @@ func NewMaps(obj *loader.Object) ([]emulator.Map, []bool, error) {
 	return maps, ro, nil
 }
 
-// FromObject prepares a machine for every program of a loaded object, over
+// FromObject prepares a machine for the programs of a loaded object, over
 // fresh maps. Program i of the machine is obj.Programs[i]; PROG_ARRAY
-// values are such indices.
-func FromObject(obj *loader.Object, opts Options) (*Machine, error) {
+// values are such indices. entry is the program that must load (its
+// errors fail FromObject); the others load if they can. entry -1 requires
+// every program to load.
+func FromObject(obj *loader.Object, entry int, opts Options) (*Machine, error) {
 	maps, ro, err := NewMaps(obj)
 	if err != nil {
 		return nil, err
 	}
 	progs := make([]Prog, len(obj.Programs))
 	for i, p := range obj.Programs {
-		progs[i] = Prog{Name: p.Name, Hook: HookOf(p.Type), Insns: p.Insns}
+		progs[i] = Prog{Name: p.Name, Hook: HookOf(p.Type), Insns: p.Insns, Optional: entry >= 0 && i != entry}
 	}
 	return New(progs, maps, ro, opts)
 }
