@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	"github.com/nfpcc/nfpcc/emulator"
 )
@@ -716,12 +717,22 @@ func (m *Machine) atomic(pc int, text []string, in *inst) error {
 	return nil
 }
 
-// traceStep records the instruction about to run and the registers it reads.
+// traceStep records the instruction about to run and the registers it
+// reads.
 func (m *Machine) traceStep(pc int, text string, in *inst) {
 	const maxSteps = 100_000
 	if len(m.steps) >= maxSteps {
 		return
 	}
-	s := fmt.Sprintf("%-40s ; r%d=%#x r%d=%#x", text, in.dst, m.regs[in.dst&15], in.src, m.regs[in.src&15])
-	m.steps = append(m.steps, emulator.TraceStep{PC: pc, Text: s})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-40s", text)
+	reads, _ := regUse(in)
+	sep := " ;"
+	for r := 0; r <= 10; r++ {
+		if reads&(1<<r) != 0 {
+			fmt.Fprintf(&b, "%s r%d=%#x", sep, r, m.regs[r])
+			sep = ""
+		}
+	}
+	m.steps = append(m.steps, emulator.TraceStep{PC: pc, Text: strings.TrimRight(b.String(), " ")})
 }
