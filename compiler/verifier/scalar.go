@@ -204,7 +204,7 @@ func (s Scalar) truncate(size uint8) Scalar {
 	}
 	r.SMin, r.SMax = int64(r.UMin), int64(r.UMax)
 	r.U32Min, r.U32Max = uint32(r.UMin), uint32(r.UMax)
-	r.S32Min, r.S32Max = 0, math.MaxInt32
+	r.S32Min, r.S32Max = math.MinInt32, math.MaxInt32
 	if r.UMax <= math.MaxInt32 {
 		r.S32Min, r.S32Max = int32(r.UMin), int32(r.UMax)
 	}
@@ -214,6 +214,10 @@ func (s Scalar) truncate(size uint8) Scalar {
 
 // sext sign-extends the low size bytes to 64 bits (MOVSX, LDX MEMSX).
 func (s Scalar) sext(size uint8) Scalar {
+	if size == 4 {
+		r := SRange(int64(s.S32Min), int64(s.S32Max))
+		return r
+	}
 	t := s.truncate(size)
 	bits := size * 8
 	half := int64(1) << (bits - 1)
