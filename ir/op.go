@@ -196,6 +196,16 @@ const (
 	OpCmpxchg32
 	OpCmpxchg64
 
+	// Legacy packet loads (BPF_LD with BPF_ABS or BPF_IND, classic-BPF
+	// style, used by socket filters and old tc programs): read 1, 2 or 4
+	// bytes of the packet of the skb context (first operand) at a 32-bit
+	// offset (second operand), in network byte order, zero-extended. If the
+	// bytes are outside the packet the program ends, returning 0 — hence
+	// they are Effect ops.
+	OpPktLoad8
+	OpPktLoad16
+	OpPktLoad32
+
 	// Calls. A helper call names the helper by its eBPF id (Imm); a
 	// BPF-to-BPF call names the callee function (Sym). Both return r0, an
 	// i64.
@@ -326,6 +336,9 @@ var opTable = func() [opCount]OpInfo {
 		t[OpCmpxchg32+Op(j)] = OpInfo{Name: "cmpxchg" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true}
 	}
 
+	for i, size := range []int{1, 2, 4} {
+		t[OpPktLoad8+Op(i)] = OpInfo{Name: "pktload" + itoa(size*8), Fmt: FmtArgs, Args: []Type{I64, I32}, Result: I32, Effect: true, Size: size}
+	}
 	t[OpCall] = OpInfo{Name: "call", Fmt: FmtCall, Result: I64, Effect: true}
 	t[OpCallFn] = OpInfo{Name: "callfn", Fmt: FmtCallFn, Result: I64, Effect: true}
 	t[OpJump] = OpInfo{Name: "jump", Fmt: FmtJump, Terminator: true}

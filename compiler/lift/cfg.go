@@ -189,10 +189,12 @@ func (l *funcLifter) validate() error {
 	for _, in := range l.insns {
 		cls := in.OpCode.Class()
 		call := cls.IsJump() && in.OpCode.JumpOp() == asm.Call
-		if in.Dst > asm.R10 || (in.Src > asm.R10 && cls != asm.LdClass && !call) {
+		legacy := cls == asm.LdClass && (in.OpCode.Mode() == asm.AbsMode || in.OpCode.Mode() == asm.IndMode)
+		srcIsReg := !call && (cls != asm.LdClass || in.OpCode.Mode() == asm.IndMode)
+		if in.Dst > asm.R10 || (in.Src > asm.R10 && srcIsReg) {
 			return l.errf(in, "register out of range (r0-r10)")
 		}
-		writesDst := cls.IsALU() || cls == asm.LdXClass || cls == asm.LdClass
+		writesDst := cls.IsALU() || cls == asm.LdXClass || (cls == asm.LdClass && !legacy)
 		fetch := cls == asm.StXClass && in.OpCode.Mode() == asm.AtomicMode && in.OpCode.AtomicOp() != asm.InvalidAtomic &&
 			in.OpCode.AtomicOp()&asm.AtomicOp(0x01) != 0
 		if (writesDst && in.Dst == asm.R10) || (fetch && in.Src == asm.R10) {

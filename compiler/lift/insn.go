@@ -221,7 +221,7 @@ func (l *funcLifter) swap(in insn, next int) error {
 func (l *funcLifter) ldImm(in insn, next int) error {
 	switch in.OpCode.Mode() {
 	case asm.AbsMode, asm.IndMode:
-		return l.errf(in, "legacy packet access (LD_ABS/LD_IND) is not supported")
+		return l.ldPacket(in, next)
 	}
 	if !in.OpCode.IsDWordLoad() {
 		return l.errf(in, "unsupported load-immediate instruction")
@@ -241,6 +241,28 @@ func (l *funcLifter) ldImm(in insn, next int) error {
 		return l.errf(in, "LD_IMM64 with source %v is not supported", in.Src)
 	}
 	l.set(in.Dst, v, next)
+	return nil
+}
+
+var pktLoadOps = map[asm.Size]ir.Op{asm.Byte: ir.OpPktLoad8, asm.Half: ir.OpPktLoad16, asm.Word: ir.OpPktLoad32}
+
+// ldPacket lifts the legacy packet loads: r0 = the packet bytes at imm
+// (LD_ABS) or src+imm (LD_IND) of the skb in r6, big endian; r1–r5 are
+// clobbered as by a call.
+func (l *funcLifter) ldPacket(in insn, next int) error {
+	op, ok := pktLoadOps[in.OpCode.Size()]
+	if !ok {
+		return l.errf(in, "LD_ABS/LD_IND of size %v is not supported", in.OpCode.Size())
+	}
+	off := l.const32(in.Constant)
+	if in.OpCode.Mode() == asm.IndMode {
+		off = l.emit(ir.OpAdd32, ir.I32, l.get32(in.Src), off)
+	}
+	v := l.emit(op, ir.I32, l.get(asm.R6), off)
+	l.set32(asm.R0, v, next)
+	for r := asm.R1; r <= asm.R5; r++ {
+		l.write(reg(r), l.cur, undefMark)
+	}
 	return nil
 }
 

@@ -236,10 +236,13 @@ func (l *funcLifter) stepFP(st *regsFP, i int, rec *accessRecorder) {
 			}
 		}
 	case cls == asm.LdClass:
-		st[in.Dst] = not
 		if op.Mode() == asm.AbsMode || op.Mode() == asm.IndMode {
-			st[asm.R0] = not
+			for r := asm.R0; r <= asm.R5; r++ {
+				st[r] = not
+			}
+			return
 		}
+		st[in.Dst] = not
 	case cls.IsJump() && op.JumpOp() == asm.Call:
 		if rec != nil {
 			for r := asm.R1; r <= asm.R5; r++ {
