@@ -32,6 +32,22 @@ func NewPacket(frame []byte) *Packet {
 	return &Packet{Buf: buf, Meta: XDPHeadroom, Data: XDPHeadroom, End: XDPHeadroom + len(frame)}
 }
 
+// Reset puts frame into p as NewPacket would, reusing p's buffer when it is
+// large enough (the headroom is cleared: adjust_head may expose it).
+func (p *Packet) Reset(frame []byte) {
+	size := frameSize
+	if n := XDPHeadroom + len(frame) + sharedInfo; n > size {
+		size = n
+	}
+	if cap(p.Buf) < size {
+		p.Buf = make([]byte, size)
+	}
+	p.Buf = p.Buf[:size]
+	clear(p.Buf[:XDPHeadroom])
+	copy(p.Buf[XDPHeadroom:], frame)
+	p.Meta, p.Data, p.End = XDPHeadroom, XDPHeadroom, XDPHeadroom+len(frame)
+}
+
 // Bytes is the frame as it is now (data..data_end).
 func (p *Packet) Bytes() []byte { return p.Buf[p.Data:p.End] }
 

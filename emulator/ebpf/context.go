@@ -83,34 +83,32 @@ func (m *Machine) fillSKB(in Input) {
 // ctxLoad is a load from the context region.
 func (m *Machine) ctxLoad(off, n uint64) (uint64, error) {
 	pk := m.env.Packet
-	size := uint64(xdpSize)
-	ptrFields := map[uint64]func() uint64{}
+	var size, data, end, meta uint64
 	switch m.hook {
 	case emulator.HookXDP:
-		ptrFields = map[uint64]func() uint64{
-			xdpData:     func() uint64 { return addr(regionPacket, uint64(pk.Data)) },
-			xdpDataEnd:  func() uint64 { return addr(regionPacket, uint64(pk.End)) },
-			xdpDataMeta: func() uint64 { return addr(regionPacket, uint64(pk.Meta)) },
-		}
+		size, data, end, meta = xdpSize, xdpData, xdpDataEnd, xdpDataMeta
 	case emulator.HookTC:
-		size = skbSize
-		ptrFields = map[uint64]func() uint64{
-			skbData:     func() uint64 { return addr(regionPacket, uint64(pk.Data)) },
-			skbDataEnd:  func() uint64 { return addr(regionPacket, uint64(pk.End)) },
-			skbDataMeta: func() uint64 { return addr(regionPacket, uint64(pk.Data)) },
-		}
+		size, data, end, meta = skbSize, skbData, skbDataEnd, skbDataMeta
 	default:
 		return 0, fmt.Errorf("no context in a %s program", m.hook)
 	}
 	if off+n > size || off+n < off {
 		return 0, fmt.Errorf("context access at offset %d size %d is outside the %d-byte %s context", off, n, size, m.hook)
 	}
-	for f, get := range ptrFields {
+	for _, f := range [3]uint64{data, end, meta} {
 		if off+n > f && off < f+4 {
 			if off != f || n != 4 {
 				return 0, fmt.Errorf("context pointer field at offset %d must be read with a 4-byte load at its start (got offset %d size %d)", f, off, n)
 			}
-			return get(), nil
+			switch {
+			case f == data:
+				return addr(regionPacket, uint64(pk.Data)), nil
+			case f == end:
+				return addr(regionPacket, uint64(pk.End)), nil
+			case m.hook == emulator.HookTC: // no metadata before a tc program
+				return addr(regionPacket, uint64(pk.Data)), nil
+			}
+			return addr(regionPacket, uint64(pk.Meta)), nil
 		}
 	}
 	switch n {

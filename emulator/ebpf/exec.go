@@ -569,8 +569,8 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
 				return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
 			}
-			args := [5]uint64{r[1], r[2], r[3], r[4], r[5]}
-			v, herr := h.Fn(m.env, m, &args)
+			m.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
+			v, herr := h.Fn(m.env, m, &m.args)
 			if h.ChangesPacket {
 				m.syncPacket()
 			}

@@ -62,6 +62,8 @@ type Machine struct {
 	fixedValues  map[*byte]uint64
 
 	regs   [16]uint64
+	args   [5]uint64 // helper arguments (a field, so calls do not allocate)
+	packet emulator.Packet
 	frames [maxFrames]frame
 	stack  [maxFrames * stackSize]byte
 	ctx    [skbSize]byte
@@ -250,21 +252,20 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 	m.regs[10] = addr(regionStack, uint64(len(m.stack)))
 	m.regions[regionMem] = region{buf: in.Mem, lo: 0, hi: uint64(len(in.Mem)), kind: kindMem}
 	m.env.Packet = nil
+	if hook != emulator.HookNone || in.Packet != nil {
+		m.packet.Reset(in.Packet)
+		m.env.Packet = &m.packet
+	}
 	switch hook {
 	case emulator.HookNone:
 		if len(in.Mem) > 0 {
 			m.regs[1] = addr(regionMem, 0)
 		}
 		m.regs[2] = uint64(len(in.Mem))
-		if in.Packet != nil {
-			m.env.Packet = emulator.NewPacket(in.Packet)
-		}
 	case emulator.HookXDP:
-		m.env.Packet = emulator.NewPacket(in.Packet)
 		m.fillXDP(in)
 		m.regs[1] = addr(regionCtx, 0)
 	case emulator.HookTC:
-		m.env.Packet = emulator.NewPacket(in.Packet)
 		m.fillSKB(in)
 		m.regs[1] = addr(regionCtx, 0)
 	}
