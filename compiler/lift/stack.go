@@ -190,29 +190,23 @@ func (l *funcLifter) stepFP(st *regsFP, i int, rec *accessRecorder) {
 	case cls.IsALU():
 		dst := in.Dst
 		alu := op.ALUOp()
-		if rec != nil && op.Source() == asm.RegSource && alu != asm.Mov {
-			rec.escape(st[in.Src]) // a stack pointer as the second operand of arithmetic
-		}
+		regSrc := op.Source() == asm.RegSource
+		stackish := func(v fpVal) bool { return v.kind == fpKnown || v.kind == fpAnyStack }
 		switch {
-		case alu == asm.Mov && op.Source() == asm.RegSource && cls == asm.ALU64Class:
+		case alu == asm.Mov && regSrc && cls == asm.ALU64Class:
 			st[dst] = st[in.Src]
-		case (alu == asm.Add || alu == asm.Sub) && op.Source() == asm.ImmSource && cls == asm.ALU64Class && st[dst].kind == fpKnown:
+		case (alu == asm.Add || alu == asm.Sub) && !regSrc && cls == asm.ALU64Class && st[dst].kind == fpKnown:
 			k := in.Constant
 			if alu == asm.Sub {
 				k = -k
 			}
 			st[dst] = fpVal{kind: fpKnown, off: st[dst].off + k}
+		case cls == asm.ALU64Class && alu != asm.Mov && (stackish(st[dst]) || (regSrc && stackish(st[in.Src]))):
+			// Pointer arithmetic the analysis does not follow: the result
+			// may point anywhere in the frame.
+			st[dst] = fpVal{kind: fpAnyStack}
 		default:
-			if rec != nil && alu != asm.Mov {
-				rec.escape(st[dst])
-			}
-			if st[dst].kind == fpKnown || st[dst].kind == fpAnyStack {
-				if alu != asm.Mov {
-					st[dst] = fpVal{kind: fpAnyStack}
-					return
-				}
-			}
-			st[dst] = not
+			st[dst] = not // 32-bit ops cannot make a pointer
 		}
 	case cls == asm.LdXClass:
 		size := sizeBytes[op.Size()]
@@ -225,8 +219,8 @@ func (l *funcLifter) stepFP(st *regsFP, i int, rec *accessRecorder) {
 		size := sizeBytes[op.Size()]
 		atomic := op.Mode() == asm.AtomicMode
 		mem(in.Dst, in.Offset, size, size == 8 && !atomic)
-		if rec != nil {
-			rec.escape(st[in.Src]) // a stack pointer stored to memory
+		if rec != nil && (st[in.Src].kind == fpKnown || st[in.Src].kind == fpAnyStack) {
+			rec.si.escapeAll = true // a stack pointer stored to memory: it may come back anywhere
 		}
 		if atomic {
 			if a := op.AtomicOp(); a == asm.CmpXchg {
