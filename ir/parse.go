@@ -82,7 +82,6 @@ type pFact struct {
 var irParser = participle.MustBuild[pModule](
 	participle.Lexer(irLexer),
 	participle.Elide("Space", "Comment"),
-	participle.UseLookahead(2),
 )
 
 // Parse reads a module in the IR text format. Errors name the line and
