@@ -45,10 +45,12 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 	fm.region = &Region{Name: "map " + spec.Name, Base: fm.base, Stride: fm.stride, Slots: make([][]byte, spec.MaxEntries)}
 	switch spec.Type {
 	case emulator.MapArray, emulator.MapPerCPUArray:
+		// Values are found on demand: arrays can be large.
 		key := make([]byte, 4)
-		for j := uint32(0); j < spec.MaxEntries; j++ {
-			binary.LittleEndian.PutUint32(key, j)
-			fm.region.Slots[j] = m.Lookup(key)
+		fm.region.Slots, fm.region.NSlots = nil, uint64(spec.MaxEntries)
+		fm.region.Slot = func(j uint64) []byte {
+			binary.LittleEndian.PutUint32(key, uint32(j))
+			return m.Lookup(key)
 		}
 	case emulator.MapHash, emulator.MapLRUHash, emulator.MapPerCPUHash, emulator.MapLRUPerCPUHash:
 		fm.slotOf = map[string]int{}
@@ -61,12 +63,6 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 		fm.region.Data = nil
 	default:
 		return nil, fmt.Errorf("map %s: %s maps are not offloaded to the NFP", spec.Name, spec.Type)
-	}
-	fm.byPtr = map[*byte]int{}
-	for j, s := range fm.region.Slots {
-		if len(s) > 0 {
-			fm.byPtr[&s[0]] = j
-		}
 	}
 	return fm, nil
 }
@@ -112,10 +108,14 @@ func (fm *fwMap) sync() {
 const lmTag = 1 << 48
 
 // fwMem is the emulator.Memory the shared helpers see during a firmware
-// helper call.
-type fwMem struct{ f *Firmware }
+// helper call. key is the last key the helper read: an ARRAY value's
+// address follows from its index.
+type fwMem struct {
+	f   *Firmware
+	key []byte
+}
 
-func (h fwMem) Bytes(addr, n uint64, write bool) ([]byte, error) {
+func (h *fwMem) Bytes(addr, n uint64, write bool) ([]byte, error) {
 	m := h.f.M
 	if addr&lmTag != 0 {
 		a := addr &^ lmTag
@@ -132,13 +132,22 @@ func (h fwMem) Bytes(addr, n uint64, write bool) ([]byte, error) {
 			w := m.lm[(a+i)/4]
 			out[i] = byte(w >> (8 * ((a + i) % 4)))
 		}
+		if h.key == nil {
+			h.key = out
+		}
 		return out, nil
 	}
 	return m.mem.slice(addr, int(n), false)
 }
 
-func (h fwMem) ValueAddr(mapIndex int, value []byte) uint64 {
+func (h *fwMem) ValueAddr(mapIndex int, value []byte) uint64 {
 	fm := h.f.maps[mapIndex]
+	if fm.slotOf == nil {
+		if len(h.key) != 4 {
+			return 0
+		}
+		return fm.base + uint64(binary.LittleEndian.Uint32(h.key))*fm.stride
+	}
 	fm.sync()
 	if len(value) == 0 {
 		return 0
@@ -150,7 +159,7 @@ func (h fwMem) ValueAddr(mapIndex int, value []byte) uint64 {
 	return fm.base + uint64(j)*fm.stride
 }
 
-func (h fwMem) MapIndex(ptr uint64) (int, error) {
+func (h *fwMem) MapIndex(ptr uint64) (int, error) {
 	if ptr >= uint64(len(h.f.maps)) {
 		return 0, fmt.Errorf("map id %d: the program has %d maps", ptr, len(h.f.maps))
 	}
@@ -190,7 +199,7 @@ func (f *Firmware) callHelper(c *context, id uint32) error {
 		}
 	}
 	c.lmPend = 0
-	mem := fwMem{f}
+	mem := &fwMem{f: f}
 	var args [5]uint64
 	var ret uint64
 	switch id {
@@ -243,7 +252,7 @@ func (f *Firmware) perfOutput(c *context) (uint64, error) {
 	h := kernelHelpers[emulator.FnPerfEventOutput]
 	f.Env.Packet = emulator.NewPacket(f.currentPacket())
 	defer func() { f.Env.Packet = nil }()
-	return h.Fn(f.Env, fwMem{f}, &args)
+	return h.Fn(f.Env, &fwMem{f: f}, &args)
 }
 
 func (f *Firmware) currentPacket() []byte {

@@ -26,11 +26,17 @@ type Region struct {
 	Data   []byte
 	Slots  [][]byte
 	Stride uint64
+	// Slot, when set, computes slot i of NSlots on demand (large arrays).
+	Slot   func(i uint64) []byte
+	NSlots uint64
 }
 
 // Size is the region's extent in bytes.
 func (r *Region) Size() uint64 {
-	if r.Slots != nil {
+	switch {
+	case r.Slot != nil:
+		return r.NSlots * r.Stride
+	case r.Slots != nil:
 		return uint64(len(r.Slots)) * r.Stride
 	}
 	return uint64(len(r.Data))
@@ -38,11 +44,16 @@ func (r *Region) Size() uint64 {
 
 // bytes returns n bytes at offset off of the region, or nil.
 func (r *Region) bytes(off uint64, n int) []byte {
-	if r.Slots == nil {
+	if r.Slots == nil && r.Slot == nil {
 		return r.Data[off : off+uint64(n)]
 	}
 	i, in := off/r.Stride, off%r.Stride
-	s := r.Slots[i]
+	var s []byte
+	if r.Slot != nil {
+		s = r.Slot(i)
+	} else {
+		s = r.Slots[i]
+	}
 	if in+uint64(n) > uint64(len(s)) {
 		return nil
 	}
@@ -82,7 +93,7 @@ func (m *Memory) Add(r *Region) error {
 			return fmt.Errorf("region %s [%#x,+%#x) overlaps %s", r.Name, r.Base, r.Size(), o.Name)
 		}
 	}
-	if r.Slots != nil && r.Stride == 0 {
+	if (r.Slots != nil || r.Slot != nil) && r.Stride == 0 {
 		return fmt.Errorf("region %s: slots without a stride", r.Name)
 	}
 	m.regions = append(m.regions, r)
