@@ -181,6 +181,10 @@ func ptrDiff(a, b *Reg) Reg {
 	if a.Kind == PacketEnd && b.Kind == Packet && b.ID == 0 {
 		r := unknownReg()
 		r.EndDiff, r.EndOff = true, b.Off
+		if b.Off <= 0 {
+			// data + off ≤ data ≤ data_end: the difference is not negative.
+			r.Value = SRange(0, math.MaxInt64)
+		}
 		return r
 	}
 	if a.Kind == b.Kind && a.ID == b.ID && a.Map == b.Map && a.Frame == b.Frame &&

@@ -136,6 +136,9 @@ func (f RegFact) String() string {
 	if f.Kind == Packet || f.Kind == PacketMeta {
 		fmt.Fprintf(&b, ",in_bounds=%d", f.InBounds)
 	}
+	if f.Kind == Stack && f.Frame != 0 {
+		fmt.Fprintf(&b, ",frame=%d", f.Frame)
+	}
 	if f.Kind == MapValue || f.Kind == MapValueOrNull || f.Kind == MapPtr {
 		fmt.Fprintf(&b, ",map=%d", f.Map)
 	}

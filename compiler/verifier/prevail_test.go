@@ -79,14 +79,15 @@ var (
 	reLoad   = regexp.MustCompile(`^r(\d+) = \*\(([us])(8|16|32|64) \*\)\(r(\d+) ([+-]) (\d+)\)$`)
 	reStore  = regexp.MustCompile(`^\*\(u(8|16|32|64) \*\)\(r(\d+) ([+-]) (\d+)\) = (r?)(-?\d+)$`)
 	reLock   = regexp.MustCompile(`^lock \*\(u(32|64) \*\)\(r(\d+) ([+-]) (\d+)\) (\+|&|\||\^|x|cx)= r(\d+)( fetch)?$`)
-	reJump   = regexp.MustCompile(`^(if|assume) ([rw])(\d+) (==|!=|>|>=|<|<=|s>|s>=|s<|s<=|&!=) ([rw]?)(-?\w+)(?: goto <(\w+)>)?$`)
+	reJump   = regexp.MustCompile(`^(if|assume) ([rw])(\d+) (==|!=|>|>=|<|<=|s>|s>=|s<|s<=|&!=|&) ([rw]?)(-?\w+)(?: goto <(\w+)>)?$`)
 	reGoto   = regexp.MustCompile(`^goto <(\w+)>$`)
 	reCall   = regexp.MustCompile(`^call (\d+)(;.*)?$`)
 	reCallL  = regexp.MustCompile(`^call <(\w+)>$`)
 	reLdImm  = regexp.MustCompile(`^r(\d+) = (-?(?:0x[0-9a-f]+|\d+))ll$`)
+	reMapFD  = regexp.MustCompile(`^r(\d+) = map_fd (\d+)$`)
 	reLdAbs  = regexp.MustCompile(`^r0 = \*\(u(8|16|32) \*\)skb\[(r?)(\d+)\]$`)
 	aluOps   = map[string]asm.ALUOp{"+": asm.Add, "-": asm.Sub, "*": asm.Mul, "/": asm.Div, "%": asm.Mod, "|": asm.Or, "&": asm.And, "^": asm.Xor, "<<": asm.LSh, ">>": asm.RSh, "s>>": asm.ArSh, "s/": asm.SDiv, "s%": asm.SMod, "": asm.Mov}
-	jumpOps  = map[string]asm.JumpOp{"==": asm.JEq, "!=": asm.JNE, ">": asm.JGT, ">=": asm.JGE, "<": asm.JLT, "<=": asm.JLE, "s>": asm.JSGT, "s>=": asm.JSGE, "s<": asm.JSLT, "s<=": asm.JSLE, "&!=": asm.JSet}
+	jumpOps  = map[string]asm.JumpOp{"==": asm.JEq, "!=": asm.JNE, ">": asm.JGT, ">=": asm.JGE, "<": asm.JLT, "<=": asm.JLE, "s>": asm.JSGT, "s>=": asm.JSGE, "s<": asm.JSLT, "s<=": asm.JSLE, "&!=": asm.JSet, "&": asm.JSet}
 	sizeOf   = map[string]asm.Size{"8": asm.Byte, "16": asm.Half, "32": asm.Word, "64": asm.DWord}
 	atomicOp = map[string]asm.AtomicOp{"+": asm.AddAtomic, "&": asm.AndAtomic, "|": asm.OrAtomic, "^": asm.XorAtomic, "x": asm.Xchg, "cx": asm.CmpXchg}
 )
@@ -148,6 +149,9 @@ func assemble(code *yaml.Node) (insns asm.Instructions, assume map[int]bool, err
 				m = reGoto.FindStringSubmatch(line)
 				fix = append(fix, pending{slot, m[1]})
 				add(asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja)})
+			case reMapFD.MatchString(line):
+				m = reMapFD.FindStringSubmatch(line)
+				add(asm.Instruction{OpCode: asm.LoadImmOp(asm.DWord), Dst: asm.Register(atoi(m[1])), Src: asm.PseudoMapFD, Constant: atoi(m[2])})
 			case reLdImm.MatchString(line):
 				m = reLdImm.FindStringSubmatch(line)
 				add(asm.LoadImm(asm.Register(atoi(m[1])), atoi(m[2]), asm.DWord))

@@ -31,11 +31,6 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 	if v.ctx == nil {
 		v.ctx = contextFor(v.progType)
 	}
-	if v.target != nil {
-		if err := v.target.checkProgram(v); err != nil {
-			return nil, err
-		}
-	}
 	for i := range prog.Insns {
 		ins := &prog.Insns[i]
 		v.insns = append(v.insns, ins)
@@ -126,6 +121,11 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		}
 	}
 	v.computeLiveness()
+	if v.target != nil {
+		if err := v.target.checkProgram(v); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 

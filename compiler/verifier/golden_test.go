@@ -1,0 +1,145 @@
+package verifier_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/tools/txtar"
+	"gopkg.in/yaml.v3"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected sections of testdata/verify/*.txtar")
+
+// Each testdata/verify/*.txtar is one program in PREVAIL-style assembly
+// ("-- asm --", labels as "<name>:" lines), its program type ("-- type --":
+// xdp, tc, socket; add "nfp" for the NFP target), its maps ("-- maps --":
+// "type key value entries" per line, ebpf.MapType names) and the expected
+// verdict and facts ("-- want --": "accepted" and the facts before every
+// reachable instruction, or "rejected: " and the error).
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/verify/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no golden files")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sec := map[string]string{}
+			for _, fl := range ar.Files {
+				sec[fl.Name] = string(fl.Data)
+			}
+			got := runGolden(t, sec)
+			if *update {
+				for i := range ar.Files {
+					if ar.Files[i].Name == "want" {
+						ar.Files[i].Data = []byte(got)
+					}
+				}
+				if _, ok := sec["want"]; !ok {
+					ar.Files = append(ar.Files, txtar.File{Name: "want", Data: []byte(got)})
+				}
+				if err := os.WriteFile(f, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != sec["want"] {
+				t.Errorf("got:\n%s\nwant:\n%s", got, sec["want"])
+			}
+		})
+	}
+}
+
+func runGolden(t *testing.T, sec map[string]string) string {
+	code := &yaml.Node{Kind: yaml.MappingNode}
+	var body *yaml.Node
+	for _, line := range strings.Split(sec["asm"], "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "<") && strings.HasSuffix(l, ">:") || body == nil {
+			name := "<start>"
+			if strings.HasSuffix(l, ">:") {
+				name = strings.TrimSuffix(l, ":")
+			}
+			body = &yaml.Node{Kind: yaml.ScalarNode}
+			code.Content = append(code.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, body)
+			if strings.HasSuffix(l, ">:") {
+				continue
+			}
+		}
+		body.Value += line + "\n"
+	}
+	insns, _, err := assemble(code)
+	if err != nil {
+		t.Fatalf("asm: %v", err)
+	}
+	opts := &verifier.Options{}
+	fields := strings.Fields(sec["type"])
+	for _, w := range fields {
+		switch w {
+		case "xdp":
+			opts.Type = ebpf.XDP
+		case "tc":
+			opts.Type = ebpf.SchedCLS
+		case "socket":
+			opts.Type = ebpf.SocketFilter
+		case "nfp":
+			opts.Target = verifier.NFPTarget
+		default:
+			t.Fatalf("unknown type word %q", w)
+		}
+	}
+	var maps []*loader.Map
+	for _, line := range strings.Split(strings.TrimSpace(sec["maps"]), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 4 {
+			t.Fatalf("maps: want 'type key value entries [readonly]': %q", line)
+		}
+		m := &loader.Map{Name: fmt.Sprintf("map%d", len(maps)), Type: mapTypes[f[0]]}
+		k, _ := strconv.Atoi(f[1])
+		v, _ := strconv.Atoi(f[2])
+		n, _ := strconv.Atoi(f[3])
+		m.KeySize, m.ValueSize, m.MaxEntries = uint32(k), uint32(v), uint32(n)
+		if len(f) > 4 && f[4] == "readonly" {
+			m.ReadOnly, m.Flags = true, 0x80
+		}
+		maps = append(maps, m)
+	}
+	prog := &loader.Program{Name: "golden", Insns: insns, Type: opts.Type}
+	res, err := verifier.Verify(prog, maps, opts)
+	var b bytes.Buffer
+	if err != nil {
+		fmt.Fprintf(&b, "rejected: %v\n", err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "accepted\n")
+	for pc, f := range res.Facts {
+		if f.Reachable {
+			fmt.Fprintf(&b, "%d: %s\n", pc, f)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	return b.String()
+}
+
+var mapTypes = map[string]ebpf.MapType{
+	"hash": ebpf.Hash, "array": ebpf.Array, "prog_array": ebpf.ProgramArray, "perf_event_array": ebpf.PerfEventArray,
+	"devmap": ebpf.DevMap, "percpu_array": ebpf.PerCPUArray, "lru_hash": ebpf.LRUHash,
+}
