@@ -42,10 +42,7 @@ func (l *funcLifter) lift() (*ir.Func, error) {
 	}
 	entry := rpo[0]
 	entry.sealed = true
-	nargs := 5
-	if l.main {
-		nargs = 1
-	}
+	nargs := l.arity[l.insns[0].slot]
 	for r := 1; r <= nargs; r++ {
 		p := entry.b.AddParam(ir.I64)
 		l.write(variable(r), entry, p)

@@ -425,7 +425,7 @@ func (l *funcLifter) call(in insn, next int) error {
 		if !ok {
 			return l.errf(in, "BPF-to-BPF call to slot %d, which starts no function", target)
 		}
-		args := make([]*ir.Value, ir.MaxCallArgs)
+		args := make([]*ir.Value, l.arity[target])
 		for r := range args {
 			args[r] = l.get(asm.R1 + asm.Register(r))
 		}

@@ -38,8 +38,10 @@ func Program(prog *loader.Program, facts Facts) (*ir.Module, error) {
 		s += int(in.Size() / asm.InstructionSize)
 	}
 	names := map[int]string{}
-	for _, fn := range funcs {
+	arity := map[int]int{}
+	for k, fn := range funcs {
 		names[fn.Slot] = fn.Name
+		arity[fn.Slot] = argCount(k == 0, fn.Slot, facts)
 	}
 	m := &ir.Module{}
 	for k, fn := range funcs {
@@ -47,7 +49,7 @@ func Program(prog *loader.Program, facts Facts) (*ir.Module, error) {
 		if k+1 < len(funcs) {
 			end = funcs[k+1].Slot
 		}
-		l := &funcLifter{name: fn.Name, main: k == 0, funcNames: names, res: facts}
+		l := &funcLifter{name: fn.Name, main: k == 0, funcNames: names, arity: arity, res: facts}
 		for i, in := range prog.Insns {
 			if slots[i] >= fn.Slot && slots[i] < end {
 				l.insns = append(l.insns, insn{Instruction: in, slot: slots[i]})
@@ -73,6 +75,9 @@ type Facts interface {
 	Reachable(pc int) bool
 	// Reg is what holds of register r before slot pc.
 	Reg(pc, r int) *ir.Facts
+	// Written reports whether register r holds a value before slot pc on
+	// every path.
+	Written(pc, r int) bool
 	// Region is the memory an access through register r at slot pc touches.
 	Region(pc, r int) (ir.Region, bool)
 }
@@ -82,6 +87,7 @@ type funcLifter struct {
 	name      string
 	main      bool           // the program's entry (one argument, r1 = ctx) rather than a subprogram (r1–r5)
 	funcNames map[int]string // first slot → function name, for BPF-to-BPF calls
+	arity     map[int]int    // first slot → number of arguments
 	res       Facts
 	insns     []insn
 	blocks    []*bblock
@@ -95,6 +101,27 @@ type funcLifter struct {
 	replace map[*ir.Value]*ir.Value
 	cur     *bblock
 	pos     int // slot of the instruction being lifted
+}
+
+// argCount is how many of r1–r5 a function takes: 1 (the context) for
+// the program, and for a subprogram the registers the verifier saw
+// written at its entry on every path (a callee cannot read the others);
+// all five without facts.
+func argCount(main bool, slot int, facts Facts) int {
+	if main {
+		return 1
+	}
+	if facts == nil || !facts.Reachable(slot) {
+		return ir.MaxCallArgs
+	}
+	n := 0
+	for r := 1; r <= ir.MaxCallArgs; r++ {
+		if !facts.Written(slot, r) {
+			break
+		}
+		n = r
+	}
+	return n
 }
 
 func (l *funcLifter) reachable(pc int) bool { return l.res == nil || l.res.Reachable(pc) }

@@ -29,6 +29,11 @@ func (v verifierFacts) at(pc int) *verifier.InsnFacts {
 
 func (v verifierFacts) Reachable(pc int) bool { return v.at(pc) != nil }
 
+func (v verifierFacts) Written(pc, r int) bool {
+	f := v.at(pc)
+	return f != nil && r >= 0 && r <= 10 && f.Regs[r].Kind != verifier.Uninit
+}
+
 var ptrKinds = map[verifier.Kind]ir.PtrKind{
 	verifier.Ctx: ir.PtrCtx, verifier.Stack: ir.PtrStack, verifier.Packet: ir.PtrPkt,
 	verifier.PacketEnd: ir.PtrPktEnd, verifier.PacketMeta: ir.PtrPktMeta, verifier.MapPtr: ir.PtrMap,
