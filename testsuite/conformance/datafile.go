@@ -88,7 +88,7 @@ func Parse(path, text string) (*TestFile, error) {
 	for _, s := range secs {
 		body := strings.Join(s.body, "\n")
 		if s.attach != "" {
-			b, err := os.ReadFile(filepath.Join(filepath.Dir(path), s.attach))
+			b, err := readAttachment(filepath.Join(filepath.Dir(path), s.attach))
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: section %s: %v", path, s.line-1, s.name, err)
 			}
@@ -191,4 +191,17 @@ func parseRaw(s string) ([]byte, error) {
 		out = append(out, b...)
 	}
 	return out, nil
+}
+
+// readAttachment reads the file a `-- name @ file` section points to: a
+// regular file of at most 16 MiB.
+func readAttachment(p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > 16<<20 {
+		return nil, fmt.Errorf("%s: not a regular file of at most 16 MiB", p)
+	}
+	return os.ReadFile(p)
 }
