@@ -224,6 +224,13 @@ func TestMapHelpers(t *testing.T) {
 		}
 	}
 	st := m.Snapshot()
+	m2, err := ebpf.New([]ebpf.Prog{{Name: "p", Hook: emulator.HookXDP, Insns: prog}}, []emulator.Map{newMap(t, *hash.Spec())}, nil, ebpf.Options{SnapshotMaps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m2.Run(0, ebpf.Input{Packet: frame(60)}); err != nil || res.Maps == nil || len(res.Maps.Maps["counters"]) != 1 {
+		t.Errorf("SnapshotMaps: %+v %v", res, err)
+	}
 	if got := st.Maps["counters"]; len(got) != 1 || got[0].Key != "11000000" || got[0].Value != "0300000000000000" {
 		t.Errorf("counters after 3 runs: %+v", got)
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Trace bool
 	// Seed of bpf_get_prandom_u32.
 	Seed uint64
+	// SnapshotMaps fills Result.Maps with every map's contents after each
+	// run (costly for big maps; Machine.Snapshot gives it on demand).
+	SnapshotMaps bool
 }
 
 // Prog is one program to load.
@@ -55,6 +58,7 @@ type Machine struct {
 	readOnly []bool
 	limit    uint64
 	trace    bool
+	snapshot bool
 
 	regions      []region
 	fixedRegions int
@@ -85,6 +89,7 @@ func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Mac
 		helpers:      opts.Helpers,
 		limit:        opts.MaxInstructions,
 		trace:        opts.Trace,
+		snapshot:     opts.SnapshotMaps,
 		valueRegions: map[*byte]uint64{},
 		fixedValues:  map[*byte]uint64{},
 	}
@@ -200,7 +205,7 @@ func (e *RuntimeError) Error() string {
 var ErrInstructionLimit = errors.New("instruction limit reached")
 
 // Run runs program number prog on in. Maps keep what the program does to
-// them. The result's Maps field is left nil (see Snapshot).
+// them. The result's Maps field is filled when Options.SnapshotMaps is set.
 func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 	if prog < 0 || prog >= len(m.progs) {
 		return nil, fmt.Errorf("no program %d (the machine has %d)", prog, len(m.progs))
@@ -225,6 +230,9 @@ func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 		if len(pk.MetaBytes()) > 0 {
 			res.Meta = append(emulator.HexBytes{}, pk.MetaBytes()...)
 		}
+	}
+	if m.snapshot {
+		res.Maps = m.Snapshot()
 	}
 	if err != nil {
 		return res, err
