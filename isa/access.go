@@ -178,3 +178,18 @@ func (i CmdInstr) Operands(m Mode) (a, b Operand) {
 // Count is the length field plus one: bytes for 8-bit commands, 32-bit
 // words for 32-bit ones.
 func (i CmdInstr) Count() int { return int(i.Cnt) + 1 }
+
+// Loaded is the 32-bit value a full-width immed writes (nfp-isa.md §2.4):
+// the 16-bit immediate shifted left by Shift bytes, inverted if Inv. For
+// immed_w/immed_b it is the lane value before merging.
+func (i ImmedInstr) Loaded() uint32 {
+	v := uint32(i.Imm16())
+	if i.Width == WidthByte {
+		v &= 0xff
+	}
+	v <<= 8 * uint32(i.Shift&3)
+	if i.Inv {
+		v = ^v
+	}
+	return v
+}

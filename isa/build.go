@@ -516,3 +516,13 @@ func CSRWrite(csr int, src Operand) CSRInstr {
 // CtxArb builds ctx_arb[sigs] waiting for every signal in the mask (or any
 // of them). Use CtxArbInstr{} literals for kill/voluntary/bpt forms.
 func CtxArb(sigs uint16, any bool) CtxArbInstr { return CtxArbInstr{Sigs: sigs, Any: any} }
+
+// LoadImm32 materialises any 32-bit constant as the kernel's wrp_immed
+// does: one immed (direct or inverted) when possible, otherwise
+// immed[dst, v & 0xffff] followed by immed_w1[dst, v >> 16].
+func LoadImm32(dst Operand, v uint32) []Instr {
+	if in := Immed(dst, v); in.err == nil {
+		return []Instr{in}
+	}
+	return []Instr{Immed(dst, v&0xffff), ImmedW(dst, uint16(v>>16), 1)}
+}

@@ -93,3 +93,17 @@ func TestGoldenEncodings(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadImm32(t *testing.T) {
+	seq := LoadImm32(GPRBoth(3), 0x12345678)
+	if len(seq) != 2 || MustEncode(seq[0]) != 0x000e62f0056de003 || MustEncode(seq[1]) != 0x0001e2f4412cd003 {
+		t.Errorf("0x12345678: %v", seq)
+	}
+	for _, v := range []uint32{0, 0xff, 0xffffffea, 0xff1234ff, 0xffff0000, 0x00ab0000} {
+		if seq := LoadImm32(GPRA(1), v); len(seq) != 1 {
+			t.Errorf("0x%x needs %d instructions", v, len(seq))
+		} else if got := seq[0].(ImmedInstr); got.Loaded() != v {
+			t.Errorf("0x%x loads as %v", v, got)
+		}
+	}
+}
