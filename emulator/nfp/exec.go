@@ -398,12 +398,13 @@ func (m *Machine) land(c *context, pc, tgt uint32, exit uint8, helper uint32) (u
 		if m.helper == nil {
 			return 0, stop{}, false, m.errAt(pc, "firmware helper %d called, but no firmware is attached", helper)
 		}
+		// The firmware returns with rtn[B0]: the JIT put the return
+		// address there in the call's defer slot (R0 then overwrites it).
+		ret := c.r[rB+0]
 		if err := m.helper(c, helper); err != nil {
 			return 0, stop{}, false, m.errAt(pc, "helper %d: %v", helper, err)
 		}
-		// The firmware returns with rtn[B0]: the JIT put the return
-		// address there in the call's defer slot.
-		return c.r[rB+0], stop{}, false, nil
+		return ret, stop{}, false, nil
 	}
 	return 0, stop{}, false, m.errAt(pc, "BUG: exit kind %d", exit)
 }

@@ -1,0 +1,147 @@
+package nfp
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/emulator"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// buildImage encodes ins into an XDP image; helper maps word index → the
+// firmware helper its branch calls, done lists branches to the next packet.
+func buildImage(t *testing.T, ins []isa.Instr, helper map[int]uint32, done []int) *image.Image {
+	t.Helper()
+	img := &image.Image{Program: image.Program{Name: "t", Type: image.ProgXDP}}
+	for i, in := range ins {
+		w, err := isa.Encode(in)
+		if err != nil {
+			t.Fatalf("instruction %d: %v", i, err)
+		}
+		img.Code = append(img.Code, uint64(w))
+	}
+	for i := range ins {
+		if id, ok := helper[i]; ok {
+			img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(i), Kind: image.RelocBrHelper, Value: id})
+		}
+		for _, d := range done {
+			if d == i {
+				img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(i), Kind: image.RelocBrNextPkt})
+			}
+		}
+	}
+	return img
+}
+
+func deferred(b isa.BranchInstr, n uint8) isa.BranchInstr { b.Defer = n; return b }
+
+// TestMapHelpersAndAtomics calls the firmware's map_update_elem and
+// map_lookup_elem as the JIT does (key at ActLMAddr0, value at ActLMAddr2,
+// map id in A0, return address in B0), reads the value through the
+// returned 40-bit pointer and adds to it with add_imm: the host view of the
+// map must show the sum, little-endian.
+func TestMapHelpersAndAtomics(t *testing.T) {
+	ins := []isa.Instr{
+		/* 0 */ isa.Immed(A(20), 0x1234),
+		/* 1 */ isa.Mov(isa.LM(0, 0), A(20)), // key at stack+0
+		/* 2 */ isa.Immed(A(21), 0x7777),
+		/* 3 */ isa.Mov(isa.LM(0, 1), A(21)), // value at stack+4
+		/* 4 */ isa.ALU(B(21), A(22), isa.OpAdd, K(4)),
+		/* 5 */ isa.CSRWrite(isa.CSRActLMAddr2, B(21)),
+		/* 6 */ isa.Immed(Both(8), 0), // flags BPF_ANY
+		/* 7 */ isa.Immed(Both(9), 0),
+		/* 8 */ deferred(isa.Br(isa.BR, 15002), 2),
+		/* 9 */ isa.Immed(A(0), 0), // map id
+		/* 10 */ isa.Immed(B(0), 11), // return address
+		/* 11 */ isa.Mov(Both(12), A(0)), // update's result
+		/* 12 */ deferred(isa.Br(isa.BR, 15001), 2),
+		/* 13 */ isa.Immed(A(0), 0),
+		/* 14 */ isa.Immed(B(0), 15),
+		/* 15 */ isa.Cmd(isa.TargetMU, "read32_swap", 0, A(0), B(1), isa.Mode40BA, 1, isa.CtxSwapWait),
+		/* 16 */ isa.Mov(Both(10), isa.Xfer(0)),
+		/* 17 */ isa.Immed(A(21), 0x890), // OVE_DATA=2 | OVE_LEN | OV_LEN(8)
+		/* 18 */ isa.LdField(A(21), 0xc, K(5), isa.ShiftL, 16, false),
+		/* 19 */ isa.Cmd(isa.TargetMU, "add_imm", 0, A(0), B(1), isa.Mode40BA, 1, isa.CtxNoSwap),
+		/* 20 */ isa.Immed(A(0), 0x110000),
+		/* 21 */ isa.Br(isa.BR, 0),
+	}
+	addImm := ins[19].(isa.CmdInstr)
+	addImm.Indirect = true
+	ins[19] = addImm
+	img := buildImage(t, ins, map[int]uint32{8: 2, 12: 1}, []int{21})
+	p, err := LoadImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := emulator.NewMap(emulator.MapSpec{Name: "h", Type: emulator.MapHash, KeySize: 4, ValueSize: 4, MaxEntries: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFirmware(p, Options{Maps: []emulator.Map{m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fw.RunPacket(make([]byte, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &fw.M.ctxs[0]
+	if c.r[rA+12] != 0 {
+		t.Errorf("map_update_elem returned %#x, want 0", c.r[rA+12])
+	}
+	if c.r[rA+10] != 0x7777 {
+		t.Errorf("value read through the lookup pointer: %#x, want 0x7777", c.r[rA+10])
+	}
+	if r.Action != "XDP_PASS" || r.HelperCalls != 2 {
+		t.Errorf("action %s, %d helper calls", r.Action, r.HelperCalls)
+	}
+	st := fw.MapState()
+	want := []emulator.StateEntry{{Key: "34120000", Value: "7c770000"}}
+	if got := st.Maps["h"]; len(got) != 1 || got[0] != want[0] {
+		t.Errorf("map state %v, want %v", got, want)
+	}
+	// The device keeps the atomic word big-endian.
+	v := m.Lookup([]byte{0x34, 0x12, 0, 0})
+	if binary.BigEndian.Uint32(v) != 0x777c {
+		t.Errorf("device word % x, want big-endian 0x777c", v)
+	}
+}
+
+// TestPacketVectorChanges moves the packet start as bpf_xdp_adjust_head's
+// inline code does (LM1[2] offset, LM1[0] length): the packet the firmware
+// sends on is the new window.
+func TestPacketVectorChanges(t *testing.T) {
+	ins := []isa.Instr{
+		isa.Mov(Both(2), isa.LM(1, 2)),
+		isa.ALU(Both(2), A(2), isa.OpAdd, K(14)),
+		isa.Mov(isa.LM(1, 2), A(2)),
+		isa.Mov(Both(4), isa.LM(1, 0)),
+		isa.ALU(Both(4), A(4), isa.OpSub, K(14)),
+		isa.Mov(isa.LM(1, 0), A(4)),
+		isa.Immed(A(0), 0x110000),
+		isa.Br(isa.BR, 0),
+	}
+	p, err := LoadImage(buildImage(t, ins, nil, []int{7}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFirmware(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 60)
+	for i := range frame {
+		frame[i] = byte(i)
+	}
+	r, err := fw.RunPacket(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Packet) != string(frame[14:]) {
+		t.Errorf("packet out % x, want the frame without its first 14 bytes", r.Packet)
+	}
+	if fw.Actions["XDP_PASS"].Packets != 1 || fw.Stats["pass"].Bytes != 60 {
+		t.Errorf("counters %+v %+v", fw.Actions["XDP_PASS"], fw.Stats["pass"])
+	}
+}
