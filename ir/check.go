@@ -236,6 +236,9 @@ func (c *checker) instr(b *Block, i int, v *Value) error {
 		if v.Imm < math.MinInt32 || v.Imm > math.MaxInt32 {
 			return c.errf(b, v, "memory offset %d out of range", v.Imm)
 		}
+		if v.Op == OpCtxPtr && v.Region != RegionCtx {
+			return c.errf(b, v, "ctxptr reads the context, not %s", v.Region)
+		}
 	} else if v.Region != RegionAny {
 		return c.errf(b, v, "%s is not a memory op but has region %s", info.Name, v.Region)
 	}

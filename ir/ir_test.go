@@ -162,3 +162,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocExamples keeps the IR examples of docs/ir.md valid: every fenced
+// block that starts with "func " round-trips and checks.
+func TestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/ir.md")
+	if err != nil {
+		t.Skip("docs/ir.md not found")
+	}
+	n := 0
+	for _, block := range strings.Split(string(doc), "```")[1:] {
+		block = strings.TrimPrefix(block, "\n")
+		if !strings.HasPrefix(block, "func ") {
+			continue
+		}
+		n++
+		m, err := Parse(block)
+		if err != nil {
+			t.Fatalf("example %d: %v", n, err)
+		}
+		if got := Print(m); got != block {
+			t.Errorf("example %d does not round-trip:\n%s", n, got)
+		}
+		if err := CheckModule(m); err != nil {
+			t.Errorf("example %d: %v", n, err)
+		}
+	}
+	if n == 0 {
+		t.Error("no IR example in docs/ir.md")
+	}
+}

@@ -167,6 +167,11 @@ const (
 	OpLoadsx8 // sign-extending loads (BPF_MEMSX), results are i64
 	OpLoadsx16
 	OpLoadsx32
+	// OpCtxPtr is a 4-byte context field that the kernel turns into a
+	// pointer (xdp_md.data, data_end, data_meta; __sk_buff.data, …): the
+	// verifier rewrites the 32-bit load into a load of the real 64-bit
+	// pointer, so the result is an i64 whose facts say which pointer.
+	OpCtxPtr
 	OpStore8 // stores take the low bits of an i32 (8/16/32) or an i64
 	OpStore16
 	OpStore32
@@ -322,6 +327,8 @@ var opTable = func() [opCount]OpInfo {
 			t[OpLoadsx8+Op(i)] = OpInfo{Name: "loadsx" + itoa(bits), Fmt: FmtLoad, Args: i64, Result: I64, Size: size, Signed: true}
 		}
 	}
+
+	t[OpCtxPtr] = OpInfo{Name: "ctxptr", Fmt: FmtLoad, Args: i64, Result: I64, Size: 4}
 
 	for i, name := range []string{"add", "or", "and", "xor"} {
 		for j, bits := range []int{32, 64} {

@@ -309,6 +309,16 @@ func (l *funcLifter) load(i, next int) error {
 		}
 	}
 	addr := l.get(in.Src)
+	if size == asm.Word && op.Mode() == asm.MemMode && l.res != nil && next >= 0 && l.region(i, in.Src, addr) == ir.RegionCtx {
+		if fa := l.res.Reg(next, int(in.Dst)); fa != nil && fa.Ptr != nil {
+			// A context field the kernel turns into a pointer.
+			v := l.emit(ir.OpCtxPtr, ir.I64, addr)
+			v.Imm = int64(in.Offset)
+			v.Region = ir.RegionCtx
+			l.set(in.Dst, v, next)
+			return nil
+		}
+	}
 	var ops map[asm.Size]ir.Op
 	switch op.Mode() {
 	case asm.MemMode:
