@@ -70,7 +70,7 @@ func richImage(t testing.TB) *Image {
 	// Two helper calls, a push/pop and an abort branch, an immed holding a
 	// code address: appended after the nops.
 	br := func(target uint32) uint64 {
-		return WithECC(setBranchTarget(0x0d8000c0038&^(brAddrLo|brAddrHi), target))
+		return WithECC(setBranchTarget(xdpPass[4].pre&insnMask, target))
 	}
 	img.Code = append(img.Code,
 		br(BranchRelocBase+1), br(BranchRelocBase+2), br(BranchRelocBase), br(BranchRelocBase), br(BranchRelocBase),

@@ -1,6 +1,6 @@
 package image
 
-import "math/bits"
+import "github.com/nfpcc/nfpcc/isa"
 
 // Field layout of the few instruction fields a loader patches (nfp-isa.md
 // §1.1, §2.4, §2.5). The image package needs only these: it moves branch
@@ -22,47 +22,18 @@ const (
 	uregImm     = 0x300 // an unrestricted operand with bits 9:8 set is a constant
 )
 
-// eccPolys are the driver's nfp_ustore_ecc_polynomials: ECC bit i is the
-// parity of the instruction bits selected by eccPolys[i].
-var eccPolys = [7]uint64{
-	0x0ff800007fff, 0x11f801ff801f, 0x1e387e0781e1, 0x17cb8e388e22,
-	0x1af5b2c93244, 0x1f56d5525488, 0x0daf69a46910,
-}
-
-// ECC returns the 7 ECC bits of a 45-bit instruction.
-func ECC(insn uint64) uint64 {
-	var e uint64
-	for i, p := range eccPolys {
-		e |= uint64(bits.OnesCount64(p&insn)&1) << i
-	}
-	return e
-}
+// ECC returns the 7 ECC bits of a 45-bit instruction (isa.ECC).
+func ECC(insn uint64) uint64 { return uint64(isa.ECC(insn & insnMask)) }
 
 // WithECC returns the stored form of a 45-bit instruction: the instruction
 // with its ECC bits at 51:45. Bits above 44 of insn are ignored.
-func WithECC(insn uint64) uint64 {
-	insn &= insnMask
-	return insn | ECC(insn)<<eccShift
-}
+func WithECC(insn uint64) uint64 { return uint64(isa.WithECC(insn)) }
 
-// class5 returns instruction bits 39:35, which tell branches and immed
-// apart (nfp-isa.md §2.0).
-func class5(w uint64) uint64 { return w >> 35 & 0x1f }
-
-// Class values of bits 39:35 for the instructions relocations patch.
-const (
-	classBranch = 0x1b // br, beq, …
-	classBrBit  = 0x1a // br_bset, br_bclr
-	classBrByte = 0x19 // br=byte, br!=byte
-	classImmed  = 0x1e // immed, immed_w0/w1, immed_b0..b3
-)
-
-// isBranch reports whether the word has a 14-bit branch target field. The
-// command class (bit 39 clear) never matches, since all three classes have
-// bit 39 set.
+// isBranch reports whether the word is an instruction with a 14-bit
+// branch target field that a loader may patch.
 func isBranch(w uint64) bool {
-	switch class5(w) {
-	case classBranch, classBrBit, classBrByte:
+	switch isa.ClassOf(isa.Word(w)) {
+	case isa.ClassBranch, isa.ClassBrBit, isa.ClassBrByte:
 		return true
 	}
 	return false
@@ -83,7 +54,7 @@ func setBranchTarget(w uint64, t uint32) uint64 {
 // 32-bit word without inversion or shift: the only form whose 16-bit value
 // the kernel's immed_add_value can adjust.
 func isPlainImmed(w uint64) bool {
-	return class5(w) == classImmed && w&(immedWidth|immedInv|immedShift) == 0
+	return isa.ClassOf(isa.Word(w)) == isa.ClassImmed && w&(immedWidth|immedInv|immedShift) == 0
 }
 
 // immedValue returns the 16-bit value of a plain immed: the low byte is in

@@ -1,0 +1,289 @@
+package asm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+// firmware reads the code sections of an NFP firmware file of the
+// binutils-nfp corpus.
+func firmware(t testing.TB, name string) []isa.CodeSection {
+	t.Helper()
+	dir := testsuite.Corpus(t, "binutils-nfp")
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs, err := isa.ReadCodeSections(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secs
+}
+
+func optsOf(cs isa.CodeSection) Options {
+	return Options{Mode: cs.Opts.Mode, ThirdParty32: cs.Opts.ThirdParty32}
+}
+
+// roundTrip assembles a section twice, from objdump lines (with the word
+// column) and from the instruction text alone, and returns how many words
+// each gets wrong. Words that are not the same from the text alone differ
+// only in fields objdump does not print; they are tallied in hidden.
+func roundTrip(t *testing.T, cs isa.CodeSection, hidden map[string]int) (badObjdump, badText int) {
+	var dump, text strings.Builder
+	dopt := cs.Opts
+	for i, w := range cs.Words {
+		fmt.Fprintln(&dump, isa.ObjdumpLine(i, len(cs.Words), w, dopt))
+		if txt, ok := isa.Text(isa.Decode(w), dopt); ok || isa.ClassOf(w) == isa.ClassInvalid {
+			fmt.Fprintln(&text, isa.Disasm(w, dopt))
+		} else {
+			// objdump marks the word "# ERROR": its text is no assembly.
+			fmt.Fprintf(&text, ".word 0x%016x ; %s\n", uint64(w), txt)
+		}
+	}
+	p, err := Assemble(cs.Name, []byte(dump.String()), optsOf(cs))
+	if err != nil {
+		t.Fatalf("%s: objdump text does not assemble:\n%v", cs.Name, err)
+	}
+	for i, w := range cs.Words {
+		if p.Words[i] != w {
+			badObjdump++
+			if badObjdump <= 5 {
+				t.Errorf("%s .%d: %s: assembled %016x, want %016x", cs.Name, i, isa.Disasm(w, dopt), uint64(p.Words[i]), uint64(w))
+			}
+		}
+	}
+	q, err := Assemble(cs.Name, []byte(text.String()), optsOf(cs))
+	if err != nil {
+		t.Fatalf("%s: instruction text does not assemble:\n%v", cs.Name, err)
+	}
+	for i, w := range cs.Words {
+		if q.Words[i] != w {
+			badText++
+			// The text must still be the same: only unprinted bits differ.
+			if a, b := isa.Disasm(q.Words[i], dopt), isa.Disasm(w, dopt); a != b {
+				t.Errorf("%s .%d: %q assembled to a word that prints %q", cs.Name, i, b, a)
+			}
+			hidden[isa.ClassOf(w).String()]++
+		}
+	}
+	return
+}
+
+// TestRoundTripFirmware assembles objdump's text of every word of the
+// binutils test image (986 words) and of the CoreNIC firmware (22 code
+// sections, ~71k words): from objdump lines every word comes back exactly;
+// from the text alone the words whose unprinted fields differ from what
+// the assembler writes are counted and bounded.
+func TestRoundTripFirmware(t *testing.T) {
+	for _, c := range []struct {
+		file         string
+		words        int
+		maxTextWrong int // words whose unprinted fields the text cannot give
+	}{
+		{"test1_nfp6000.nffw", 986, 40},
+		{"nic_AMDA0097-0001_2x40-wpi1.nffw", 70866, 5000},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			if testing.Short() && c.words > 10000 {
+				t.Skip("-short: the CoreNIC firmware takes seconds")
+			}
+			n, badObj, badText := 0, 0, 0
+			hidden := map[string]int{}
+			for _, cs := range firmware(t, c.file) {
+				o, x := roundTrip(t, cs, hidden)
+				n += len(cs.Words)
+				badObj += o
+				badText += x
+			}
+			if n != c.words {
+				t.Errorf("%d words, want %d", n, c.words)
+			}
+			if badObj != 0 {
+				t.Errorf("objdump lines: %d of %d words differ", badObj, n)
+			}
+			var classes []string
+			for k, v := range hidden {
+				classes = append(classes, fmt.Sprintf("%s %d", k, v))
+			}
+			sort.Strings(classes)
+			t.Logf("%s: %d words; from objdump lines all exact; from text alone %d exact, %d differ in unprinted fields (%s)",
+				c.file, n, n-badText, badText, strings.Join(classes, ", "))
+			if badText > c.maxTextWrong {
+				t.Errorf("from text alone %d words differ, more than the %d expected", badText, c.maxTextWrong)
+			}
+		})
+	}
+}
+
+var jitLine = regexp.MustCompile(`^\s*[0-9a-f]+:\t\s*\.[0-9]+\s+(.*)$`)
+
+// TestJITDumps assembles the 8 Linux JIT dumps and checks that every word
+// disassembles to exactly the text of its line (the dumps hold no words).
+func TestJITDumps(t *testing.T) {
+	dir := filepath.Join(testsuite.Corpus(t, "nfp-jit"), "programs")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.asm"))
+	if len(files) != 8 {
+		t.Fatalf("%d JIT dumps, want 8", len(files))
+	}
+	total := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Assemble(filepath.Base(f), src, Options{Mode: isa.Ctx4})
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(src), "\n"), "\n")
+		if len(lines) != len(p.Words) {
+			t.Fatalf("%s: %d lines, %d words", f, len(lines), len(p.Words))
+		}
+		beyond := 0
+		for i, l := range lines {
+			m := jitLine.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("%s:%d: not a JIT dump line: %q", f, i+1, l)
+			}
+			if got := isa.Disasm(p.Words[i], isa.Options{Mode: isa.Ctx4}); got != m[1] {
+				t.Errorf("%s:%d: assembled word %016x prints %q, want %q", f, i+1, uint64(p.Words[i]), got, m[1])
+			}
+			if strings.Contains(m[1], "[.15000]") {
+				beyond++
+			}
+		}
+		if beyond == 0 {
+			t.Errorf("%s: no pre-relocation exit branch br[.15000]", f)
+		}
+		total += len(p.Words)
+	}
+	t.Logf("8 JIT dumps, %d lines: every word prints back as its line", total)
+}
+
+func TestLabelsAndForms(t *testing.T) {
+	src := `; a loop with a label and both comment styles
+start:  immed[gprA_0, 0x0]          // r0 = 0
+loop:   alu[gprA_0, gprA_0, +, 0x1], gpr_wrboth
+        alu[--, gprA_0, -, 10]
+        bne[loop], defer[1]
+        nop
+        br[.15000]
+        br[start]
+`
+	p, err := Assemble("loop.s", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"immed[gprA_0, 0x0]",
+		"alu[gprA_0, gprA_0, +, 0x1], gpr_wrboth",
+		"alu[--, gprA_0, -, 0xa]",
+		"bne[.1], defer[1]",
+		"nop",
+		"br[.15000]",
+		"br[.0]",
+	}
+	for i, w := range p.Words {
+		if got := isa.Disasm(w, isa.Options{Mode: isa.Ctx4}); got != want[i] {
+			t.Errorf("word %d: %q, want %q", i, got, want[i])
+		}
+	}
+	if p.Labels["loop"] != 1 || p.Labels["start"] != 0 {
+		t.Errorf("labels %v", p.Labels)
+	}
+	// Branches inside the code are relocatable; .15000 is a plain value.
+	if fmt.Sprint(p.Branches) != "[3 6]" {
+		t.Errorf("Branches = %v, want [3 6]", p.Branches)
+	}
+	if fmt.Sprint(p.Lines) != "[2 3 4 5 6 7 8]" {
+		t.Errorf("Lines = %v", p.Lines)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"alu[gprA_0, gprA_1, +]", "t.s:1:1: alu takes 4 operands, not 3"},
+		{"  frob[gprA_0]", "t.s:1:3: unknown instruction \"frob\""},
+		{"alu[gprA_0, gprA_1, +, gprA_2]", "t.s:1:13: operands gprA_1 and gprA_2 cannot be encoded together"},
+		{"alu[gprA_0, gprA_1, ++, gprB_2]", "t.s:1:21: unknown ALU operator \"++\""},
+		{"immed[gprA_0, 0x12345]", "t.s:1:15: immed value 0x12345: want 16 bits"},
+		{"br[nowhere]", "t.s:1:4: branch target \"nowhere\": not a label or .N address"},
+		{"br[.16384]", "t.s:1:4: branch target .16384: want .0 ….16383"},
+		{"nop\nx: nop\nx: nop", "t.s:3:1: label \"x\" defined twice"},
+		{"alu[gprA_0, --, B, gprB_1], defer[2]", "t.s:1:29: alu does not take modifier \"defer\""},
+		{"beq[.1], defer[7]", "t.s:1:16: defer[7]: want a number 0..3"},
+		{"alu[gprA_0, --, B, gprB_1", "t.s:1:26: syntax:"},
+		{"mem[frobnicate, $xfer_0, gprA_2, 0x0, 2]", "t.s:1:5: mem has no command \"frobnicate\""},
+		{"mem[read8, $xfer_0, gprA_2, 0x0, 9], ctx_swap[sig1]", "t.s:1:34: length \"9\": want 1..8"},
+		{"ld_field[gprA_0, 12, gprB_1]", "t.s:1:18: byte mask \"12\": want four 0/1 digits"},
+		{"   0:\t  .3  nop", "t.s:1: line is marked .3 but is word .0 of this code"},
+		{"local_csr_wr[NoSuchCSR, gprA_0]", "t.s:1:14: \"NoSuchCSR\" is not a local CSR"},
+	} {
+		_, err := Assemble("t.s", []byte(c.src), Options{})
+		if err == nil {
+			t.Errorf("%q: no error, want %q", c.src, c.want)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant %s…", c.src, err, c.want)
+		}
+	}
+}
+
+// FuzzAssemble checks that no input panics, and that whatever assembles
+// prints back as text that assembles to the same words.
+func FuzzAssemble(f *testing.F) {
+	for _, s := range []string{
+		"immed[gprA_0, 0x1234]", "alu[gprA_0, gprA_1, +, gprB_2], gpr_wrboth",
+		"mem[read32_swap, $xfer_0, gprA_2, 0x0, 2], ctx_swap[sig1]", "l: br[l], defer[2]",
+		"   8:\t000540f0012cd000 \t  .1  immed[gprA_0, 0x1234]", "ld_field_w_clr[gprA_2, 0011, $xfer_0], gpr_wrboth",
+		"alu_shf[gprA_1, --, B, gprB_0, <<3]", "br_bset[gprA_2, 5, .7]", "local_csr_wr[ActLMAddr3, gprA_22]",
+		"mul_step[gprA_0, gprB_2], 32x32_step1", "ctx_arb[sig1, sig2], any", "<invalid_instruction>: 0x681dea64c0038",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := Assemble("f.s", []byte(src), Options{})
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		for _, w := range p.Words {
+			b.WriteString(isa.Disasm(w, isa.Options{Mode: isa.Ctx4}) + "\n")
+		}
+		q, err := Assemble("g.s", []byte(b.String()), Options{})
+		if err != nil {
+			t.Fatalf("disassembly of %q does not assemble: %v\n%s", src, err, b.String())
+		}
+		for i := range p.Words {
+			if p.Words[i] != q.Words[i] {
+				t.Fatalf("%q: word %d %016x reassembles as %016x", src, i, uint64(p.Words[i]), uint64(q.Words[i]))
+			}
+		}
+	})
+}
+
+func BenchmarkAssembleJITDump(b *testing.B) {
+	dir := filepath.Join(testsuite.Corpus(b, "nfp-jit"), "programs")
+	src, err := os.ReadFile(filepath.Join(dir, "xdp-count-min.5.asm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := Assemble("x", src, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

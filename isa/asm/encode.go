@@ -1,0 +1,465 @@
+package asm
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/isa"
+)
+
+// Filler values for fields the text does not show. They are what
+// Netronome's assembler writes (checked against the firmware corpora), so
+// that assembling objdump's text of a real image gives back its words.
+const (
+	hiddenSrc10  = isa.Opnd10(0x300) // alu's unprinted A operand (B, ~B): constant 0
+	hiddenSpec10 = isa.Opnd10(0)     // unprinted operands of pop_count, ffs, cam_*: gpr 0
+	hiddenDst10  = isa.NoDst10       // "--" destination
+	hiddenSrc8   = isa.Opnd8(0)      // unprinted restricted operand: gpr 0
+	hiddenDst8   = isa.NoDst8        // "--" restricted destination
+)
+
+// encoder turns one parsed instruction into an isa.Instr.
+type encoder struct {
+	mode   isa.Mode
+	in     *instr
+	target func(a *arg) (int, error) // resolves a branch target
+}
+
+// posError is an error at a place in the source line.
+type posError struct {
+	col int
+	msg string
+}
+
+func (e *posError) Error() string { return e.msg }
+
+func (e *encoder) errAt(a *arg, format string, args ...any) error {
+	col := e.in.Pos.Column
+	if a != nil {
+		col = a.Pos.Column
+	}
+	return &posError{col: col, msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *encoder) errf(format string, args ...any) error { return e.errAt(nil, format, args...) }
+
+// nargs checks the argument count.
+func (e *encoder) nargs(n ...int) error {
+	for _, k := range n {
+		if len(e.in.Args) == k {
+			return nil
+		}
+	}
+	want := fmt.Sprint(n[0])
+	if len(n) > 1 {
+		want = fmt.Sprintf("%d or %d", n[0], n[1])
+	}
+	return e.errf("%s takes %s operands, not %d", e.in.Mnem, want, len(e.in.Args))
+}
+
+func (e *encoder) argText(i int) string { return e.in.Args[i].Text }
+
+// modifiers collects the `, name` / `, name[args]` items after the
+// brackets, refusing any the instruction does not know.
+type modifiers map[string]*mod
+
+func (e *encoder) mods(allowed ...string) (modifiers, error) {
+	ms := modifiers{}
+	for _, m := range e.in.Mods {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == m.Name
+		}
+		if !ok {
+			return nil, &posError{col: m.Pos.Column, msg: fmt.Sprintf("%s does not take modifier %q", e.in.Mnem, m.Name)}
+		}
+		if _, dup := ms[m.Name]; dup {
+			return nil, &posError{col: m.Pos.Column, msg: fmt.Sprintf("modifier %q given twice", m.Name)}
+		}
+		ms[m.Name] = m
+	}
+	return ms, nil
+}
+
+// flags reads the ALU-family modifiers no_cc, gpr_wrboth, predicate_cc.
+func (ms modifiers) flags() isa.Flags {
+	var f isa.Flags
+	if ms["no_cc"] != nil {
+		f |= isa.FlagNoCC
+	}
+	if ms["gpr_wrboth"] != nil {
+		f |= isa.FlagWrBoth
+	}
+	if ms["predicate_cc"] != nil {
+		f |= isa.FlagPredCC
+	}
+	return f
+}
+
+// modNum reads the single number of a modifier such as defer[2].
+func (e *encoder) modNum(m *mod, max int) (int, error) {
+	if m == nil {
+		return 0, nil
+	}
+	if len(m.Args) != 1 {
+		return 0, &posError{col: m.Pos.Column, msg: fmt.Sprintf("%s[] takes one number", m.Name)}
+	}
+	v, err := strconv.Atoi(m.Args[0].Text)
+	if err != nil || v < 0 || v > max {
+		return 0, e.errAt(m.Args[0], "%s[%s]: want a number 0..%d", m.Name, m.Args[0].Text, max)
+	}
+	return v, nil
+}
+
+// dst10 encodes a destination: "--", or an operand printed in bank A (DstB
+// clear) or B, with or without the LM extension.
+func (e *encoder) dst10(a *arg) (f isa.Opnd10, dstB, lm bool, err error) {
+	if a.Text == "--" {
+		return hiddenDst10, false, false, nil
+	}
+	for _, c := range [4]struct{ b, lm bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		if f, ok := lookup10(e.mode, bankOf(c.b), c.lm, a.Text); ok {
+			return f, c.b, c.lm, nil
+		}
+	}
+	return 0, false, false, e.errAt(a, "%q is not a destination operand", a.Text)
+}
+
+func (e *encoder) dst8(a *arg) (f isa.Opnd8, dstB, lm bool, err error) {
+	if a.Text == "--" {
+		return hiddenDst8, false, false, nil
+	}
+	for _, c := range [4]struct{ b, lm bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		if f, ok := lookup8(e.mode, bankOf(c.b), c.lm, false, a.Text); ok {
+			return f, c.b, c.lm, nil
+		}
+	}
+	return 0, false, false, e.errAt(a, "%q is not a restricted destination operand", a.Text)
+}
+
+func bankOf(b bool) isa.Bank {
+	if b {
+		return isa.BankB
+	}
+	return isa.BankA
+}
+
+// pair10 encodes the two printed sources of an A/B instruction. left is
+// printed from the A field (or the B field when swapped) in its bank, right
+// from the other; nil means not printed. It returns the raw fields.
+func (e *encoder) pair10(left, right *arg) (a, b isa.Opnd10, swap, lm bool, err error) {
+	return e.pair10h(left, right, hiddenSrc10)
+}
+
+// pair10h is pair10 with the filler for an unprinted operand.
+func (e *encoder) pair10h(left, right *arg, hidden isa.Opnd10) (a, b isa.Opnd10, swap, lm bool, err error) {
+	for _, sw := range []bool{false, true} {
+		for _, l := range []bool{false, true} {
+			lf, rf := hidden, hidden
+			okL, okR := true, true
+			lb, rb := isa.BankA, isa.BankB
+			if sw {
+				lb, rb = isa.BankB, isa.BankA
+			}
+			if left != nil {
+				lf, okL = lookup10(e.mode, lb, l, left.Text)
+			}
+			if right != nil {
+				rf, okR = lookup10(e.mode, rb, l, right.Text)
+			}
+			if okL && okR {
+				if sw {
+					return rf, lf, true, l, nil
+				}
+				return lf, rf, false, l, nil
+			}
+		}
+	}
+	return 0, 0, false, false, e.pairError(left, right, "unrestricted")
+}
+
+func (e *encoder) pairError(left, right *arg, kind string) error {
+	for _, a := range []*arg{left, right} {
+		if a == nil {
+			continue
+		}
+		found := false
+		for _, b := range []isa.Bank{isa.BankA, isa.BankB} {
+			for _, lm := range []bool{false, true} {
+				if kind == "unrestricted" {
+					_, ok := lookup10(e.mode, b, lm, a.Text)
+					found = found || ok
+				} else {
+					for _, i8 := range []bool{false, true} {
+						_, ok := lookup8(e.mode, b, lm, i8, a.Text)
+						found = found || ok
+					}
+				}
+			}
+		}
+		if !found {
+			return e.errAt(a, "%q is not an %s source operand", a.Text, kind)
+		}
+	}
+	if left != nil && right != nil {
+		return e.errAt(left, "operands %s and %s cannot be encoded together (both read the same register bank, or two LM pointers of different groups)", left.Text, right.Text)
+	}
+	return e.errf("operands cannot be encoded")
+}
+
+// pair8 is pair10 for restricted fields, which share an imm8-MSB bit.
+func (e *encoder) pair8(left, right *arg, leftLM, rightLM bool) (a, b isa.Opnd8, swap, lmL, lmR, i8 bool, err error) {
+	for _, sw := range []bool{false, true} {
+		for _, msb := range []bool{false, true} {
+			for _, lm := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				if (!leftLM && lm[0]) || (!rightLM && lm[1]) {
+					continue
+				}
+				lf, rf := hiddenSrc8, hiddenSrc8
+				okL, okR := true, true
+				lb, rb := isa.BankA, isa.BankB
+				if sw {
+					lb, rb = isa.BankB, isa.BankA
+				}
+				if left != nil {
+					lf, okL = lookup8(e.mode, lb, lm[0], msb, left.Text)
+				}
+				if right != nil {
+					rf, okR = lookup8(e.mode, rb, lm[1], msb, right.Text)
+				}
+				if okL && okR {
+					if sw {
+						return rf, lf, true, lm[0], lm[1], msb, nil
+					}
+					return lf, rf, false, lm[0], lm[1], msb, nil
+				}
+			}
+		}
+	}
+	return 0, 0, false, false, false, false, e.pairError(left, right, "restricted")
+}
+
+// aluOps maps the printed ALU operators back to op codes.
+var aluOps = func() map[string]isa.ALUOp {
+	m := map[string]isa.ALUOp{}
+	for op := isa.ALUOp(0); op < 32; op++ {
+		if s := op.String(); !strings.HasPrefix(s, "<") {
+			m[s] = op
+		}
+	}
+	return m
+}()
+
+func (e *encoder) alu() (isa.Instr, error) {
+	if err := e.nargs(4); err != nil {
+		return nil, err
+	}
+	ms, err := e.mods("no_cc", "gpr_wrboth", "predicate_cc")
+	if err != nil {
+		return nil, err
+	}
+	opArg := e.in.Args[2]
+	op, ok := aluOps[opArg.Text]
+	if !ok {
+		if strings.HasPrefix(opArg.Text, "<operator:0x") {
+			v, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(opArg.Text, "<operator:0x"), ">"), 16, 5)
+			if err == nil {
+				op, ok = isa.ALUOp(v), true
+			}
+		}
+		if !ok {
+			return nil, e.errAt(opArg, "unknown ALU operator %q", opArg.Text)
+		}
+	}
+	if special[op] {
+		return nil, e.errAt(opArg, "%s is written %s[…], not as an alu operator", opArg.Text, opArg.Text)
+	}
+	in := isa.ALUInstr{Op: op, Flags: ms.flags()}
+	var dlm, slm bool
+	if in.Dst, in.DstB, dlm, err = e.dst10(e.in.Args[0]); err != nil {
+		return nil, err
+	}
+	left := e.in.Args[1]
+	if op == isa.OpB || op == isa.OpNotB {
+		if left.Text != "--" {
+			return nil, e.errAt(left, "alu operator %s takes no A operand (write --)", opArg.Text)
+		}
+		left = nil
+	}
+	if in.A, in.B, in.Swap, slm, err = e.pair10(left, e.in.Args[3]); err != nil {
+		return nil, err
+	}
+	in.Flags |= lmFlags(slm, dlm)
+	return in, nil
+}
+
+// special marks the ALU op codes printed as mnemonics of their own.
+var special = map[isa.ALUOp]bool{
+	isa.OpPopCount3: true, isa.OpPopCount1: true, isa.OpPopCount2: true, isa.OpFFS: true,
+	isa.OpCamReadTag: true, isa.OpCamReadSt: true, isa.OpCamClear: true, isa.OpCamLookup: true,
+	isa.OpCamWrite: true, isa.OpCamWriteSt: true, isa.OpCRC: true,
+}
+
+func lmFlags(src, dst bool) isa.Flags {
+	var f isa.Flags
+	if src {
+		f |= isa.FlagSrcLMExt
+	}
+	if dst {
+		f |= isa.FlagDstLMExt
+	}
+	return f
+}
+
+// aluSpecial encodes pop_count*, ffs and cam_* forms: op[dst, B] or op[B].
+func (e *encoder) aluSpecial(op isa.ALUOp) (isa.Instr, error) {
+	ms, err := e.mods("no_cc", "gpr_wrboth", "predicate_cc", "lm_addr0", "lm_addr1", "lm_addr2", "lm_addr3")
+	if err != nil {
+		return nil, err
+	}
+	in := isa.ALUInstr{Op: op, Flags: ms.flags(), Dst: hiddenDst10}
+	var dlm, slm bool
+	switch op {
+	case isa.OpPopCount1, isa.OpPopCount2:
+		if err := e.nargs(1); err != nil {
+			return nil, err
+		}
+		in.A, in.B, in.Swap, slm, err = e.pair10h(nil, e.in.Args[0], hiddenSpec10)
+	case isa.OpCamClear:
+		if e.in.Bracket {
+			return nil, e.errf("cam_clear takes no operands")
+		}
+		in.A, in.B = 0, hiddenSrc10
+	case isa.OpCamLookup:
+		if err := e.nargs(2); err != nil {
+			return nil, err
+		}
+		if in.Dst, in.DstB, dlm, err = e.dst10(e.in.Args[0]); err != nil {
+			return nil, err
+		}
+		in.A, in.B, in.Swap, slm, err = e.pair10h(e.in.Args[1], nil, hiddenSpec10)
+		if err == nil {
+			in.B, err = e.lmAddr(ms, in.B)
+			if in.Swap {
+				in.A, err = e.lmAddr(ms, in.A)
+			}
+		}
+	case isa.OpCamWrite, isa.OpCamWriteSt:
+		n := 3
+		if op == isa.OpCamWriteSt {
+			n = 2
+		}
+		if err := e.nargs(n); err != nil {
+			return nil, err
+		}
+		var left *arg
+		if op == isa.OpCamWrite {
+			left = e.in.Args[1]
+		}
+		in.A, in.B, in.Swap, slm, err = e.pair10h(left, e.in.Args[0], hiddenSpec10)
+		last := e.in.Args[n-1]
+		v, ok := parseNum(last.Text)
+		if !ok || v > 15 {
+			return nil, e.errAt(last, "CAM entry %q: want 0..15", last.Text)
+		}
+		in.Dst = 0x300 | isa.Opnd10(v) // the entry in a constant-form field
+	default: // pop_count3, ffs, cam_read_tag, cam_read_state: op[dst, B]
+		if err := e.nargs(2); err != nil {
+			return nil, err
+		}
+		if in.Dst, in.DstB, dlm, err = e.dst10(e.in.Args[0]); err != nil {
+			return nil, err
+		}
+		hidden := hiddenSpec10
+		if op == isa.OpFFS {
+			hidden = hiddenSrc10
+		}
+		in.A, in.B, in.Swap, slm, err = e.pair10h(nil, e.in.Args[1], hidden)
+	}
+	if err != nil {
+		return nil, err
+	}
+	in.Flags |= lmFlags(slm, dlm)
+	return in, nil
+}
+
+// lmAddr encodes cam_lookup's `, lm_addrN[M]` in the unprinted B field.
+func (e *encoder) lmAddr(ms modifiers, f isa.Opnd10) (isa.Opnd10, error) {
+	for n := 0; n < 4; n++ {
+		m := ms[fmt.Sprintf("lm_addr%d", n)]
+		if m == nil {
+			continue
+		}
+		v, err := e.modNum(m, 3)
+		if err != nil {
+			return 0, err
+		}
+		f = f&^0x1f | isa.Opnd10(v<<2)
+		switch n {
+		case 0:
+			f |= 1
+		case 1:
+			f |= 2
+		case 2:
+			f |= 0x10 | 1
+		case 3:
+			f |= 0x10 | 2
+		}
+	}
+	return f, nil
+}
+
+// crcOps and crcBytes are the CRC operator and byte-selection codes of
+// the A-field control word (nfp-isa.md §2.1; binutils' names).
+var crcOps = map[string]uint16{"--": 0, "crc_ccitt": 2, "crc_32": 4, "crc_iscsi": 5, "crc_10": 6, "crc_5": 7}
+
+var crcBytes = map[string]uint16{
+	"bytes_1_3": 1, "bytes_2_3": 2, "byte_3": 3, "bytes_0_2": 4, "bytes_0_1": 5, "byte_0": 6,
+}
+
+// crc encodes crc_le/crc_be[op, dst, B], bytes, bit_swap.
+func (e *encoder) crc(le bool) (isa.Instr, error) {
+	if err := e.nargs(3); err != nil {
+		return nil, err
+	}
+	allowed := []string{"no_cc", "gpr_wrboth", "predicate_cc", "bit_swap"}
+	for b := range crcBytes {
+		allowed = append(allowed, b)
+	}
+	ms, err := e.mods(allowed...)
+	if err != nil {
+		return nil, err
+	}
+	op, ok := crcOps[e.argText(0)]
+	if !ok {
+		return nil, e.errAt(e.in.Args[0], "unknown CRC operator %q", e.argText(0))
+	}
+	in := isa.ALUInstr{Op: isa.OpCRC, Flags: ms.flags()}
+	var dlm, slm bool
+	if in.Dst, in.DstB, dlm, err = e.dst10(e.in.Args[1]); err != nil {
+		return nil, err
+	}
+	if in.A, in.B, in.Swap, slm, err = e.pair10(nil, e.in.Args[2]); err != nil {
+		return nil, err
+	}
+	ctl := op << 5
+	if le {
+		ctl |= 8
+	}
+	for name, v := range crcBytes {
+		if ms[name] != nil {
+			ctl |= v
+		}
+	}
+	if ms["bit_swap"] != nil {
+		ctl |= 0x10
+	}
+	if in.Swap {
+		in.B = isa.Opnd10(ctl) | in.B&0x300
+	} else {
+		in.A = isa.Opnd10(ctl) | in.A&0x300
+	}
+	in.Flags |= lmFlags(slm, dlm)
+	return in, nil
+}
