@@ -74,6 +74,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 	r := &m.regs
 	code, text, helpers := p.code, p.text, p.helpers
 	budget := m.limit
+	tracing := m.trace
 	depth := 0
 	tailCalls := 0
 	pc := 0
@@ -84,7 +85,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 		}
 		budget--
 		in := &code[pc]
-		if m.trace {
+		if tracing {
 			m.traceStep(pc, text[pc], in)
 		}
 		pc++
