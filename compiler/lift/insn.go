@@ -121,7 +121,7 @@ func (l *funcLifter) instr(i int) error {
 	case cls.IsJump() && op.JumpOp() == asm.Call:
 		return l.call(in, next)
 	}
-	return l.errf(in, "unsupported instruction")
+	return l.errf(in, "this instruction is not supported (invalid opcode)")
 }
 
 func (l *funcLifter) alu(in insn, next int) error {
@@ -182,7 +182,7 @@ func (l *funcLifter) alu(in insn, next int) error {
 	}
 	op32, ok := aluOps[alu]
 	if !ok {
-		return l.errf(in, "unsupported ALU operation %v", alu)
+		return l.errf(in, "ALU operation %v is not supported", alu)
 	}
 	if is64 {
 		a := l.get(in.Dst)
@@ -213,7 +213,7 @@ func (l *funcLifter) swap(in insn, next int) error {
 	case bits == 16:
 		l.set32(in.Dst, l.emit(ir.OpBswap16, ir.I32, l.get32(in.Dst)), next)
 	default:
-		return l.errf(in, "byte swap of %d bits", bits)
+		return l.errf(in, "a byte swap of %d bits is not supported", bits)
 	}
 	return nil
 }
@@ -224,7 +224,7 @@ func (l *funcLifter) ldImm(in insn, next int) error {
 		return l.ldPacket(in, next)
 	}
 	if !in.OpCode.IsDWordLoad() {
-		return l.errf(in, "unsupported load-immediate instruction")
+		return l.errf(in, "this load-immediate form is not supported")
 	}
 	var v *ir.Value
 	switch in.Src {
@@ -328,7 +328,7 @@ func (l *funcLifter) load(i, next int) error {
 	}
 	irop, ok := ops[size]
 	if !ok {
-		return l.errf(in, "unsupported load")
+		return l.errf(in, "this load mode or size is not supported")
 	}
 	t := irop.Info().Result
 	v := l.emit(irop, t, addr)
@@ -353,7 +353,7 @@ func (l *funcLifter) store(i, next int) error {
 		return l.atomic(i, next)
 	}
 	if op.Mode() != asm.MemMode {
-		return l.errf(in, "unsupported store")
+		return l.errf(in, "this store mode is not supported")
 	}
 	var val *ir.Value
 	switch {
@@ -374,7 +374,7 @@ func (l *funcLifter) store(i, next int) error {
 	}
 	irop, ok := storeOps[size]
 	if !ok {
-		return l.errf(in, "unsupported store size")
+		return l.errf(in, "this store size is not supported")
 	}
 	addr := l.get(in.Dst)
 	v := l.emit(irop, ir.Void, addr, val)
@@ -389,7 +389,7 @@ func (l *funcLifter) atomic(i, next int) error {
 	aop := in.OpCode.AtomicOp()
 	op32, ok := atomicOps[aop]
 	if !ok || (size != asm.Word && size != asm.DWord) {
-		return l.errf(in, "unsupported atomic operation %v", aop)
+		return l.errf(in, "atomic operation %v of this size is not supported", aop)
 	}
 	irop, t := op32, ir.I32
 	val := func(r asm.Register) *ir.Value { return l.get32(r) }
@@ -478,7 +478,7 @@ func (l *funcLifter) terminator(bb *bblock, i int) error {
 	}
 	op32, ok := branchOps[jop]
 	if !ok {
-		return l.errf(in, "unsupported jump %v", jop)
+		return l.errf(in, "jump %v is not supported", jop)
 	}
 	switch len(bb.succs) {
 	case 0:
