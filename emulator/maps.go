@@ -86,6 +86,9 @@ func NewMap(spec MapSpec) (Map, error) {
 	if spec.MaxEntries == 0 && spec.Type != MapPerfEventArray {
 		return nil, fmt.Errorf("map %s: max_entries is 0", spec.Name)
 	}
+	if spec.ValueSize == 0 {
+		return nil, fmt.Errorf("map %s: value size is 0", spec.Name)
+	}
 	switch spec.Type {
 	case MapHash, MapPerCPUHash, MapDevMapHash:
 		if spec.KeySize == 0 {

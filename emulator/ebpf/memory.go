@@ -127,6 +127,9 @@ func (m *Machine) Bytes(a, n uint64, write bool) ([]byte, error) {
 // ValueAddr implements emulator.Memory: each distinct map value gets a
 // region, created on first use in a run.
 func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
+	if len(value) == 0 {
+		return 0 // maps have no empty values (NewMap refuses them)
+	}
 	key := &value[0]
 	if id, ok := m.valueRegions[key]; ok {
 		return addr(id, 0)
