@@ -10,9 +10,9 @@ package main
 // throughput projection.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/nfpcc/nfpcc/emulator"
@@ -49,68 +51,83 @@ type hexList []string
 func (h *hexList) String() string     { return strings.Join(*h, ",") }
 func (h *hexList) Set(s string) error { *h = append(*h, s); return nil }
 
-// nfpRunJSON is the --json output.
+// nfpRunJSON is the --json output: the interpreter's report shape (object,
+// program, hook, packets, counts, maps) plus cycles and the projection.
 type nfpRunJSON struct {
-	Program string          `json:"program"`
-	Packets []nfpPacketJSON `json:"packets"`
-	Summary nfpSummaryJSON  `json:"summary"`
-	Maps    *emulator.State `json:"maps,omitempty"`
+	Object  string                           `json:"object"`
+	Program string                           `json:"program"`
+	Hook    string                           `json:"hook"`
+	Packets []nfpPacketJSON                  `json:"packets"`
+	Counts  map[string]int                   `json:"counts"`
+	Maps    map[string][]emulator.StateEntry `json:"maps"`
+	Summary nfpSummaryJSON                   `json:"summary"`
 }
 
 type nfpPacketJSON struct {
 	Index int `json:"index"`
 	*nfp.PacketResult
-	Packet string `json:"packet,omitempty"` // hex, when the program changed it
+	Error string `json:"error,omitempty"`
 }
 
 type nfpSummaryJSON struct {
 	Packets    int                     `json:"packets"`
-	Actions    map[string]*nfp.Counter `json:"actions"`
-	Stats      map[string]*nfp.Counter `json:"stats"`
+	Actions    map[string]*nfp.Counter `json:"actions"` // packets and bytes per action
+	Stats      map[string]*nfp.Counter `json:"stats"`   // per firmware stat class
 	MeanCycles float64                 `json:"mean_cycles"`
 	MaxCycles  int64                   `json:"max_cycles"`
 	Projection nfp.Projection          `json:"projection"`
 }
 
 // runNFP implements `nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...)
-// [--maps STATE.json] [--json] [--trace]` for NFP images.
+// [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]` for NFP images:
+// the same arguments as the interpreter's run (run.go hands over all of
+// them), the same report, plus the published model's cycles per packet and
+// the throughput projection.
 func runNFP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pcapPath := fs.String("pcap", "", "read packets from a pcap file")
+	fs.String("prog", "", "ignored for NFP images (one program per image)")
+	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
 	var packets hexList
-	fs.Var(&packets, "packet", "a packet as hex (repeatable; `..` bytes read as 0)")
-	mapsPath := fs.String("maps", "", "initial map state (JSON)")
-	asJSON := fs.Bool("json", false, "print JSON")
+	fs.Var(&packets, "packet", "a packet as hex bytes, `..` for a byte read as 0 (repeatable; more hex arguments may follow the image)")
+	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pcapOut := fs.String("out", "", "write the packets that leave (pass, tx, redirect) to this pcap file")
 	trace := fs.Bool("trace", false, "print every executed NFP instruction")
+	maxInsns := fs.Uint64("max-insns", nfp.DefaultLimit, "NFP instruction limit per packet")
+	seed := fs.Uint64("seed", 1, "seed of the PseudoRndNum CSR (bpf_get_prandom_u32)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--trace]")
+		fmt.Fprintln(stderr, "usage: nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
 		fs.PrintDefaults()
 	}
-	// The program may come before the flags.
-	var prog string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		prog, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	rest := fs.Args()
-	if prog == "" && len(rest) > 0 {
-		prog, rest = rest[0], rest[1:]
-	}
-	// Extra words after --packet are more packets.
-	if len(packets) > 0 {
-		packets = append(packets, rest...)
-		rest = nil
-	}
-	if prog == "" || len(rest) > 0 || (*pcapPath == "") == (len(packets) == 0) {
-		fs.Usage()
-		return 2
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	errf := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)
 		return 2
+	}
+	if len(positional) == 0 {
+		fs.Usage()
+		return 2
+	}
+	prog := positional[0]
+	if len(positional) > 1 {
+		if len(packets) == 0 {
+			return errf("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
+		}
+		packets = append(packets, positional[1:]...)
+	}
+	if (*pcapIn == "") == (len(packets) == 0) {
+		return errf("give packets with either --pcap FILE or --packet HEX (exactly one of them)")
 	}
 
 	data, err := os.ReadFile(prog)
@@ -129,98 +146,151 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return errf("%s: %v", prog, err)
 	}
-	if *mapsPath != "" {
-		b, err := os.ReadFile(*mapsPath)
+	if *mapsIn != "" {
+		b, err := os.ReadFile(*mapsIn)
 		if err != nil {
 			return errf("%v", err)
 		}
 		st, err := emulator.ParseState(b)
-		if err != nil {
-			return errf("%s: %v", *mapsPath, err)
+		if err == nil {
+			err = st.Apply(maps)
 		}
-		if err := st.Apply(maps); err != nil {
-			return errf("%s: %v", *mapsPath, err)
+		if err != nil {
+			return errf("%s: %v", *mapsIn, err)
 		}
 	}
-	frames, err := nfpFrames(*pcapPath, packets)
+	frames, err := nfpFrames(*pcapIn, packets)
 	if err != nil {
 		return errf("%v", err)
 	}
-	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps, Trace: *trace})
+	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps, Trace: *trace, Limit: *maxInsns, Seed: *seed})
 	if err != nil {
 		return errf("%s: %v", prog, err)
 	}
-
-	out := nfpRunJSON{Program: prog, Packets: []nfpPacketJSON{}}
-	var sum float64
-	for i, fr := range frames {
-		r, err := fw.RunPacket(fr)
-		if err != nil {
-			fmt.Fprintf(stderr, "nfpcc run: %s: packet %d: %v\n", prog, i+1, err)
-			return 1
-		}
-		pj := nfpPacketJSON{Index: i + 1, PacketResult: r}
-		if !bytes.Equal(r.Packet, fr) {
-			pj.Packet = hex.EncodeToString(r.Packet)
-		}
-		out.Packets = append(out.Packets, pj)
-		sum += float64(r.Cycles)
-		if r.Cycles > out.Summary.MaxCycles {
-			out.Summary.MaxCycles = r.Cycles
-		}
-		out.Summary.Projection.DRAMCycles += r.DRAMCycles
-	}
-	n := len(frames)
-	out.Summary.Packets = n
-	out.Summary.Actions, out.Summary.Stats = fw.Actions, fw.Stats
-	if n > 0 {
-		out.Summary.MeanCycles = sum / float64(n)
-		out.Summary.Projection = nfp.Project(out.Summary.MeanCycles, out.Summary.Projection.DRAMCycles/float64(n))
-	}
-	if len(maps) > 0 {
-		out.Maps = fw.MapState()
-	}
-
-	if *asJSON {
-		b, err := json.MarshalIndent(out, "", "  ")
+	var out *pcapgo.Writer
+	if *pcapOut != "" {
+		f, err := os.Create(*pcapOut)
 		if err != nil {
 			return errf("%v", err)
 		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return 0
-	}
-	for _, pj := range out.Packets {
-		r := pj.PacketResult
-		fmt.Fprintf(stdout, "packet %d: %s r0=%d cycles=%d dram=%.2f insns=%d\n", pj.Index, r.Action, int64(r.Return), r.Cycles, r.DRAMCycles, r.Instructions)
-		if pj.Packet != "" {
-			fmt.Fprintf(stdout, "  packet out: %s\n", pj.Packet)
+		defer f.Close()
+		out = pcapgo.NewWriter(f)
+		if err := out.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
+			return errf("%s: %v", *pcapOut, err)
 		}
+	}
+
+	rep := nfpRunJSON{Object: prog, Program: img.Program.Name, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
+	var sum, dram float64
+	ok := 0
+	for i, fr := range frames {
+		r, err := fw.RunPacket(fr)
+		pj := nfpPacketJSON{Index: i + 1, PacketResult: r}
+		if err != nil {
+			pj.Error = err.Error()
+			rep.Counts["ERROR"]++
+			rep.Packets = append(rep.Packets, pj)
+			continue
+		}
+		rep.Counts[r.Action]++
+		rep.Packets = append(rep.Packets, pj)
+		ok++
+		sum += float64(r.Cycles)
+		dram += r.DRAMCycles
+		if r.Cycles > rep.Summary.MaxCycles {
+			rep.Summary.MaxCycles = r.Cycles
+		}
+		if out != nil && nfpLeaves(r.Action) {
+			ci := gopacket.CaptureInfo{CaptureLength: len(r.Packet), Length: len(r.Packet)}
+			if err := out.WritePacket(ci, r.Packet); err != nil {
+				return errf("%s: %v", *pcapOut, err)
+			}
+		}
+	}
+	rep.Summary.Packets = len(frames)
+	rep.Summary.Actions, rep.Summary.Stats = fw.Actions, fw.Stats
+	if ok > 0 {
+		rep.Summary.MeanCycles = sum / float64(ok)
+		rep.Summary.Projection = nfp.Project(rep.Summary.MeanCycles, dram/float64(ok))
+	}
+	rep.Maps = fw.MapState().Maps
+
+	if *asJSON {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return errf("%v", err)
+		}
+		stdout.Write(append(b, '\n'))
+	} else {
+		printNFPReport(stdout, &rep, frames)
+	}
+	if rep.Counts["ERROR"] > 0 {
+		return 1
+	}
+	return 0
+}
+
+// nfpLeaves says whether the firmware sends the packet on.
+func nfpLeaves(action string) bool {
+	switch action {
+	case "XDP_PASS", "XDP_TX", "TC_ACT_OK", "TC_ACT_REDIRECT":
+		return true
+	}
+	return false
+}
+
+func printNFPReport(w io.Writer, rep *nfpRunJSON, frames [][]byte) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	fmt.Fprintf(bw, "program %s (%s) in %s\n", rep.Program, rep.Hook, rep.Object)
+	for i, p := range rep.Packets {
+		if p.Error != "" {
+			fmt.Fprintf(bw, "packet %d: error: %s\n", p.Index, p.Error)
+			continue
+		}
+		r := p.PacketResult
+		fmt.Fprintf(bw, "packet %d: %s (return %d, %d instructions, %d cycles)\n", p.Index, r.Action, int64(r.Return), r.Instructions, r.Cycles)
 		for _, s := range r.Trace {
-			fmt.Fprintf(stdout, "  .%-5d %s\n", s.PC, s.Text)
+			fmt.Fprintf(bw, "  .%d: %s\n", s.PC, s.Text)
+		}
+		if !bytes.Equal(r.Packet, frames[i]) {
+			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(r.Packet), []byte(r.Packet))
+		}
+		for _, e := range r.Events {
+			fmt.Fprintf(bw, "  event: map %s cpu %d data %x\n", e.Map, e.CPU, []byte(e.Data))
 		}
 	}
-	s := out.Summary
-	fmt.Fprintf(stdout, "summary: %d packets", s.Packets)
+	s := rep.Summary
+	fmt.Fprintf(bw, "summary: %d packets", s.Packets)
 	for _, name := range sortedKeys(s.Actions) {
-		fmt.Fprintf(stdout, ", %s %d (%d bytes)", name, s.Actions[name].Packets, s.Actions[name].Bytes)
+		fmt.Fprintf(bw, ", %s %d (%d bytes)", name, s.Actions[name].Packets, s.Actions[name].Bytes)
 	}
-	fmt.Fprintln(stdout)
-	if n > 0 {
+	if n := rep.Counts["ERROR"]; n > 0 {
+		fmt.Fprintf(bw, ", %d errors", n)
+	}
+	fmt.Fprintln(bw)
+	if s.MeanCycles > 0 {
 		pr := s.Projection
-		fmt.Fprintf(stdout, "cycles/packet: mean %.1f, max %d (published model, incl. %d firmware cycles); DRAM %.2f\n",
+		fmt.Fprintf(bw, "cycles/packet: mean %.1f, max %d (published model, incl. %d firmware cycles); DRAM %.2f\n",
 			s.MeanCycles, s.MaxCycles, nfp.FirmwareCycles, pr.DRAMCycles)
 		dram := "unbounded"
 		if pr.DRAMPPS > 0 {
 			dram = fmt.Sprintf("%.2f Mpps", pr.DRAMPPS/1e6)
 		}
-		fmt.Fprintf(stdout, "throughput: %.3f Mpps per core; %d cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)\n",
+		fmt.Fprintf(bw, "throughput: %.3f Mpps per core; %d cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)\n",
 			pr.PerCorePPS/1e6, nfp.CardCores, pr.CardCoresPPS/1e6, dram, pr.MACPPS/1e6, pr.PPS/1e6, pr.Bound)
 	}
-	if out.Maps != nil {
-		b, _ := out.Maps.Marshal()
-		fmt.Fprintf(stdout, "maps: %s", b)
+	names := make([]string, 0, len(rep.Maps))
+	for n := range rep.Maps {
+		names = append(names, n)
 	}
-	return 0
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(bw, "map %s: %d entries\n", n, len(rep.Maps[n]))
+		for _, e := range rep.Maps[n] {
+			fmt.Fprintf(bw, "  %s: %s\n", e.Key, e.Value)
+		}
+	}
 }
 
 func sortedKeys(m map[string]*nfp.Counter) []string {
@@ -232,36 +302,25 @@ func sortedKeys(m map[string]*nfp.Counter) []string {
 	return keys
 }
 
-// nfpFrames reads the packets: from a pcap file, or hex strings where
-// `..` stands for a byte of any value (read as 0).
+// nfpFrames reads the packets: from a pcap or pcapng file, or hex strings
+// where `..` stands for a byte of any value (read as 0).
 func nfpFrames(pcapPath string, packets []string) ([][]byte, error) {
 	if pcapPath != "" {
-		f, err := os.Open(pcapPath)
+		in, err := readPcap(pcapPath)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		r, err := pcapgo.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", pcapPath, err)
+		out := make([][]byte, len(in))
+		for i, p := range in {
+			out[i] = p.data
 		}
-		var out [][]byte
-		for {
-			data, _, err := r.ReadPacketData()
-			if err == io.EOF {
-				return out, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: packet %d: %v", pcapPath, len(out)+1, err)
-			}
-			out = append(out, data)
-		}
+		return out, nil
 	}
 	var out [][]byte
 	for i, p := range packets {
-		b, err := nfp.ParsePacketHex(p)
+		b, err := nfp.ParsePacketHex(strings.NewReplacer(":", "", "\n", "").Replace(p))
 		if err != nil {
-			return nil, fmt.Errorf("--packet %d: %v", i+1, err)
+			return nil, fmt.Errorf("--packet #%d: %v", i+1, err)
 		}
 		out = append(out, b)
 	}

@@ -53,12 +53,14 @@ func TestRunNFP(t *testing.T) {
 	}
 	pkt := strings.Repeat("00", 60)
 	var out, errb bytes.Buffer
-	if code := runNFP([]string{path, "--packet", pkt, "--packet", "ff" + pkt[2:]}, &out, &errb); code != 0 {
+	// Through `nfpcc run`, which hands NFP images over to runNFP.
+	if code := Main([]string{"run", path, "--packet", pkt, "ff" + pkt[2:]}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{
-		"packet 1: XDP_PASS r0=2 cycles=232",
-		"packet 2: XDP_PASS r0=2 cycles=232",
+		"program pass (xdp) in ",
+		"packet 1: XDP_PASS (return 2, 15 instructions, 232 cycles)",
+		"packet 2: XDP_PASS (return 2, 15 instructions, 232 cycles)",
 		"summary: 2 packets, XDP_PASS 2 (120 bytes)",
 		"=> 54.40 Mpps (mac-bound)",
 	} {

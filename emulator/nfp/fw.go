@@ -82,11 +82,12 @@ type PacketResult struct {
 	Return       uint64               `json:"return"`      // R0 at the program's exit
 	ResultWord   uint32               `json:"result_word"` // A0 as the firmware reads it
 	Stat         string               `json:"stat"`
-	Packet       []byte               `json:"-"`
+	Packet       emulator.HexBytes    `json:"packet"`
 	Cycles       int64                `json:"cycles"`      // published model, incl. 224 firmware cycles
 	DRAMCycles   float64              `json:"dram_cycles"` // per-NIC DRAM engine cycles
 	Instructions uint64               `json:"instructions"`
 	HelperCalls  int                  `json:"helper_calls,omitempty"`
+	Events       []emulator.Event     `json:"events,omitempty"` // perf_event_output records
 	Trace        []emulator.TraceStep `json:"trace,omitempty"`
 }
 
@@ -165,6 +166,7 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 		m.trace = nil
 	}
 	helpers := f.helperCalls
+	f.Env.Events = nil
 	m.model.start()
 	m.exited = exitNone
 	start := m.icount
@@ -180,6 +182,7 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 		DRAMCycles:   m.model.dram,
 		Instructions: m.icount - start,
 		HelperCalls:  f.helperCalls - helpers,
+		Events:       f.Env.Events,
 		Trace:        tr,
 	}
 	if err := f.decode(res); err != nil {
