@@ -162,3 +162,16 @@ func TestUBPFCorpus(t *testing.T) {
 	}
 	t.Logf("uBPF corpus: %d passed, %d not applicable, of %d", passed, skipped, len(files))
 }
+
+// TestBPFConformanceAsXDP runs the same tests as XDP programs, the memory
+// as the packet behind bpf_conformance's XDP prolog: the way an engine
+// that only runs XDP programs (the NFP) takes them.
+func TestBPFConformanceAsXDP(t *testing.T) {
+	files := dataFiles(t, filepath.Join(testsuite.Corpus(t, "bpf_conformance"), "tests"))
+	e := conformance.Engines["interp-xdp"]()
+	for _, f := range files {
+		if o := conformance.RunFile(e, f); !o.Passed() {
+			t.Errorf("%s", o.Line())
+		}
+	}
+}
