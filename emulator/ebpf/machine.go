@@ -156,6 +156,9 @@ func (m *Machine) mapPointer(index int64) (uint64, error) {
 	if index < 0 || index >= int64(len(m.env.Maps)) {
 		return 0, fmt.Errorf("lddw refers to map %d, the object has %d", index, len(m.env.Maps))
 	}
+	if u, ok := m.env.Maps[index].(*unavailableMap); ok {
+		return 0, u.err
+	}
 	return addr(regionMaps, uint64(index)), nil
 }
 
@@ -166,6 +169,9 @@ func (m *Machine) mapValuePointer(index int64, off uint32) (uint64, error) {
 		return 0, fmt.Errorf("lddw refers to map %d, the object has %d", index, len(m.env.Maps))
 	}
 	mp := m.env.Maps[index]
+	if u, ok := mp.(*unavailableMap); ok {
+		return 0, u.err
+	}
 	var zero [4]byte
 	v := mp.Lookup(zero[:])
 	if v == nil || len(v) == 0 {

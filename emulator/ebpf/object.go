@@ -22,7 +22,9 @@ func HookOf(t loader.ProgType) emulator.Hook {
 
 // NewMaps creates the emulator maps of an object, with the initial
 // contents of global data sections. The second result marks read-only
-// (.rodata) maps.
+// (.rodata) maps. A map the emulator cannot model (map-in-map, ring
+// buffer…) is a stand-in that makes programs referring to it fail to
+// load, with the reason.
 func NewMaps(obj *loader.Object) ([]emulator.Map, []bool, error) {
 	maps := make([]emulator.Map, len(obj.Maps))
 	ro := make([]bool, len(obj.Maps))
@@ -32,7 +34,10 @@ func NewMaps(obj *loader.Object) ([]emulator.Map, []bool, error) {
 			ValueSize: lm.ValueSize, MaxEntries: lm.MaxEntries, Flags: lm.Flags,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", obj.Path, err)
+			// Programs that do not use the map still run; those that
+			// refer to it are refused when loaded (see mapPointer).
+			maps[i], ro[i] = &unavailableMap{spec: emulator.MapSpec{Name: lm.Name, Type: emulator.MapType(lm.Type)}, err: err}, lm.ReadOnly
+			continue
 		}
 		if lm.Contents != nil {
 			v := make([]byte, lm.ValueSize)
@@ -62,3 +67,15 @@ func FromObject(obj *loader.Object, entry int, opts Options) (*Machine, error) {
 	}
 	return New(progs, maps, ro, opts)
 }
+
+// unavailableMap stands for a map the emulator cannot create.
+type unavailableMap struct {
+	spec emulator.MapSpec
+	err  error
+}
+
+func (u *unavailableMap) Spec() *emulator.MapSpec             { return &u.spec }
+func (u *unavailableMap) Lookup([]byte) []byte                { return nil }
+func (u *unavailableMap) Update([]byte, []byte, uint64) error { return emulator.EOPNOTSUPP }
+func (u *unavailableMap) Delete([]byte) error                 { return emulator.EOPNOTSUPP }
+func (u *unavailableMap) Entries() []emulator.Entry           { return nil }
