@@ -225,29 +225,51 @@ func usesDefs(ins *asm.Instruction) (use, def uint16) {
 	return use, def
 }
 
-// computeLiveness is a backward fixpoint per slot over the intra-function
-// control flow graph.
+// computeLiveness is a backward dataflow fixpoint over the intra-function
+// control flow graph, driven by a worklist so that it stays linear in
+// practice on long programs.
 func (v *vm) computeLiveness() {
 	n := len(v.insns)
 	v.live = make([]uint16, n)
-	for changed := true; changed; {
-		changed = false
-		for pc := n - 1; pc >= 0; pc-- {
-			ins := v.insns[pc]
-			if ins == nil {
-				continue
+	preds := make([][]int32, n)
+	for pc, ins := range v.insns {
+		if ins == nil {
+			continue
+		}
+		for _, t := range v.successors(pc) {
+			if t >= 0 && t < n {
+				preds[t] = append(preds[t], int32(pc))
 			}
-			var out uint16
-			for _, t := range v.successors(pc) {
-				if t >= 0 && t < n {
-					out |= v.live[t]
-				}
+		}
+	}
+	work := make([]int32, 0, n)
+	queued := make([]bool, n)
+	for pc := 0; pc < n; pc++ { // popped from the end: the last slot first
+		if v.insns[pc] != nil {
+			work = append(work, int32(pc))
+			queued[pc] = true
+		}
+	}
+	for len(work) > 0 {
+		pc := int(work[len(work)-1])
+		work = work[:len(work)-1]
+		queued[pc] = false
+		var out uint16
+		for _, t := range v.successors(pc) {
+			if t >= 0 && t < n {
+				out |= v.live[t]
 			}
-			use, def := usesDefs(ins)
-			in := use | out&^def
-			if in != v.live[pc] {
-				v.live[pc] = in
-				changed = true
+		}
+		use, def := usesDefs(v.insns[pc])
+		in := use | out&^def
+		if in == v.live[pc] {
+			continue
+		}
+		v.live[pc] = in
+		for _, p := range preds[pc] {
+			if !queued[p] {
+				queued[p] = true
+				work = append(work, p)
 			}
 		}
 	}
