@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,6 +228,12 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 		p.Lines = append(p.Lines, t.line)
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			if errs[i].Line != errs[j].Line {
+				return errs[i].Line < errs[j].Line
+			}
+			return errs[i].Col < errs[j].Col
+		})
 		return nil, errs
 	}
 	return p, nil

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/asm"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+func init() {
+	register(&command{
+		name:    "as",
+		summary: "assemble NFP assembly (GNU objdump syntax, or a Linux JIT / objdump dump) into a .nfp image",
+		run:     asMain,
+	})
+}
+
+// asMain implements `nfpcc as FILE.s -o FILE.nfp [--type xdp|tc] …`.
+//
+// Branches to addresses inside the code get RELO_BR_REL relocations, so
+// the image loads at any code-store offset; targets beyond the code (the
+// JIT's pre-relocation exits `br[.15000]`) are kept as written. Each word's
+// line-table entry names its source line.
+func asMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("as", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output image (default: FILE with extension .nfp)")
+	typ := fs.String("type", "xdp", "program type: xdp or tc")
+	name := fs.String("name", "", "program name (default: FILE's base name)")
+	entry := fs.Uint("entry", 0, "entry word")
+	stack := fs.Uint("stack", 0, "eBPF stack size in bytes")
+	ctx8 := fs.Bool("ctx8", false, "registers are numbered for 8-context mode (default 4-context, as eBPF offload runs)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true})); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	src := fs.Arg(0)
+	pt, err := image.ParseProgType(*typ)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+		return 2
+	}
+	text, err := os.ReadFile(src)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+		return 2
+	}
+	opt := asm.Options{Mode: isa.Ctx4}
+	if *ctx8 {
+		opt.Mode = isa.Ctx8
+	}
+	prog, err := asm.Assemble(src, text, opt)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if *name == "" {
+		*name = strings.TrimSuffix(filepath.Base(src), filepath.Ext(src))
+	}
+	if *out == "" {
+		*out = strings.TrimSuffix(src, filepath.Ext(src)) + ".nfp"
+	}
+	img := &image.Image{Program: image.Program{
+		Name: *name, Type: pt, Entry: uint32(*entry), StackSize: uint32(*stack),
+	}}
+	for i, w := range prog.Words {
+		img.Code = append(img.Code, uint64(w))
+		img.Lines = append(img.Lines, image.Line{Addr: uint32(i), PC: image.NoPC, File: src, Line: uint32(prog.Lines[i])})
+	}
+	for _, i := range prog.Branches {
+		img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(i), Kind: image.RelocBrRel})
+	}
+	data, err := img.Marshal()
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc as: %s: %v\n", src, err)
+		return 2
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+// interspersed moves flags after the file name to the front, so that
+// `nfpcc as prog.s -o prog.nfp` works as with GNU tools. bools names the
+// flags that take no value.
+func interspersed(args []string, bools map[string]bool) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		n := strings.TrimLeft(a, "-")
+		if !strings.Contains(n, "=") && !bools[n] && i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return append(flags, rest...)
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+var updateAsGoldens = flag.Bool("update-as", false, "rewrite the expected sections of testdata/as/*.txtar")
+
+// TestAsGolden runs `nfpcc as` on each testdata/as/*.txtar: its "args"
+// section holds the flags, "prog.s" the source. A successful run is
+// checked against "objdump" (nfpcc objdump of the image, GNU's format) and
+// "image" (the metadata, relocations and line table read back from the
+// image); a failing one against "stderr" and "exit".
+func TestAsGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/as/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no testdata/as/*.txtar")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sec := map[string]*txtar.File{}
+			for i := range ar.Files {
+				sec[ar.Files[i].Name] = &ar.Files[i]
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "prog.s"), sec["prog.s"].Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			absFile, _ := filepath.Abs(file)
+			t.Chdir(dir)
+			args := append([]string{"as", "prog.s", "-o", "prog.nfp"}, strings.Fields(string(sec["args"].Data))...)
+			var stdout, stderr bytes.Buffer
+			rc := Main(args, &stdout, &stderr)
+			got := map[string]string{}
+			if _, wantsErr := sec["stderr"]; wantsErr {
+				got["stderr"] = stderr.String()
+				got["exit"] = fmt.Sprintln(rc)
+			} else {
+				if rc != 0 {
+					t.Fatalf("nfpcc %s: exit %d\n%s", strings.Join(args, " "), rc, stderr.String())
+				}
+				var dump bytes.Buffer
+				if rc := Main([]string{"objdump", "prog.nfp"}, &dump, &stderr); rc != 0 {
+					t.Fatalf("nfpcc objdump: exit %d\n%s", rc, stderr.String())
+				}
+				got["objdump"] = dump.String()
+				got["image"] = describeImage(t, "prog.nfp")
+				// Assembling again gives the same bytes.
+				first, _ := os.ReadFile("prog.nfp")
+				if Main(args, &stdout, &stderr) != 0 {
+					t.Fatal("second run failed")
+				}
+				second, _ := os.ReadFile("prog.nfp")
+				if !bytes.Equal(first, second) {
+					t.Error("two runs wrote different images")
+				}
+			}
+			changed := false
+			for name, g := range got {
+				f := sec[name]
+				if f == nil {
+					t.Fatalf("%s: no %q section", file, name)
+				}
+				if string(f.Data) == g {
+					continue
+				}
+				if *updateAsGoldens {
+					f.Data = []byte(g)
+					changed = true
+					continue
+				}
+				t.Errorf("%s differs (run with -update-as to accept)\n--- got\n%s--- want\n%s", name, g, f.Data)
+			}
+			if changed {
+				if err := os.WriteFile(absFile, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// describeImage prints what objdump does not show: the metadata, the
+// relocations and the line table.
+func describeImage(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.Unmarshal(data)
+	if err != nil {
+		t.Fatalf("nfpcc as wrote an image that does not read back: %v", err)
+	}
+	var b strings.Builder
+	p := img.Program
+	fmt.Fprintf(&b, "program %s: type %v, entry .%d, stack %d, caps %v, %d words\n", p.Name, p.Type, p.Entry, p.StackSize, p.Caps, len(img.Code))
+	for _, r := range img.Relocs {
+		fmt.Fprintf(&b, "reloc .%d %v\n", r.Index, r.Kind)
+	}
+	for _, l := range img.Lines {
+		fmt.Fprintf(&b, "line .%d %s:%d\n", l.Addr, l.File, l.Line)
+	}
+	return b.String()
+}
+
+var jitDumpLine = regexp.MustCompile(`^\s*[0-9a-f]+:\t\s*\.([0-9]+)\s+(.*)$`)
+
+// TestAsJITDumps assembles the 8 Linux JIT dumps of the nfp-jit corpus
+// into images and checks that nfpcc objdump prints every instruction as the
+// dump does.
+func TestAsJITDumps(t *testing.T) {
+	dir := filepath.Join(testsuite.Corpus(t, "nfp-jit"), "programs")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.asm"))
+	if len(files) != 8 {
+		t.Fatalf("%d dumps, want 8", len(files))
+	}
+	out := t.TempDir()
+	for _, f := range files {
+		nfp := filepath.Join(out, filepath.Base(f)+".nfp")
+		var stdout, stderr, dump bytes.Buffer
+		if rc := Main([]string{"as", f, "-o", nfp}, &stdout, &stderr); rc != 0 {
+			t.Fatalf("%s: exit %d\n%s", f, rc, stderr.String())
+		}
+		if rc := Main([]string{"objdump", nfp}, &dump, &stderr); rc != 0 {
+			t.Fatalf("objdump %s: exit %d\n%s", nfp, rc, stderr.String())
+		}
+		want := map[int]string{}
+		src, _ := os.ReadFile(f)
+		for _, l := range strings.Split(string(src), "\n") {
+			if m := jitDumpLine.FindStringSubmatch(l); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				want[n] = m[2]
+			}
+		}
+		got := 0
+		for _, l := range strings.Split(dump.String(), "\n") {
+			m := regexp.MustCompile(`^\s*[0-9a-f]+:\t[0-9a-f]{16} \t\s*\.([0-9]+)\s+(.*)$`).FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			n, _ := strconv.Atoi(m[1])
+			if m[2] != want[n] {
+				t.Errorf("%s .%d: objdump %q, dump %q", filepath.Base(f), n, m[2], want[n])
+			}
+			got++
+		}
+		if got != len(want) {
+			t.Errorf("%s: %d instructions in the image, %d in the dump", filepath.Base(f), got, len(want))
+		}
+	}
+}
