@@ -16,16 +16,6 @@ import (
 // an op that takes no operands is never confused with the next line's op.
 // Comments run from # to the end of the line; Print never writes them (a
 // tool may, e.g. to name the program a module came from).
-var irLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "EOL", Pattern: `\n`},
-	{Name: "Space", Pattern: `[ \t\r]+`},
-	{Name: "Comment", Pattern: `#[^\n]*`},
-	{Name: "Value", Pattern: `v[0-9]+\b`},
-	{Name: "Block", Pattern: `b[0-9]+\b`},
-	{Name: "Int", Pattern: `[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)`},
-	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_.]*`},
-	{Name: "Punct", Pattern: `[{}()\[\]:,=!@]`},
-})
 
 type pModule struct {
 	Funcs []*pFunc `parser:"EOL* ( @@ EOL* )*"`
@@ -80,7 +70,7 @@ type pFact struct {
 }
 
 var irParser = participle.MustBuild[pModule](
-	participle.Lexer(irLexer),
+	participle.Lexer(irLexDef{}),
 	participle.Elide("Space", "Comment"),
 )
 
