@@ -212,7 +212,8 @@ func (t *Target) checkHelper(v *vm, st *State, pc int, h *helper) error {
 		}
 	case 25:
 		r3 := &fr.regs[asm.R3]
-		if !r3.IsConst() || uint32(r3.Value.ConstValue()) != 0xffffffff {
+		// Only the index bits matter: the size may ride in the upper half.
+		if r3.Kind != ScalarKind || !r3.Value.Var.Subreg().IsConst() || uint32(r3.Value.Var.Value) != 0xffffffff {
 			return t.errorf(v, pc, "event_output: must use BPF_F_CURRENT_CPU, var_off: %s", r3.Value.Var)
 		}
 		v.warn("[nfp] return codes and behavior of event_output helper differ for offload")
