@@ -180,3 +180,39 @@ func short(p string) string {
 	}
 	return fmt.Sprint(p)
 }
+
+// BenchmarkJITCorpus runs the real JIT code of quic-lb and alaw2ulaw per
+// packet through the firmware model (packet set-up and result decoding
+// included), reporting emulated NFP instructions per second.
+func BenchmarkJITCorpus(b *testing.B) {
+	dir := testsuite.Corpus(b, "nfp-jit")
+	cb, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cases map[string]map[string]jitCase
+	if err := json.Unmarshal(cb, &cases); err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"xdp-quic-lb", "xdp-alaw2ulaw"} {
+		b.Run(name, func(b *testing.B) {
+			t := &testing.T{}
+			prog := loadDump(t, filepath.Join(dir, "programs", name+".asm"))
+			pkt, _ := nfp.ParsePacketHex(cases[name]["k_first"].Packet)
+			fw, err := nfp.NewFirmware(prog, nfp.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var insns uint64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r, err := fw.RunPacket(pkt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				insns += r.Instructions
+			}
+			b.ReportMetric(float64(insns)/b.Elapsed().Seconds(), "insns/s")
+		})
+	}
+}

@@ -173,7 +173,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			c.write(&o.dst, res)
+			if o.dst.kind == oReg { // write, inlined
+				c.r[o.dst.idx], c.r[o.dst.both] = res, res
+			} else {
+				c.writeOther(&o.dst, res)
+			}
 		case kShf:
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
@@ -220,7 +224,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			c.write(&o.dst, res)
+			if o.dst.kind == oReg { // write, inlined
+				c.r[o.dst.idx], c.r[o.dst.both] = res, res
+			} else {
+				c.writeOther(&o.dst, res)
+			}
 		case kDblShf:
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
@@ -233,7 +241,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
-			c.write(&o.dst, res)
+			if o.dst.kind == oReg { // write, inlined
+				c.r[o.dst.idx], c.r[o.dst.both] = res, res
+			} else {
+				c.writeOther(&o.dst, res)
+			}
 		case kLdField:
 			// a: the destination (also the preserved bytes), b: the source.
 			old := m.read(c, &o.a)
@@ -256,7 +268,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
 			}
 			c.prevRes = res
-			c.write(&o.dst, res)
+			if o.dst.kind == oReg { // write, inlined
+				c.r[o.dst.idx], c.r[o.dst.both] = res, res
+			} else {
+				c.writeOther(&o.dst, res)
+			}
 		case kImmed:
 			v := o.imm
 			if c.csrPend {
@@ -273,7 +289,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				v = old&^(mask<<sh) | (v&mask)<<sh
 			}
 			c.prevRes = v
-			c.write(&o.dst, v)
+			if o.dst.kind == oReg { // write, inlined
+				c.r[o.dst.idx], c.r[o.dst.both] = v, v
+			} else {
+				c.writeOther(&o.dst, v)
+			}
 		case kBr:
 			taken = m.cond(c, o)
 		case kBrBit:
@@ -354,6 +374,8 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 					return st, err
 				}
 			}
+		} else if taken && o.exit == exitNone && o.defer_ == 0 && o.kind != kJump {
+			next = o.target // the common taken branch
 		} else if taken {
 			tgt := o.target
 			if o.kind == kJump {
