@@ -74,6 +74,8 @@ func TestRuntimeErrors(t *testing.T) {
 		want []string // fragments of the message
 	}{
 		{"stack below frame", "ldxdw %r0, [%r10-4104]\nexit", nil, []string{"pc 0", "out-of-bounds read of 8 bytes", "stack region"}},
+		{"below the 512-byte frame", "ldxdw %r0, [%r10-520]\nexit", nil, []string{"pc 0", "stack region, valid offsets [3584, 4096), offset 3576"}},
+		{"callee below its frame", "call local f\nexit\nf:\nldxb %r0, [%r10-513]\nexit", nil, []string{"pc 2", "valid offsets [3072, 4096), offset 3071"}},
 		{"stack above top", "stw [%r10], 1\nmov %r0, 0\nexit", nil, []string{"pc 0", "write of 4 bytes", "stack region"}},
 		{"null", "mov %r1, 0\nldxb %r0, [%r1]\nexit", nil, []string{"pc 1", "NULL"}},
 		{"past mem", "ldxw %r0, [%r1+2]\nexit", []byte{1, 2, 3, 4}, []string{"pc 0", "memory region, valid offsets [0, 4), offset 2"}},

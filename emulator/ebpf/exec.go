@@ -594,6 +594,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 					code, text, helpers = np.code, np.text, np.helpers
 					depth = 0
 					r[10] = addr(regionStack, uint64(len(m.stack)))
+					m.setStackDepth(0)
 					pc = 0
 					continue
 				default:
@@ -611,6 +612,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			f.fp = r[10]
 			depth++
 			r[10] = addr(regionStack, uint64(len(m.stack)-depth*stackSize))
+			m.setStackDepth(depth)
 			pc = int(in.off)
 		case opExit:
 			if depth == 0 {
@@ -620,6 +622,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			f := &m.frames[depth]
 			r[6], r[7], r[8], r[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
 			r[10] = f.fp
+			m.setStackDepth(depth)
 			pc = f.ret
 		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 			v, ok := m.ldPacket(in, r)
@@ -630,6 +633,17 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 		default:
 			return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: "jump into the second half of lddw"}
 		}
+	}
+}
+
+// setStackDepth makes the frames of the call chain (each stackSize bytes,
+// the innermost lowest) the valid part of the stack region: a function
+// may use its own frame and, through pointers, its callers'.
+func (m *Machine) setStackDepth(depth int) {
+	lo := uint64(len(m.stack) - (depth+1)*stackSize)
+	m.regions[regionStack].lo = lo
+	if depth > m.maxDepth {
+		m.maxDepth = depth
 	}
 }
 

@@ -65,14 +65,16 @@ type Machine struct {
 	valueRegions map[*byte]uint64
 	fixedValues  map[*byte]uint64
 
-	regs   [16]uint64
-	args   [5]uint64 // helper arguments (a field, so calls do not allocate)
-	packet emulator.Packet
-	frames [maxFrames]frame
-	stack  [maxFrames * stackSize]byte
-	ctx    [skbSize]byte
-	hook   emulator.Hook
-	steps  []emulator.TraceStep
+	regs [16]uint64
+	// maxDepth is the deepest call frame of the current run.
+	maxDepth int
+	args     [5]uint64 // helper arguments (a field, so calls do not allocate)
+	packet   emulator.Packet
+	frames   [maxFrames]frame
+	stack    [maxFrames * stackSize]byte
+	ctx      [skbSize]byte
+	hook     emulator.Hook
+	steps    []emulator.TraceStep
 }
 
 type frame struct {
@@ -260,7 +262,11 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 	for k, v := range m.fixedValues {
 		m.valueRegions[k] = v
 	}
-	clear(m.stack[:])
+	// Clear what the last run could have written: its deepest frame and
+	// everything above it.
+	clear(m.stack[len(m.stack)-(m.maxDepth+1)*stackSize:])
+	m.maxDepth = 0
+	m.regions[regionStack].lo = uint64(len(m.stack) - stackSize)
 	clear(m.ctx[:])
 	m.regs = [16]uint64{}
 	m.regs[10] = addr(regionStack, uint64(len(m.stack)))
