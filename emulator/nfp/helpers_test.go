@@ -2,6 +2,7 @@ package nfp
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"github.com/nfpcc/nfpcc/emulator"
@@ -143,5 +144,58 @@ func TestPacketVectorChanges(t *testing.T) {
 	}
 	if fw.Actions["XDP_PASS"].Packets != 1 || fw.Stats["pass"].Bytes != 60 {
 		t.Errorf("counters %+v %+v", fw.Actions["XDP_PASS"], fw.Stats["pass"])
+	}
+}
+
+func TestDecodeResultWords(t *testing.T) {
+	cases := []struct {
+		hook       emulator.Hook
+		word       uint32
+		action     string
+		stat       string
+		wantErrSub string
+	}{
+		{emulator.HookXDP, 0x820000, "XDP_ABORTED", "abort", ""},
+		{emulator.HookXDP, 0x220000, "XDP_DROP", "drop", ""},
+		{emulator.HookXDP, 0x110000, "XDP_PASS", "pass", ""},
+		{emulator.HookXDP, 0x440000, "XDP_TX", "redir", ""},
+		{emulator.HookTC, 0x110000, "TC_ACT_OK", "pass", ""},
+		{emulator.HookTC, 0x220000, "TC_ACT_SHOT", "drop", ""},
+		{emulator.HookTC, 0x020000, "TC_ACT_STOLEN", "", ""},
+		{emulator.HookTC, 0x440000, "TC_ACT_REDIRECT", "redir", ""},
+		{emulator.HookXDP, 0x12345678, "", "", "outside the action field"},
+		{emulator.HookXDP, 0x330000, "", "", "stat class"},
+	}
+	for _, c := range cases {
+		f := &Firmware{Hook: c.hook}
+		r := &PacketResult{ResultWord: c.word}
+		err := f.decode(r)
+		if c.wantErrSub != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErrSub) {
+				t.Errorf("%v %#x: err %v, want %q", c.hook, c.word, err, c.wantErrSub)
+			}
+			continue
+		}
+		if err != nil || r.Action != c.action || r.Stat != c.stat {
+			t.Errorf("%v %#x: %s/%s %v, want %s/%s", c.hook, c.word, r.Action, r.Stat, err, c.action, c.stat)
+		}
+	}
+	for r0, want := range map[uint64]string{0: "XDP_ABORTED", 1: "XDP_DROP", 2: "XDP_PASS", 3: "XDP_TX", 4: "XDP_ABORTED"} {
+		if got := OffloadAction(emulator.HookXDP, r0); got != want {
+			t.Errorf("OffloadAction(xdp, %d) = %s, want %s", r0, got, want)
+		}
+	}
+}
+
+func TestCLSCommands(t *testing.T) {
+	_, c := mustSeq(t, func(m *Machine, c *context) { c.r[rA+2] = 0x100 },
+		isa.Immed(isa.Xfer(0), 0x11220000),
+		isa.Immed(isa.Xfer(1), 5),
+		isa.Cmd(isa.TargetCLS, "write", 0, A(2), K(0), isa.Mode32, 1, isa.CtxSwapWait),
+		isa.Cmd(isa.TargetCLS, "add", 1, A(2), K(0), isa.Mode32, 1, isa.CtxSwapWait),
+		isa.Cmd(isa.TargetCLS, "read", 4, A(2), K(0), isa.Mode32, 1, isa.CtxSwapWait),
+	)
+	if c.r[rXin+4] != 0x11220005 {
+		t.Errorf("CLS write, add, read: %#x, want 0x11220005", c.r[rXin+4])
 	}
 }
