@@ -63,7 +63,6 @@ type Machine struct {
 	regions      []region
 	fixedRegions int
 	valueRegions map[*byte]uint64
-	fixedValues  map[*byte]uint64
 
 	regs [16]uint64
 	// maxDepth is the deepest call frame of the current run.
@@ -93,7 +92,6 @@ func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Mac
 		trace:        opts.Trace,
 		snapshot:     opts.SnapshotMaps,
 		valueRegions: map[*byte]uint64{},
-		fixedValues:  map[*byte]uint64{},
 	}
 	if m.helpers == nil {
 		m.helpers = emulator.KernelHelpers()
@@ -126,9 +124,6 @@ func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Mac
 		m.progs = append(m.progs, &program{name: p.Name, hook: p.Hook, decoded: d})
 	}
 	m.fixedRegions = len(m.regions)
-	for k, v := range m.valueRegions {
-		m.fixedValues[k] = v
-	}
 	return m, nil
 }
 
@@ -257,11 +252,12 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 	m.env.Hook = hook
 	m.env.Events, m.env.Redirect, m.env.Printk, m.env.TailCall = nil, nil, nil, nil
 	m.steps = nil
-	m.regions = m.regions[:m.fixedRegions]
-	clear(m.valueRegions)
-	for k, v := range m.fixedValues {
-		m.valueRegions[k] = v
+	// Forget the map values the last run looked up (global data stays).
+	for _, rg := range m.regions[m.fixedRegions:] {
+		delete(m.valueRegions, &rg.buf[0])
 	}
+	clear(m.regions[m.fixedRegions:])
+	m.regions = m.regions[:m.fixedRegions]
 	// Clear what the last run could have written: its deepest frame and
 	// everything above it.
 	clear(m.stack[len(m.stack)-(m.maxDepth+1)*stackSize:])
