@@ -290,6 +290,12 @@ func (e *encoder) alu() (isa.Instr, error) {
 	if in.A, in.B, in.Swap, slm, err = e.pair10(left, e.in.Args[3]); err != nil {
 		return nil, err
 	}
+	if left == nil && in.Swap {
+		// A swapped move (its source a bank-A register) leaves the B field
+		// unprinted; Netronome's assembler writes gpr 0 there (CoreNIC:
+		// about 1100 of 1722), not the constant it uses otherwise.
+		in.B = 0
+	}
 	in.Flags |= lmFlags(slm, dlm)
 	return in, nil
 }

@@ -433,8 +433,13 @@ var inpStates = [16]string{"nn_empty", "nn_full", "ctm_ring0_status", "ctm_ring1
 	"ctm_ring10_status", "ctm_ring11_status", "ctm_ring12_status", "ctm_ring13_status"}
 
 // regAndConst8 places a register operand and a restricted constant in the
-// A/B fields: the register in A unless it is a bank-B register.
-func (e *encoder) regAndConst8(reg *arg, c uint32, otherInA bool) (a, b isa.Opnd8, i8, lm bool, err error) {
+// A/B fields. A bank-A register goes in the A field and a bank-B one in
+// the B field. Other registers go where Netronome's assembler mostly puts
+// them (counted in the CoreNIC firmware's 1139 br_bset/br_bclr): for
+// br_bset/br_bclr (regInA) the transfer registers $xfer_0..31 (164 of 298)
+// and *l$index2/3 (200 of 232) in A, $xfer_32..63 (60 of 68), *l$index0/1
+// (366 of 374), *$index and *n$index (all) in B; for br=byte all in B.
+func (e *encoder) regAndConst8(reg *arg, c uint32, regInA func(f isa.Opnd8, lm bool) bool) (a, b isa.Opnd8, i8, lm bool, err error) {
 	cf := func(i8 bool) (isa.Opnd8, bool) {
 		return lookup8(e.mode, isa.BankA, false, i8, fmt.Sprintf("0x%x", c))
 	}
@@ -444,19 +449,29 @@ func (e *encoder) regAndConst8(reg *arg, c uint32, otherInA bool) (a, b isa.Opnd
 			if !okC {
 				continue
 			}
-			// A bank-A register goes in the A field and a bank-B one in
-			// the B field; other registers (transfer, LM) where
-			// Netronome's assembler puts them: A for br_bset/br_bclr, B
-			// for br=byte.
-			if f, ok := lookup8(e.mode, isa.BankA, l, msb, reg.Text); ok && !f.IsImm() && (isBankA(reg.Text) || (otherInA && !isBankB(reg.Text))) {
-				return f, k, msb, l, nil
-			}
-			if f, ok := lookup8(e.mode, isa.BankB, l, msb, reg.Text); ok && !f.IsImm() {
-				return k, f, msb, l, nil
+			fa, okA := lookup8(e.mode, isa.BankA, l, msb, reg.Text)
+			fb, okB := lookup8(e.mode, isa.BankB, l, msb, reg.Text)
+			switch {
+			case okA && !fa.IsImm() && (isBankA(reg.Text) || (!isBankB(reg.Text) && regInA(fa, l))):
+				return fa, k, msb, l, nil
+			case okB && !fb.IsImm():
+				return k, fb, msb, l, nil
 			}
 		}
 	}
 	return 0, 0, false, false, e.errAt(reg, "%q is not a register operand here", reg.Text)
+}
+
+// brBitRegInA is br_bset/br_bclr's placement of a register that is not a
+// GPR (see regAndConst8).
+func brBitRegInA(f isa.Opnd8, lm bool) bool {
+	switch {
+	case f>>5 == 4: // $xfer_0..31
+		return true
+	case f>>4 == 5: // *l$indexN[M]
+		return lm
+	}
+	return false
 }
 
 // brBit encodes br_bset/br_bclr[reg, bit, target].
@@ -476,7 +491,7 @@ func (e *encoder) brBit() (isa.Instr, error) {
 	var i8, lm bool
 	// The constant is bit+1 taken mod 32 (the rotate amount that brings
 	// the bit to the top), so bit 31 is the constant 0.
-	if in.A, in.B, i8, lm, err = e.regAndConst8(e.in.Args[0], (bit+1)&31, true); err != nil {
+	if in.A, in.B, i8, lm, err = e.regAndConst8(e.in.Args[0], (bit+1)&31, brBitRegInA); err != nil {
 		return nil, err
 	}
 	if i8 {
@@ -512,7 +527,7 @@ func (e *encoder) brByte() (isa.Instr, error) {
 	}
 	in := isa.BrByteInstr{Eq: e.in.Mnem == "br=byte", Byte: uint8(by)}
 	var lm bool
-	if in.A, in.B, in.I8, lm, err = e.regAndConst8(e.in.Args[0], v, false); err != nil {
+	if in.A, in.B, in.I8, lm, err = e.regAndConst8(e.in.Args[0], v, func(isa.Opnd8, bool) bool { return false }); err != nil {
 		return nil, err
 	}
 	in.Flags |= lmFlags(lm, false)
