@@ -72,6 +72,11 @@ func LoadDump(ins []isa.Instr, text []string) (*Program, error) {
 			r.Kind, r.Value = image.RelocBrHelper, uint32(b.Addr)-image.BranchRelocBase
 		case i >= abort:
 			r.Kind = image.RelocBrNextPkt
+		case b.Cond == isa.BR && b.Defer != 0:
+			// The JIT's deferred placeholder branches in the body are the
+			// BPF-to-BPF call's register push/pop subroutines, whose
+			// addresses a dump does not record.
+			return nil, &RunError{PC: uint32(i), Instr: text[i], Msg: "deferred branch to a load-time target (BPF-to-BPF call register push/pop?): not recoverable from a dump"}
 		case b.Cond == isa.BR:
 			r.Kind, r.Value = image.RelocBrGoOut, uint32(out)
 		default:
