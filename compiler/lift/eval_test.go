@@ -163,7 +163,6 @@ func TestConformanceRun(t *testing.T) {
 	t.Logf("%d files: %d return the expected r0, %d wrong, %d skipped (no result, expected error, unwind helper, or reads r2)", len(files), pass, fail, skipped)
 }
 
-
 func hasUndef(m *ir.Module) bool {
 	for _, f := range m.Funcs {
 		for _, b := range f.Blocks {
