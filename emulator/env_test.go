@@ -175,3 +175,43 @@ func TestRandomReproducible(t *testing.T) {
 		t.Errorf("same seed same sequence: %v; other seed differs: %v", same, differ)
 	}
 }
+
+// flatMemory is a Memory over one buffer at address 0x1000, for helper tests.
+type flatMemory struct{ buf []byte }
+
+func (f *flatMemory) Bytes(addr, n uint64, write bool) ([]byte, error) {
+	if addr < 0x1000 || addr-0x1000+n > uint64(len(f.buf)) {
+		return nil, EFAULT
+	}
+	return f.buf[addr-0x1000 : addr-0x1000+n], nil
+}
+func (f *flatMemory) ValueAddr(int, []byte) uint64 { return 0 }
+func (f *flatMemory) MapIndex(uint64) (int, error) { return 0, EINVAL }
+
+func TestFibLookupEmptyFIB(t *testing.T) {
+	h := KernelHelpers()[FnFibLookup]
+	mem := &flatMemory{buf: make([]byte, 64)}
+	call := func(family byte, size, flags uint64) int64 {
+		mem.buf[0] = family
+		r, err := h.Fn(NewEnv(HookXDP, nil, 0), mem, &[5]uint64{0, 0x1000, size, flags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(r)
+	}
+	if r := call(2, 64, 0); r != 4 {
+		t.Errorf("IPv4 lookup: %d, want BPF_FIB_LKUP_RET_NOT_FWDED (4)", r)
+	}
+	if r := call(10, 64, 1); r != 4 {
+		t.Errorf("IPv6 direct lookup: %d", r)
+	}
+	if r := call(2, 32, 0); r != -22 {
+		t.Errorf("short params: %d, want -EINVAL", r)
+	}
+	if r := call(2, 64, 1<<10); r != -22 {
+		t.Errorf("unknown flag: %d, want -EINVAL", r)
+	}
+	if r := call(7, 64, 0); r != -97 {
+		t.Errorf("family 7: %d, want -EAFNOSUPPORT", r)
+	}
+}

@@ -8,22 +8,23 @@ type Errno int
 
 // The errors map operations and helpers produce (include/uapi/asm-generic/errno-base.h).
 const (
-	EPERM      Errno = 1
-	ENOENT     Errno = 2
-	E2BIG      Errno = 7
-	EACCES     Errno = 13
-	EFAULT     Errno = 14
-	EBUSY      Errno = 16
-	EEXIST     Errno = 17
-	EINVAL     Errno = 22
-	ENOSPC     Errno = 28
-	EOPNOTSUPP Errno = 95
-	ENOTSUPP   Errno = 524 // kernel-internal, returned by some helpers
+	EPERM        Errno = 1
+	ENOENT       Errno = 2
+	E2BIG        Errno = 7
+	EACCES       Errno = 13
+	EFAULT       Errno = 14
+	EBUSY        Errno = 16
+	EEXIST       Errno = 17
+	EINVAL       Errno = 22
+	ENOSPC       Errno = 28
+	EOPNOTSUPP   Errno = 95
+	EAFNOSUPPORT Errno = 97
+	ENOTSUPP     Errno = 524 // kernel-internal, returned by some helpers
 )
 
 var errnoNames = map[Errno]string{
 	EPERM: "EPERM", EACCES: "EACCES", EFAULT: "EFAULT", ENOENT: "ENOENT", E2BIG: "E2BIG", EBUSY: "EBUSY", EEXIST: "EEXIST",
-	EINVAL: "EINVAL", ENOSPC: "ENOSPC", EOPNOTSUPP: "EOPNOTSUPP", ENOTSUPP: "ENOTSUPP",
+	EINVAL: "EINVAL", ENOSPC: "ENOSPC", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT", ENOTSUPP: "ENOTSUPP",
 }
 
 func (e Errno) Error() string {

@@ -57,7 +57,7 @@ func KernelHelpers() HelperSet {
 	add(FnXdpAdjustMeta, "bpf_xdp_adjust_meta", adjust((*Packet).AdjustMeta), true)
 	add(FnXdpAdjustTail, "bpf_xdp_adjust_tail", adjust((*Packet).AdjustTail), true)
 	for _, h := range skbHelpers {
-		s[h.ID] = &Helper{ID: h.ID, Name: h.Name, Fn: h.Fn, ChangesPacket: true}
+		s[h.ID] = &Helper{ID: h.ID, Name: h.Name, Fn: h.Fn, ChangesPacket: h.ID != FnFibLookup}
 	}
 	return s
 }

@@ -12,6 +12,7 @@ const (
 	FnSkbStoreBytes = 9
 	FnL3CsumReplace = 10
 	FnL4CsumReplace = 11
+	FnFibLookup     = 69
 	fHdrFieldMask   = 0xf
 	fPseudoHdr      = 0x10
 	fMarkMangled0   = 0x20
@@ -24,6 +25,7 @@ const (
 
 func init() {
 	skbHelpers = []*Helper{
+		{ID: FnFibLookup, Name: "bpf_fib_lookup", Fn: fibLookup},
 		{ID: FnSkbStoreBytes, Name: "bpf_skb_store_bytes", Fn: skbStoreBytes},
 		{ID: FnL3CsumReplace, Name: "bpf_l3_csum_replace", Fn: l3CsumReplace},
 		{ID: FnL4CsumReplace, Name: "bpf_l4_csum_replace", Fn: l4CsumReplace},
@@ -152,4 +154,34 @@ func l4CsumReplace(e *Env, _ Memory, a *[5]uint64) (uint64, error) {
 		binary.LittleEndian.PutUint16(field, csumMangled0)
 	}
 	return 0, nil
+}
+
+// fibLookup is bpf_fib_lookup on a host whose FIB is empty: the arguments
+// are checked as the kernel checks them, then the answer is always
+// BPF_FIB_LKUP_RET_NOT_FWDED ("no route: let the stack handle it"), so
+// forwarding programs take their pass-to-the-kernel path. Modelling routes
+// and neighbours is left for when a test needs them.
+func fibLookup(e *Env, mem Memory, a *[5]uint64) (uint64, error) {
+	const (
+		paramsSize = 64 // sizeof(struct bpf_fib_lookup)
+		knownFlags = 1 | 2 | 4 | 8 | 16 | 32
+		afInet     = 2
+		afInet6    = 10
+		notFwded   = 4 // BPF_FIB_LKUP_RET_NOT_FWDED
+	)
+	if uint32(a[2]) < paramsSize {
+		return EINVAL.Ret(), nil
+	}
+	if a[3]&^knownFlags != 0 {
+		return EINVAL.Ret(), nil
+	}
+	p, err := mem.Bytes(a[1], paramsSize, true)
+	if err != nil {
+		return 0, fmt.Errorf("bpf_fib_lookup params: %w", err)
+	}
+	switch p[0] {
+	case afInet, afInet6:
+		return notFwded, nil
+	}
+	return EAFNOSUPPORT.Ret(), nil
 }
