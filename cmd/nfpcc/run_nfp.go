@@ -5,6 +5,9 @@ package main
 //
 //	if isNFPFile(path) { return runNFP(args, stdout, stderr) }
 //
+// It also runs Linux JIT dumps (text): `nfpcc run DUMP.asm [PROG.bpf.o]
+// --packet …`, the optional object giving the maps the dump uses.
+//
 // runNFP takes the same arguments as `nfpcc run` and prints per packet the
 // action and the published model's cycles, then a summary with the
 // throughput projection.
@@ -18,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -25,14 +30,34 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator"
+	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/asm"
 	"github.com/nfpcc/nfpcc/isa/image"
 )
 
-// isNFPFile reports whether path is an ELF file for the NFP (e_machine 250),
-// the files runNFP runs.
+// isNFPFile reports whether path is a file runNFP runs: an ELF file for the
+// NFP (e_machine 250), or a Linux JIT dump as text (`bpftool prog dump
+// jited`: lines "ADDR:\t.N  instruction").
 func isNFPFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var h [64]byte
+	n, _ := io.ReadFull(f, h[:])
+	if n >= 20 && bytes.Equal(h[:4], []byte("\x7fELF")) {
+		return h[5] == 1 && binary.LittleEndian.Uint16(h[18:]) == image.EMNFP
+	}
+	return nfpDumpFirstLine.Match(bytes.SplitN(h[:n], []byte("\n"), 2)[0])
+}
+
+// isBPFObject reports whether path is an eBPF ELF object (e_machine 247).
+func isBPFObject(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -42,8 +67,69 @@ func isNFPFile(path string) bool {
 	if _, err := io.ReadFull(f, h[:]); err != nil {
 		return false
 	}
-	return bytes.Equal(h[:4], []byte("\x7fELF")) && h[5] == 1 && binary.LittleEndian.Uint16(h[18:]) == image.EMNFP
+	return bytes.Equal(h[:4], []byte("\x7fELF")) && binary.LittleEndian.Uint16(h[18:]) == 247
 }
+
+// nfpDumpFirstLine is the first line of a JIT dump.
+var nfpDumpFirstLine = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.0\s+\S`)
+
+// loadNFP reads an image, or a JIT dump (assembled by isa/asm; its maps, if
+// any, come from the eBPF object objPath).
+func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if bytes.HasPrefix(data, []byte("\x7fELF")) {
+		img, err := image.Unmarshal(data)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %v", path, err)
+		}
+		if objPath != "" {
+			return nil, nil, "", fmt.Errorf("an eBPF object is for JIT dumps; %s is an image with its own maps", path)
+		}
+		p, err := nfp.LoadImage(img)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %v", path, err)
+		}
+		maps, err := nfp.MapsFor(img)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("%s: %v", path, err)
+		}
+		return p, maps, img.Program.Name, nil
+	}
+	prog, err := asm.Assemble(path, data, asm.Options{Mode: isa.Ctx4})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ins := make([]isa.Instr, len(prog.Words))
+	text := make([]string, len(prog.Words))
+	lines := strings.Split(string(data), "\n")
+	for i, w := range prog.Words {
+		ins[i] = isa.Decode(w)
+		if l := prog.Lines[i]; l >= 1 && l <= len(lines) {
+			text[i] = strings.TrimSpace(dumpPrefix.ReplaceAllString(lines[l-1], ""))
+		}
+	}
+	p, err := nfp.LoadDump(ins, text)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%s: %v", path, err)
+	}
+	var maps []emulator.Map
+	if objPath != "" {
+		obj, err := loader.Load(objPath)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if maps, _, err = ebpfinterp.NewMaps(obj); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	return p, maps, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), nil
+}
+
+// dumpPrefix is the address and word-index columns of a dump line.
+var dumpPrefix = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.\d+\s+`)
 
 // hexList collects --packet values (repeatable, or several words after one).
 type hexList []string
@@ -98,6 +184,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of the PseudoRndNum CSR (bpf_get_prandom_u32)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
+		fmt.Fprintln(stderr, "       nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
 		fs.PrintDefaults()
 	}
 	var positional []string
@@ -120,6 +207,11 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	prog := positional[0]
+	// A JIT dump may be followed by the eBPF object whose maps it uses.
+	objPath := ""
+	if len(positional) > 1 && isBPFObject(positional[1]) {
+		objPath, positional = positional[1], append(positional[:1:1], positional[2:]...)
+	}
 	if len(positional) > 1 {
 		if len(packets) == 0 {
 			return errf("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
@@ -130,21 +222,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		return errf("give packets with either --pcap FILE or --packet HEX (exactly one of them)")
 	}
 
-	data, err := os.ReadFile(prog)
+	p, maps, progName, err := loadNFP(prog, objPath)
 	if err != nil {
 		return errf("%v", err)
-	}
-	img, err := image.Unmarshal(data)
-	if err != nil {
-		return errf("%s: %v", prog, err)
-	}
-	p, err := nfp.LoadImage(img)
-	if err != nil {
-		return errf("%s: %v", prog, err)
-	}
-	maps, err := nfp.MapsFor(img)
-	if err != nil {
-		return errf("%s: %v", prog, err)
 	}
 	if *mapsIn != "" {
 		b, err := os.ReadFile(*mapsIn)
@@ -180,7 +260,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	rep := nfpRunJSON{Object: prog, Program: img.Program.Name, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
+	rep := nfpRunJSON{Object: prog, Program: progName, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
 	var sum, dram float64
 	ok := 0
 	for i, fr := range frames {

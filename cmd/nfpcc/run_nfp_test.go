@@ -10,6 +10,7 @@ import (
 
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/testsuite"
 )
 
 // passNFP writes nfp-isa.md §8.1's `r0 = 2; exit` image as a .nfp file.
@@ -95,5 +96,41 @@ func TestRunNFP(t *testing.T) {
 	}
 	if code := runNFP([]string{path, "--packet", "zz"}, &out, &errb); code != 2 {
 		t.Errorf("bad hex: exit %d, want 2", code)
+	}
+}
+
+// TestRunNFPJITDump runs a real JIT dump with its object's maps: the
+// published model's cycles come out of `nfpcc run`.
+func TestRunNFPJITDump(t *testing.T) {
+	dir := testsuite.Corpus(t, "nfp-jit")
+	b, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases map[string]map[string]struct {
+		Packet string `json:"packet_pattern_hex"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(dir, "programs", "xdp-count-min.3.asm")
+	obj := filepath.Join(dir, "programs", "xdp-count-min.3.bpf.o")
+	if !isNFPFile(dump) || isNFPFile(obj) || !isBPFObject(obj) {
+		t.Fatalf("file kinds: dump %v obj %v", isNFPFile(dump), isNFPFile(obj))
+	}
+	pkt := cases["xdp-count-min.3"]["k_first"].Packet
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", dump, obj, "--packet", pkt, pkt}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{
+		"packet 1: XDP_DROP (return 1, 520 instructions, 757 cycles)",
+		"packet 2: XDP_DROP (return 1, 520 instructions, 757 cycles)",
+		"cycles/packet: mean 757.0, max 757",
+		"DRAM 9.66",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
