@@ -199,3 +199,48 @@ func TestCLSCommands(t *testing.T) {
 		t.Errorf("CLS write, add, read: %#x, want 0x11220005", c.r[rXin+4])
 	}
 }
+
+// TestPerfEventOutput calls the firmware's perf_event_output as the JIT
+// does: map in R2, flags in R3, data pointer in R4 with its type in A1,
+// size in R5.
+func TestPerfEventOutput(t *testing.T) {
+	ins := []isa.Instr{
+		/* 0 */ isa.Immed(A(20), 0xbeef),
+		/* 1 */ isa.Mov(isa.LM(0, 0), A(20)), // data at stack+0
+		/* 2 */ isa.Immed(Both(4), 0), // R2 = map 0
+		/* 3 */ isa.Immed(Both(6), 0xffffffff), // R3 = BPF_F_CURRENT_CPU
+		/* 4 */ isa.Immed(Both(7), 0),
+		/* 5 */ isa.Mov(Both(8), A(22)), // R4 = stack pointer
+		/* 6 */ isa.Immed(Both(9), 0),
+		/* 7 */ isa.Immed(Both(10), 2), // R5 = 2 bytes
+		/* 8 */ isa.Immed(Both(11), 0),
+		/* 9 */ deferred(isa.Br(isa.BR, 15025), 2),
+		/* 10 */ isa.Immed(A(1), 6), // pointer type: stack
+		/* 11 */ isa.Immed(B(0), 12),
+		/* 12 */ isa.Mov(Both(12), A(0)),
+		/* 13 */ isa.Immed(A(0), 0x110000),
+		/* 14 */ isa.Br(isa.BR, 0),
+	}
+	p, err := LoadImage(buildImage(t, ins, map[int]uint32{9: 25}, []int{14}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := emulator.NewMap(emulator.MapSpec{Name: "events", Type: emulator.MapPerfEventArray, KeySize: 4, ValueSize: 4, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFirmware(p, Options{Maps: []emulator.Map{m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fw.RunPacket(make([]byte, 60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Events) != 1 || r.Events[0].Map != "events" || string(r.Events[0].Data) != "\xef\xbe" {
+		t.Errorf("events %+v, want one of ef be on map events", r.Events)
+	}
+	if fw.M.ctxs[0].r[rA+12] != 0 {
+		t.Errorf("perf_event_output returned %#x", fw.M.ctxs[0].r[rA+12])
+	}
+}
