@@ -17,6 +17,16 @@ type Machine struct {
 	Mem    Memory
 	// Helper runs helper call id with its arguments.
 	Helper func(id int64, args []uint64) (uint64, error)
+	// The program's environment, for the ops that depend on it; nil hooks
+	// make those ops fail with ErrUnsupported. MapRef is the address of map
+	// idx (mapref), MapValue the address of byte off of its value
+	// (mapvalue), CtxPtr the pointer a context field holds (ctxptr, given
+	// the field's address), PktLoad a legacy packet load (pktload: ctx, the
+	// offset, the size; its error ends the program).
+	MapRef   func(idx int64) (uint64, error)
+	MapValue func(idx, off int64) (uint64, error)
+	CtxPtr   func(field uint64) (uint64, error)
+	PktLoad  func(ctx, off uint64, size int) (uint64, error)
 	// StackTop is the address of the top of the first frame; each call
 	// gets the next FrameSize bytes below.
 	StackTop uint64
@@ -148,6 +158,22 @@ func (m *Machine) exec(f *Func, v *Value, vals []uint64, fp uint64) (uint64, err
 		return uint64(-uint32(arg(0))), nil
 	case OpNeg64:
 		return -arg(0), nil
+	case OpMapRef:
+		if m.MapRef != nil {
+			return m.MapRef(v.Imm)
+		}
+	case OpMapValue:
+		if m.MapValue != nil {
+			return m.MapValue(v.Imm, v.Imm2)
+		}
+	case OpCtxPtr:
+		if m.CtxPtr != nil {
+			return m.CtxPtr(arg(0) + uint64(v.Imm))
+		}
+	case OpPktLoad8, OpPktLoad16, OpPktLoad32:
+		if m.PktLoad != nil {
+			return m.PktLoad(arg(0), arg(1), v.Op.Info().Size)
+		}
 	case OpCall:
 		if m.Helper == nil {
 			return 0, fmt.Errorf("helper %d: %w", v.Imm, ErrUnsupported)
