@@ -134,6 +134,9 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 		}
 		switch o.kind {
 		case kALU:
+			if (o.sub == aluAddC || o.sub == aluSubC) && c.ccUnk&ccC != 0 {
+				return stop{}, m.errAt(pc, "carry used after a logical operation (C undefined there)")
+			}
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
 			var res uint32
@@ -170,7 +173,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				return stop{}, m.errAt(pc, "alu operation %#x is not modelled", o.sub)
 			}
 			if o.flags&fNoCC == 0 && !isArith(o.sub) {
-				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
 			if o.dst.kind == oReg { // write, inlined
@@ -221,7 +224,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				}
 			}
 			if o.flags&fNoCC == 0 {
-				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
 			if o.dst.kind == oReg { // write, inlined
@@ -238,7 +241,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			}
 			res := uint32((uint64(l)<<32 | uint64(r)) >> n)
 			if o.flags&fNoCC == 0 {
-				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
 			}
 			c.prevRes, c.prevA = res, aval(o, l, r)
 			if o.dst.kind == oReg { // write, inlined
@@ -265,7 +268,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			}
 			res := src&mask | keep&^mask
 			if o.flags&fLoadCC != 0 {
-				c.z, c.n, c.cy, c.v = res == 0, int32(res) < 0, false, false
+				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
 			}
 			c.prevRes = res
 			if o.dst.kind == oReg { // write, inlined
@@ -295,6 +298,9 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				c.writeOther(&o.dst, v)
 			}
 		case kBr:
+			if c.ccUnk&condNeeds[o.sub&31] != 0 {
+				return stop{}, m.errAt(pc, "branch on a condition code the previous instruction left undefined (C/V after a logical operation, or after mul_step)")
+			}
 			taken = m.cond(c, o)
 		case kBrBit:
 			v := m.read(c, &o.a)
@@ -465,6 +471,7 @@ func (m *Machine) add(c *context, l, r, cin uint32, flags uint16) uint32 {
 		c.n = int32(res) < 0
 		c.cy = s>>32 != 0
 		c.v = (^(l^r)&(l^res))>>31 != 0
+		c.ccUnk = 0
 	}
 	return res
 }
@@ -477,6 +484,22 @@ func byteMask(m uint8) uint32 {
 		}
 	}
 	return r
+}
+
+// Condition-code bits, for the flags whose value after an instruction the
+// emulator does not know (nfp-isa.md §3: C and V after logical operations,
+// all of them after mul_step are [U]). Reading one stops the run.
+const (
+	ccZ uint8 = 1 << iota
+	ccN
+	ccC
+	ccV
+)
+
+// condNeeds lists the flags each branch condition reads.
+var condNeeds = [32]uint8{
+	0: ccZ, 1: ccZ, 2: ccN, 3: ccN, 4: ccC, 5: ccC, 6: ccV, 7: ccV,
+	8: ccN | ccV, 9: ccN | ccV, 10: ccZ | ccN | ccV, 11: ccZ | ccN | ccV,
 }
 
 // branch conditions (§2.5).

@@ -267,3 +267,29 @@ func TestUnmodelledStops(t *testing.T) {
 		t.Errorf("ffs: %v", err)
 	}
 }
+
+// TestUndefinedFlagsStop: C and V after a logical operation, and every flag
+// after mul_step, are not documented; reading them stops the run rather
+// than guessing. Z and N after logical operations are fine.
+func TestUndefinedFlagsStop(t *testing.T) {
+	if _, _, err := seq(t, nil, isa.ALU(none, A(0), isa.OpOr, K(0)), isa.Br(isa.BEQ, 2)); err != nil {
+		t.Errorf("beq after OR: %v", err)
+	}
+	for name, ins := range map[string][]isa.Instr{
+		"bcs after OR":     {isa.ALU(none, A(0), isa.OpOr, K(0)), isa.Br(isa.BCS, 2)},
+		"blt after shift":  {isa.Shf(Both(1), none, isa.ShfB, B(0), isa.ShiftL, 3), isa.Br(isa.BLT, 2)},
+		"+carry after AND": {isa.ALU(none, A(0), isa.OpAnd, K(1)), isa.ALU(Both(1), A(1), isa.OpAddCarry, K(0))},
+		"beq after mul": {
+			isa.MulStepOp(A(0), B(2), isa.MulStart, isa.MulStep1),
+			isa.MulStepOp(A(0), B(2), isa.Mul16x16, isa.MulStep1),
+			isa.MulStepOp(A(0), B(2), isa.Mul16x16, isa.MulStep2),
+			isa.MulResult(Both(4), isa.Mul16x16, false),
+			isa.Br(isa.BEQ, 5),
+		},
+	} {
+		_, _, err := seq(t, nil, ins...)
+		if err == nil || !strings.Contains(err.Error(), "undefined") {
+			t.Errorf("%s: err = %v, want a stop", name, err)
+		}
+	}
+}

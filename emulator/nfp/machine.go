@@ -68,6 +68,7 @@ type context struct {
 	lmPend uint8            // bit i: pointer i has a pending write
 
 	z, n, cy, v bool
+	ccUnk       uint8 // cc* bits whose value is not known
 
 	prevRes uint32 // PREV_ALU result
 	prevA   uint32 // PREV_ALU A operand (indirect shift amounts)
