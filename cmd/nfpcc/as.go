@@ -25,8 +25,11 @@ func init() {
 //
 // Branches to addresses inside the code get RELO_BR_REL relocations, so
 // the image loads at any code-store offset; targets beyond the code (the
-// JIT's pre-relocation exits `br[.15000]`) are kept as written. Each word's
-// line-table entry names its source line.
+// JIT's pre-relocation exits `br[.15000]`) are kept as written, and
+// load-time targets written as relocation kinds (`br[@out(outro)]`,
+// `br[@next_pkt]`, `br[@helper(1)]`, `immed[gprA_0, @rel(label)]`) become
+// the image's relocations. Each word's line-table entry names its source
+// line.
 func asMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("as", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,8 +39,9 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	entry := fs.Uint("entry", 0, "entry word")
 	stack := fs.Uint("stack", 0, "eBPF stack size in bytes")
 	ctx8 := fs.Bool("ctx8", false, "registers are numbered for 8-context mode (default 4-context, as eBPF offload runs)")
+	style := fs.String("style", "kernel", "values of the fields objdump does not print: kernel (the Linux JIT's) or netronome (Netronome's assembler's)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8]")
+		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true})); err != nil {
@@ -59,6 +63,14 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opt := asm.Options{Mode: isa.Ctx4}
+	switch *style {
+	case "kernel":
+	case "netronome":
+		opt.Style = asm.StyleNetronome
+	default:
+		fmt.Fprintf(stderr, "nfpcc as: unknown --style %q (want kernel or netronome)\n", *style)
+		return 2
+	}
 	if *ctx8 {
 		opt.Mode = isa.Ctx8
 	}
@@ -80,8 +92,12 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		img.Code = append(img.Code, uint64(w))
 		img.Lines = append(img.Lines, image.Line{Addr: uint32(i), PC: image.NoPC, File: src, Line: uint32(prog.Lines[i])})
 	}
-	for _, i := range prog.Branches {
-		img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(i), Kind: image.RelocBrRel})
+	// asm's relocation kinds are numbered as the kernel's, as image's are.
+	for _, r := range prog.Relocs {
+		img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(r.Word), Kind: image.RelocKind(r.Kind), Value: uint32(r.Value)})
+		if r.Kind == asm.RelocBrHelper {
+			img.Program.Caps |= image.CapFunc
+		}
 	}
 	data, err := img.Marshal()
 	if err != nil {

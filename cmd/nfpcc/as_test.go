@@ -112,12 +112,59 @@ func describeImage(t *testing.T, path string) string {
 	p := img.Program
 	fmt.Fprintf(&b, "program %s: type %v, entry .%d, stack %d, caps %v, %d words\n", p.Name, p.Type, p.Entry, p.StackSize, p.Caps, len(img.Code))
 	for _, r := range img.Relocs {
-		fmt.Fprintf(&b, "reloc .%d %v\n", r.Index, r.Kind)
+		fmt.Fprintf(&b, "reloc .%d %v %d\n", r.Index, r.Kind, r.Value)
 	}
 	for _, l := range img.Lines {
 		fmt.Fprintf(&b, "line .%d %s:%d\n", l.Addr, l.File, l.Line)
 	}
 	return b.String()
+}
+
+// TestAsKernelImage relocates the image of testdata/as/kernel-xdp-pass
+// for CoreNIC (start_off 3072, tgt_done 1) and compares it with the words
+// the kernel hands to the card (nfp-isa.md §8.1).
+func TestAsKernelImage(t *testing.T) {
+	ar, err := txtar.ParseFile("testdata/as/kernel-xdp-pass.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		if f.Name == "prog.s" {
+			os.WriteFile(filepath.Join(dir, "prog.s"), f.Data, 0o644)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "p.nfp")
+	if rc := Main([]string{"as", filepath.Join(dir, "prog.s"), "-o", out}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr.String())
+	}
+	data, _ := os.ReadFile(out)
+	img, err := image.Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := img.Relocate(image.LoadParams{StartOff: 3072, TgtDone: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := []uint64{
+		0x000f20f003f05bff, 0x000700b441605a20, 0x000502f0000c0800, 0x000cc2f0000c0001,
+		0x000ae0db02008038, 0x000060d800608038, 0x000a00a0000c0000, 0x000800c10c048a00,
+		0x000460aab0000303, 0x000540db01408125, 0x000da0f002200b82, 0x000b60f444400b11,
+		0x000b0081d0100200, 0x000200aa300c0001, 0x000bc094002409ff, 0x000060d800608038,
+		0x000a00a0000c0000, 0x000100c10c000a00,
+	}
+	for i, w := range final {
+		if code[i] != w {
+			t.Errorf("word %d: %#016x, kernel %#016x", i, code[i], w)
+		}
+	}
+	for i := len(final); i < len(code); i++ {
+		if code[i] != 0x000000f0000c0300 {
+			t.Errorf("word %d: %#016x, want nop", i, code[i])
+		}
+	}
 }
 
 var jitDumpLine = regexp.MustCompile(`^\s*[0-9a-f]+:\t\s*\.([0-9]+)\s+(.*)$`)

@@ -20,13 +20,18 @@
 // and compared with the source line, and an instruction whose text the
 // disassembler would print differently is an error rather than a silently
 // different word. Fields the text does not show (objdump omits, e.g., the
-// A operand of `alu[…, --, B, …]`) get the values Netronome's tools write,
-// so that Assemble(Disassemble(w)) == w holds for real firmware.
+// A operand of `alu[…, --, B, …]`) get the values the Linux JIT writes
+// (StyleKernel) or those Netronome's tools write (StyleNetronome), and an
+// objdump line's word column, when it prints as the line, is taken as is:
+// Assemble(Disassemble(w)) == w for every word of real firmware.
 //
 // Branch targets beyond the end of the code (the JIT's pre-relocation
 // `br[.15000]` exits) are plain values: the word encodes them as written.
-// Program.Branches lists the words whose target lies inside the code, the
-// words a loader must move when the code is placed (RELO_BR_REL).
+// Program.Relocs lists the words a loader patches: every branch whose
+// target lies inside the code (RELO_BR_REL, moved with the code), and the
+// load-time targets written as the kernel's relocation kinds, `br[@out(l)]`,
+// `br[@next_pkt]`, `br[@helper(1)]`, `immed[gprA_0, @rel(l)]` … (see
+// relocTargets), whose words hold the JIT's placeholders.
 package asm
 
 import (
@@ -43,8 +48,24 @@ import (
 	"github.com/nfpcc/nfpcc/isa"
 )
 
+// Style chooses the values of the fields objdump does not print, which
+// the text cannot give: the Linux JIT's (isa's constructors) or those of
+// Netronome's assembler (its firmware).
+type Style uint8
+
+const (
+	// StyleKernel fills unprinted fields as the Linux nfp JIT does, so
+	// that assembling its code gives the words the kernel writes.
+	StyleKernel Style = iota
+	// StyleNetronome fills them as Netronome's assembler mostly does, so
+	// that assembling objdump's text of firmware gives back its words.
+	StyleNetronome
+)
+
 // Options select how operands are read.
 type Options struct {
+	// Style fills the fields the text does not show (default StyleKernel).
+	Style Style
 	// Mode is the context mode register numbers are written for: Ctx4
 	// (the default, the mode eBPF offload runs in) or Ctx8.
 	Mode isa.Mode
@@ -61,10 +82,10 @@ type Options struct {
 
 // Program is the result of assembling a source file.
 type Program struct {
-	Words    []isa.Word     // with ECC
-	Lines    []int          // source line of each word
-	Labels   map[string]int // label → word address
-	Branches []int          // words whose branch target is inside the code
+	Words  []isa.Word     // with ECC
+	Lines  []int          // source line of each word
+	Labels map[string]int // label → word address
+	Relocs []Reloc        // by word: what a loader patches
 }
 
 // Error is one problem, at a place in the source.
@@ -185,14 +206,14 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 	}
 	for _, t := range todo {
 		var w isa.Word
-		var isBranch bool
+		var rel *Reloc
 		var err error
 		switch {
 		case t.verbatim != nil:
 			w = *t.verbatim
 		case t.in == nil: // a syntax error, reported
 		default:
-			w, isBranch, err = encodeLine(t.in, opt, p.Labels, len(todo))
+			w, rel, err = encodeLine(t.in, opt, p.Labels, len(todo))
 		}
 		if err != nil {
 			if vw, ok := verbatimWord(t.text, dopt); ok {
@@ -214,15 +235,16 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 			col, _ := strconv.ParseUint(*t.word, 16, 64)
 			cw := isa.Word(col)
 			if cw != w {
-				if isa.CheckECC(cw) == nil && canonText(isa.Disasm(cw, dopt), nil) == canonInstr(t.in, p.Labels) {
+				if isa.CheckECC(cw) == nil && canonText(isa.Disasm(cw, dopt), nil) == canonInstr(t.in, labelResolver(p.Labels)) {
 					w = cw
 				} else if opt.CheckWords {
 					add(t.line, 0, "assembles to %016x, but the word column says %s", uint64(w), *t.word)
 				}
 			}
 		}
-		if isBranch {
-			p.Branches = append(p.Branches, len(p.Words))
+		if rel != nil && err == nil {
+			rel.Word = len(p.Words)
+			p.Relocs = append(p.Relocs, *rel)
 		}
 		p.Words = append(p.Words, w)
 		p.Lines = append(p.Lines, t.line)
@@ -243,32 +265,44 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 const maxAddr = 1<<14 - 1
 
 // encodeLine assembles one instruction and checks that the word prints
-// back as the source does. isBranch is set for a branch whose target lies
-// inside the code.
-func encodeLine(in *instr, opt Options, labels map[string]int, n int) (w isa.Word, isBranch bool, err error) {
+// back as the source does. It returns the word's relocation, if any: a
+// load-time target (@out(…), @helper(…), @rel(…)), or RELO_BR_REL for a
+// branch whose target lies inside the code.
+func encodeLine(in *instr, opt Options, labels map[string]int, n int) (w isa.Word, rel *Reloc, err error) {
 	if in.Invalid != "" {
 		s := strings.TrimSpace(in.Invalid[strings.IndexByte(in.Invalid, ':')+1:])
 		v, perr := strconv.ParseUint(s, 0, 64)
 		w = isa.Word(v)
 		if perr != nil || isa.CheckECC(w) != nil || isa.ClassOf(w) != isa.ClassInvalid {
-			return 0, false, &posError{col: in.Pos.Column, msg: fmt.Sprintf("%s is not an undecodable word with its ECC", s)}
+			return 0, nil, &posError{col: in.Pos.Column, msg: fmt.Sprintf("%s is not an undecodable word with its ECC", s)}
 		}
-		return w, false, nil
+		return w, nil, nil
 	}
 	if in.Raw != "" {
 		v, perr := strconv.ParseUint(in.Raw, 0, 64)
 		w = isa.Word(v)
 		if perr != nil {
-			return 0, false, &posError{col: in.Pos.Column, msg: fmt.Sprintf(".word %s: not a 64-bit number", in.Raw)}
+			return 0, nil, &posError{col: in.Pos.Column, msg: fmt.Sprintf(".word %s: not a 64-bit number", in.Raw)}
 		}
 		if err := isa.CheckECC(w); err != nil {
-			return 0, false, &posError{col: in.Pos.Column, msg: ".word: " + err.Error()}
+			return 0, nil, &posError{col: in.Pos.Column, msg: ".word: " + err.Error()}
 		}
-		return w, false, nil
+		return w, nil, nil
 	}
 	inCode := false
-	e := &encoder{mode: opt.Mode, in: in}
+	e := &encoder{mode: opt.Mode, style: opt.Style, in: in, labels: labels, subst: map[string]string{}}
 	e.target = func(a *arg) (int, error) {
+		if strings.HasPrefix(a.Text, "@") {
+			if !e.relocOK {
+				return 0, e.errAt(a, "%s: only br, its conditional forms, br_bset/br_bclr and br=byte/br!=byte take load-time targets", a.Text)
+			}
+			t, r, err := e.relocTarget(a, labels)
+			if err == nil {
+				e.reloc = r
+				e.subst[a.Text] = fmt.Sprintf(".%d", t)
+			}
+			return t, err
+		}
 		if t, ok := labels[a.Text]; ok {
 			inCode = true
 			return t, nil
@@ -287,36 +321,56 @@ func encodeLine(in *instr, opt Options, labels map[string]int, n int) (w isa.Wor
 		if isCmdTarget(in.Mnem) {
 			enc = func(e *encoder) (isa.Instr, error) { return e.cmd(opt.ThirdParty32) }
 		} else {
-			return 0, false, e.errf("unknown instruction %q", in.Mnem)
+			return 0, nil, e.errf("unknown instruction %q", in.Mnem)
 		}
 	}
 	if !in.Bracket && in.Mnem != "nop" && in.Mnem != "cam_clear" {
-		return 0, false, e.errf("%s needs its operands in [ ]", in.Mnem)
+		return 0, nil, e.errf("%s needs its operands in [ ]", in.Mnem)
 	}
 	ins, err := enc(e)
 	if err != nil {
-		return 0, false, err
+		return 0, nil, err
 	}
 	w, err = isa.Encode(ins)
 	if err != nil {
-		return 0, false, e.errf("%v", strings.TrimPrefix(err.Error(), "isa: "))
+		return 0, nil, e.errf("%v", strings.TrimPrefix(err.Error(), "isa: "))
 	}
 	// Read the word back: the disassembler must print what was written.
 	dopt := isa.Options{Mode: opt.Mode, ThirdParty32: opt.ThirdParty32}
 	back, ok := isa.Text(isa.Decode(w), dopt)
-	if got, want := canonText(back, nil), canonInstr(in, labels); !ok || got != want {
-		return 0, false, e.errf("cannot be encoded as written: the nearest word reads %q", back)
+	if got, want := canonText(back, nil), canonInstr(in, e.resolver()); !ok || got != want {
+		return 0, nil, e.errf("cannot be encoded as written: the nearest word reads %q", back)
+	}
+	if e.reloc != nil {
+		return w, e.reloc, nil
 	}
 	switch isa.ClassOf(w) {
 	case isa.ClassBranch, isa.ClassBrBit, isa.ClassBrByte:
-		isBranch = inCode
+		if inCode {
+			return w, &Reloc{Kind: RelocBrRel}, nil
+		}
 	}
-	return w, isBranch, nil
+	return w, nil, nil
 }
 
-// canonInstr renders a parsed instruction in a normal form: labels
-// resolved to .N, numbers in hex, single spaces.
-func canonInstr(in *instr, labels map[string]int) string {
+// resolver maps the source's labels and load-time targets to the text
+// the disassembler prints for them.
+func (e *encoder) resolver() func(string) (string, bool) {
+	return func(s string) (string, bool) {
+		if r, ok := e.subst[s]; ok {
+			return r, true
+		}
+		if t, ok := e.labels[s]; ok {
+			return fmt.Sprintf(".%d", t), true
+		}
+		return "", false
+	}
+}
+
+// canonInstr renders a parsed instruction in a normal form: labels and
+// load-time targets resolved (by resolve, which may be nil), numbers in
+// hex, single spaces.
+func canonInstr(in *instr, resolve func(string) (string, bool)) string {
 	var b strings.Builder
 	b.WriteString(in.Mnem)
 	list := func(args []*arg) {
@@ -325,8 +379,8 @@ func canonInstr(in *instr, labels map[string]int) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if t, ok := labels[a.Text]; ok {
-				fmt.Fprintf(&b, ".%d", t)
+			if r, ok := resolveArg(resolve, a.Text); ok {
+				b.WriteString(r)
 			} else {
 				b.WriteString(canonOperand(a.Text))
 			}
@@ -346,28 +400,37 @@ func canonInstr(in *instr, labels map[string]int) string {
 	return b.String()
 }
 
+func resolveArg(resolve func(string) (string, bool), s string) (string, bool) {
+	if resolve == nil {
+		return "", false
+	}
+	return resolve(s)
+}
+
+// labelResolver resolves labels only.
+func labelResolver(labels map[string]int) func(string) (string, bool) {
+	return func(s string) (string, bool) {
+		if t, ok := labels[s]; ok {
+			return fmt.Sprintf(".%d", t), true
+		}
+		return "", false
+	}
+}
+
 // canonCache memoizes canonText: real code repeats instructions a lot.
 var canonCache sync.Map
 
 // canonText parses printed text and renders it like canonInstr.
-func canonText(s string, labels map[string]int) string {
-	if labels == nil {
-		if c, ok := canonCache.Load(s); ok {
-			return c.(string)
-		}
-		c := canonTextUncached(s, nil)
-		canonCache.Store(s, c)
-		return c
+func canonText(s string, _ map[string]int) string {
+	if c, ok := canonCache.Load(s); ok {
+		return c.(string)
 	}
-	return canonTextUncached(s, labels)
-}
-
-func canonTextUncached(s string, labels map[string]int) string {
-	l, err := lineParser.ParseString("", s)
-	if err != nil || l.Instr == nil {
-		return "\x00unparsable: " + s
+	c := "\x00unparsable: " + s
+	if l, err := lineParser.ParseString("", s); err == nil && l.Instr != nil {
+		c = canonInstr(l.Instr, nil)
 	}
-	return canonInstr(l.Instr, labels)
+	canonCache.Store(s, c)
+	return c
 }
 
 type encodeFunc func(e *encoder) (isa.Instr, error)

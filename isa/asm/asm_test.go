@@ -31,7 +31,7 @@ func firmware(t testing.TB, name string) []isa.CodeSection {
 }
 
 func optsOf(cs isa.CodeSection) Options {
-	return Options{Mode: cs.Opts.Mode, ThirdParty32: cs.Opts.ThirdParty32}
+	return Options{Mode: cs.Opts.Mode, ThirdParty32: cs.Opts.ThirdParty32, Style: StyleNetronome}
 }
 
 // roundTrip assembles a section twice, from objdump lines (with the word
@@ -203,11 +203,88 @@ loop:   alu[gprA_0, gprA_0, +, 0x1], gpr_wrboth
 		t.Errorf("labels %v", p.Labels)
 	}
 	// Branches inside the code are relocatable; .15000 is a plain value.
-	if fmt.Sprint(p.Branches) != "[3 6]" {
-		t.Errorf("Branches = %v, want [3 6]", p.Branches)
+	if fmt.Sprint(p.Relocs) != "[{3 branch 0} {6 branch 0}]" {
+		t.Errorf("Relocs = %v, want RELO_BR_REL at words 3 and 6", p.Relocs)
 	}
 	if fmt.Sprint(p.Lines) != "[2 3 4 5 6 7 8]" {
 		t.Errorf("Lines = %v", p.Lines)
+	}
+}
+
+// TestLoadTimeTargets writes the kernel JIT's relocation kinds as
+// targets: the words hold the JIT's placeholders and print as the JIT's
+// pre-relocation code does.
+func TestLoadTimeTargets(t *testing.T) {
+	src := `
+        br[@out(outro)]
+        br[@next_pkt], defer[2]
+        beq[@abort(abort)]
+        br[@helper(bpf_map_lookup_elem)], defer[2]
+        br[@helper(3)]
+        br[@push_regs(push)]
+        br_bset[gprA_2, 5, @pop_regs(pop)]
+        immed[gprA_4, @rel(outro)]
+outro:  nop
+abort:  nop
+push:   nop
+pop:    rtn[gprA_21]
+`
+	p, err := Assemble("t.s", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"br[.15000]", "br[.15000], defer[2]", "beq[.15000]", "br[.15001], defer[2]", "br[.15003]",
+		"br[.15000]", "br_bset[gprA_2, 5, .15000]", "immed[gprA_4, 0x8]",
+	}
+	for i, w := range want {
+		if got := isa.Disasm(p.Words[i], isa.Options{Mode: isa.Ctx4}); got != w {
+			t.Errorf("word %d: %q, want %q", i, got, w)
+		}
+	}
+	got := fmt.Sprint(p.Relocs)
+	if wantRel := "[{0 @out 8} {1 @next_pkt 0} {2 @abort 9} {3 @helper 1} {4 @helper 3} {5 @push_regs 10} {6 @pop_regs 11} {7 @rel 0}]"; got != wantRel {
+		t.Errorf("relocs\n got %s\nwant %s", got, wantRel)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"br[@out(nowhere)]", "t.s:1:4: @out(nowhere): want a label of this code"},
+		{"br[@helper(77)]", "t.s:1:4: @helper(77): the firmware has no helper 77"},
+		{"br[@frob]", "t.s:1:4: \"@frob\": load-time targets are"},
+		{"l: jump[gprA_0, @out(l)]", "t.s:1:17: @out(l): only br"},
+		{"l: immed_w1[gprA_0, @rel(l)]", "t.s:1:21: a code address @rel(label) needs a plain immed"},
+	} {
+		if _, err := Assemble("t.s", []byte(c.src), Options{}); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %s…", c.src, err, c.want)
+		}
+	}
+}
+
+// TestKernelStyle checks that the kernel style fills unprinted fields as
+// isa's constructors (the Linux JIT's emitters) do.
+func TestKernelStyle(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want isa.Instr
+	}{
+		{"alu[gprA_2, --, B, gprB_4], gpr_wrboth", isa.Mov(isa.GPRBoth(2), isa.GPRB(4))},
+		{"alu[gprA_0, --, B, 0x0]", isa.Mov(isa.GPRA(0), isa.Imm(0))},
+		{"alu[$xfer_0, --, B, gprA_2]", isa.Mov(isa.Xfer(0), isa.GPRA(2))},
+		{"local_csr_rd[PseudoRndNum]", isa.CSRRead(isa.CSRPseudoRndNum)},
+		{"local_csr_wr[ActLMAddr3, gprA_22]", isa.CSRWrite(isa.CSRActLMAddr3, isa.GPRA(22))},
+		{"mul_step[gprA_0, --], 32x32_last, gpr_wrboth", isa.MulResult(isa.GPRBoth(0), isa.Mul32x32, false)},
+		{"bcc[.10]", isa.Br(isa.BCC, 10)},
+		{"br[.9000]", isa.Br(isa.BR, 9000)},
+		{"immed[gprB_22, 0x3fff]", isa.Immed(isa.GPRB(22), 0x3fff)},
+		{"nop", isa.Nop()},
+	} {
+		p, err := Assemble("k.s", []byte(c.src), Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		if want := isa.MustEncode(c.want); p.Words[0] != want {
+			t.Errorf("%s: %016x, isa's constructor %016x", c.src, uint64(p.Words[0]), uint64(want))
+		}
 	}
 }
 

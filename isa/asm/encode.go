@@ -24,6 +24,13 @@ type encoder struct {
 	mode   isa.Mode
 	in     *instr
 	target func(a *arg) (int, error) // resolves a branch target
+	style  Style
+	labels map[string]int
+	// relocOK allows load-time targets (@out(…), …) in this instruction;
+	// reloc is the one found, subst what the disassembler prints for it.
+	relocOK bool
+	reloc   *Reloc
+	subst   map[string]string
 }
 
 // posError is an error at a place in the source line.
@@ -149,7 +156,16 @@ func bankOf(b bool) isa.Bank {
 // printed from the A field (or the B field when swapped) in its bank, right
 // from the other; nil means not printed. It returns the raw fields.
 func (e *encoder) pair10(left, right *arg) (a, b isa.Opnd10, swap, lm bool, err error) {
-	return e.pair10h(left, right, hiddenSrc10)
+	return e.pair10h(left, right, e.fill10())
+}
+
+// fill10 is the filler of an unprinted unrestricted source in alu and
+// mul_step: Netronome's constant 0 (0x300), or the kernel JIT's field 0.
+func (e *encoder) fill10() isa.Opnd10 {
+	if e.style == StyleKernel {
+		return 0
+	}
+	return hiddenSrc10
 }
 
 // pair10h is pair10 with the filler for an unprinted operand.

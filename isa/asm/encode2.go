@@ -151,6 +151,17 @@ func (e *encoder) immed() (isa.Instr, error) {
 	}
 	valArg := e.in.Args[1]
 	v, ok := parseNum(valArg.Text)
+	if strings.HasPrefix(valArg.Text, "@") {
+		if m != "immed" || len(e.in.Args) != 2 {
+			return nil, e.errAt(valArg, "a code address @rel(label) needs a plain immed[dst, @rel(label)]")
+		}
+		var err error
+		if v, e.reloc, err = e.immedReloc(valArg, e.labels); err != nil {
+			return nil, err
+		}
+		e.subst[valArg.Text] = fmt.Sprintf("0x%x", v)
+		ok = true
+	}
 	if !ok {
 		return nil, e.errAt(valArg, "%q is not a number", valArg.Text)
 	}
@@ -337,7 +348,9 @@ func (e *encoder) csr() (isa.Instr, error) {
 		return nil, e.errAt(ca, "%q is not a local CSR (a name, or a byte address 0x… without one)", ca.Text)
 	}
 	if !wr {
-		in.B = isa.NoDst10
+		if e.style == StyleNetronome {
+			in.B = isa.NoDst10 // Netronome's assembler; the kernel leaves 0
+		}
 		return in, nil
 	}
 	src := e.in.Args[1]
@@ -417,6 +430,7 @@ func (e *encoder) branch(c isa.Cond) (isa.Instr, error) {
 			return nil, err
 		}
 	}
+	e.relocOK = true
 	t, err := e.target(args[0])
 	if err != nil {
 		return nil, err
@@ -498,6 +512,7 @@ func (e *encoder) brBit() (isa.Instr, error) {
 		return nil, e.errAt(e.in.Args[1], "bit %d does not fit", bit)
 	}
 	in.Flags |= lmFlags(lm, false)
+	e.relocOK = true
 	t, err := e.target(e.in.Args[2])
 	if err != nil {
 		return nil, err
@@ -531,6 +546,7 @@ func (e *encoder) brByte() (isa.Instr, error) {
 		return nil, err
 	}
 	in.Flags |= lmFlags(lm, false)
+	e.relocOK = true
 	t, err := e.target(e.in.Args[3])
 	if err != nil {
 		return nil, err
@@ -620,7 +636,7 @@ func (e *encoder) mul() (isa.Instr, error) {
 		if in.A, in.DstB, lm, err = e.dst10(e.in.Args[0]); err != nil {
 			return nil, err
 		}
-		in.B = hiddenSrc10
+		in.B = e.fill10()
 		in.Flags |= lmFlags(false, lm)
 		return in, nil
 	}
