@@ -47,6 +47,10 @@ type Memory interface {
 	Store(addr uint64, size int, v uint64) error
 }
 
+// ErrPacketEnd, returned by a PktLoad hook, ends the whole program with
+// r0 = 0, as a legacy packet load outside the packet does in eBPF.
+var ErrPacketEnd = errors.New("legacy packet load outside the packet")
+
 // ErrUnsupported is returned for ops the Machine does not model (map
 // references, context pointers, legacy packet loads).
 var ErrUnsupported = errors.New("not modelled by ir.Machine")
@@ -60,7 +64,11 @@ func (m *Machine) Run(name string, args ...uint64) (uint64, error) {
 	if m.MaxSteps == 0 {
 		m.MaxSteps = 1 << 24
 	}
-	return m.call(f, args)
+	r, err := m.call(f, args)
+	if errors.Is(err, ErrPacketEnd) {
+		return 0, nil
+	}
+	return r, err
 }
 
 func (m *Machine) call(f *Func, args []uint64) (uint64, error) {

@@ -17,9 +17,10 @@ import (
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
-// xdpWorld is the environment ir.Machine runs a lifted XDP program in: the
-// emulator's maps, packet and helpers, laid out at addresses of its own.
-type xdpWorld struct {
+// progWorld is the environment ir.Machine runs a lifted XDP or tc program
+// in: the emulator's maps, packet and helpers, laid out at addresses of its
+// own, and a context filled as the reference interpreter fills it.
+type progWorld struct {
 	env     *emulator.Env
 	regions []worldRegion
 	values  map[*byte]uint64 // map value slices handed to the program
@@ -39,7 +40,7 @@ const (
 	wValues = 0x5_0000_0000
 )
 
-func (w *xdpWorld) Bytes(addr, n uint64, write bool) ([]byte, error) {
+func (w *progWorld) Bytes(addr, n uint64, write bool) ([]byte, error) {
 	for _, r := range w.regions {
 		if addr >= r.base && addr+n <= r.base+uint64(len(r.b)) && addr+n >= addr {
 			return r.b[addr-r.base : addr-r.base+n], nil
@@ -48,7 +49,7 @@ func (w *xdpWorld) Bytes(addr, n uint64, write bool) ([]byte, error) {
 	return nil, fmt.Errorf("%d bytes at %#x: outside memory", n, addr)
 }
 
-func (w *xdpWorld) ValueAddr(_ int, value []byte) uint64 {
+func (w *progWorld) ValueAddr(_ int, value []byte) uint64 {
 	if len(value) == 0 {
 		return 0
 	}
@@ -62,14 +63,14 @@ func (w *xdpWorld) ValueAddr(_ int, value []byte) uint64 {
 	return a
 }
 
-func (w *xdpWorld) MapIndex(ptr uint64) (int, error) {
+func (w *progWorld) MapIndex(ptr uint64) (int, error) {
 	if ptr < wMaps || (ptr-wMaps)%16 != 0 || int((ptr-wMaps)/16) >= len(w.env.Maps) {
 		return 0, fmt.Errorf("%#x is not a map pointer", ptr)
 	}
 	return int((ptr - wMaps) / 16), nil
 }
 
-func (w *xdpWorld) Load(addr uint64, size int) (uint64, error) {
+func (w *progWorld) Load(addr uint64, size int) (uint64, error) {
 	b, err := w.Bytes(addr, uint64(size), false)
 	if err != nil {
 		return 0, err
@@ -79,7 +80,7 @@ func (w *xdpWorld) Load(addr uint64, size int) (uint64, error) {
 	return binary.LittleEndian.Uint64(buf[:]), nil
 }
 
-func (w *xdpWorld) Store(addr uint64, size int, v uint64) error {
+func (w *progWorld) Store(addr uint64, size int, v uint64) error {
 	b, err := w.Bytes(addr, uint64(size), true)
 	if err != nil {
 		return err
@@ -91,14 +92,14 @@ func (w *xdpWorld) Store(addr uint64, size int, v uint64) error {
 }
 
 // machine prepares ir.Machine for one packet.
-func (w *xdpWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
+func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 	pk := emulator.NewPacket(frame)
 	w.env.Packet = pk
 	w.env.Events, w.env.Redirect, w.env.Printk, w.env.TailCall = nil, nil, nil, nil
 	w.values = map[*byte]uint64{}
 	w.next = wValues
 	w.regions = []worldRegion{
-		{wCtx, make([]byte, 24)},
+		{wCtx, w.context(frame)},
 		{wPkt, pk.Buf},
 		{wStack - 8*ir.FrameSize, make([]byte, 8*ir.FrameSize)},
 	}
@@ -115,6 +116,17 @@ func (w *xdpWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 			return h.Fn(w.env, w, &a)
 		},
 		MapRef: func(idx int64) (uint64, error) { return wMaps + 16*uint64(idx), nil },
+		PktLoad: func(_, off uint64, size int) (uint64, error) {
+			pk := w.env.Packet
+			if off > uint64(pk.Len()) || uint64(size) > uint64(pk.Len())-off {
+				return 0, ir.ErrPacketEnd
+			}
+			var v uint64
+			for _, c := range pk.Bytes()[off : off+uint64(size)] {
+				v = v<<8 | uint64(c)
+			}
+			return v, nil
+		},
 		MapValue: func(idx, off int64) (uint64, error) {
 			v := w.env.Maps[idx].Lookup(make([]byte, 4))
 			if v == nil {
@@ -123,17 +135,42 @@ func (w *xdpWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 			return w.ValueAddr(int(idx), v) + uint64(off), nil
 		},
 		CtxPtr: func(field uint64) (uint64, error) {
+			pk := w.env.Packet
+			data, end, meta := uint64(0), uint64(4), uint64(8) // struct xdp_md
+			if w.env.Hook == emulator.HookTC {
+				data, end, meta = 76, 80, 140 // struct __sk_buff
+			}
 			switch field - wCtx {
-			case 0:
-				return wPkt + uint64(w.env.Packet.Data), nil
-			case 4:
-				return wPkt + uint64(w.env.Packet.End), nil
-			case 8:
-				return wPkt + uint64(w.env.Packet.Meta), nil
+			case data:
+				return wPkt + uint64(pk.Data), nil
+			case end:
+				return wPkt + uint64(pk.End), nil
+			case meta:
+				if w.env.Hook == emulator.HookTC {
+					return wPkt + uint64(pk.Data), nil // no metadata before tc
+				}
+				return wPkt + uint64(pk.Meta), nil
 			}
 			return 0, fmt.Errorf("ctx field %d is not a pointer", field-wCtx)
 		},
 	}
+}
+
+// context is the context of one run: struct xdp_md (zero apart from the
+// pointers, which CtxPtr gives), or struct __sk_buff with len, wire_len,
+// protocol and gso_segs as the reference interpreter sets them.
+func (w *progWorld) context(frame []byte) []byte {
+	if w.env.Hook != emulator.HookTC {
+		return make([]byte, 24)
+	}
+	ctx := make([]byte, 192)
+	binary.LittleEndian.PutUint32(ctx[0:], uint32(len(frame)))   // len
+	binary.LittleEndian.PutUint32(ctx[160:], uint32(len(frame))) // wire_len
+	if len(frame) >= 14 {
+		binary.LittleEndian.PutUint32(ctx[16:], uint32(frame[12])|uint32(frame[13])<<8) // protocol
+	}
+	binary.LittleEndian.PutUint32(ctx[164:], 1) // gso_segs
+	return ctx
 }
 
 // packets makes frames that get past the parsers of the test programs:
@@ -191,14 +228,14 @@ func packets(rng *rand.Rand, n int) [][]byte {
 	return out
 }
 
-// TestDifferentialXDP runs every XDP program of testdata/progs and of a few
+// TestDifferential runs every XDP and tc program of testdata/progs and of a few
 // Linux samples on the same packets twice: eBPF in the reference
 // interpreter (emulator/ebpf), and the IR lifted with the verifier's facts
 // in ir.Machine with the same helpers and maps. Return value, packet bytes
 // and map contents must agree after every packet.
-func TestDifferentialXDP(t *testing.T) {
+func TestDifferential(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "*.o"))
-	for _, s := range []string{"xdp1_kern.o", "xdp2_kern.o", "xdp_adjust_tail_kern.o", "xdp_router_ipv4_kern.o", "xdp_tx_iptunnel_kern.o"} {
+	for _, s := range []string{"xdp1_kern.o", "xdp2_kern.o", "xdp_adjust_tail_kern.o", "xdp_router_ipv4_kern.o", "xdp_tx_iptunnel_kern.o", "tcbpf1_kern.o"} {
 		if d := testsuite.CorporaDir(); d != "" {
 			files = append(files, filepath.Join(d, "ebpf-samples", "linux", s))
 		}
@@ -211,7 +248,8 @@ func TestDifferentialXDP(t *testing.T) {
 			t.Fatal(err)
 		}
 		for pi, p := range obj.Programs {
-			if ebpfemu.HookOf(p.Type) != emulator.HookXDP {
+			hook := ebpfemu.HookOf(p.Type)
+			if hook != emulator.HookXDP && hook != emulator.HookTC {
 				continue
 			}
 			res, err := verifier.Verify(p, obj.Maps, nil)
@@ -233,7 +271,7 @@ func TestDifferentialXDP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &xdpWorld{env: emulator.NewEnv(emulator.HookXDP, maps, 0)}
+			w := &progWorld{env: emulator.NewEnv(hook, maps, 0)}
 			rng := rand.New(rand.NewPCG(1, uint64(len(name))))
 			seedMaps(rng, obj, ref.Env().Maps, maps)
 			returns := map[uint64]int{}
