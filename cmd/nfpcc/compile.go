@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/nfpcc/nfpcc/compiler/lift"
@@ -22,7 +23,7 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	emit := fs.String("emit", "", "what to write instead of an NFP image: ir (the SSA IR after lifting)")
 	progName := fs.String("prog", "", "only this program of the object (by function name)")
-	out := fs.String("o", "", "output file (the NFP image)")
+	out := fs.String("o", "", "output file (the NFP image; with --emit, the emitted text)")
 	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
@@ -48,7 +49,6 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	switch *emit {
 	case "ir":
 	case "":
-		_ = out
 		fmt.Fprintf(stderr, "nfpcc: %s: compiling to NFP code is not implemented yet (--emit=ir prints the IR; see `nfpcc help` for the tools that are)\n", path)
 		return 2
 	default:
@@ -100,6 +100,13 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		}
 		b.WriteString(ir.Print(m))
 		written++
+	}
+	if *out != "" && *out != "-" {
+		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+			return 2
+		}
+		return status
 	}
 	io.WriteString(stdout, b.String())
 	return status

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -32,6 +33,17 @@ func TestEmitIR(t *testing.T) {
 		_, again, _ := nfpcc(args...)
 		require.Equal(t, out, again, "%v: output differs between runs", args)
 	}
+}
+
+func TestEmitIRToFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.ir")
+	code, stdout, errOut := nfpcc(progPath("xdp_loop.o"), "--emit=ir", "-o", out)
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, stdout)
+	_, want, _ := nfpcc(progPath("xdp_loop.o"), "--emit=ir")
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, want, string(got))
 }
 
 // Several programs in one object: each is printed under a comment, with
