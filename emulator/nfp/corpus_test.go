@@ -39,6 +39,11 @@ var dumpLine = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.(\d+)\s+(.*)$`)
 // loadDump assembles a JIT dump with isa/asm and prepares it for the
 // emulator, keeping each line's text for messages and traces.
 func loadDump(t *testing.T, path string) *nfp.Program {
+	p, _ := loadDumpIns(t, path)
+	return p
+}
+
+func loadDumpIns(t *testing.T, path string) (*nfp.Program, []isa.Instr) {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -65,7 +70,7 @@ func loadDump(t *testing.T, path string) *nfp.Program {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	return prog
+	return prog, ins
 }
 
 // TestNFPJITCorpus runs every program of the nfp-jit corpus (real Linux JIT

@@ -1,0 +1,200 @@
+package nfp_test
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator/ebpf"
+	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+// ereportPath is one path of the paper's estimator output
+// (predictions/<p>.{k,i}.ereport): the path, its model figures and an
+// example packet (bytes the path does not constrain read as 0).
+type ereportPath struct {
+	path   string
+	cycles int64
+	dram   float64
+	packet []byte
+}
+
+var tableRow = regexp.MustCompile(`^\|0x([0-9a-f]+)\|(.*)\|$`)
+
+func readEreport(file string) ([]ereportPath, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(bzip2.NewReader(f))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var out []ereportPath
+	var cur *ereportPath
+	size := -1
+	flush := func() {
+		if cur != nil && size >= 0 {
+			if len(cur.packet) > size {
+				cur.packet = cur.packet[:size]
+			} else {
+				cur.packet = append(cur.packet, make([]byte, size-len(cur.packet))...)
+			}
+			out = append(out, *cur)
+		}
+		cur, size = nil, -1
+	}
+	for sc.Scan() {
+		l := sc.Text()
+		switch {
+		case strings.HasPrefix(l, "#### ->"):
+			flush()
+			cur = &ereportPath{path: strings.TrimPrefix(l, "#### "), cycles: -1}
+		case strings.HasPrefix(l, "####"):
+			flush()
+		case cur == nil:
+		case strings.HasPrefix(l, "cycles: "):
+			cur.cycles, err = strconv.ParseInt(strings.TrimPrefix(l, "cycles: "), 10, 64)
+		case strings.HasPrefix(l, "DRAM cycles: "):
+			cur.dram, err = strconv.ParseFloat(strings.TrimPrefix(l, "DRAM cycles: "), 64)
+		case strings.HasPrefix(l, "min packet size: "):
+			size, err = strconv.Atoi(strings.TrimPrefix(l, "min packet size: "))
+		default:
+			if m := tableRow.FindStringSubmatch(l); m != nil {
+				off, _ := strconv.ParseUint(m[1], 16, 32)
+				for i, c := range strings.Split(m[2], "|") {
+					c = strings.TrimSpace(c)
+					for int(off)+i >= len(cur.packet) {
+						cur.packet = append(cur.packet, 0)
+					}
+					if c != "--" {
+						v, perr := strconv.ParseUint(c, 16, 8)
+						if perr != nil {
+							return nil, fmt.Errorf("%s: bad byte %q", file, c)
+						}
+						cur.packet[int(off)+i] = byte(v)
+					}
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+	}
+	flush()
+	return out, sc.Err()
+}
+
+// executedPath writes the path a run took in the estimator's notation:
+// "->N" for a taken branch (and the entry), "--N" for falling through into
+// a basic-block leader N (a branch target, or the instruction after a
+// conditional branch), ending with "->15000" at the branch to the outro.
+func executedPath(ins []isa.Instr, trace []int) string {
+	leader := make([]bool, len(ins)+1)
+	for pc, in := range ins {
+		if br, ok := in.(isa.BranchInstr); ok {
+			if int(br.Addr) < len(ins) {
+				leader[br.Addr] = true
+			}
+			if br.Cond != isa.BR {
+				leader[pc+1] = true
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("->0")
+	for i := 0; i < len(trace); i++ {
+		pc := trace[i]
+		if br, ok := ins[pc].(isa.BranchInstr); ok {
+			after := i + 1 + int(br.Defer) // the trace index after the defer slots
+			taken := br.Cond == isa.BR || after < len(trace) && trace[after] != pc+1+int(br.Defer)
+			if taken {
+				fmt.Fprintf(&b, "->%d", br.Addr)
+				if int(br.Addr) >= 15000 {
+					break
+				}
+				i = after - 1
+				continue
+			}
+		}
+		if i+1 < len(trace) && trace[i+1] == pc+1 && leader[pc+1] {
+			fmt.Fprintf(&b, "--%d", pc+1)
+		}
+	}
+	return b.String()
+}
+
+// TestNFPJITAllPaths runs the example packet of every path the paper's
+// estimator enumerated (both orders, 241 paths over the 8 programs): the
+// emulator must take exactly that path and report the estimator's cycles
+// and DRAM cycles.
+func TestNFPJITAllPaths(t *testing.T) {
+	dir := testsuite.Corpus(t, "nfp-jit")
+	files, _ := filepath.Glob(filepath.Join(dir, "predictions", "*.ereport"))
+	if len(files) == 0 {
+		t.Fatal("no ereports")
+	}
+	total, agree := 0, 0
+	for _, file := range files {
+		base := filepath.Base(file)
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(base, ".ereport"), ".k"), ".i")
+		t.Run(base, func(t *testing.T) {
+			paths, err := readEreport(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, ins := loadDumpIns(t, filepath.Join(dir, "programs", name+".asm"))
+			obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, p := range paths {
+				total++
+				maps, _, err := ebpf.NewMaps(obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps, Trace: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := fw.RunPacket(p.packet)
+				if err != nil {
+					t.Errorf("path %d: %v", k, err)
+					continue
+				}
+				pcs := make([]int, len(r.Trace))
+				for i, s := range r.Trace {
+					pcs[i] = s.PC
+				}
+				got := executedPath(ins, pcs)
+				ok := true
+				if got != p.path {
+					t.Errorf("path %d: took %s, estimator %s", k, short(got), short(p.path))
+					ok = false
+				}
+				if r.Cycles != p.cycles {
+					t.Errorf("path %d: %d cycles, estimator %d", k, r.Cycles, p.cycles)
+					ok = false
+				}
+				if math.Abs(r.DRAMCycles-p.dram) > 1e-4 {
+					t.Errorf("path %d: DRAM %.5f, estimator %.5f", k, r.DRAMCycles, p.dram)
+					ok = false
+				}
+				if ok {
+					agree++
+				}
+			}
+		})
+	}
+	t.Logf("%d of %d estimator paths: same path, same cycles, same DRAM cycles", agree, total)
+}
