@@ -170,7 +170,16 @@ func (e *encoder) fill10() isa.Opnd10 {
 
 // pair10h is pair10 with the filler for an unprinted operand.
 func (e *encoder) pair10h(left, right *arg, hidden isa.Opnd10) (a, b isa.Opnd10, swap, lm bool, err error) {
-	for _, sw := range []bool{false, true} {
+	return e.pair10o(left, right, hidden, false)
+}
+
+// pair10o is pair10h trying the swapped placement first when preferSwap.
+func (e *encoder) pair10o(left, right *arg, hidden isa.Opnd10, preferSwap bool) (a, b isa.Opnd10, swap, lm bool, err error) {
+	order := []bool{false, true}
+	if preferSwap {
+		order = []bool{true, false}
+	}
+	for _, sw := range order {
 		for _, l := range []bool{false, true} {
 			lf, rf := hidden, hidden
 			okL, okR := true, true
@@ -379,7 +388,9 @@ func (e *encoder) aluSpecial(op isa.ALUOp) (isa.Instr, error) {
 		if op == isa.OpCamWrite {
 			left = e.in.Args[1]
 		}
-		in.A, in.B, in.Swap, slm, err = e.pair10h(left, e.in.Args[0], hiddenSpec10)
+		// Netronome's assembler puts cam_write's value operand in the B
+		// field (binutils test1: all 10), unless a GPR bank says otherwise.
+		in.A, in.B, in.Swap, slm, err = e.pair10o(left, e.in.Args[0], hiddenSpec10, op == isa.OpCamWrite && !isGPR(e.in.Args[1].Text) && !isGPR(e.in.Args[0].Text))
 		last := e.in.Args[n-1]
 		v, ok := parseNum(last.Text)
 		if !ok || v > 15 {
@@ -484,4 +495,10 @@ func (e *encoder) crc(le bool) (isa.Instr, error) {
 	}
 	in.Flags |= lmFlags(slm, dlm)
 	return in, nil
+}
+
+// isGPR reports a general-purpose register, relative or absolute.
+func isGPR(s string) bool {
+	s = strings.TrimPrefix(s, "@")
+	return strings.HasPrefix(s, "gprA_") || strings.HasPrefix(s, "gprB_")
 }
