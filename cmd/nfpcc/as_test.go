@@ -108,16 +108,7 @@ func describeImage(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatalf("nfpcc as wrote an image that does not read back: %v", err)
 	}
-	var b strings.Builder
-	p := img.Program
-	fmt.Fprintf(&b, "program %s: type %v, entry .%d, stack %d, caps %v, %d words\n", p.Name, p.Type, p.Entry, p.StackSize, p.Caps, len(img.Code))
-	for _, r := range img.Relocs {
-		fmt.Fprintf(&b, "reloc .%d %v %d\n", r.Index, r.Kind, r.Value)
-	}
-	for _, l := range img.Lines {
-		fmt.Fprintf(&b, "line .%d %s:%d\n", l.Addr, l.File, l.Line)
-	}
-	return b.String()
+	return img.String()
 }
 
 // TestAsKernelImage relocates the image of testdata/as/kernel-xdp-pass

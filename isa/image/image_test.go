@@ -238,3 +238,19 @@ func TestReadelf(t *testing.T) {
 		t.Logf("readelf -a:\n%s", out)
 	}
 }
+
+func TestString(t *testing.T) {
+	got := richImage(t).String()
+	for _, want := range []string{
+		"program prog_with_maps: type tc, entry .0, stack 64, caps func,maps,random, 32 words\n",
+		"reloc .4 RELO_BR_GO_OUT -> .8\n",
+		"reloc .26 RELO_BR_HELPER helper 1 (bpf_map_lookup_elem)\n",
+		"map 1 .data: type 2, key 4, value 12, entries 1, flags 0x0, 12 bytes initialised\n",
+		"line .0\n",
+		"line .2 pc 0 prog.c:10\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("String() lacks %q:\n%s", want, got)
+		}
+	}
+}
