@@ -42,25 +42,25 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 	if uint64(spec.MaxEntries)*fm.stride >= 1<<32 {
 		return nil, fmt.Errorf("map %s: %d entries of %d bytes do not fit a 4 GiB EMEM window", spec.Name, spec.MaxEntries, fm.stride)
 	}
-	fm.region = &Region{Name: "map " + spec.Name, Base: fm.base, Stride: fm.stride, Slots: make([][]byte, spec.MaxEntries)}
+	fm.region = &Region{Name: "map " + spec.Name, Base: fm.base, Stride: fm.stride}
 	switch spec.Type {
 	case emulator.MapArray, emulator.MapPerCPUArray:
 		// Values are found on demand: arrays can be large.
 		key := make([]byte, 4)
-		fm.region.Slots, fm.region.NSlots = nil, uint64(spec.MaxEntries)
+		fm.region.NSlots = uint64(spec.MaxEntries)
 		fm.region.Slot = func(j uint64) []byte {
 			binary.LittleEndian.PutUint32(key, uint32(j))
 			return m.Lookup(key)
 		}
 	case emulator.MapHash, emulator.MapLRUHash, emulator.MapPerCPUHash, emulator.MapLRUPerCPUHash:
+		fm.region.Slots = make([][]byte, spec.MaxEntries)
 		fm.slotOf = map[string]int{}
 		for j := int(spec.MaxEntries) - 1; j >= 0; j-- {
 			fm.free = append(fm.free, j)
 		}
 		fm.sync()
 	case emulator.MapPerfEventArray:
-		fm.region.Slots = nil
-		fm.region.Data = nil
+		// Not memory: the helper records events.
 	default:
 		return nil, fmt.Errorf("map %s: %s maps are not offloaded to the NFP", spec.Name, spec.Type)
 	}

@@ -157,16 +157,18 @@ func TestNFPJITAllPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// One firmware for all paths: maps carry over from packet to
+			// packet as on the NIC (no program here branches on them).
+			maps, _, err := ebpf.NewMaps(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps, Trace: true})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for k, p := range paths {
 				total++
-				maps, _, err := ebpf.NewMaps(obj)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps, Trace: true})
-				if err != nil {
-					t.Fatal(err)
-				}
 				r, err := fw.RunPacket(p.packet)
 				if err != nil {
 					t.Errorf("path %d: %v", k, err)
