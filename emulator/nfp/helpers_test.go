@@ -244,3 +244,53 @@ func TestPerfEventOutput(t *testing.T) {
 		t.Errorf("perf_event_output returned %#x", fw.M.ctxs[0].r[rA+12])
 	}
 }
+
+// TestArrayLookup: map_lookup_elem on an ARRAY returns the address of the
+// indexed value in EMEM (reads see the map's bytes); an index past the end
+// returns NULL.
+func TestArrayLookup(t *testing.T) {
+	ins := []isa.Instr{
+		/* 0 */ isa.Immed(A(20), 2),
+		/* 1 */ isa.Mov(isa.LM(0, 0), A(20)),
+		/* 2 */ deferred(isa.Br(isa.BR, 15001), 2),
+		/* 3 */ isa.Immed(A(0), 0),
+		/* 4 */ isa.Immed(B(0), 5),
+		/* 5 */ isa.Cmd(isa.TargetMU, "read32_swap", 0, A(0), B(1), isa.Mode40BA, 2, isa.CtxSwapWait),
+		/* 6 */ isa.Mov(Both(10), isa.Xfer(0)),
+		/* 7 */ isa.Mov(Both(11), isa.Xfer(1)),
+		/* 8 */ isa.Immed(A(20), 9),
+		/* 9 */ isa.Mov(isa.LM(0, 0), A(20)),
+		/* 10 */ deferred(isa.Br(isa.BR, 15001), 2),
+		/* 11 */ isa.Immed(A(0), 0),
+		/* 12 */ isa.Immed(B(0), 13),
+		/* 13 */ isa.Mov(Both(12), A(0)),
+		/* 14 */ isa.Mov(Both(13), A(1)),
+		/* 15 */ isa.Immed(A(0), 0x110000),
+		/* 16 */ isa.Br(isa.BR, 0),
+	}
+	p, err := LoadImage(buildImage(t, ins, map[int]uint32{2: 1, 10: 1}, []int{16}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := emulator.NewMap(emulator.MapSpec{Name: "a", Type: emulator.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update([]byte{2, 0, 0, 0}, []byte{0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11}, emulator.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFirmware(p, Options{Maps: []emulator.Map{m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.RunPacket(make([]byte, 60)); err != nil {
+		t.Fatal(err)
+	}
+	c := &fw.M.ctxs[0]
+	if c.r[rA+10] != 0x55667788 || c.r[rA+11] != 0x11223344 {
+		t.Errorf("value via lookup pointer: %#x %#x", c.r[rA+10], c.r[rA+11])
+	}
+	if c.r[rA+12] != 0 || c.r[rA+13] != 0 {
+		t.Errorf("lookup of index 9 returned %#x:%#x, want NULL", c.r[rA+13], c.r[rA+12])
+	}
+}
