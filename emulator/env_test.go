@@ -60,20 +60,32 @@ func TestStateRoundTrip(t *testing.T) {
 }
 
 func TestCsumDiff(t *testing.T) {
-	// Linux selftest csum_diff_test: pushing 0xdeadbeefdeadbeef (8 bytes,
-	// seed 0) folds to 0x3b3b.
-	to := []byte{0xef, 0xbe, 0xad, 0xde, 0xef, 0xbe, 0xad, 0xde}
-	v, err := CsumDiff(nil, to, 0)
-	if err != nil {
-		t.Fatal(err)
+	// Linux selftest csum_diff_test (prog_tests/test_csum_diff.c) values.
+	cases := []struct {
+		name     string
+		from, to []byte
+		seed     uint32
+		want     uint32
+	}{
+		// push: 0xdeadbeefdeadbeef, 8 bytes, seed 0 → 0x3b3b
+		{"push", nil, []byte{0xef, 0xbe, 0xad, 0xde, 0xef, 0xbe, 0xad, 0xde}, 0, 0x3b3b},
+		// the oracle's probe: to = 12 34 56 78 → the kernel returns 0xac68
+		{"probe", nil, []byte{0x12, 0x34, 0x56, 0x78}, 0, 0xac68},
 	}
-	if f := fold16(v); f != 0x3b3b {
-		t.Errorf("push: %#x folds to %#x, want 0x3b3b", v, f)
+	for _, c := range cases {
+		v, err := CsumDiff(c.from, c.to, c.seed)
+		if err != nil || v != c.want {
+			t.Errorf("%s: %#x, %v; want %#x", c.name, v, err, c.want)
+		}
 	}
-	// Diffing a buffer against itself changes nothing: the sum of x and
-	// ~x is the one's complement zero.
-	if v, _ := CsumDiff(to, to, 0); fold16(v) != 0xffff && fold16(v) != 0 {
+	// Diffing a buffer against itself changes nothing: one's complement zero.
+	to := cases[0].to
+	if v, _ := CsumDiff(to, to, 0); v != 0xffff && v != 0 {
 		t.Errorf("self diff %#x", v)
+	}
+	// Pulling what was pushed gives the seed back.
+	if v, _ := CsumDiff(to, nil, 0x3b3b); v != 0 && v != 0xffff {
+		t.Errorf("pull after push: %#x", v)
 	}
 	if _, err := CsumDiff([]byte{1, 2, 3}, nil, 0); err != EINVAL {
 		t.Errorf("size not a multiple of 4: %v", err)
@@ -81,12 +93,6 @@ func TestCsumDiff(t *testing.T) {
 	if _, err := CsumDiff(make([]byte, 256), make([]byte, 260), 0); err != EINVAL {
 		t.Errorf("more than 512 bytes: %v", err)
 	}
-}
-
-func fold16(v uint32) uint16 {
-	s := (v & 0xffff) + (v >> 16)
-	s = (s & 0xffff) + (s >> 16)
-	return uint16(s)
 }
 
 func TestCsumReplace(t *testing.T) {

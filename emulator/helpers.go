@@ -321,26 +321,46 @@ func csumDiff(e *Env, mem Memory, a *[5]uint64) (uint64, error) {
 	return uint64(v), nil
 }
 
-// CsumDiff is bpf_csum_diff: the one's complement sum of ~from and to,
-// started at seed, as csum_partial computes it on a little-endian 64-bit
-// host (x86-64, the kernel's x86 csum_partial up to Linux 6.11): a 32-bit
-// sum with end-around carry, not folded to 16 bits. Sizes must be
-// multiples of 4 and together at most 512 bytes (-EINVAL otherwise).
+// CsumDiff is bpf_csum_diff as Linux computes it since 6.12 (the kernel
+// the oracle tests run on): the one's complement sum of to, minus that of
+// from, started at seed, folded to 16 bits (csum_from32to16), whatever the
+// architecture. Sums are of the buffers' 32-bit words as they lie in
+// memory, read little-endian as on x86-64. Sizes must be multiples of 4 and
+// together at most 512 bytes (-EINVAL otherwise). (Older kernels returned
+// the unfolded 32-bit sum on x86-64; folded, the two agree.)
 func CsumDiff(from, to []byte, seed uint32) (uint32, error) {
 	if (len(from)|len(to))&3 != 0 || len(from)+len(to) > 512 {
 		return 0, EINVAL
 	}
-	sum := uint64(seed)
-	for i := 0; i+4 <= len(from); i += 4 {
-		sum += uint64(^binary.LittleEndian.Uint32(from[i:]))
+	ret := seed
+	switch {
+	case len(from) > 0 && len(to) > 0:
+		ret = csumSub(csumPartial(to, ret), csumPartial(from, 0))
+	case len(to) > 0:
+		ret = csumPartial(to, ret)
+	case len(from) > 0:
+		ret = ^csumPartial(from, ^ret)
 	}
-	for i := 0; i+4 <= len(to); i += 4 {
-		sum += uint64(binary.LittleEndian.Uint32(to[i:]))
+	return uint32(csumFrom32to16(ret)), nil
+}
+
+// csumPartial is the 32-bit one's complement sum of buf's little-endian
+// 32-bit words and seed.
+func csumPartial(buf []byte, seed uint32) uint32 {
+	sum := uint64(seed)
+	for i := 0; i+4 <= len(buf); i += 4 {
+		sum += uint64(binary.LittleEndian.Uint32(buf[i:]))
 	}
 	for sum>>32 != 0 {
-		sum = (sum & 0xffffffff) + (sum >> 32)
+		sum = sum&0xffffffff + sum>>32
 	}
-	return uint32(sum), nil
+	return uint32(sum)
+}
+
+// csumFrom32to16 folds a 32-bit sum to 16 bits (include/net/checksum.h).
+func csumFrom32to16(sum uint32) uint16 {
+	sum += sum>>16 | sum<<16
+	return uint16(sum >> 16)
 }
 
 func adjust(f func(*Packet, int32) error) HelperFunc {
