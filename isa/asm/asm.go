@@ -116,8 +116,12 @@ func (l ErrorList) Error() string {
 // maxErrors stops an assembly that has gone wrong from listing every line.
 const maxErrors = 20
 
-// skipLine matches objdump's header lines.
-var skipLine = regexp.MustCompile(`^(\S.*:\s+file format .*|Disassembly of section .*|[0-9a-f]+ <[^>]*>:)\s*$`)
+// skipLine matches objdump's header lines; symbolLine its symbol lines,
+// whose address ends a run of zero words ("...").
+var (
+	skipLine   = regexp.MustCompile(`^(\S.*:\s+file format .*|Disassembly of section .*)\s*$`)
+	symbolLine = regexp.MustCompile(`^([0-9a-f]+) <[^>]*>:\s*$`)
+)
 
 type pending struct {
 	line     int
@@ -158,8 +162,33 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 	p := &Program{Labels: map[string]int{}}
 	dopt := isa.Options{Mode: opt.Mode, ThirdParty32: opt.ThirdParty32}
 	var todo []pending
+	// zeros is the line of objdump's "\t..." (a run of zero words) whose
+	// length the next address tells.
+	zeros := 0
+	fillZeros := func(n, addr int) {
+		if zeros == 0 {
+			return
+		}
+		if addr%8 != 0 || addr/8 < len(todo) || addr/8 > maxAddr+1 {
+			add(n, 0, "address %#x does not follow the zero words of line %d", addr, zeros)
+		}
+		for len(todo) < addr/8 && len(todo) <= maxAddr {
+			zw := isa.Word(0)
+			todo = append(todo, pending{line: zeros, verbatim: &zw})
+		}
+		zeros = 0
+	}
 	for i, text := range strings.Split(string(src), "\n") {
 		n := i + 1
+		if strings.TrimSpace(text) == "..." {
+			zeros = n
+			continue
+		}
+		if m := symbolLine.FindStringSubmatch(text); m != nil {
+			addr, _ := strconv.ParseUint(m[1], 16, 32)
+			fillZeros(n, int(addr))
+			continue
+		}
 		if skipLine.MatchString(text) {
 			continue
 		}
@@ -194,12 +223,22 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 			}
 			continue
 		}
-		if l.PC != nil {
+		switch {
+		case l.Addr != nil:
+			addr, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(*l.Addr), ":")), 16, 32)
+			fillZeros(n, int(addr))
+			if int(addr) != 8*len(todo) {
+				add(n, 0, "line is at address %#x but is word .%d (address %#x) of this code", addr, len(todo), 8*len(todo))
+			}
+		case l.PC != nil:
 			if pc, err := strconv.Atoi((*l.PC)[1:]); err != nil || pc != len(todo) {
 				add(n, 0, "line is marked %s but is word .%d of this code", *l.PC, len(todo))
 			}
 		}
 		todo = append(todo, pending{line: n, in: l.Instr, word: l.Word, text: text})
+	}
+	if zeros != 0 {
+		add(zeros, 0, "\"...\" (zero words) at the end: objdump does not say how many; write them as .word 0x0")
 	}
 	if len(todo) > maxAddr+1 {
 		add(0, 0, "%d instructions: more than a branch can address", len(todo))

@@ -62,6 +62,25 @@ func roundTrip(t *testing.T, cs isa.CodeSection, hidden map[string]int) (badObjd
 			}
 		}
 	}
+	// objdump's own listing of the section: symbol lines, and "..." for
+	// runs of zero words, whose length the next address gives.
+	lines := isa.SectionLines(cs)
+	if lines[len(lines)-1] != "\t..." { // trailing zeros: objdump does not say how many
+		l, err := Assemble(cs.Name, []byte(strings.Join(lines, "\n")), optsOf(cs))
+		if err != nil {
+			t.Fatalf("%s: objdump's listing does not assemble:\n%v", cs.Name, err)
+		}
+		if len(l.Words) != len(cs.Words) {
+			t.Errorf("%s: objdump's listing gives %d words, want %d", cs.Name, len(l.Words), len(cs.Words))
+		} else {
+			for i := range cs.Words {
+				if l.Words[i] != cs.Words[i] {
+					t.Errorf("%s .%d: from objdump's listing %016x, want %016x", cs.Name, i, uint64(l.Words[i]), uint64(cs.Words[i]))
+					break
+				}
+			}
+		}
+	}
 	q, err := Assemble(cs.Name, []byte(text.String()), optsOf(cs))
 	if err != nil {
 		t.Fatalf("%s: instruction text does not assemble:\n%v", cs.Name, err)
@@ -288,6 +307,31 @@ func TestKernelStyle(t *testing.T) {
 	}
 }
 
+// TestZeroRuns reads objdump's "..." lines: the next address (an
+// instruction or a symbol line) says how many zero words they stand for.
+func TestZeroRuns(t *testing.T) {
+	src := `
+0000000000000000 <f>:
+   0:	000000f0000c0300 	.0  nop
+	...
+  18:	000000f0000c0300 	.3  nop
+	...
+
+0000000000000030 <g>:
+  30:	000000f0000c0300 	.6  nop
+`
+	p, err := Assemble("z.s", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%x", p.Words); got != "[f0000c0300 0 0 f0000c0300 0 0 f0000c0300]" {
+		t.Errorf("words %s", got)
+	}
+	if _, err := Assemble("z.s", []byte("nop\n\t...\n"), Options{}); err == nil || !strings.Contains(err.Error(), "z.s:2: \"...\" (zero words) at the end") {
+		t.Errorf("trailing ...: err = %v", err)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"alu[gprA_0, gprA_1, +]", "t.s:1:1: alu takes 4 operands, not 3"},
@@ -304,7 +348,8 @@ func TestErrors(t *testing.T) {
 		{"mem[frobnicate, $xfer_0, gprA_2, 0x0, 2]", "t.s:1:5: mem has no command \"frobnicate\""},
 		{"mem[read8, $xfer_0, gprA_2, 0x0, 9], ctx_swap[sig1]", "t.s:1:34: length \"9\": want 1..8"},
 		{"ld_field[gprA_0, 12, gprB_1]", "t.s:1:18: byte mask \"12\": want four 0/1 digits"},
-		{"   0:\t  .3  nop", "t.s:1: line is marked .3 but is word .0 of this code"},
+		{"   8:\t  .1  nop", "t.s:1: line is at address 0x8 but is word .0 (address 0x0) of this code"},
+		{".3  nop", "t.s:1: line is marked .3 but is word .0 of this code"},
 		{"local_csr_wr[NoSuchCSR, gprA_0]", "t.s:1:14: \"NoSuchCSR\" is not a local CSR"},
 	} {
 		_, err := Assemble("t.s", []byte(c.src), Options{})
