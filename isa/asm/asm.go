@@ -274,7 +274,7 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 			col, _ := strconv.ParseUint(*t.word, 16, 64)
 			cw := isa.Word(col)
 			if cw != w {
-				if isa.CheckECC(cw) == nil && canonText(isa.Disasm(cw, dopt), nil) == canonInstr(t.in, labelResolver(p.Labels)) {
+				if isa.CheckECC(cw) == nil && canonText(isa.Disasm(cw, dopt)) == canonInstr(t.in, labelResolver(p.Labels)) {
 					w = cw
 				} else if opt.CheckWords {
 					add(t.line, 0, "assembles to %016x, but the word column says %s", uint64(w), *t.word)
@@ -377,7 +377,7 @@ func encodeLine(in *instr, opt Options, labels map[string]int, n int) (w isa.Wor
 	// Read the word back: the disassembler must print what was written.
 	dopt := isa.Options{Mode: opt.Mode, ThirdParty32: opt.ThirdParty32}
 	back, ok := isa.Text(isa.Decode(w), dopt)
-	if got, want := canonText(back, nil), canonInstr(in, e.resolver()); !ok || got != want {
+	if got, want := canonText(back), canonInstr(in, e.resolver()); !ok || got != want {
 		return 0, nil, e.errf("cannot be encoded as written: the nearest word reads %q", back)
 	}
 	if e.reloc != nil {
@@ -460,7 +460,7 @@ func labelResolver(labels map[string]int) func(string) (string, bool) {
 var canonCache sync.Map
 
 // canonText parses printed text and renders it like canonInstr.
-func canonText(s string, _ map[string]int) string {
+func canonText(s string) string {
 	if c, ok := canonCache.Load(s); ok {
 		return c.(string)
 	}

@@ -218,10 +218,6 @@ func (e *encoder) cmd(thirdParty32 bool) (isa.Instr, error) {
 	}
 	// The command: a code whose length set holds our length field. In
 	// mode 6 the token is data, and the command is looked up with token 0.
-	tok := in.Token
-	if in.Mode == isa.ModeImmAddrD {
-		tok = 0
-	}
 	found := false
 	for _, c := range codes {
 		if c.lens&(1<<in.Cnt) != 0 && (in.Mode != isa.ModeImmAddrD || c.token == 0) {
@@ -233,7 +229,6 @@ func (e *encoder) cmd(thirdParty32 bool) (isa.Instr, error) {
 			break
 		}
 	}
-	_ = tok
 	if !found {
 		return nil, e.errAt(name, "%s %s cannot have length %d", e.in.Mnem, name.Text, in.Cnt+1)
 	}
