@@ -67,6 +67,11 @@ func (v verifierFacts) Reg(pc, r int) *ir.Facts {
 	if !ok {
 		return nil // uninitialised on some path, or kinds that differ by path
 	}
+	if rf.Kind == verifier.Stack && (f.Depth < 0 || rf.Frame != f.Depth) {
+		// A pointer into a caller's frame: !ptr(stack,…) would say this
+		// function's own frame, so say nothing.
+		return nil
+	}
 	fa := &ir.Facts{Ptr: &ir.PtrFact{Kind: k, MinOff: int64(rf.OffMin), MaxOff: int64(rf.OffMax)}}
 	// The variable part of the offset widens the range.
 	if !(rf.Value.IsConst() && rf.Value.ConstValue() == 0) {
