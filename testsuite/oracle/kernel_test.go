@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"unsafe"
 
@@ -213,11 +214,11 @@ type entry struct {
 	value [][]byte
 }
 
-// dump reads the entries of map i: one batch lookup where the kernel
-// supports it for the type, else GET_NEXT_KEY + LOOKUP. Array entries that
-// are zero on every CPU are left out (the interpreter's state format does
-// the same), which keeps 64k-entry per-CPU arrays cheap.
-func (k *kernelMaps) dump(i int) ([]entry, error) {
+// dump reads the entries of map i: those at keys, or with keys nil all of
+// them, with one batch lookup where the kernel supports it for the type,
+// else GET_NEXT_KEY + LOOKUP. Array entries that are zero on every CPU are
+// left out (the interpreter's state format does the same).
+func (k *kernelMaps) dump(i int, keys [][]byte) ([]entry, error) {
 	lm := k.obj.Maps[i]
 	ncpu, st := 1, int(lm.ValueSize)
 	if perCPU(lm.Type) {
@@ -235,6 +236,25 @@ func (k *kernelMaps) dump(i int) ([]entry, error) {
 		}
 		es = append(es, e)
 	}
+	if keys != nil {
+		val := make([]byte, st*ncpu)
+		seen := map[string]bool{}
+		for _, key := range keys {
+			if seen[string(key)] {
+				continue
+			}
+			seen[string(key)] = true
+			if err := bpfMapOp(bpfMapLookupElem, k.maps[i].FD(), key, val, 0); err != nil {
+				if errors.Is(err, unix.ENOENT) {
+					continue
+				}
+				return nil, fmt.Errorf("map %s: lookup %x: %w", lm.Name, key, err)
+			}
+			add(key, val)
+		}
+		sort.Slice(es, func(a, b int) bool { return bytes.Compare(es[a].key, es[b].key) < 0 })
+		return es, nil
+	}
 	n, ks := int(lm.MaxEntries), int(lm.KeySize)
 	if k.bufs == nil {
 		k.bufs = map[int][2][]byte{}
@@ -244,24 +264,24 @@ func (k *kernelMaps) dump(i int) ([]entry, error) {
 		b = [2][]byte{make([]byte, n*ks), make([]byte, n*st*ncpu)}
 		k.bufs[i] = b
 	}
-	keys, vals := b[0], b[1]
+	kbuf, vals := b[0], b[1]
 	out := make([]byte, max(ks, 8))
 	attr := mapBatchAttr{
 		outBatch: uint64(uintptr(unsafe.Pointer(&out[0]))),
-		keys:     uint64(uintptr(unsafe.Pointer(&keys[0]))),
+		keys:     uint64(uintptr(unsafe.Pointer(&kbuf[0]))),
 		values:   uint64(uintptr(unsafe.Pointer(&vals[0]))),
 		count:    uint32(n),
 		fd:       uint32(k.maps[i].FD()),
 	}
 	err := bpfCall(bpfMapLookupBatch, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(keys)
+	runtime.KeepAlive(kbuf)
 	runtime.KeepAlive(vals)
 	runtime.KeepAlive(out)
 	// The whole map fits in one batch: ENOENT (end of map) or success with
 	// every entry.
 	if errors.Is(err, unix.ENOENT) || (err == nil && int(attr.count) == n) {
 		for j := 0; j < int(attr.count); j++ {
-			add(keys[j*ks:(j+1)*ks], vals[j*st*ncpu:])
+			add(kbuf[j*ks:(j+1)*ks], vals[j*st*ncpu:])
 		}
 		return es, nil
 	}
