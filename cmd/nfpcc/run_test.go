@@ -82,7 +82,7 @@ func TestRunGolden(t *testing.T) {
 			if _, ok := sec["out.pcap.hex"]; ok {
 				got["out.pcap.hex"] = readPcapHex(t, filepath.Join(work, "out.pcap"))
 			}
-			if *updateRunGoldens {
+			if *updateRunGoldens || *update {
 				for i, f := range ar.Files {
 					if g, ok := got[f.Name]; ok {
 						ar.Files[i].Data = []byte(g)
