@@ -204,3 +204,35 @@ func TestAsJITDumps(t *testing.T) {
 		}
 	}
 }
+
+func TestAsUsage(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.s")
+	os.WriteFile(src, []byte("nop\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"as"}, "usage: nfpcc as FILE.s"},
+		{[]string{"as", filepath.Join(dir, "missing.s")}, "no such file"},
+		{[]string{"as", src, "--style", "gnu"}, `unknown --style "gnu"`},
+		{[]string{"as", src, "--entry", "5"}, "entry .5 is outside the code (1 words)"},
+		{[]string{"as", src, "--stack", "4096"}, "stack size 4096 exceeds 512 bytes"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if rc := Main(c.args, &stdout, &stderr); rc != 2 {
+			t.Errorf("%v: exit %d, want 2", c.args, rc)
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: stderr %q lacks %q", c.args, stderr.String(), c.want)
+		}
+	}
+	// Without -o the image goes next to the source.
+	var stdout, stderr bytes.Buffer
+	if rc := Main([]string{"as", src}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p.nfp")); err != nil {
+		t.Error(err)
+	}
+}
