@@ -39,6 +39,10 @@ type elfInfo struct {
 	// of the string ".text" in the section-name table (-1 if unknown).
 	textFuncs []string
 	textName  int64
+	// btfTextName is the file offset of the string ".text" in the BTF
+	// string table (-1 if none): BTF.ext line and function info name their
+	// section through it, so it is renamed along with the section.
+	btfTextName int64
 }
 
 const (
@@ -96,12 +100,13 @@ func inspect(b []byte) (info *elfInfo, err error) {
 		return nil, fmt.Errorf("e_machine %v: not an eBPF object", f.Machine)
 	}
 	info = &elfInfo{
-		image:    append([]byte(nil), b...),
-		order:    f.ByteOrder,
-		secIndex: map[string]int{},
-		symValue: map[string]uint64{},
-		mapSec:   map[string]string{},
-		textName: -1,
+		image:       append([]byte(nil), b...),
+		order:       f.ByteOrder,
+		secIndex:    map[string]int{},
+		symValue:    map[string]uint64{},
+		mapSec:      map[string]string{},
+		textName:    -1,
+		btfTextName: -1,
 	}
 	if f.Machine == elf.EM_NONE && len(info.image) >= eMachineOff+2 {
 		f.ByteOrder.PutUint16(info.image[eMachineOff:], uint16(elf.EM_BPF))
@@ -115,6 +120,7 @@ func inspect(b []byte) (info *elfInfo, err error) {
 		}
 	}
 	info.findTextName(f, b)
+	info.findBTFTextName(f, b)
 
 	symtab := f.SectionByType(elf.SHT_SYMTAB)
 	syms, err := f.Symbols()
@@ -230,13 +236,39 @@ func (info *elfInfo) findTextName(f *elf.File, b []byte) {
 	info.textName = int64(at)
 }
 
+// findBTFTextName locates the string ".text" in the string table of the
+// .BTF section (header: magic, version, flags, hdr_len, type_off,
+// type_len, str_off, str_len).
+func (info *elfInfo) findBTFTextName(f *elf.File, b []byte) {
+	sec := f.Section(".BTF")
+	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size < 24 || sec.Offset+sec.Size > uint64(len(b)) {
+		return
+	}
+	data := b[sec.Offset : sec.Offset+sec.Size]
+	hdrLen := uint64(f.ByteOrder.Uint32(data[4:]))
+	strOff := uint64(f.ByteOrder.Uint32(data[16:]))
+	strLen := uint64(f.ByteOrder.Uint32(data[20:]))
+	start := hdrLen + strOff
+	if start > uint64(len(data)) || strLen > uint64(len(data))-start {
+		return
+	}
+	strs := data[start : start+strLen]
+	if i := bytes.Index(strs, []byte("\x00.text\x00")); i >= 0 {
+		info.btfTextName = int64(sec.Offset + start + uint64(i) + 1)
+	}
+}
+
 // textAsPrograms returns a copy of the repaired image in which the section
-// ".text" is called "_text": cilium/ebpf hides .text functions as library
-// code, but PREVAIL's tests and old objects use them as programs of their
-// own. The name has the same length, so nothing else in the file moves.
+// ".text" is called "_text", in the section names and in the BTF strings
+// that BTF.ext line info refers to: cilium/ebpf hides .text functions as
+// library code, but PREVAIL's tests and old objects use them as programs
+// of their own. The name has the same length, so nothing else moves.
 func (info *elfInfo) textAsPrograms() []byte {
 	img := append([]byte(nil), info.image...)
 	img[info.textName] = '_'
+	if info.btfTextName >= 0 {
+		img[info.btfTextName] = '_'
+	}
 	return img
 }
 

@@ -109,3 +109,29 @@ func TestProgsGlobals(t *testing.T) {
 		}
 	}
 }
+
+// TestProgsSourceLines: BTF line info survives linking, for entry points,
+// appended subprograms and .text functions loaded as programs.
+func TestProgsSourceLines(t *testing.T) {
+	obj, err := Load(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "xdp_calls.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range obj.Programs {
+		withLine := 0
+		for _, ins := range p.Insns {
+			if ins.Source() != nil {
+				withLine++
+			}
+		}
+		// clang -g gives a line to most instructions, and always to the
+		// first of a function.
+		if withLine*2 < len(p.Insns) || p.Insns[0].Source() == nil {
+			t.Errorf("%s: %d of %d instructions have a source line", p.Name, withLine, len(p.Insns))
+		}
+	}
+	p := obj.Programs[len(obj.Programs)-1]
+	if src := fmt.Sprint(p.Insns[0].Source()); !strings.Contains(src, "xdp_calls") {
+		t.Errorf("%s: first line %q", p.Name, src)
+	}
+}
