@@ -18,6 +18,10 @@ type Facts struct {
 	S32  *SRange // !srange32[min,max]
 	Tnum *Tnum   // !tnum(value,mask)
 	Ptr  *PtrFact
+	// Map is the index of the map a map, mapval or mapval_or_null pointer
+	// refers to (!map(N)): where a lookup result lives decides which NFP
+	// memory the backend reads it from.
+	Map *int64
 	// Le holds relations "value + Off <= Limit", e.g. !le(+14,pkt_end): the
 	// first 14 bytes at this packet pointer are inside the packet.
 	Le []Bound
@@ -92,7 +96,7 @@ func PtrKindByName(s string) (PtrKind, bool) {
 // Empty reports whether no fact is known.
 func (fa *Facts) Empty() bool {
 	return fa == nil || (fa.U64 == nil && fa.S64 == nil && fa.U32 == nil && fa.S32 == nil &&
-		fa.Tnum == nil && fa.Ptr == nil && len(fa.Le) == 0)
+		fa.Tnum == nil && fa.Ptr == nil && fa.Map == nil && len(fa.Le) == 0)
 }
 
 // String is the facts in text syntax, canonical order, each preceded by a
@@ -123,6 +127,9 @@ func (fa *Facts) String() string {
 		} else {
 			fmt.Fprintf(&b, " !ptr(%s,%+d,%+d)", p.Kind, p.MinOff, p.MaxOff)
 		}
+	}
+	if fa.Map != nil {
+		fmt.Fprintf(&b, " !map(%d)", *fa.Map)
 	}
 	for _, l := range fa.Le {
 		fmt.Fprintf(&b, " !le(%+d,%s)", l.Off, l.Limit)
@@ -164,6 +171,14 @@ func (fa *Facts) check(t Type) error {
 		}
 		if p.MinOff > p.MaxOff {
 			return fmt.Errorf("!ptr(%s,%+d,%+d): empty offset range", p.Kind, p.MinOff, p.MaxOff)
+		}
+	}
+	if fa.Map != nil {
+		if fa.Ptr == nil || (fa.Ptr.Kind != PtrMap && fa.Ptr.Kind != PtrMapVal && fa.Ptr.Kind != PtrMapValOrNull) {
+			return fmt.Errorf("!map(%d) on a value that is not a map or map value pointer", *fa.Map)
+		}
+		if *fa.Map < 0 {
+			return fmt.Errorf("!map(%d): negative map index", *fa.Map)
 		}
 	}
 	for _, l := range fa.Le {

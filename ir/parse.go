@@ -416,7 +416,7 @@ func (bd *builder) facts(pfs []*pFact, v *Value) error {
 		seen[pf.Name] = true
 		p := factParsers[pf.Name]
 		if p == nil {
-			return errAt(pf.Pos, "unknown fact !%s (want one of range, srange, range32, srange32, tnum, ptr, le)", pf.Name)
+			return errAt(pf.Pos, "unknown fact !%s (want one of range, srange, range32, srange32, tnum, ptr, map, le)", pf.Name)
 		}
 		if err := p(fa, pf); err != nil {
 			return errAt(pf.Pos, "!%s: %v", pf.Name, err)
@@ -478,6 +478,17 @@ var factParsers = map[string]func(*Facts, *pFact) error{
 			}
 		}
 		fa.Ptr = &PtrFact{Kind: k, MinOff: lo, MaxOff: hi}
+		return nil
+	},
+	"map": func(fa *Facts, p *pFact) error {
+		if len(p.Args) != 1 {
+			return errors.New("want (index)")
+		}
+		n, err := parseInt(p.Args[0])
+		if err != nil {
+			return fmt.Errorf("bad map index %s", p.Args[0])
+		}
+		fa.Map = &n
 		return nil
 	},
 	"le": func(fa *Facts, p *pFact) error {

@@ -85,6 +85,10 @@ func (v verifierFacts) Reg(pc, r int) *ir.Facts {
 		}
 		fa.Ptr.MinOff, fa.Ptr.MaxOff = lo, hi
 	}
+	if (rf.Kind == verifier.MapPtr || rf.Kind == verifier.MapValue || rf.Kind == verifier.MapValueOrNull) && rf.Map >= 0 {
+		idx := int64(rf.Map)
+		fa.Map = &idx
+	}
 	if rf.Kind == verifier.Packet && rf.InBounds > 0 {
 		fa.Le = []ir.Bound{{Off: int64(rf.InBounds), Limit: "pkt_end"}}
 	}
@@ -131,7 +135,7 @@ func scalarFacts(s verifier.Scalar) *ir.Facts {
 func compact(fa *ir.Facts, t ir.Type) *ir.Facts {
 	c := *fa
 	if t == ir.I32 {
-		c.U64, c.S64, c.Ptr, c.Le = nil, nil, nil, nil
+		c.U64, c.S64, c.Ptr, c.Map, c.Le = nil, nil, nil, nil, nil
 		if c.Tnum != nil {
 			tn := ir.Tnum{Value: c.Tnum.Value & math.MaxUint32, Mask: c.Tnum.Mask & math.MaxUint32}
 			c.Tnum = &tn
