@@ -119,16 +119,19 @@ type HelperSet map[int32]*Helper
 
 // Result is what one run of a program produced.
 type Result struct {
-	Return       uint64      `json:"return"`
-	Action       string      `json:"action,omitempty"`
-	Packet       HexBytes    `json:"packet,omitempty"`
-	Meta         HexBytes    `json:"meta,omitempty"`
-	Maps         *State      `json:"maps,omitempty"`
-	Events       []Event     `json:"events,omitempty"`
-	Redirect     *Redirect   `json:"redirect,omitempty"`
-	Printk       []string    `json:"printk,omitempty"`
-	Instructions uint64      `json:"instructions"`
-	Trace        []TraceStep `json:"trace,omitempty"`
+	Return   uint64    `json:"return"`
+	Action   string    `json:"action,omitempty"`
+	Packet   HexBytes  `json:"packet,omitempty"`
+	Meta     HexBytes  `json:"meta,omitempty"`
+	Maps     *State    `json:"maps,omitempty"`
+	Events   []Event   `json:"events,omitempty"`
+	Redirect *Redirect `json:"redirect,omitempty"`
+	Printk   []string  `json:"printk,omitempty"`
+	// Context lists the context fields the program changed (tc: mark,
+	// priority, tc_index, cb[]…), by their UAPI names.
+	Context      map[string]uint64 `json:"context,omitempty"`
+	Instructions uint64            `json:"instructions"`
+	Trace        []TraceStep       `json:"trace,omitempty"`
 }
 
 // TraceStep is one executed instruction, for --trace.

@@ -275,6 +275,18 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 		if !bytes.Equal(p.Packet, inputs[i].data) && p.Packet != nil {
 			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(p.Packet), []byte(p.Packet))
 		}
+		if len(p.Context) > 0 {
+			names := make([]string, 0, len(p.Context))
+			for n := range p.Context {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			fmt.Fprintf(bw, "  context:")
+			for _, n := range names {
+				fmt.Fprintf(bw, " %s=%d", n, p.Context[n])
+			}
+			fmt.Fprintln(bw)
+		}
 		if len(p.Meta) > 0 {
 			fmt.Fprintf(bw, "  metadata: %x\n", []byte(p.Meta))
 		}

@@ -55,6 +55,40 @@ var skbWritable = [][2]uint64{
 	{skbTstamp, skbTstamp + 8},
 }
 
+// skbFieldNames names the writable __sk_buff fields, for Result.Context.
+var skbFieldNames = []struct {
+	name      string
+	off, size int
+}{
+	{"mark", skbMark, 4}, {"queue_mapping", skbQueueMapping, 4}, {"priority", skbPriority, 4},
+	{"tc_index", skbTCIndex, 4}, {"cb[0]", skbCB, 4}, {"cb[1]", skbCB + 4, 4}, {"cb[2]", skbCB + 8, 4},
+	{"cb[3]", skbCB + 12, 4}, {"cb[4]", skbCB + 16, 4}, {"tc_classid", skbTCClassid, 4}, {"tstamp", skbTstamp, 8},
+}
+
+// changedContext lists the writable context fields that differ from what
+// the run started with.
+func (m *Machine) changedContext() map[string]uint64 {
+	if m.hook != emulator.HookTC {
+		return nil
+	}
+	var out map[string]uint64
+	for _, f := range skbFieldNames {
+		now, before := m.ctx[f.off:f.off+f.size], m.ctx0[f.off:f.off+f.size]
+		if string(now) == string(before) {
+			continue
+		}
+		if out == nil {
+			out = map[string]uint64{}
+		}
+		if f.size == 8 {
+			out[f.name] = binary.LittleEndian.Uint64(now)
+		} else {
+			out[f.name] = uint64(binary.LittleEndian.Uint32(now))
+		}
+	}
+	return out
+}
+
 func (m *Machine) put32(off int, v uint32) { binary.LittleEndian.PutUint32(m.ctx[off:], v) }
 
 func (m *Machine) fillXDP(in Input) {

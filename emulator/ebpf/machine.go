@@ -72,6 +72,7 @@ type Machine struct {
 	frames   [maxFrames]frame
 	stack    [maxFrames * stackSize]byte
 	ctx      [skbSize]byte
+	ctx0     [skbSize]byte // the context as the run started
 	hook     emulator.Hook
 	steps    []emulator.TraceStep
 }
@@ -227,6 +228,7 @@ func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 		Redirect:     m.env.Redirect,
 		Printk:       m.env.Printk,
 		Trace:        m.steps,
+		Context:      m.changedContext(),
 	}
 	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
 		res.Packet = append(emulator.HexBytes{}, pk.Bytes()...)
@@ -285,6 +287,7 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 		m.fillSKB(in)
 		m.regs[1] = addr(regionCtx, 0)
 	}
+	m.ctx0 = m.ctx
 	m.syncPacket()
 }
 
