@@ -167,6 +167,13 @@ func TestTCContext(t *testing.T) {
 	if res, err = m.Run(0, ebpf.Input{Packet: frame(60)}); err != nil || res.Return != 7 || res.Action != "TC_ACT_REDIRECT" {
 		t.Errorf("mark: %v %v", res, err)
 	}
+	if len(res.Context) != 1 || res.Context["mark"] != 7 {
+		t.Errorf("changed context fields: %v, want mark=7", res.Context)
+	}
+	// Writing the value the field already had is no change.
+	if res, err = m.Run(0, ebpf.Input{Packet: frame(60), Mark: 7}); err != nil || res.Context != nil {
+		t.Errorf("unchanged mark: %v %v", res.Context, err)
+	}
 	m = machine(t, emulator.HookTC, assemble(t, "stw [%r1], 7\nmov %r0, 0\nexit"))
 	if _, err = m.Run(0, ebpf.Input{Packet: frame(60)}); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("len write: %v", err)
