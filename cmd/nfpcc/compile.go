@@ -25,9 +25,10 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	progName := fs.String("prog", "", "only this program of the object (by function name)")
 	out := fs.String("o", "", "output file (the NFP image; with --emit, the emitted text)")
 	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
+	noFacts := fs.Bool("no-facts", false, "print the IR without its !facts (still lifted with them)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
-		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [--prog NAME] [--no-verify]")
+		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
 		fs.PrintDefaults()
 	}
 	var files []string
@@ -88,6 +89,11 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nfpcc: %s: %s: %v\n", path, p.Name, err)
 			status = 1
 			continue
+		}
+		if *noFacts {
+			for _, f := range m.Funcs {
+				f.Facts = map[int]*ir.Facts{}
+			}
 		}
 		if len(progs) > 1 {
 			// Several programs in one text: qualify subprogram names with

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,7 @@ func TestEmitIR(t *testing.T) {
 		{"--emit", "ir", progPath("xdp_fw.o")},
 		{progPath("xdp_calls.o"), "--emit=ir", "--prog", "xdp_calls"},
 		{progPath("xdp_lb.o"), "--emit=ir", "--no-verify"},
+		{progPath("xdp_lb.o"), "--emit=ir", "--no-facts"},
 	} {
 		code, out, errOut := nfpcc(args...)
 		require.Equal(t, 0, code, "%v: %s", args, errOut)
@@ -33,6 +35,14 @@ func TestEmitIR(t *testing.T) {
 		_, again, _ := nfpcc(args...)
 		require.Equal(t, out, again, "%v: output differs between runs", args)
 	}
+}
+
+func TestEmitIRNoFacts(t *testing.T) {
+	_, with, _ := nfpcc(progPath("xdp_fw.o"), "--emit=ir")
+	_, without, _ := nfpcc(progPath("xdp_fw.o"), "--emit=ir", "--no-facts")
+	require.Contains(t, with, " !ptr(")
+	require.NotContains(t, without, " !")
+	require.Equal(t, strings.Count(with, "\n"), strings.Count(without, "\n"))
 }
 
 func TestEmitIRToFile(t *testing.T) {
