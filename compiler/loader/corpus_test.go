@@ -305,7 +305,7 @@ func TestCorpusInvalid(t *testing.T) {
 // object or an *Error, never panics. Run it with a short minimisation
 // budget, the seeds are large:
 //
-//	go test ./compiler/loader -run '^$' -fuzz FuzzLoad -fuzztime 30s -fuzzminimizetime 2s
+//	go test ./compiler/loader -run '^$' -fuzz FuzzLoad -fuzztime 30s -fuzzminimizetime 1x
 func FuzzLoad(f *testing.F) {
 	dir := testsuite.CorporaDir()
 	if dir != "" {

@@ -14,7 +14,7 @@ import (
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
-func corpusObject(t *testing.T, rel string) string {
+func corpusObject(t testing.TB, rel string) string {
 	t.Helper()
 	return filepath.Join(testsuite.Corpus(t, "ebpf-samples"), rel)
 }
@@ -287,4 +287,9 @@ func TestTruncated(t *testing.T) {
 			}
 		}
 	}
+}
+
+func progsObject(t testing.TB, name string) string {
+	t.Helper()
+	return filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", name)
 }
