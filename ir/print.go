@@ -58,6 +58,13 @@ func (v *Value) String() string { return fmt.Sprintf("v%d", v.ID) }
 func (v *Value) LongString() string {
 	var b strings.Builder
 	info := v.Op.Info()
+	if v.Op == OpParam {
+		fmt.Fprintf(&b, "block parameter v%d:%s", v.ID, v.Type)
+		if v.Block != nil && v.Block.Func != nil {
+			b.WriteString(v.Block.Func.Facts[v.ID].String())
+		}
+		return b.String()
+	}
 	if v.Type != Void {
 		fmt.Fprintf(&b, "v%d:%s = ", v.ID, v.Type)
 	}
