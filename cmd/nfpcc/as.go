@@ -29,7 +29,8 @@ func init() {
 // load-time targets written as relocation kinds (`br[@out(outro)]`,
 // `br[@next_pkt]`, `br[@helper(1)]`, `immed[gprA_0, @rel(label)]`) become
 // the image's relocations. Each word's line-table entry names its source
-// line.
+// line. With --jit the placeholders of a Linux JIT dump are read back as
+// the relocations the kernel kept aside (asm.InferJITRelocs).
 func asMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("as", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -39,12 +40,13 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	entry := fs.Uint("entry", 0, "entry word")
 	stack := fs.Uint("stack", 0, "eBPF stack size in bytes")
 	ctx8 := fs.Bool("ctx8", false, "registers are numbered for 8-context mode (default 4-context, as eBPF offload runs)")
+	jit := fs.Bool("jit", false, "FILE is a Linux JIT dump: turn its placeholder branches (br[.15000]) into the kernel's relocations")
 	style := fs.String("style", "kernel", "values of the fields objdump does not print: kernel (the Linux JIT's) or netronome (Netronome's assembler's)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome]")
+		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome] [--jit]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true})); err != nil {
+	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true, "jit": true})); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {
@@ -78,6 +80,12 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	if *jit {
+		if err := asm.InferJITRelocs(prog); err != nil {
+			fmt.Fprintf(stderr, "nfpcc as: %s: %v\n", src, err)
+			return 2
+		}
 	}
 	if *name == "" {
 		*name = strings.TrimSuffix(filepath.Base(src), filepath.Ext(src))

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/testsuite"
 )
@@ -111,34 +112,10 @@ func describeImage(t *testing.T, path string) string {
 	return img.String()
 }
 
-// TestAsKernelImage relocates the image of testdata/as/kernel-xdp-pass
-// for CoreNIC (start_off 3072, tgt_done 1) and compares it with the words
+// TestAsKernelImage relocates images of the kernel's §8.1 program for
+// CoreNIC (start_off 3072, tgt_done 1) and compares them with the words
 // the kernel hands to the card (nfp-isa.md §8.1).
 func TestAsKernelImage(t *testing.T) {
-	ar, err := txtar.ParseFile("testdata/as/kernel-xdp-pass.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, f := range ar.Files {
-		if f.Name == "prog.s" {
-			os.WriteFile(filepath.Join(dir, "prog.s"), f.Data, 0o644)
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	out := filepath.Join(dir, "p.nfp")
-	if rc := Main([]string{"as", filepath.Join(dir, "prog.s"), "-o", out}, &stdout, &stderr); rc != 0 {
-		t.Fatalf("exit %d: %s", rc, stderr.String())
-	}
-	data, _ := os.ReadFile(out)
-	img, err := image.Unmarshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := img.Relocate(image.LoadParams{StartOff: 3072, TgtDone: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	final := []uint64{
 		0x000f20f003f05bff, 0x000700b441605a20, 0x000502f0000c0800, 0x000cc2f0000c0001,
 		0x000ae0db02008038, 0x000060d800608038, 0x000a00a0000c0000, 0x000800c10c048a00,
@@ -146,14 +123,49 @@ func TestAsKernelImage(t *testing.T) {
 		0x000b0081d0100200, 0x000200aa300c0001, 0x000bc094002409ff, 0x000060d800608038,
 		0x000a00a0000c0000, 0x000100c10c000a00,
 	}
-	for i, w := range final {
-		if code[i] != w {
-			t.Errorf("word %d: %#016x, kernel %#016x", i, code[i], w)
+	// The same program written with load-time targets, and as the JIT's
+	// dump read back with --jit.
+	for _, c := range []struct{ archive, flag string }{
+		{"testdata/as/kernel-xdp-pass.txtar", ""},
+		{"testdata/as/xdp-pass.txtar", "--jit"},
+	} {
+		ar, err := txtar.ParseFile(c.archive)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for i := len(final); i < len(code); i++ {
-		if code[i] != 0x000000f0000c0300 {
-			t.Errorf("word %d: %#016x, want nop", i, code[i])
+		dir := t.TempDir()
+		for _, f := range ar.Files {
+			if f.Name == "prog.s" {
+				os.WriteFile(filepath.Join(dir, "prog.s"), f.Data, 0o644)
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		out := filepath.Join(dir, "p.nfp")
+		args := []string{"as", filepath.Join(dir, "prog.s"), "-o", out}
+		if c.flag != "" {
+			args = append(args, c.flag)
+		}
+		if rc := Main(args, &stdout, &stderr); rc != 0 {
+			t.Fatalf("%s: exit %d: %s", c.archive, rc, stderr.String())
+		}
+		data, _ := os.ReadFile(out)
+		img, err := image.Unmarshal(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := img.Relocate(image.LoadParams{StartOff: 3072, TgtDone: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range final {
+			if code[i] != w {
+				t.Errorf("%s word %d: %#016x, kernel %#016x", c.archive, i, code[i], w)
+			}
+		}
+		for i := len(final); i < len(code); i++ {
+			if code[i] != 0x000000f0000c0300 {
+				t.Errorf("%s word %d: %#016x, want nop", c.archive, i, code[i])
+			}
 		}
 	}
 }
@@ -201,6 +213,37 @@ func TestAsJITDumps(t *testing.T) {
 		}
 		if got != len(want) {
 			t.Errorf("%s: %d instructions in the image, %d in the dump", filepath.Base(f), got, len(want))
+		}
+
+		// With --jit the image carries the kernel's relocations and loads
+		// at CoreNIC's offset: every exit then lands on the XDP outro's
+		// return-code check, every placeholder is gone.
+		if rc := Main([]string{"as", "--jit", f, "-o", nfp}, &stdout, &stderr); rc != 0 {
+			t.Fatalf("as --jit %s: exit %d\n%s", f, rc, stderr.String())
+		}
+		data, _ := os.ReadFile(nfp)
+		img, err := image.Unmarshal(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		code, err := img.Relocate(image.LoadParams{StartOff: 3072, TgtDone: 1, Helpers: map[uint32]uint32{1: 100, 2: 101, 3: 102, 25: 103}})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		kinds := map[image.RelocKind]int{}
+		for _, r := range img.Relocs {
+			kinds[r.Kind]++
+			if r.Kind == image.RelocBrGoOut && want[int(r.Value)] != "alu[--, 0x3, -, gprB_0]" {
+				t.Errorf("%s: exit at .%d goes to .%d: %q, not the XDP outro", filepath.Base(f), r.Index, r.Value, want[int(r.Value)])
+			}
+		}
+		if kinds[image.RelocBrGoOut] == 0 || kinds[image.RelocBrNextPkt] != 2 {
+			t.Errorf("%s: relocations %v: want exits and the outro's two next-packet branches", filepath.Base(f), kinds)
+		}
+		for i, w := range code {
+			if strings.Contains(isa.Disasm(isa.Word(w), isa.Options{Mode: isa.Ctx4}), "[.150") {
+				t.Errorf("%s .%d: placeholder left after relocation: %s", filepath.Base(f), i, isa.Disasm(isa.Word(w), isa.Options{Mode: isa.Ctx4}))
+			}
 		}
 	}
 }

@@ -332,6 +332,44 @@ func TestZeroRuns(t *testing.T) {
 	}
 }
 
+// TestInferJITRelocs recovers the relocations of the kernel's §8.1 image
+// from its dump: the exit, the two next-packet branches, and the in-code
+// bcc the assembler already marks.
+func TestInferJITRelocs(t *testing.T) {
+	src := `   0:	  .0  immed[gprB_22, 0x3fff]
+   8:	  .1  alu[gprB_22, gprB_22, AND, *l$index1]
+  10:	  .2  immed[gprA_0, 0x2], gpr_wrboth
+  18:	  .3  immed[gprA_1, 0x0], gpr_wrboth
+  20:	  .4  br[.15000]
+  28:	  .5  br[.15000], defer[2]
+  30:	  .6  alu[gprA_0, --, B, 0x0]
+  38:	  .7  ld_field[gprA_0, 1100, 0x82, <<16]
+  40:	  .8  alu[--, 0x3, -, gprB_0]
+  48:	  .9  bcc[.5]
+  50:	 .10  bcc[.15000]
+  58:	 .11  br[.15002], defer[2]
+  60:	 .12  alu[gprA_0, --, B, gprA_2]
+  68:	 .13  immed[gprB_0, 0xe]
+  70:	 .14  br[.15000], defer[2]
+  78:	 .15  nop
+`
+	p, err := Assemble("jit", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := InferJITRelocs(p); err != nil {
+		t.Fatal(err)
+	}
+	want := "[{4 @out 8} {5 @next_pkt 0} {9 branch 0} {10 @abort 5} {11 @helper 2} {13 @rel 0} {14 @next_pkt 0}]"
+	if got := fmt.Sprint(p.Relocs); got != want {
+		t.Errorf("relocs\n got %s\nwant %s", got, want)
+	}
+	q, _ := Assemble("jit", []byte("br[.15000], defer[1]\nnop\n"), Options{})
+	if err := InferJITRelocs(q); err == nil || !strings.Contains(err.Error(), "word .0: br[.15000], defer[1] is no branch form the JIT relocates") {
+		t.Errorf("defer[1]: err = %v", err)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"alu[gprA_0, gprA_1, +]", "t.s:1:1: alu takes 4 operands, not 3"},
