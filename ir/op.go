@@ -372,7 +372,8 @@ var opByName = func() map[string]Op {
 	return m
 }()
 
-// IsLoad, IsStore: memory ops with an address operand and a Region.
+// IsMemory reports whether op is a load, store or atomic: an op with an
+// address operand and a Region.
 func (op Op) IsMemory() bool {
 	f := op.Info().Fmt
 	return f == FmtLoad || f == FmtStore
