@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/cilium/ebpf"
 )
@@ -63,6 +64,7 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 	}
 	spec, err := parseSpec(info.image)
 	if err != nil {
+		err = stableError(err, info.image)
 		return fail("parse", sectionOf(err), err)
 	}
 	specs := make([]*ebpf.ProgramSpec, 0, len(spec.Programs))
@@ -124,6 +126,28 @@ func parseSpec(image []byte) (spec *ebpf.CollectionSpec, err error) {
 		}
 	}()
 	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(image))
+}
+
+// stableRetries bounds the re-parses of stableError.
+const stableRetries = 32
+
+// stableError makes a parse error deterministic. cilium/ebpf walks some
+// tables (BTF map definitions, for one) in Go map order, so an object with
+// two bad maps names either, at random. When the message names a map, the
+// object is parsed again and the smallest message seen is kept: with two
+// bad maps, the chance of not seeing both in 32 parses is 2^-32. Parse
+// errors are rare and parsing takes microseconds.
+func stableError(err error, image []byte) error {
+	if !strings.Contains(err.Error(), "map ") {
+		return err
+	}
+	best := err
+	for i := 0; i < stableRetries; i++ {
+		if _, e := parseSpec(image); e != nil && e.Error() < best.Error() {
+			best = e
+		}
+	}
+	return best
 }
 
 // sectionRe finds the section cilium/ebpf names in its error messages.
