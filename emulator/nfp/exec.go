@@ -261,7 +261,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			} else if o.sc == scRot {
 				src = bits.RotateLeft32(src, -int(n))
 			}
-			mask := byteMask(o.mask)
+			mask := o.imm // the byte mask as bits (translate)
 			keep := old
 			if o.flags&fClear != 0 {
 				keep = 0

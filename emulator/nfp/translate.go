@@ -269,7 +269,7 @@ func translateOne(in isa.Instr) (op, error) {
 		if w.kind == oReg && w.idx >= rXin && w.idx < rXout {
 			w.idx += rXout - rXin
 		}
-		o = op{kind: kLdField, a: d, dst: w, b: s, sc: uint8(x.SC), mask: x.Mask, mclass: mcOneCC}
+		o = op{kind: kLdField, a: d, dst: w, b: s, sc: uint8(x.SC), mask: x.Mask, imm: byteMask(x.Mask), mclass: mcOneCC}
 		switch x.SC {
 		case isa.ShiftL:
 			if x.Shift != 0 {
