@@ -14,18 +14,19 @@ const flagRDOnlyProg = 1 << 7
 
 // Legacy `maps` definitions come in three sizes. cilium/ebpf reads the
 // first 20 bytes (type, key, value, max_entries, flags) and hands back the
-// rest as MapSpec.Extra; where the inner map of a map-in-map hides in that
-// rest depends on the layout:
+// rest as MapSpec.Extra; how a map-in-map names its inner map template in
+// that rest depends on the layout:
 //
-//	20 bytes: struct bpf_map_def (libbpf)          — no inner map
-//	28 bytes: + inner_map_idx, numa_node             (samples/bpf/bpf_load.c)
-//	36 bytes: + id, pinning, inner_id, inner_idx     (iproute2 struct bpf_elf_map)
-//
-// The index counts the legacy definitions of the object (elfInfo.legacyMaps).
-var legacyInnerIdx = map[int]int{ // len(extra) → offset of the inner index
-	8:  0,
-	16: 12,
-}
+//	20 bytes: struct bpf_map_def (libbpf)        — no inner map
+//	28 bytes: + inner_map_idx, numa_node           (samples/bpf/bpf_load.c):
+//	          the inner map's position among the object's definitions
+//	36 bytes: + id, pinning, inner_id, inner_idx   (iproute2 struct bpf_elf_map):
+//	          the inner map is the one whose id is inner_id (inner_idx is
+//	          the outer slot iproute2 fills with it, not a map)
+const (
+	extra28 = 8  // len(Extra) of a 28-byte definition
+	extra36 = 16 // len(Extra) of a 36-byte definition
+)
 
 type mapError struct {
 	section string
@@ -60,7 +61,7 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 		if !isMapInMap(m.Type) || m.InnerMap != nil || !isLegacyMapName(m.Section) {
 			continue
 		}
-		inner, err := legacyInner(n, ms, info.legacyMaps, info)
+		inner, err := legacyInner(n, ms, spec.Maps, info.legacyMaps, info)
 		if err != nil {
 			return nil, nil, &mapError{m.Section, err}
 		}
@@ -79,26 +80,43 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 
 func isMapInMap(t ebpf.MapType) bool { return t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps }
 
-func legacyInner(name string, ms *ebpf.MapSpec, order []string, info *elfInfo) (string, error) {
-	if ms.Extra == nil {
-		return "", nil
+func legacyInner(name string, ms *ebpf.MapSpec, specs map[string]*ebpf.MapSpec, order []string, info *elfInfo) (string, error) {
+	extra := extraOf(ms)
+	switch len(extra) {
+	case extra28:
+		idx := info.order.Uint32(extra)
+		if int(idx) >= len(order) {
+			return "", fmt.Errorf("map %s: inner map index %d, but the object has %d legacy definitions", name, idx, len(order))
+		}
+		if order[idx] == name {
+			return "", fmt.Errorf("map %s: is its own inner map", name)
+		}
+		return order[idx], nil
+	case extra36:
+		id := info.order.Uint32(extra[8:])
+		if id == 0 {
+			return "", nil
+		}
+		for _, other := range order {
+			if e := extraOf(specs[other]); len(e) == extra36 && info.order.Uint32(e) == id && other != name {
+				return other, nil
+			}
+		}
+		return "", fmt.Errorf("map %s: inner_id %d names no map of the object", name, id)
+	}
+	return "", nil
+}
+
+// extraOf reads the definition bytes after the generic 20.
+func extraOf(ms *ebpf.MapSpec) []byte {
+	if ms == nil || ms.Extra == nil {
+		return nil
 	}
 	extra := make([]byte, ms.Extra.Size())
-	if _, err := ms.Extra.ReadAt(extra, 0); err != nil && len(extra) > 0 {
-		return "", fmt.Errorf("map %s: reading definition tail: %w", name, err)
+	if n, _ := ms.Extra.ReadAt(extra, 0); n != len(extra) {
+		return nil
 	}
-	off, ok := legacyInnerIdx[len(extra)]
-	if !ok {
-		return "", nil
-	}
-	idx := info.order.Uint32(extra[off:])
-	if int(idx) >= len(order) {
-		return "", fmt.Errorf("map %s: inner map index %d, but the object has %d legacy definitions", name, idx, len(order))
-	}
-	if order[idx] == name {
-		return "", fmt.Errorf("map %s: is its own inner map", name)
-	}
-	return order[idx], nil
+	return extra
 }
 
 func convertMap(name string, ms *ebpf.MapSpec, section string) (*Map, error) {

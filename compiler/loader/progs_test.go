@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
@@ -51,6 +53,10 @@ func TestProgs(t *testing.T) {
 			maps:  []string{"vlan_depth Array 4 8 5"},
 		},
 		"tc_classify.o": {progs: []string{"tc_classify tc SchedCLS tc_classify"}},
+		"legacy_maps.o": {
+			progs: []string{"legacy_maps xdp XDP legacy_maps"},
+			maps:  []string{"flow_tables ArrayOfMaps 4 4 4", "flows Hash 4 4 128", "pkt_count PerCPUArray 4 8 1"},
+		},
 	}
 	objs, _ := filepath.Glob(filepath.Join(dir, "*.o"))
 	if len(objs) != len(want) {
@@ -133,5 +139,25 @@ func TestProgsSourceLines(t *testing.T) {
 	p := obj.Programs[len(obj.Programs)-1]
 	if src := fmt.Sprint(p.Insns[0].Source()); !strings.Contains(src, "xdp_calls") {
 		t.Errorf("%s: first line %q", p.Name, src)
+	}
+}
+
+// TestProgsLegacyMaps: 36-byte iproute2 definitions; the map-in-map finds
+// its template by inner_id.
+func TestProgsLegacyMaps(t *testing.T) {
+	obj, err := Load(progsObject(t, "legacy_maps.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range obj.Maps {
+		if m.Section != "maps" {
+			t.Errorf("%v: section %q", m, m.Section)
+		}
+		if (m.Name == "flow_tables") != (m.InnerMap != nil) {
+			t.Errorf("%v: inner map", m)
+		}
+		if m.InnerMap != nil && (m.InnerMap.Name != "flows" || m.InnerMap.Type != ebpf.Hash) {
+			t.Errorf("%v: want inner map flows", m)
+		}
 	}
 }

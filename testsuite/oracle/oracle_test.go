@@ -99,7 +99,7 @@ func TestKernelOracle(t *testing.T) {
 		alt = foldingCsumDiff()
 	}
 
-	var rejected, skipped, explainedList []string
+	var rejected, skipped, unsupported, explainedList []string
 	programs, runs, mismatches, explained := 0, 0, 0, 0
 	for _, o := range objects(t) {
 		obj, err := loader.Load(o.path)
@@ -124,6 +124,12 @@ func TestKernelOracle(t *testing.T) {
 			defer r.close()
 			if why := notCompared(p); why != "" {
 				skipped = append(skipped, fmt.Sprintf("%s: %s", name, why))
+				continue
+			}
+			// A gap of the interpreter (a map type it lacks) is listed, not
+			// counted as a mismatch on every packet.
+			if _, err := r.machine(nil); err != nil {
+				unsupported = append(unsupported, fmt.Sprintf("%s: %v", name, err))
 				continue
 			}
 			why := ""
@@ -169,6 +175,7 @@ func TestKernelOracle(t *testing.T) {
 	}{
 		{"programs rejected by the kernel", rejected},
 		{"programs not compared (their result depends on the host)", skipped},
+		{"programs the interpreter cannot prepare (to fix in emulator/ebpf)", unsupported},
 		{"explained mismatches", explainedList},
 	} {
 		t.Logf("%d %s:", len(group.list), group.title)
