@@ -330,8 +330,12 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames [][]byte) {
 		}
 		r := p.PacketResult
 		fmt.Fprintf(bw, "packet %d: %s (return %d, %d instructions, %d cycles)\n", p.Index, r.Action, int64(r.Return), r.Instructions, r.Cycles)
-		for _, s := range r.Trace {
-			fmt.Fprintf(bw, "  .%d: %s\n", s.PC, s.Text)
+		for k, s := range r.Trace {
+			fmt.Fprintf(bw, "  .%d: %s", s.PC, s.Text)
+			if k < len(r.TraceCycles) {
+				fmt.Fprintf(bw, "\t; t=%d", r.TraceCycles[k])
+			}
+			fmt.Fprintln(bw)
 		}
 		if !bytes.Equal(r.Packet, frames[i]) {
 			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(r.Packet), []byte(r.Packet))

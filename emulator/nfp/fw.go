@@ -89,6 +89,9 @@ type PacketResult struct {
 	HelperCalls  int                  `json:"helper_calls,omitempty"`
 	Events       []emulator.Event     `json:"events,omitempty"` // perf_event_output records
 	Trace        []emulator.TraceStep `json:"trace,omitempty"`
+	// TraceCycles is, per Trace step, the model's cycle count before the
+	// instruction (it stops growing once the path has reached the outro).
+	TraceCycles []int64 `json:"trace_cycles,omitempty"`
 }
 
 // NewFirmware loads prog into a fresh microengine.
@@ -158,9 +161,11 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	c.r[rB+23] = uint32(EMEMBase >> 8)
 
 	var tr []emulator.TraceStep
+	var tc []int64
 	if f.trace {
 		m.trace = func(pc uint32, _ *context) {
 			tr = append(tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.Text[pc]})
+			tc = append(tc, m.model.t)
 		}
 	} else {
 		m.trace = nil
@@ -184,6 +189,7 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 		HelperCalls:  f.helperCalls - helpers,
 		Events:       f.Env.Events,
 		Trace:        tr,
+		TraceCycles:  tc,
 	}
 	if err := f.decode(res); err != nil {
 		return nil, err
