@@ -27,6 +27,14 @@ type Machine struct {
 	MapValue func(idx, off int64) (uint64, error)
 	CtxPtr   func(field uint64) (uint64, error)
 	PktLoad  func(ctx, off uint64, size int) (uint64, error)
+	// CheckFacts makes every value (and block parameter) with facts check
+	// them when it is computed: scalar facts here, pointer facts (!ptr,
+	// !le, !map) with PtrFacts if set (fp is the current frame's top). A
+	// violated fact ends the run with an error: a fact that does not hold
+	// at run time is a bug in the lifter or the verifier that passes would
+	// turn into wrong code.
+	CheckFacts bool
+	PtrFacts   func(fa *Facts, x, fp uint64) error
 	// StackTop is the address of the top of the first frame; each call
 	// gets the next FrameSize bytes below.
 	StackTop uint64
@@ -85,6 +93,9 @@ func (m *Machine) call(f *Func, args []uint64) (uint64, error) {
 	vals := make([]uint64, f.NumValues())
 	for i, p := range entry.Params {
 		vals[p.ID] = args[i]
+		if err := m.check(f, p, args[i], fp); err != nil {
+			return 0, err
+		}
 	}
 	b := entry
 	for {
@@ -120,6 +131,9 @@ func (m *Machine) call(f *Func, args []uint64) (uint64, error) {
 					r &= math.MaxUint32
 				}
 				vals[v.ID] = r
+				if err := m.check(f, v, r, fp); err != nil {
+					return 0, err
+				}
 			}
 		}
 		if next == nil {
@@ -132,9 +146,35 @@ func (m *Machine) call(f *Func, args []uint64) (uint64, error) {
 		}
 		for i, p := range next.Block.Params {
 			vals[p.ID] = in[i]
+			if err := m.check(f, p, in[i], fp); err != nil {
+				return 0, err
+			}
 		}
 		b = next.Block
 	}
+}
+
+// check verifies v's facts against its value x.
+func (m *Machine) check(f *Func, v *Value, x, fp uint64) error {
+	if !m.CheckFacts {
+		return nil
+	}
+	fa := f.Facts[v.ID]
+	if fa.Empty() {
+		return nil
+	}
+	var err error
+	if fa.Ptr != nil || fa.Map != nil || len(fa.Le) > 0 {
+		if m.PtrFacts != nil {
+			err = m.PtrFacts(fa, x, fp)
+		}
+	} else {
+		err = fa.holds(x)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s = %#x: fact violated: %w", f.Name, v.LongString(), x, err)
+	}
+	return nil
 }
 
 func (m *Machine) exec(f *Func, v *Value, vals []uint64, fp uint64) (uint64, error) {

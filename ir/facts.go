@@ -188,3 +188,22 @@ func (fa *Facts) check(t Type) error {
 	}
 	return nil
 }
+
+// holds reports whether the scalar facts of fa hold for the value x (an
+// i32's 32-bit facts apply to its value, which is zero-extended).
+func (fa *Facts) holds(x uint64) error {
+	lo := uint64(uint32(x))
+	switch {
+	case fa.U64 != nil && (x < fa.U64.Min || x > fa.U64.Max):
+		return fmt.Errorf("outside !range[%d,%d]", fa.U64.Min, fa.U64.Max)
+	case fa.S64 != nil && (int64(x) < fa.S64.Min || int64(x) > fa.S64.Max):
+		return fmt.Errorf("outside !srange[%d,%d]", fa.S64.Min, fa.S64.Max)
+	case fa.U32 != nil && (lo < fa.U32.Min || lo > fa.U32.Max):
+		return fmt.Errorf("outside !range32[%d,%d]", fa.U32.Min, fa.U32.Max)
+	case fa.S32 != nil && (int64(int32(lo)) < fa.S32.Min || int64(int32(lo)) > fa.S32.Max):
+		return fmt.Errorf("outside !srange32[%d,%d]", fa.S32.Min, fa.S32.Max)
+	case fa.Tnum != nil && x&^fa.Tnum.Mask != fa.Tnum.Value:
+		return fmt.Errorf("not in !tnum(%#x,%#x)", fa.Tnum.Value, fa.Tnum.Mask)
+	}
+	return nil
+}

@@ -24,6 +24,7 @@ type progWorld struct {
 	env     *emulator.Env
 	regions []worldRegion
 	values  map[*byte]uint64 // map value slices handed to the program
+	valueOf map[uint64]int   // their addresses → map index
 	next    uint64
 }
 
@@ -49,7 +50,7 @@ func (w *progWorld) Bytes(addr, n uint64, write bool) ([]byte, error) {
 	return nil, fmt.Errorf("%d bytes at %#x: outside memory", n, addr)
 }
 
-func (w *progWorld) ValueAddr(_ int, value []byte) uint64 {
+func (w *progWorld) ValueAddr(mapIndex int, value []byte) uint64 {
 	if len(value) == 0 {
 		return 0
 	}
@@ -59,6 +60,7 @@ func (w *progWorld) ValueAddr(_ int, value []byte) uint64 {
 	a := w.next
 	w.next += uint64(len(value)+15) &^ 15
 	w.values[&value[0]] = a
+	w.valueOf[a] = mapIndex
 	w.regions = append(w.regions, worldRegion{a, value})
 	return a
 }
@@ -97,6 +99,7 @@ func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 	w.env.Packet = pk
 	w.env.Events, w.env.Redirect, w.env.Printk, w.env.TailCall = nil, nil, nil, nil
 	w.values = map[*byte]uint64{}
+	w.valueOf = map[uint64]int{}
 	w.next = wValues
 	w.regions = []worldRegion{
 		{wCtx, w.context(frame)},
@@ -105,7 +108,7 @@ func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 	}
 	helpers := emulator.KernelHelpers()
 	return &ir.Machine{
-		Module: m, Mem: w, StackTop: wStack,
+		Module: m, Mem: w, StackTop: wStack, CheckFacts: true, PtrFacts: w.ptrFacts,
 		Helper: func(id int64, args []uint64) (uint64, error) {
 			h := helpers[int32(id)]
 			if h == nil {
@@ -154,6 +157,64 @@ func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 			return 0, fmt.Errorf("ctx field %d is not a pointer", field-wCtx)
 		},
 	}
+}
+
+// ptrFacts checks pointer facts against where x really points.
+func (w *progWorld) ptrFacts(fa *ir.Facts, x, fp uint64) error {
+	pk := w.env.Packet
+	p := fa.Ptr
+	if p == nil {
+		return fmt.Errorf("!map or !le without !ptr")
+	}
+	var base uint64
+	mapIdx := -1
+	switch p.Kind {
+	case ir.PtrPkt:
+		base = wPkt + uint64(pk.Data)
+	case ir.PtrPktMeta:
+		base = wPkt + uint64(pk.Meta)
+	case ir.PtrPktEnd:
+		base = wPkt + uint64(pk.End)
+	case ir.PtrCtx:
+		base = wCtx
+	case ir.PtrStack:
+		base = fp
+	case ir.PtrMap:
+		base, mapIdx = x, int((x-wMaps)/16)
+		if x < wMaps || (x-wMaps)%16 != 0 {
+			return fmt.Errorf("not a map pointer")
+		}
+	case ir.PtrMapVal, ir.PtrMapValOrNull:
+		if x == 0 && p.Kind == ir.PtrMapValOrNull {
+			return nil
+		}
+		found := false
+		for a, idx := range w.valueOf {
+			for _, r := range w.regions {
+				if r.base == a && x >= a && x < a+uint64(len(r.b)) {
+					base, mapIdx, found = a, idx, true
+				}
+			}
+		}
+		if !found {
+			return fmt.Errorf("not a map value pointer")
+		}
+	default:
+		return nil
+	}
+	off := int64(x - base)
+	if off < p.MinOff || off > p.MaxOff {
+		return fmt.Errorf("offset %d outside !ptr(%s,%+d,%+d)", off, p.Kind, p.MinOff, p.MaxOff)
+	}
+	if fa.Map != nil && mapIdx >= 0 && int64(mapIdx) != *fa.Map {
+		return fmt.Errorf("points into map %d, not !map(%d)", mapIdx, *fa.Map)
+	}
+	for _, l := range fa.Le {
+		if x+uint64(l.Off) > wPkt+uint64(pk.End) {
+			return fmt.Errorf("!le(%+d,pkt_end) but the packet ends %d bytes after", l.Off, wPkt+uint64(pk.End)-x)
+		}
+	}
+	return nil
 }
 
 // context is the context of one run: struct xdp_md (zero apart from the
