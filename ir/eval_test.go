@@ -100,3 +100,27 @@ b2:
 		t.Errorf("got %d (%v), want 12", got, err)
 	}
 }
+
+// CheckFacts catches a fact that does not hold at run time.
+func TestMachineCheckFacts(t *testing.T) {
+	for _, c := range []struct {
+		facts string
+		ok    bool
+	}{
+		{"!range[0,10]", true},
+		{"!range[6,10]", false},
+		{"!srange[-1,5]", true},
+		{"!range32[0,4]", false},
+		{"!tnum(0x0,0x7)", true},
+		{"!tnum(0x0,0x3)", false},
+	} {
+		m, err := Parse("func f {\nb0(v0:i64):\n  v1:i64 = const 5\n  v2:i64 = add64 v0, v1 " + c.facts + "\n  ret v2\n}\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = (&Machine{Module: m, CheckFacts: true}).Run("f", 0)
+		if (err == nil) != c.ok {
+			t.Errorf("%s on 5: error %v, want ok=%v", c.facts, err, c.ok)
+		}
+	}
+}
