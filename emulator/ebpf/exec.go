@@ -68,20 +68,33 @@ func store(b []byte, n int, v uint64) {
 	}
 }
 
-// exec is the run loop. It returns r0, the number of instructions
-// executed, and the error that stopped the program, if any.
+// exec runs p, following tail calls. It returns r0, the number of
+// instructions executed, and the error that stopped the program, if any.
 func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
+	budget := m.limit
+	for tailCalls := 0; ; tailCalls++ {
+		var next *program
+		r0, budget, next, err = m.execOne(p, budget, tailCalls < maxTailCalls)
+		if next == nil || err != nil {
+			return r0, m.limit - budget, err
+		}
+		p = next
+	}
+}
+
+// execOne is the run loop over one program: the code, its helpers and the
+// budget stay in locals (no closure, no reassignment) so that the compiler
+// keeps them in registers. It returns r0, the budget left, and the program
+// a tail call switched to (nil when the program exited or failed).
+func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left uint64, next *program, err error) {
 	r := &m.regs
 	code, text, helpers := p.code, p.text, p.helpers
-	budget := m.limit
 	tracing := m.trace
 	depth := 0
-	tailCalls := 0
 	pc := 0
-	defer func() { count = m.limit - budget }()
 	for {
 		if budget == 0 {
-			return r[0], 0, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
+			return r[0], 0, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
 		}
 		budget--
 		in := &code[pc]
@@ -507,7 +520,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if b := m.fast(a, 1); b != nil {
 				v = uint64(b[0])
 			} else if v, err = m.slowLoad(pc-1, code, text, a, 1); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSB {
 				v = uint64(int64(int8(v)))
@@ -519,7 +532,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if b := m.fast(a, 2); b != nil {
 				v = uint64(binary.LittleEndian.Uint16(b))
 			} else if v, err = m.slowLoad(pc-1, code, text, a, 2); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSH {
 				v = uint64(int64(int16(v)))
@@ -531,7 +544,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if b := m.fast(a, 4); b != nil {
 				v = uint64(binary.LittleEndian.Uint32(b))
 			} else if v, err = m.slowLoad(pc-1, code, text, a, 4); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSW {
 				v = uint64(int64(int32(v)))
@@ -542,7 +555,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if b := m.fast(a, 8); b != nil {
 				r[in.dst&15] = binary.LittleEndian.Uint64(b)
 			} else if v, err := m.slowLoad(pc-1, code, text, a, 8); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			} else {
 				r[in.dst&15] = v
 			}
@@ -556,11 +569,11 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if b := m.fastW(a, uint64(n)); b != nil {
 				store(b, n, v)
 			} else if err := m.slowStore(pc-1, text, a, uint64(n), v); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			}
 		case opAtomic32, opAtomic64:
 			if err := m.atomic(pc-1, text, in); err != nil {
-				return r[0], 0, err
+				return r[0], budget, nil, err
 			}
 
 		case opCall, opCallX:
@@ -568,7 +581,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if in.op == opCall {
 				h = helpers[in.imm]
 			} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
-				return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
+				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
 			}
 			m.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
 			v, herr := h.Fn(m.env, m, &m.args)
@@ -578,33 +591,29 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			if herr != nil {
 				switch {
 				case errors.Is(herr, emulator.ErrExit):
-					return v, 0, nil
+					return v, budget, nil, nil
 				case errors.Is(herr, emulator.ErrTailCall):
 					tc := m.env.TailCall
 					m.env.TailCall = nil
-					if tailCalls >= maxTailCalls || int(tc.Prog) >= len(m.progs) {
+					if !mayTailCall || int(tc.Prog) >= len(m.progs) {
 						v = emulator.ENOENT.Ret() // the call falls through
 						break
 					}
-					tailCalls++
 					np := m.progs[tc.Prog]
 					if np.loadErr != nil {
-						return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
+						return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
 					}
-					code, text, helpers = np.code, np.text, np.helpers
-					depth = 0
 					r[10] = addr(regionStack, uint64(len(m.stack)))
 					m.setStackDepth(0)
-					pc = 0
-					continue
+					return 0, budget, np, nil
 				default:
-					return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
+					return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
 				}
 			}
 			r[0] = v
 		case opCallPC:
 			if depth+1 >= maxFrames {
-				return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
+				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
 			}
 			f := &m.frames[depth]
 			f.ret = pc
@@ -616,7 +625,7 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 			pc = int(in.off)
 		case opExit:
 			if depth == 0 {
-				return r[0], 0, nil
+				return r[0], budget, nil, nil
 			}
 			depth--
 			f := &m.frames[depth]
@@ -627,11 +636,11 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 			v, ok := m.ldPacket(in, r)
 			if !ok { // out of the packet: the kernel ends the program with r0 = 0
-				return 0, 0, nil
+				return 0, budget, nil, nil
 			}
 			r[0] = v
 		default:
-			return r[0], 0, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: "jump into the second half of lddw"}
+			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: "jump into the second half of lddw"}
 		}
 	}
 }
