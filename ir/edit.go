@@ -111,3 +111,103 @@ func (f *Func) RemoveUnreachable() int {
 	f.Blocks = keep
 	return n
 }
+
+// Clone returns a deep copy of f (blocks, values, facts), so that a pass
+// can be run on the copy and the two compared, e.g. by executing both
+// with Machine.
+func (f *Func) Clone() *Func {
+	g := &Func{Name: f.Name, Facts: make(map[int]*Facts, len(f.Facts)), nextValue: f.nextValue, nextBlock: f.nextBlock}
+	blocks := make(map[*Block]*Block, len(f.Blocks))
+	values := map[*Value]*Value{}
+	for _, b := range f.Blocks {
+		nb := &Block{ID: b.ID, Func: g}
+		blocks[b] = nb
+		g.Blocks = append(g.Blocks, nb)
+		for _, vs := range [][]*Value{b.Params, b.Instrs} {
+			for _, v := range vs {
+				nv := *v
+				nv.Block = nb
+				values[v] = &nv
+			}
+		}
+		for _, p := range b.Params {
+			nb.Params = append(nb.Params, values[p])
+		}
+		for _, v := range b.Instrs {
+			nb.Instrs = append(nb.Instrs, values[v])
+		}
+	}
+	mapv := func(v *Value) *Value {
+		if nv, ok := values[v]; ok {
+			return nv
+		}
+		return v // not in f: left for Check to report
+	}
+	for _, nb := range g.Blocks {
+		for _, v := range nb.Instrs {
+			args := make([]*Value, len(v.Args))
+			for i, a := range v.Args {
+				args[i] = mapv(a)
+			}
+			v.Args = args
+			targets := make([]Target, len(v.Targets))
+			for i, t := range v.Targets {
+				targets[i] = Target{Block: blocks[t.Block], Args: make([]*Value, len(t.Args))}
+				if targets[i].Block == nil {
+					targets[i].Block = t.Block
+				}
+				for j, a := range t.Args {
+					targets[i].Args[j] = mapv(a)
+				}
+			}
+			if v.Targets == nil {
+				targets = nil
+			}
+			v.Targets = targets
+		}
+	}
+	for id, fa := range f.Facts {
+		g.Facts[id] = fa.Clone()
+	}
+	return g
+}
+
+// Clone is a deep copy of fa.
+func (fa *Facts) Clone() *Facts {
+	if fa == nil {
+		return nil
+	}
+	c := &Facts{Le: append([]Bound(nil), fa.Le...)}
+	if fa.Le == nil {
+		c.Le = nil
+	}
+	if fa.U64 != nil {
+		x := *fa.U64
+		c.U64 = &x
+	}
+	if fa.S64 != nil {
+		x := *fa.S64
+		c.S64 = &x
+	}
+	if fa.U32 != nil {
+		x := *fa.U32
+		c.U32 = &x
+	}
+	if fa.S32 != nil {
+		x := *fa.S32
+		c.S32 = &x
+	}
+	if fa.Tnum != nil {
+		x := *fa.Tnum
+		c.Tnum = &x
+	}
+	if fa.Ptr != nil {
+		x := *fa.Ptr
+		c.Ptr = &x
+	}
+	if fa.Map != nil {
+		x := *fa.Map
+		c.Map = &x
+	}
+	return c
+}

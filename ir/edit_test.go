@@ -66,3 +66,25 @@ b1(v3:i64):
 		t.Errorf("facts of removed values remain: %v", f.Facts)
 	}
 }
+
+// A clone prints like the original, checks, and shares nothing with it.
+func TestClone(t *testing.T) {
+	m, err := Parse(editSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := m.Funcs[0]
+	g := f.Clone()
+	if g.String() != f.String() {
+		t.Fatalf("clone differs:\n%s", g.String())
+	}
+	if err := Check(g); err != nil {
+		t.Fatal(err)
+	}
+	g.Blocks[0].Instrs[0].Imm = 99
+	g.FactsOf(g.Blocks[0].Instrs[1]).U64.Max = 11
+	g.Blocks[0].Terminator().Targets[0].Args[1] = g.Blocks[0].Instrs[1]
+	if f.String() != editSrc {
+		t.Errorf("editing the clone changed the original:\n%s", f.String())
+	}
+}
