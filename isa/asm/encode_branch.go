@@ -113,14 +113,7 @@ func (e *encoder) branch(c isa.Cond) (isa.Instr, error) {
 			return nil, err
 		}
 	}
-	e.relocOK = true
-	t, err := e.target(args[0])
-	if err != nil {
-		return nil, err
-	}
-	in.Addr = uint16(t)
-	d, err := e.modNum(ms["defer"], 3)
-	in.Defer = uint8(d)
+	in.Addr, in.Defer, err = e.branchTail(args[0], ms)
 	return in, err
 }
 
@@ -195,14 +188,7 @@ func (e *encoder) brBit() (isa.Instr, error) {
 		return nil, e.errAt(e.in.Args[1], "bit %d does not fit", bit)
 	}
 	in.Flags |= lmFlags(lm, false)
-	e.relocOK = true
-	t, err := e.target(e.in.Args[2])
-	if err != nil {
-		return nil, err
-	}
-	in.Addr = uint16(t)
-	d, err := e.modNum(ms["defer"], 3)
-	in.Defer = uint8(d)
+	in.Addr, in.Defer, err = e.branchTail(e.in.Args[2], ms)
 	return in, err
 }
 
@@ -229,15 +215,20 @@ func (e *encoder) brByte() (isa.Instr, error) {
 		return nil, err
 	}
 	in.Flags |= lmFlags(lm, false)
-	e.relocOK = true
-	t, err := e.target(e.in.Args[3])
-	if err != nil {
-		return nil, err
-	}
-	in.Addr = uint16(t)
-	d, err := e.modNum(ms["defer"], 3)
-	in.Defer = uint8(d)
+	in.Addr, in.Defer, err = e.branchTail(e.in.Args[3], ms)
 	return in, err
+}
+
+// branchTail reads what every branch ends with: its target, which may be
+// a load-time target, and its defer count.
+func (e *encoder) branchTail(target *arg, ms modifiers) (addr uint16, deferN uint8, err error) {
+	e.relocOK = true
+	t, err := e.target(target)
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := e.modNum(ms["defer"], 3)
+	return uint16(t), uint8(d), err
 }
 
 // jump encodes rtn[reg] and jump[reg, .imm].
