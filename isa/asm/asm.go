@@ -42,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/alecthomas/participle/v2"
 
@@ -468,9 +469,17 @@ func canonText(s string) string {
 	if l, err := lineParser.ParseString("", s); err == nil && l.Instr != nil {
 		c = canonInstr(l.Instr, nil)
 	}
-	canonCache.Store(s, c)
+	if canonCached.Add(1) <= maxCanonCache {
+		canonCache.Store(s, c)
+	}
 	return c
 }
+
+// maxCanonCache bounds the memo: real code has a few thousand distinct
+// instructions, a fuzzer has no end of them.
+const maxCanonCache = 1 << 16
+
+var canonCached atomic.Int64
 
 type encodeFunc func(e *encoder) (isa.Instr, error)
 
