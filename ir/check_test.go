@@ -113,3 +113,21 @@ func TestDominatorsLongChain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The memory flags of the op table agree with the op formats: every op
+// with an address operand reads or writes memory, every writer is an
+// Effect, and pure arithmetic touches nothing.
+func TestOpMemoryFlags(t *testing.T) {
+	for op := OpInvalid + 1; op < opCount; op++ {
+		info := op.Info()
+		if op.IsMemory() && !info.ReadsMem && !info.WritesMem {
+			t.Errorf("%s has an address but touches no memory", op)
+		}
+		if info.WritesMem && !info.Effect {
+			t.Errorf("%s writes memory but is not an Effect", op)
+		}
+		if info.Fmt == FmtArgs && op != OpPktLoad8 && op != OpPktLoad16 && op != OpPktLoad32 && (info.ReadsMem || info.WritesMem) {
+			t.Errorf("%s is arithmetic but touches memory", op)
+		}
+	}
+}

@@ -42,6 +42,13 @@ type OpInfo struct {
 	// Effect ops have side effects (memory writes, calls, traps) and may be
 	// neither removed nor reordered with each other.
 	Effect bool
+	// ReadsMem and WritesMem say which ops touch memory (loads, stores,
+	// atomics, calls, context and legacy packet reads): a pass may not move
+	// a reader across a writer, nor two writers across each other, unless
+	// it proves the accesses disjoint (different regions or offsets). A
+	// load that is not an Effect may be removed when unused: the verifier
+	// proved it cannot fault.
+	ReadsMem, WritesMem bool
 	// Commutative binary ops may have their operands swapped.
 	Commutative bool
 	// Size is the access width in bytes of memory ops; Signed marks
@@ -321,33 +328,33 @@ var opTable = func() [opCount]OpInfo {
 	for i, size := range []int{1, 2, 4, 8} {
 		bits := size * 8
 		res := width(bits)
-		t[OpLoad8+Op(i)] = OpInfo{Name: "load" + itoa(bits), Fmt: FmtLoad, Args: i64, Result: res, Size: size}
-		t[OpStore8+Op(i)] = OpInfo{Name: "store" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, res}, Effect: true, Size: size}
+		t[OpLoad8+Op(i)] = OpInfo{Name: "load" + itoa(bits), Fmt: FmtLoad, Args: i64, Result: res, Size: size, ReadsMem: true}
+		t[OpStore8+Op(i)] = OpInfo{Name: "store" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, res}, Effect: true, Size: size, WritesMem: true}
 		if size < 8 {
-			t[OpLoadsx8+Op(i)] = OpInfo{Name: "loadsx" + itoa(bits), Fmt: FmtLoad, Args: i64, Result: I64, Size: size, Signed: true}
+			t[OpLoadsx8+Op(i)] = OpInfo{Name: "loadsx" + itoa(bits), Fmt: FmtLoad, Args: i64, Result: I64, Size: size, Signed: true, ReadsMem: true}
 		}
 	}
 
-	t[OpCtxPtr] = OpInfo{Name: "ctxptr", Fmt: FmtLoad, Args: i64, Result: I64, Size: 4}
+	t[OpCtxPtr] = OpInfo{Name: "ctxptr", Fmt: FmtLoad, Args: i64, Result: I64, Size: 4, ReadsMem: true}
 
 	for i, name := range []string{"add", "or", "and", "xor"} {
 		for j, bits := range []int{32, 64} {
 			ty := width(bits)
-			t[OpAtomicAdd32+Op(2*i+j)] = OpInfo{Name: "atomic_" + name + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Effect: true, Size: bits / 8}
-			t[OpAtomicFetchAdd32+Op(2*i+j)] = OpInfo{Name: "atomic_fetch_" + name + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true}
+			t[OpAtomicAdd32+Op(2*i+j)] = OpInfo{Name: "atomic_" + name + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Effect: true, Size: bits / 8, ReadsMem: true, WritesMem: true}
+			t[OpAtomicFetchAdd32+Op(2*i+j)] = OpInfo{Name: "atomic_fetch_" + name + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true, ReadsMem: true, WritesMem: true}
 		}
 	}
 	for j, bits := range []int{32, 64} {
 		ty := width(bits)
-		t[OpXchg32+Op(j)] = OpInfo{Name: "xchg" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true}
-		t[OpCmpxchg32+Op(j)] = OpInfo{Name: "cmpxchg" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true}
+		t[OpXchg32+Op(j)] = OpInfo{Name: "xchg" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true, ReadsMem: true, WritesMem: true}
+		t[OpCmpxchg32+Op(j)] = OpInfo{Name: "cmpxchg" + itoa(bits), Fmt: FmtStore, Args: []Type{I64, ty, ty}, Result: ty, Effect: true, Size: bits / 8, Fetch: true, ReadsMem: true, WritesMem: true}
 	}
 
 	for i, size := range []int{1, 2, 4} {
-		t[OpPktLoad8+Op(i)] = OpInfo{Name: "pktload" + itoa(size*8), Fmt: FmtArgs, Args: []Type{I64, I32}, Result: I32, Effect: true, Size: size}
+		t[OpPktLoad8+Op(i)] = OpInfo{Name: "pktload" + itoa(size*8), Fmt: FmtArgs, Args: []Type{I64, I32}, Result: I32, Effect: true, Size: size, ReadsMem: true}
 	}
-	t[OpCall] = OpInfo{Name: "call", Fmt: FmtCall, Result: I64, Effect: true}
-	t[OpCallFn] = OpInfo{Name: "callfn", Fmt: FmtCallFn, Result: I64, Effect: true}
+	t[OpCall] = OpInfo{Name: "call", Fmt: FmtCall, Result: I64, Effect: true, ReadsMem: true, WritesMem: true}
+	t[OpCallFn] = OpInfo{Name: "callfn", Fmt: FmtCallFn, Result: I64, Effect: true, ReadsMem: true, WritesMem: true}
 	t[OpJump] = OpInfo{Name: "jump", Fmt: FmtJump, Terminator: true}
 	t[OpRet] = OpInfo{Name: "ret", Fmt: FmtArgs, Args: i64, Terminator: true}
 	t[OpUnreachable] = OpInfo{Name: "unreachable", Fmt: FmtNone, Terminator: true, Effect: true}
