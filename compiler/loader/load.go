@@ -93,17 +93,11 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 		}
 		return fail("maps", "", err)
 	}
-	obj := &Object{Path: name, Maps: maps}
-	for _, ps := range specs {
-		prog, err := link(ps, index)
-		if err != nil {
-			return fail("link", ps.SectionName, fmt.Errorf("program %s: %w", ps.Name, err))
-		}
-		obj.Programs = append(obj.Programs, prog)
-	}
-	sort.SliceStable(obj.Programs, func(i, j int) bool {
-		a, b := obj.Programs[i], obj.Programs[j]
-		sa, sb := info.secIndex[a.Section], info.secIndex[b.Section]
+	// ELF section order, then symbol order: deterministic, and the first
+	// error reported is always the same one.
+	sort.Slice(specs, func(i, j int) bool {
+		a, b := specs[i], specs[j]
+		sa, sb := info.secIndex[a.SectionName], info.secIndex[b.SectionName]
 		if sa != sb {
 			return sa < sb
 		}
@@ -113,6 +107,14 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 		}
 		return a.Name < b.Name
 	})
+	obj := &Object{Path: name, Maps: maps}
+	for _, ps := range specs {
+		prog, err := link(ps, index)
+		if err != nil {
+			return fail("link", ps.SectionName, fmt.Errorf("program %s: %w", ps.Name, err))
+		}
+		obj.Programs = append(obj.Programs, prog)
+	}
 	return obj, nil
 }
 

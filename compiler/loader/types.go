@@ -19,7 +19,12 @@ import (
 // Object is one loaded ELF file.
 type Object struct {
 	Path     string
-	Programs []*Program // in ELF section order, then symbol order
+	// Programs in ELF section order, then symbol order. Functions of
+	// `.text` are listed too, as UnspecifiedProgram entries of section
+	// ".text" (PREVAIL and old objects use them as programs); they are also
+	// linked into every program that calls them. Filter on Type (XDP,
+	// SchedCLS, …) to get the attachable entry points.
+	Programs []*Program
 	// Maps holds every map of the object: legacy `maps` definitions, BTF
 	// `.maps`, and one ARRAY of one entry per global data section (.data,
 	// .rodata, .bss, .data.*, .rodata.*). Sorted by name, so indices are
