@@ -18,7 +18,7 @@ import (
 
 // Object is one loaded ELF file.
 type Object struct {
-	Path     string
+	Path string
 	// Programs in ELF section order, then symbol order. Functions of
 	// `.text` are listed too, as UnspecifiedProgram entries of section
 	// ".text" (PREVAIL and old objects use them as programs); they are also
