@@ -229,6 +229,9 @@ func (c *checker) instr(b *Block, i int, v *Value) error {
 	if v.Op == OpConst && v.Type == I32 && (v.Imm < math.MinInt32 || v.Imm > math.MaxInt32) {
 		return c.errf(b, v, "i32 constant %d out of range (write it sign-extended)", v.Imm)
 	}
+	if (v.Op == OpMapRef || v.Op == OpMapValue || v.Op == OpCall) && v.Imm < 0 || v.Op == OpMapValue && (v.Imm2 < 0 || v.Imm2 > math.MaxInt32) {
+		return c.errf(b, v, "negative or out-of-range map index, offset or helper id")
+	}
 	if v.Op.IsMemory() {
 		if int(v.Region) >= len(regionNames) {
 			return c.errf(b, v, "bad memory region %d", v.Region)
