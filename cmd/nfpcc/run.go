@@ -72,13 +72,14 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	var packets packetList
 	fs.Var(&packets, "packet", "a packet as hex bytes (repeatable; more hex arguments may follow the object)")
 	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
+	mapsOut := fs.String("save-maps", "", "write the map contents after the last packet to this file (the --maps format)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pcapOut := fs.String("out", "", "write the packets that leave (every action but drop/aborted/shot) to this pcap file")
 	trace := fs.Bool("trace", false, "print every executed instruction")
 	maxInsns := fs.Uint64("max-insns", ebpfinterp.DefaultMaxInstructions, "instruction limit per packet")
 	seed := fs.Uint64("seed", 1, "seed of bpf_get_prandom_u32")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
+		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after the object: parse, take one
@@ -195,7 +196,17 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		}
 		rep.Packets = append(rep.Packets, p)
 	}
-	rep.Maps = m.Snapshot().Maps
+	snap := m.Snapshot()
+	rep.Maps = snap.Maps
+	if *mapsOut != "" {
+		b, err := snap.Marshal()
+		if err == nil {
+			err = os.WriteFile(*mapsOut, b, 0o644)
+		}
+		if err != nil {
+			return fail("--save-maps: %v", err)
+		}
+	}
 
 	if *asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")

@@ -32,6 +32,7 @@ var updateRunGoldens = flag.Bool("update-run", false, "rewrite the expected sect
 //	-- garbage.pcap -- (optional) written to $WORK/garbage.pcap as is
 //	-- stdout --, -- stderr --, -- exit --   what must come out
 //	-- out.pcap.hex -- (optional) the frames $WORK/out.pcap must hold
+//	-- saved.json --  (optional) what $WORK/saved.json must hold
 //
 // With -update-run the expected sections are rewritten from the output.
 func TestRunGolden(t *testing.T) {
@@ -81,6 +82,13 @@ func TestRunGolden(t *testing.T) {
 			got := map[string]string{"stdout": clean(stdout), "stderr": clean(stderr), "exit": fmt.Sprintf("%d\n", code)}
 			if _, ok := sec["out.pcap.hex"]; ok {
 				got["out.pcap.hex"] = readPcapHex(t, filepath.Join(work, "out.pcap"))
+			}
+			if _, ok := sec["saved.json"]; ok {
+				b, err := os.ReadFile(filepath.Join(work, "saved.json"))
+				if err != nil {
+					b = []byte("error: " + err.Error() + "\n")
+				}
+				got["saved.json"] = string(b)
 			}
 			if *updateRunGoldens || *update {
 				for i, f := range ar.Files {
