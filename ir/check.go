@@ -79,6 +79,9 @@ func (c *checker) errf(b *Block, v *Value, format string, args ...any) error {
 
 func (c *checker) run() error {
 	f := c.f
+	if !ValidName(f.Name) {
+		return c.errf(nil, nil, "the name %q cannot be written in the text format (want [A-Za-z_][A-Za-z0-9_.]*)", f.Name)
+	}
 	if len(f.Blocks) == 0 {
 		return c.errf(nil, nil, "no blocks")
 	}
@@ -210,8 +213,8 @@ func (c *checker) instr(b *Block, i int, v *Value) error {
 				return c.errf(b, v, "call argument %d must be i64", j+1)
 			}
 		}
-		if info.Fmt == FmtCallFn && v.Sym == "" {
-			return c.errf(b, v, "callfn without a callee")
+		if info.Fmt == FmtCallFn && !ValidName(v.Sym) {
+			return c.errf(b, v, "callfn needs a callee name")
 		}
 	default:
 		if len(v.Args) != len(info.Args) {
@@ -320,4 +323,22 @@ func (c *checker) facts() error {
 		}
 	}
 	return nil
+}
+
+// ValidName reports whether s can name a function in the text format: an
+// identifier ([A-Za-z_][A-Za-z0-9_.]*) that the lexer does not read as a
+// value or block name (v12, b3).
+func ValidName(s string) bool {
+	if s == "" || !isWordStart(s[0]) {
+		return false
+	}
+	if (s[0] == 'v' || s[0] == 'b') && len(s) > 1 && isDigit(s[1]) && numberedName(s) == len(s) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isWord(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }

@@ -131,3 +131,11 @@ func TestOpMemoryFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for s, want := range map[string]bool{"xdp_prog": true, "a.b_c1": true, "_x": true, "": false, "1x": false, "x-y": false, "socket/0": false, "b12": false, "b12x": true} {
+		if ValidName(s) != want {
+			t.Errorf("ValidName(%q) = %v", s, !want)
+		}
+	}
+}

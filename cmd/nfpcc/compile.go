@@ -98,7 +98,7 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		if len(progs) > 1 {
 			// Several programs in one text: qualify subprogram names with
 			// their program so that the whole output is one valid module.
-			qualify(m, p.Name)
+			qualify(m, m.Funcs[0].Name)
 			if written > 0 {
 				b.WriteByte('\n')
 			}

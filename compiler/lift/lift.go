@@ -40,7 +40,7 @@ func Program(prog *loader.Program, facts Facts) (*ir.Module, error) {
 	names := map[int]string{}
 	arity := map[int]int{}
 	for k, fn := range funcs {
-		names[fn.Slot] = fn.Name
+		names[fn.Slot] = textName(fn.Name)
 		arity[fn.Slot] = argCount(k == 0, fn.Slot, facts)
 	}
 	m := &ir.Module{}
@@ -49,7 +49,7 @@ func Program(prog *loader.Program, facts Facts) (*ir.Module, error) {
 		if k+1 < len(funcs) {
 			end = funcs[k+1].Slot
 		}
-		l := &funcLifter{name: fn.Name, main: k == 0, funcNames: names, arity: arity, res: facts}
+		l := &funcLifter{name: textName(fn.Name), main: k == 0, funcNames: names, arity: arity, res: facts}
 		for i, in := range prog.Insns {
 			if slots[i] >= fn.Slot && slots[i] < end {
 				l.insns = append(l.insns, insn{Instruction: in, slot: slots[i]})
@@ -101,6 +101,25 @@ type funcLifter struct {
 	replace map[*ir.Value]*ir.Value
 	cur     *bblock
 	pos     int // slot of the instruction being lifted
+}
+
+// textName makes a symbol name writable in the IR text: characters other
+// than letters, digits, '_' and '.' become '_', and a name that would read
+// as a number or a value or block name gets an "f_" prefix.
+func textName(s string) string {
+	if ir.ValidName(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			b[i] = '_'
+		}
+	}
+	if n := string(b); ir.ValidName(n) {
+		return n
+	}
+	return "f_" + string(b)
 }
 
 // argCount is how many of r1–r5 a function takes: 1 (the context) for

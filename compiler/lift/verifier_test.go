@@ -55,3 +55,11 @@ func TestTnumOfRange(t *testing.T) {
 }
 
 func ir2v(value, mask uint64) verifier.Tnum { return verifier.Tnum{Value: value, Mask: mask} }
+
+func TestTextName(t *testing.T) {
+	for in, want := range map[string]string{"xdp_prog": "xdp_prog", "socket/0": "socket_0", "1st": "f_1st", "v12": "f_v12", "": "f_"} {
+		if got := textName(in); got != want || !ir.ValidName(got) {
+			t.Errorf("textName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
