@@ -63,6 +63,14 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 		return fail("elf", "", err)
 	}
 	spec, err := parseSpec(info.image)
+	if err != nil && strings.Contains(err.Error(), "in 'values' field") {
+		// A map-in-map whose inner type is a typedef (btfpatch.go).
+		if img, perr := untypedefPointers(info.image); perr == nil {
+			if s, err2 := parseSpec(img); err2 == nil {
+				spec, err, info.image = s, nil, img
+			}
+		}
+	}
 	if err != nil {
 		err = stableError(err, info.image)
 		return fail("parse", sectionOf(err), err)

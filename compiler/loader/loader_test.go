@@ -293,3 +293,15 @@ func progsObject(t testing.TB, name string) string {
 	t.Helper()
 	return filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", name)
 }
+
+// TestBTFMapInMapTypedef: a map-in-map whose inner map type is a typedef
+// (cilium/ebpf alone refuses it; see btfpatch.go).
+func TestBTFMapInMapTypedef(t *testing.T) {
+	obj := mustLoad(t, corpusObject(t, "build/map_in_map_typedef.o"))
+	for _, name := range []string{"outer_map_1", "outer_map_2"} {
+		m := obj.Maps[mapIndex(t, obj, name)]
+		if m.Type != ebpf.ArrayOfMaps || m.InnerMap == nil || m.InnerMap.Type != ebpf.Array || m.InnerMap.ValueSize != 4 {
+			t.Errorf("%v", m)
+		}
+	}
+}
