@@ -40,6 +40,16 @@ type Env struct {
 	Printk   []string
 	// TailCall is set by bpf_tail_call for the executor to act on.
 	TailCall *TailCall
+
+	ringRecords map[uint64]ringRecord // bpf_ringbuf_reserve'd, by address
+}
+
+// ResetRun forgets what the last run produced (events, redirect, printk
+// lines, a pending tail call, unsubmitted ring buffer records); executors
+// call it before each run.
+func (e *Env) ResetRun() {
+	e.Events, e.Redirect, e.Printk, e.TailCall = nil, nil, nil, nil
+	clear(e.ringRecords)
 }
 
 // NewEnv makes an environment over maps, with the random source seeded.

@@ -56,6 +56,10 @@ func KernelHelpers() HelperSet {
 	add(FnXdpAdjustHead, "bpf_xdp_adjust_head", adjust((*Packet).AdjustHead), true)
 	add(FnXdpAdjustMeta, "bpf_xdp_adjust_meta", adjust((*Packet).AdjustMeta), true)
 	add(FnXdpAdjustTail, "bpf_xdp_adjust_tail", adjust((*Packet).AdjustTail), true)
+	add(FnRingbufOutput, "bpf_ringbuf_output", ringbufOutput, false)
+	add(FnRingbufReserve, "bpf_ringbuf_reserve", ringbufReserve, false)
+	add(FnRingbufSubmit, "bpf_ringbuf_submit", ringbufCommit(true), false)
+	add(FnRingbufDiscard, "bpf_ringbuf_discard", ringbufCommit(false), false)
 	for _, h := range skbHelpers {
 		s[h.ID] = &Helper{ID: h.ID, Name: h.Name, Fn: h.Fn, ChangesPacket: h.ID != FnFibLookup}
 	}

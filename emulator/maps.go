@@ -32,7 +32,7 @@ var mapTypeNames = map[MapType]string{
 	MapHash: "hash", MapArray: "array", MapProgArray: "prog_array", MapPerfEventArray: "perf_event_array",
 	MapPerCPUHash: "percpu_hash", MapPerCPUArray: "percpu_array", MapLRUHash: "lru_hash",
 	MapLRUPerCPUHash: "lru_percpu_hash", MapLPMTrie: "lpm_trie", MapDevMap: "devmap", MapCPUMap: "cpumap", MapXSKMap: "xskmap",
-	MapDevMapHash: "devmap_hash",
+	MapDevMapHash: "devmap_hash", MapRingBuf: "ringbuf",
 }
 
 func (t MapType) String() string {
@@ -85,6 +85,9 @@ type Entry struct {
 func NewMap(spec MapSpec) (Map, error) {
 	if spec.MaxEntries == 0 && spec.Type != MapPerfEventArray {
 		return nil, fmt.Errorf("map %s: max_entries is 0", spec.Name)
+	}
+	if spec.Type == MapRingBuf {
+		return &ringBuf{spec: spec}, nil
 	}
 	if spec.ValueSize == 0 {
 		return nil, fmt.Errorf("map %s: value size is 0", spec.Name)

@@ -252,7 +252,7 @@ func (m *Machine) Snapshot() *emulator.State { return emulator.Snapshot(m.env.Ma
 func (m *Machine) reset(hook emulator.Hook, in Input) {
 	m.hook = hook
 	m.env.Hook = hook
-	m.env.Events, m.env.Redirect, m.env.Printk, m.env.TailCall = nil, nil, nil, nil
+	m.env.ResetRun()
 	m.steps = nil
 	// Forget the map values the last run looked up (global data stays).
 	for _, rg := range m.regions[m.fixedRegions:] {
