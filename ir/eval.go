@@ -243,6 +243,9 @@ func (m *Machine) exec(f *Func, v *Value, vals []uint64, fp uint64) (uint64, err
 		return m.call(callee, args)
 	}
 	info := v.Op.Info()
+	if (info.ReadsMem || info.WritesMem) && m.Mem == nil {
+		return 0, fmt.Errorf("%s without a Memory: %w", info.Name, ErrUnsupported)
+	}
 	switch {
 	case v.Op >= OpAdd32 && v.Op <= OpArsh64:
 		return alu(v.Op, arg(0), arg(1)), nil

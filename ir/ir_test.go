@@ -158,6 +158,9 @@ func FuzzParse(f *testing.F) {
 		if CheckModule(m) == nil {
 			for _, fn := range m.Funcs {
 				Loops(fn, Dominators(fn))
+				// Running checked IR fails cleanly or returns, never panics.
+				args := make([]uint64, len(fn.Entry().Params))
+				(&Machine{Module: m, MaxSteps: 1000, CheckFacts: true}).Run(fn.Name, args...)
 			}
 		}
 	})
