@@ -28,6 +28,9 @@ type branchInfo struct {
 // error names the address and instruction of the first thing the emulator
 // cannot run faithfully.
 func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, error) {
+	if text != nil && len(text) != len(ins) {
+		return nil, fmt.Errorf("%d instruction texts for %d instructions", len(text), len(ins))
+	}
 	p := &Program{Code: make([]op, len(ins)), Text: text}
 	if p.Text == nil {
 		p.Text = make([]string, len(ins))
