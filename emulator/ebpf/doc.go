@@ -19,9 +19,9 @@
 //     allocation and no interface call per instruction.
 //   - Memory is a set of regions (stack, context, packet with its
 //     metadata, the conformance memory, map values, reserved ring buffer
-//     records); a pointer is the
-//     region number in its high 32 bits and an offset in the low ones, so
-//     ordinary 64-bit arithmetic moves pointers and every load and store is
+//     records); a pointer is the region number in its high 32 bits and an
+//     offset in the low ones, so ordinary 64-bit arithmetic moves pointers
+//     and every load and store is
 //     checked against the region it points into. Out of bounds stops the
 //     run with an error naming pc, address and region.
 //   - Semantics pinned by the conformance suite: division by zero gives 0,
