@@ -21,9 +21,9 @@
 //     metadata, the conformance memory, map values, reserved ring buffer
 //     records); a pointer is the region number in its high 32 bits and an
 //     offset in the low ones, so ordinary 64-bit arithmetic moves pointers
-//     and every load and store is
-//     checked against the region it points into. Out of bounds stops the
-//     run with an error naming pc, address and region.
+//     and every load and store is checked against the region it points
+//     into. Out of bounds stops the run with an error naming pc, address
+//     and region.
 //   - Semantics pinned by the conformance suite: division by zero gives 0,
 //     modulo by zero leaves the destination (zero-extended for 32 bits),
 //     shift counts are masked, 32-bit results are zero-extended, LD_ABS
