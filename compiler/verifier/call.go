@@ -3,7 +3,6 @@ package verifier
 import (
 	"slices"
 
-	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -179,7 +178,7 @@ func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, u
 			if k == byteInvalid {
 				return v.errorf(pc, "invalid indirect read from stack R%d off %d+%d size %d", rn, lo, b-int(lo), size)
 			}
-			if k == byteSpill && sl.spill.Kind != ScalarKind && v.progType != ebpf.UnspecifiedProgram {
+			if k == byteSpill && sl.spill.Kind != ScalarKind {
 				return v.errorf(pc, "R%d leaks addr into helper function", rn)
 			}
 		}

@@ -6,7 +6,10 @@ import (
 )
 
 // InsnFacts is what holds before one instruction on every path that
-// reaches it: the join of the states the verifier saw there.
+// reaches it: the join of the states the verifier saw there. A path cut by
+// pruning continues as an already explored path whose state includes it in
+// every register that is live (read before written), so facts are exact for
+// live registers; a dead register's fact may leave out pruned paths.
 type InsnFacts struct {
 	// Reachable is false for instructions no path reaches (dead code, or a
 	// LD_IMM64's second slot); the other fields are then zero.

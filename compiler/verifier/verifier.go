@@ -44,7 +44,11 @@ const maxPending = 8192
 
 // maxCheckpoints bounds the states kept per instruction; beyond it new
 // states are explored without being remembered (less pruning, still sound).
-const maxCheckpoints = 64
+const maxCheckpoints = 4096
+
+// maxOpenCompared is how many recent open states are compared for loop
+// detection.
+const maxOpenCompared = 32
 
 // Options tune one verification.
 type Options struct {
@@ -143,7 +147,7 @@ type vm struct {
 	live   []uint16           // by slot: registers read before written from here
 	facts  []InsnFacts
 
-	checkpoints [][]*checkpoint
+	open, done  [][]*checkpoint // per pc: states being explored, fully explored states
 	processed   int
 	nstates     int
 	pruned      int
@@ -168,6 +172,9 @@ type checkpoint struct {
 	st       *State
 	parent   *checkpoint
 	branches int
+	// hits and misses count prune attempts, to forget useless states.
+	hits, misses int
+	pc           int
 }
 
 // path is one pending exploration: a state at a pc.
@@ -204,6 +211,8 @@ func (v *vm) run() error {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for {
+			// Facts first, so that a path pruned here still counts at pc.
+			v.record(p.pc, p.st)
 			if v.prune[p.pc] {
 				done, err := v.checkpoint(&p)
 				if err != nil {
@@ -211,7 +220,7 @@ func (v *vm) run() error {
 				}
 				if done {
 					v.pruned++
-					endPath(p.parent)
+					v.endPath(p.parent)
 					break
 				}
 			}
@@ -219,7 +228,6 @@ func (v *vm) run() error {
 			if v.processed > v.maxInsns() {
 				return v.errorf(-1, "BPF program is too large. Processed %d insn", v.processed)
 			}
-			v.record(p.pc, p.st)
 			if v.opts.LogLevel >= 2 && v.opts.Log != nil {
 				v.logState(p.pc, p.st)
 			}
@@ -237,7 +245,7 @@ func (v *vm) run() error {
 				stack = append(stack, path{st: alt.st, pc: alt.pc, parent: p.parent})
 			}
 			if next < 0 { // the path ended (exit of main, or infeasible)
-				endPath(p.parent)
+				v.endPath(p.parent)
 				break
 			}
 			p.pc = next
@@ -253,26 +261,43 @@ func (v *vm) maxInsns() int {
 	return DefaultMaxInsns
 }
 
-// endPath tells the ancestors of a finished path that it is done.
-func endPath(c *checkpoint) {
-	for ; c != nil; c = c.parent {
-		c.branches--
-		if c.branches > 0 {
-			return
-		}
-	}
-}
-
 // checkpoint prunes p against the states remembered at its pc, or
 // remembers p's state. It reports whether p is done.
+//
+// Fully explored states (done) prune; states still being explored (open)
+// only detect infinite loops, when one of them is an ancestor of p that
+// includes p's state. Only the most recent open states are compared: a loop
+// that repeats a state repeats it soon, and any other loop runs into the
+// instruction budget.
 func (v *vm) checkpoint(p *path) (bool, error) {
 	live := v.live[p.pc]
-	for _, c := range v.checkpoints[p.pc] {
-		if !covers(c.st, p.st, live) {
+	done := v.done[p.pc]
+	for i := len(done) - 1; i >= 0; i-- {
+		c := done[i]
+		if covers(c.st, p.st, live) {
+			c.hits++
+			return true, nil
+		}
+		c.misses++
+	}
+	// Forget fully explored states that keep missing (the kernel's
+	// miss_cnt heuristic), so the scan stays short.
+	kept := done[:0]
+	for _, c := range done {
+		if c.misses <= 3*c.hits+3 {
+			kept = append(kept, c)
+		}
+	}
+	v.done[p.pc] = kept
+	open := v.open[p.pc]
+	for i, n := len(open)-1, 0; i >= 0 && n < maxOpenCompared; i-- {
+		c := open[i]
+		if c.branches == 0 {
 			continue
 		}
-		if c.branches == 0 {
-			return true, nil
+		n++
+		if !covers(c.st, p.st, live) {
+			continue
 		}
 		for a := p.parent; a != nil; a = a.parent {
 			if a == c {
@@ -280,14 +305,26 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 			}
 		}
 	}
-	if len(v.checkpoints[p.pc]) >= maxCheckpoints {
+	if len(open) >= maxCheckpoints {
 		return false, nil
 	}
-	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1}
-	v.checkpoints[p.pc] = append(v.checkpoints[p.pc], c)
+	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1, pc: p.pc}
+	v.open[p.pc] = append(open, c)
 	v.nstates++
 	p.parent = c
 	return false, nil
+}
+
+// endPath tells the ancestors of a finished path that it is done; a
+// checkpoint whose every descendant is done becomes a pruning state.
+func (v *vm) endPath(c *checkpoint) {
+	for ; c != nil; c = c.parent {
+		c.branches--
+		if c.branches > 0 {
+			return
+		}
+		v.done[c.pc] = append(v.done[c.pc], c)
+	}
 }
 
 func (v *vm) result() *Result {
