@@ -2,11 +2,9 @@ package ebpf
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/bits"
 
-	"github.com/nfpcc/nfpcc/emulator"
 )
 
 // fast returns the buffer at a if [a, a+n) lies inside a region's valid
@@ -576,40 +574,10 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 
 		case opCall, opCallX:
-			var h *emulator.Helper
-			if in.op == opCall {
-				h = helpers[in.imm]
-			} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
-				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
+			done, next, err := m.callHelper(in, pc-1, text, helpers, mayTailCall)
+			if err != nil || done {
+				return r[0], budget, next, err
 			}
-			m.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
-			v, herr := h.Fn(m.env, m, &m.args)
-			if h.ChangesPacket {
-				m.syncPacket()
-			}
-			if herr != nil {
-				switch {
-				case errors.Is(herr, emulator.ErrExit):
-					return v, budget, nil, nil
-				case errors.Is(herr, emulator.ErrTailCall):
-					tc := m.env.TailCall
-					m.env.TailCall = nil
-					if !mayTailCall || int(tc.Prog) >= len(m.progs) {
-						v = emulator.ENOENT.Ret() // the call falls through
-						break
-					}
-					np := m.progs[tc.Prog]
-					if np.loadErr != nil {
-						return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
-					}
-					r[10] = addr(regionStack, uint64(len(m.stack)))
-					m.setStackDepth(0)
-					return 0, budget, np, nil
-				default:
-					return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
-				}
-			}
-			r[0] = v
 		case opCallPC:
 			if depth+1 >= maxFrames {
 				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}

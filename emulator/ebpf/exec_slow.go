@@ -2,6 +2,7 @@ package ebpf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -125,4 +126,46 @@ func (m *Machine) traceStep(pc int, text string, in *inst) {
 		}
 	}
 	m.steps = append(m.steps, emulator.TraceStep{PC: pc, Text: strings.TrimRight(b.String(), " ")})
+}
+
+// callHelper runs a helper call (opCall, or opCallX by the number in dst),
+// leaving its result in r0. done says the program ends here: a helper
+// ended it (r0 holds its value) or a tail call replaces it by next.
+func (m *Machine) callHelper(in *inst, pc int, text []string, helpers []*emulator.Helper, mayTailCall bool) (done bool, next *program, err error) {
+	r := &m.regs
+	var h *emulator.Helper
+	if in.op == opCall {
+		h = helpers[in.imm]
+	} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
+		return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
+	}
+	m.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
+	v, herr := h.Fn(m.env, m, &m.args)
+	if h.ChangesPacket {
+		m.syncPacket()
+	}
+	switch {
+	case herr == nil:
+	case errors.Is(herr, emulator.ErrExit):
+		r[0] = v
+		return true, nil, nil
+	case errors.Is(herr, emulator.ErrTailCall):
+		tc := m.env.TailCall
+		m.env.TailCall = nil
+		if !mayTailCall || int(tc.Prog) >= len(m.progs) {
+			v = emulator.ENOENT.Ret() // the call falls through
+			break
+		}
+		np := m.progs[tc.Prog]
+		if np.loadErr != nil {
+			return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
+		}
+		r[10] = addr(regionStack, uint64(len(m.stack)))
+		m.setStackDepth(0)
+		return true, np, nil
+	default:
+		return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
+	}
+	r[0] = v
+	return false, nil, nil
 }
