@@ -27,6 +27,8 @@ type bblock struct {
 	sealed     bool
 	defs       map[variable]*value
 	incomplete map[variable]*value
+	consts     map[constKey]*value // constants already in the block
+	truncs     map[*value]*value   // truncations already in the block
 }
 
 // edge is one incoming CFG edge: the predecessor and which target of its

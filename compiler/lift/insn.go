@@ -40,17 +40,32 @@ func (l *funcLifter) emit(op ir.Op, t ir.Type, args ...*ir.Value) *ir.Value {
 	return v
 }
 
-func (l *funcLifter) const64(c int64) *ir.Value {
-	v := l.emit(ir.OpConst, ir.I64)
+// constant returns a constant of type t, reusing one the current block
+// already has: eBPF immediates repeat (the same mask or bound in every
+// instruction), and one value per block reads better and costs passes
+// nothing.
+func (l *funcLifter) constant(t ir.Type, c int64) *ir.Value {
+	key := constKey{t, c}
+	if v, ok := l.cur.consts[key]; ok {
+		return v
+	}
+	v := l.emit(ir.OpConst, t)
 	v.Imm = c
+	if l.cur.consts == nil {
+		l.cur.consts = map[constKey]*ir.Value{}
+	}
+	l.cur.consts[key] = v
 	return v
 }
 
-func (l *funcLifter) const32(c int64) *ir.Value {
-	v := l.emit(ir.OpConst, ir.I32)
-	v.Imm = int64(int32(c))
-	return v
+type constKey struct {
+	t ir.Type
+	c int64
 }
+
+func (l *funcLifter) const64(c int64) *ir.Value { return l.constant(ir.I64, c) }
+
+func (l *funcLifter) const32(c int64) *ir.Value { return l.constant(ir.I32, int64(int32(c))) }
 
 func (l *funcLifter) get(r asm.Register) *ir.Value { return l.read(reg(r), l.cur) }
 
@@ -65,7 +80,15 @@ func (l *funcLifter) trunc(v *ir.Value) *ir.Value {
 	case ir.OpConst:
 		return l.const32(v.Imm)
 	}
-	return l.emit(ir.OpTrunc, ir.I32, v)
+	if t, ok := l.cur.truncs[v]; ok {
+		return t // the block already has it
+	}
+	t := l.emit(ir.OpTrunc, ir.I32, v)
+	if l.cur.truncs == nil {
+		l.cur.truncs = map[*ir.Value]*ir.Value{}
+	}
+	l.cur.truncs[v] = t
+	return t
 }
 
 // set writes a new 64-bit value to a register; its facts are the
