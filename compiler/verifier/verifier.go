@@ -147,14 +147,14 @@ type vm struct {
 	live   []uint16           // by slot: registers read before written from here
 	facts  []InsnFacts
 
-	open, done  [][]*checkpoint // per pc: states being explored, fully explored states
-	processed   int
-	nstates     int
-	pruned      int
-	nextID      uint32
-	stackDepth  []int
-	maxPkt      int
-	warnings    map[string]bool
+	open, done [][]*checkpoint // per pc: states being explored, fully explored states
+	processed  int
+	nstates    int
+	pruned     int
+	nextID     uint32
+	stackDepth []int
+	maxPkt     int
+	warnings   map[string]bool
 	// typeAt records the pointer kind each memory instruction dereferences
 	// (the NFP rule "one instruction, one pointer type").
 	typeAt map[int]Kind
