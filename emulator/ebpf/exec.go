@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-
 )
 
 // fast returns the buffer at a if [a, a+n) lies inside a region's valid
