@@ -29,8 +29,8 @@ func objects(t *testing.T, dir string) []string {
 // TestCorpus lifts every program of every object of ebpf-samples and
 // testdata/progs: with the verifier's facts when it accepts the program,
 // without them when it does not. Every lift must succeed or fail with a
-// clear "not supported" error, and the IR must check and round-trip through
-// its text format.
+// clear "not supported" error, give the same IR when repeated, and the IR
+// must check and round-trip through its text format.
 func TestCorpus(t *testing.T) {
 	var files []string
 	files = append(files, objects(t, filepath.Join(testsuite.ProjectRoot(), "testdata", "progs"))...)
@@ -62,6 +62,9 @@ func TestCorpus(t *testing.T) {
 			}
 			lifted++
 			text := ir.Print(m)
+			if again, err := Program(p, facts); err != nil || ir.Print(again) != text {
+				t.Errorf("%s: %s: lifting twice gives different IR (%v)", file, p.Name, err)
+			}
 			m2, err := ir.Parse(text)
 			if err != nil {
 				t.Errorf("%s: %s: printed IR does not parse: %v", file, p.Name, err)
