@@ -63,7 +63,7 @@ func (l *funcLifter) lift() (*ir.Func, error) {
 
 	for _, bb := range rpo {
 		l.cur = bb
-		if bb != entry && bb.sealed == false && l.allPredsFilled(bb) {
+		if bb != entry && !bb.sealed && l.allPredsFilled(bb) {
 			l.seal(bb)
 		}
 		if bb == pre {
