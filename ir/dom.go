@@ -138,6 +138,7 @@ type Loop struct {
 	Header  *Block
 	Latches []*Block
 	Blocks  []*Block // in reverse postorder, header first
+	Exits   []*Block // blocks outside the loop entered from inside it, in reverse postorder
 	Parent  *Loop    // the innermost enclosing loop, or nil
 	Depth   int      // 1 for outermost loops
 }
@@ -187,9 +188,20 @@ func Loops(f *Func, d *DomTree) (loops []*Loop, irreducible [][2]*Block) {
 				}
 			}
 		}
+		exit := map[*Block]bool{}
 		for _, b := range d.RPO {
 			if in[b] {
 				l.Blocks = append(l.Blocks, b)
+				for _, s := range b.Succs() {
+					if !in[s] {
+						exit[s] = true
+					}
+				}
+			}
+		}
+		for _, b := range d.RPO {
+			if exit[b] {
+				l.Exits = append(l.Exits, b)
 			}
 		}
 	}

@@ -90,7 +90,7 @@ func Analysis(f *Func) string {
 	b.WriteByte('\n')
 	loops, irr := Loops(f, d)
 	for _, l := range loops {
-		fmt.Fprintf(&b, "  loop b%d depth %d latches %s blocks %s", l.Header.ID, l.Depth, names(l.Latches), names(l.Blocks))
+		fmt.Fprintf(&b, "  loop b%d depth %d latches %s blocks %s exits %s", l.Header.ID, l.Depth, names(l.Latches), names(l.Blocks), names(l.Exits))
 		if l.Parent != nil {
 			fmt.Fprintf(&b, " parent b%d", l.Parent.Header.ID)
 		}
