@@ -2,17 +2,20 @@ package nfp_test
 
 import (
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/emulator/ebpf"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/isa"
@@ -134,9 +137,10 @@ func executedPath(ins []isa.Instr, trace []int) string {
 }
 
 // TestNFPJITAllPaths runs the example packet of every path the paper's
-// estimator enumerated (both orders, 241 paths over the 8 programs): the
+// estimator enumerated (both orders, 255 paths over the 8 programs): the
 // emulator must take exactly that path and report the estimator's cycles
-// and DRAM cycles.
+// and DRAM cycles, and agree with the host interpreter on the action, r0,
+// the packet and, after all packets, the maps.
 func TestNFPJITAllPaths(t *testing.T) {
 	dir := testsuite.Corpus(t, "nfp-jit")
 	files, _ := filepath.Glob(filepath.Join(dir, "predictions", "*.ereport"))
@@ -167,12 +171,30 @@ func TestNFPJITAllPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The host interpreter on the .bpf.o beside it, maps persisting
+			// the same way.
+			imaps, ro, err := ebpf.NewMaps(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := ebpf.New([]ebpf.Prog{{Name: obj.Programs[0].Name, Hook: emulator.HookXDP, Insns: obj.Programs[0].Insns}}, imaps, ro, ebpf.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for k, p := range paths {
 				total++
 				r, err := fw.RunPacket(p.packet)
 				if err != nil {
 					t.Errorf("path %d: %v", k, err)
 					continue
+				}
+				ires, err := im.Run(0, ebpf.Input{Packet: p.packet})
+				if err != nil {
+					t.Errorf("path %d: interpreter: %v", k, err)
+					continue
+				}
+				if want := nfp.OffloadAction(emulator.HookXDP, ires.Return); r.Action != want || uint32(r.Return) != uint32(ires.Return) || !bytes.Equal(r.Packet, ires.Packet) {
+					t.Errorf("path %d: NFP %s r0 %#x, interpreter r0 %#x (%s); packets equal %v", k, r.Action, r.Return, ires.Return, want, bytes.Equal(r.Packet, ires.Packet))
 				}
 				pcs := make([]int, len(r.Trace))
 				for i, s := range r.Trace {
@@ -196,7 +218,10 @@ func TestNFPJITAllPaths(t *testing.T) {
 					agree++
 				}
 			}
+			if got, want := fw.MapState(), im.Snapshot(); !reflect.DeepEqual(got, want) {
+				t.Errorf("maps differ from the interpreter's after %d packets", len(paths))
+			}
 		})
 	}
-	t.Logf("%d of %d estimator paths: same path, same cycles, same DRAM cycles", agree, total)
+	t.Logf("%d of %d estimator paths: same path, same cycles, same DRAM cycles; actions, r0 and packets as the interpreter's", agree, total)
 }
