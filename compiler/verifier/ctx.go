@@ -12,6 +12,9 @@ type CtxField struct {
 	Result Kind  // what a full-size load yields: ScalarKind, Packet, PacketEnd or PacketMeta
 	Write  bool  // programs may store to it
 	Narrow bool  // loads of 1, 2 or 4 bytes inside it are allowed (scalars only)
+	// Any: a read-only area where every aligned load of 1, 2, 4 or 8 bytes
+	// is allowed (tracing contexts: registers, tracepoint records).
+	Any bool
 }
 
 // ContextLayout is what a program type's context allows (the kernel's
@@ -92,14 +95,41 @@ var skBuffSocket = func() *ContextLayout {
 	return c
 }()
 
+// ptRegs is struct pt_regs of x86-64 (21 registers), the kprobe context.
+var ptRegs = &ContextLayout{Name: "pt_regs", Size: 168, Fields: []CtxField{
+	{Name: "regs", Off: 0, Size: 168, Result: ScalarKind, Any: true},
+}}
+
+// tracepointCtx is a tracepoint record: the first 8 bytes (common fields)
+// are hidden, the rest up to PERF_MAX_TRACE_SIZE is readable.
+var tracepointCtx = &ContextLayout{Name: "tracepoint record", Size: 2048, Fields: []CtxField{
+	{Name: "record", Off: 8, Size: 2040, Result: ScalarKind, Any: true},
+}}
+
+// perfEventData is struct bpf_perf_event_data: pt_regs, sample_period, addr.
+var perfEventData = &ContextLayout{Name: "bpf_perf_event_data", Size: 184, Fields: []CtxField{
+	{Name: "regs", Off: 0, Size: 168, Result: ScalarKind, Any: true},
+	{Name: "sample_period", Off: 168, Size: 8, Result: ScalarKind, Narrow: true},
+	{Name: "addr", Off: 176, Size: 8, Result: ScalarKind, Narrow: true},
+}}
+
+// rawTracepointCtx is the u64 argument array of raw tracepoints.
+var rawTracepointCtx = &ContextLayout{Name: "raw tracepoint args", Size: 96, Fields: []CtxField{
+	{Name: "args", Off: 0, Size: 96, Result: ScalarKind, Any: true},
+}}
+
 // contextLayouts maps program types to their contexts; a type not listed
 // has no context field nfpcc knows, so context loads are rejected.
 var contextLayouts = map[ebpf.ProgramType]*ContextLayout{
-	ebpf.XDP:          xdpMD,
-	ebpf.SchedCLS:     skBuffTC,
-	ebpf.SchedACT:     skBuffTC,
-	ebpf.SocketFilter: skBuffSocket,
-	ebpf.CGroupSKB:    skBuffSocket,
+	ebpf.XDP:           xdpMD,
+	ebpf.SchedCLS:      skBuffTC,
+	ebpf.SchedACT:      skBuffTC,
+	ebpf.SocketFilter:  skBuffSocket,
+	ebpf.CGroupSKB:     skBuffSocket,
+	ebpf.Kprobe:        ptRegs,
+	ebpf.TracePoint:    tracepointCtx,
+	ebpf.PerfEvent:     perfEventData,
+	ebpf.RawTracepoint: rawTracepointCtx,
 }
 
 func contextFor(t ebpf.ProgramType) *ContextLayout {

@@ -117,7 +117,10 @@ var helpers = []helper{
 	{id: 53, name: "sock_map_update", args: [5]argKind{argCtx, argMap, argMapKey, argScalar}, progs: progSock,
 		mapTypes: []ebpf.MapType{ebpf.SockMap}},
 	{id: 54, name: "xdp_adjust_meta", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
-	{id: 62, name: "perf_event_read_value", args: [5]argKind{argMap, argScalar, argUninitMem, argSize}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	{id: 55, name: "perf_event_read_value", args: [5]argKind{argMap, argScalar, argUninitMem, argSize}, progs: progTrace, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	{id: 56, name: "perf_prog_read_value", args: [5]argKind{argCtx, argUninitMem, argSize}, progs: progTrace},
+	{id: 58, name: "override_return", args: [5]argKind{argCtx, argScalar}, progs: progTrace},
+	{id: 67, name: "get_stack", args: [5]argKind{argCtx, argUninitMem, argSizeOrZero, argScalar}, progs: progAll},
 	{id: 65, name: "xdp_adjust_tail", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
 	{id: 69, name: "fib_lookup", args: [5]argKind{argCtx, argMem, argSize, argScalar}, progs: progXDP | progTC},
 	{id: 80, name: "get_current_cgroup_id", progs: progTrace | progSock},
@@ -158,7 +161,7 @@ func progClass(t ebpf.ProgramType) progSet {
 // specialMaps are map types only some helpers may use, and which ones.
 var specialMaps = map[ebpf.MapType][]int32{
 	ebpf.ProgramArray:   {12},
-	ebpf.PerfEventArray: {22, 25, 62},
+	ebpf.PerfEventArray: {22, 25, 55},
 	ebpf.StackTrace:     {27},
 	ebpf.CGroupArray:    {33, 37},
 	ebpf.CPUMap:         {51},

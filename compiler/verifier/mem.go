@@ -230,7 +230,16 @@ func (v *vm) ctxAccess(a *access) (Reg, error) {
 	}
 	off := p.Off + a.off
 	f := v.ctx.find(off, a.size)
-	if f == nil || (a.size != f.Size && !(f.Narrow && !a.write)) || a.write && !f.Write {
+	ok := f != nil
+	switch {
+	case !ok:
+	case f.Any:
+		ok = !a.write && off%a.size == 0
+	case a.size != f.Size:
+		// Narrow loads must be aligned to their size (bpf_ctx_narrow_access_ok).
+		ok = f.Narrow && !a.write && off%a.size == 0
+	}
+	if !ok || a.write && !f.Write {
 		if v.target != nil && v.ctx == v.target.Contexts[v.progType] {
 			return Reg{}, v.target.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d", a.verb(), v.ctx.Name, off, a.size)
 		}

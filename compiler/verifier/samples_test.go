@@ -110,6 +110,8 @@ func sampleType(p *loader.Program, row sampleRow) ebpf.ProgramType {
 		return ebpf.XDP
 	case "tc":
 		return ebpf.SchedCLS
+	case "socket_filter":
+		return ebpf.SocketFilter
 	}
 	return 0
 }
