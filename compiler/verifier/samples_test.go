@@ -122,3 +122,39 @@ func errOrOK(err error) string {
 	}
 	return "rejected: " + err.Error()
 }
+
+// TestSamplesAllTypes runs every section of every type. Sections PREVAIL
+// rejects as invalid must be rejected; for the others the counts are
+// reported (program types whose contexts nfpcc does not model, such as
+// sockops, are rejected at the first context access).
+func TestSamplesAllTypes(t *testing.T) {
+	dir := testsuite.Corpus(t, "ebpf-samples")
+	objs := map[string]*loader.Object{}
+	stats := map[string]int{}
+	for _, row := range readSections(t, dir) {
+		obj, ok := objs[row.object]
+		if !ok {
+			obj, _ = loader.Load(filepath.Join(dir, row.object))
+			objs[row.object] = obj
+		}
+		if obj == nil {
+			continue
+		}
+		for _, p := range obj.Programs {
+			if p.Section != row.section {
+				continue
+			}
+			_, err := verifier.Verify(p, obj.Maps, &verifier.Options{Type: sampleType(p, row)})
+			verdict := strings.SplitN(row.verdict, ":", 2)[0]
+			outcome := "accepted"
+			if err != nil {
+				outcome = "rejected"
+			}
+			stats[verdict+"/"+outcome]++
+			if verdict == "reject" && err == nil {
+				t.Errorf("%s %s: PREVAIL rejects, nfpcc accepts", row.object, p.Name)
+			}
+		}
+	}
+	t.Logf("PREVAIL verdict/nfpcc outcome: %v", stats)
+}
