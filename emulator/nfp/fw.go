@@ -325,3 +325,18 @@ func ParsePacketHex(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Result is the packet's outcome in the shared emulator.Result form, for
+// comparing with the host interpreter: Return is r0 at the program's exit,
+// Action the action the NIC takes (OffloadAction's view: XDP_REDIRECT and
+// unknown codes abort), Instructions the NFP instructions executed.
+func (r *PacketResult) Result() *emulator.Result {
+	return &emulator.Result{
+		Return:       r.Return,
+		Action:       r.Action,
+		Packet:       r.Packet,
+		Events:       r.Events,
+		Instructions: r.Instructions,
+		Trace:        r.Trace,
+	}
+}

@@ -237,6 +237,9 @@ func TestPerfEventOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res := r.Result(); res.Action != "XDP_PASS" || len(res.Events) != 1 {
+		t.Errorf("shared Result: %+v", res)
+	}
 	if len(r.Events) != 1 || r.Events[0].Map != "events" || string(r.Events[0].Data) != "\xef\xbe" {
 		t.Errorf("events %+v, want one of ef be on map events", r.Events)
 	}
