@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/testsuite"
 	"github.com/nfpcc/nfpcc/testsuite/conformance"
@@ -81,6 +83,48 @@ func TestAsm(t *testing.T) {
 			m, err := Program(programFromInsns(name, assemble(t, sectionOf(ar, "asm"))), nil)
 			var got string
 			if err != nil {
+				got = "error: " + err.Error() + "\n"
+			} else {
+				got = ir.Print(m)
+			}
+			if got == sectionOf(ar, "ir") {
+				return
+			}
+			if *update {
+				setSectionOf(ar, "ir", got)
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			t.Errorf("IR differs from %s:\n%s", file, got)
+		})
+	}
+}
+
+// TestAsmVerified is TestAsm for XDP programs run through the verifier
+// first (testdata/asm_verified/*.txtar): the IR shows what the facts do —
+// branches the verifier proved one-way become jumps and their dead blocks
+// disappear, context pointer fields become ctxptr, accesses get regions.
+func TestAsmVerified(t *testing.T) {
+	files, _ := filepath.Glob("testdata/asm_verified/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no testdata/asm_verified")
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := programFromInsns(name, assemble(t, sectionOf(ar, "asm")))
+			p.Type = ebpf.XDP
+			var got string
+			res, err := verifier.Verify(p, nil, nil)
+			if err != nil {
+				got = "verifier: " + err.Error() + "\n"
+			} else if m, err := Program(p, VerifierFacts(res)); err != nil {
 				got = "error: " + err.Error() + "\n"
 			} else {
 				got = ir.Print(m)

@@ -1,6 +1,8 @@
 package lift
 
 import (
+	"math"
+
 	"github.com/cilium/ebpf/asm"
 	"github.com/nfpcc/nfpcc/ir"
 )
@@ -109,9 +111,16 @@ func (l *funcLifter) setFacts(v *ir.Value, fa *ir.Facts) {
 	if fa.Empty() {
 		return
 	}
-	if fa = compact(fa, v.Type); fa != nil {
-		l.f.Facts[v.ID] = fa
+	if fa = compact(fa, v.Type); fa == nil {
+		return
 	}
+	if v.Op == ir.OpZext && fa.U64 != nil && fa.U64.Min == 0 && fa.U64.Max == math.MaxUint32 {
+		fa.U64 = nil // what every zext gives
+		if fa.Empty() {
+			return
+		}
+	}
+	l.f.Facts[v.ID] = fa
 }
 
 // nextSlot is the slot after instruction i if control falls through to it
