@@ -43,8 +43,8 @@ type pParam struct {
 
 type pInstr struct {
 	Pos      lexer.Position
-	Result   *string     `parser:"( @Value \":\""`
-	Type     string      `parser:"@Ident \"=\" )?"`
+	Result   *string     `parser:"( @Value"`
+	Type     string      `parser:"( \":\" @Ident )? \"=\" )?"`
 	Op       string      `parser:"@Ident"`
 	Operands []*pOperand `parser:"( @@ ( \",\" @@ )* )?"`
 	At       *string     `parser:"( \"@\" @Int )?"`
@@ -172,7 +172,12 @@ func buildFunc(pf *pFunc) (*Func, error) {
 				return nil, errAt(pi.Pos, "%s needs a result (vN:type = %s …)", pi.Op, pi.Op)
 			case pi.Result != nil:
 				t, ok := typeByName(pi.Type)
-				if !ok {
+				switch {
+				case pi.Type == "" && info.AnyInt:
+					return nil, errAt(pi.Pos, "%s needs its type written (%s:i64 = %s …)", pi.Op, *pi.Result, pi.Op)
+				case pi.Type == "":
+					t = info.Result // the op table says it
+				case !ok:
 					return nil, errAt(pi.Pos, "unknown type %q (want i32 or i64)", pi.Type)
 				}
 				v, err = bd.define(pi.Pos, *pi.Result, op, t)
