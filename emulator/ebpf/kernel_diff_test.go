@@ -62,7 +62,7 @@ func TestKernelDifferential(t *testing.T) {
 				}
 			case k == 12:
 				size := []asm.Size{asm.Word, asm.DWord}[rng.Intn(2)]
-				off := -int16(8*(1+rng.Intn(8)))
+				off := -int16(8 * (1 + rng.Intn(8)))
 				ops := []asm.AtomicOp{asm.AddAtomic, asm.FetchAdd, asm.OrAtomic, asm.FetchOr, asm.AndAtomic, asm.FetchAnd, asm.XorAtomic, asm.FetchXor, asm.Xchg, asm.CmpXchg}
 				insns = append(insns, ops[rng.Intn(len(ops))].Mem(asm.R10, src, size, off))
 			case k < 7:
