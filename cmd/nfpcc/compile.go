@@ -120,19 +120,15 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 
 // liftProgram verifies (unless told not to) and lifts one program.
 func liftProgram(obj *loader.Object, p *loader.Program, verify bool) (*ir.Module, error) {
-	var facts lift.Facts
-	if verify {
-		res, err := verifier.Verify(p, obj.Maps, nil)
-		if err != nil {
-			var verr *verifier.Error
-			if errors.As(err, &verr) {
-				return nil, fmt.Errorf("rejected by the verifier: %v", err)
-			}
-			return nil, err
-		}
-		facts = lift.VerifierFacts(res)
+	if !verify {
+		return lift.Program(p, nil)
 	}
-	return lift.Program(p, facts)
+	m, _, err := lift.Verified(p, obj.Maps, nil)
+	var verr *verifier.Error
+	if errors.As(err, &verr) {
+		return nil, fmt.Errorf("rejected by the verifier: %v", err)
+	}
+	return m, err
 }
 
 // qualify renames the subprograms of m to prog.name.

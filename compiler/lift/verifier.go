@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
 )
@@ -184,4 +185,19 @@ func tnumOfRange(lo, hi uint64) ir.Tnum {
 	}
 	mask := uint64(1)<<n - 1
 	return ir.Tnum{Value: lo &^ mask, Mask: mask}
+}
+
+// Verified runs the verifier on prog (with the maps of its object and the
+// given options, which may be nil) and lifts it with the facts: the usual
+// way into the IR. A program the verifier rejects gives its *verifier.Error.
+func Verified(prog *loader.Program, maps []*loader.Map, opts *verifier.Options) (*ir.Module, *verifier.Result, error) {
+	res, err := verifier.Verify(prog, maps, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := Program(prog, VerifierFacts(res))
+	if err != nil {
+		return nil, res, err
+	}
+	return m, res, nil
 }
