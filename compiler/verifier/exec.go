@@ -42,6 +42,9 @@ func (v *vm) step(st *State, pc int) (int, *alt, error) {
 			next, err := v.exit(st, pc)
 			return next, nil, err
 		case asm.Call:
+			if ins.OpCode.Source() == asm.RegSource {
+				return 0, nil, v.errorf(pc, "BPF_CALL uses reserved fields (indirect calls are not supported)")
+			}
 			if ins.IsFunctionCall() {
 				next, err := v.callLocal(st, pc, ins)
 				return next, nil, err

@@ -85,6 +85,7 @@ var (
 	reCallL  = regexp.MustCompile(`^call <(\w+)>$`)
 	reLdImm  = regexp.MustCompile(`^r(\d+) = (-?(?:0x[0-9a-f]+|\d+))ll$`)
 	reMapFD  = regexp.MustCompile(`^r(\d+) = map_fd (\d+)$`)
+	reCallX  = regexp.MustCompile(`^callx r(\d+)$`)
 	reLdAbs  = regexp.MustCompile(`^r0 = \*\(u(8|16|32) \*\)skb\[(r?)(\d+)\]$`)
 	aluOps   = map[string]asm.ALUOp{"+": asm.Add, "-": asm.Sub, "*": asm.Mul, "/": asm.Div, "%": asm.Mod, "|": asm.Or, "&": asm.And, "^": asm.Xor, "<<": asm.LSh, ">>": asm.RSh, "s>>": asm.ArSh, "s/": asm.SDiv, "s%": asm.SMod, "": asm.Mov}
 	jumpOps  = map[string]asm.JumpOp{"==": asm.JEq, "!=": asm.JNE, ">": asm.JGT, ">=": asm.JGE, "<": asm.JLT, "<=": asm.JLE, "s>": asm.JSGT, "s>=": asm.JSGE, "s<": asm.JSLT, "s<=": asm.JSLE, "&!=": asm.JSet, "&": asm.JSet}
@@ -259,6 +260,9 @@ func assemble(code *yaml.Node) (insns asm.Instructions, assume map[int]bool, err
 				m = reCall.FindStringSubmatch(line)
 				add(asm.FnMapLookupElem.Call().WithMetadata(asm.Metadata{}))
 				insns[len(insns)-1].Constant = atoi(m[1])
+			case reCallX.MatchString(line):
+				m = reCallX.FindStringSubmatch(line)
+				add(asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call).SetSource(asm.RegSource), Dst: asm.Register(atoi(m[1]))})
 			case reCallL.MatchString(line):
 				m = reCallL.FindStringSubmatch(line)
 				fix = append(fix, pending{slot, "call:" + m[1]})
@@ -334,7 +338,9 @@ func init() {
 var reRange = regexp.MustCompile(`^\[(-?\d+), ?(-?\d+)\]$`)
 
 // entryState translates a PREVAIL pre-state to registers.
-func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, error) {
+var reStackPre = regexp.MustCompile(`^s\[(\d+)\.\.\.(\d+)\]\.(type|svalue|uvalue)$`)
+
+func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, []verifier.StackBytes, error) {
 	type regInfo struct {
 		typ              string
 		svals, uvals     [2]int64
@@ -365,10 +371,43 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 		}
 		return [2]int64{}, false
 	}
+	type stackArea struct {
+		lo, hi      int64
+		svals       [2]int64
+		hasS, isNum bool
+	}
+	var areas []*stackArea
 	for _, p := range pre {
 		k, val, ok := strings.Cut(p, "=")
 		if !ok {
-			return nil, nil, errSkip{"pre " + p}
+			return nil, nil, nil, errSkip{"pre " + p}
+		}
+		if m := reStackPre.FindStringSubmatch(k); m != nil {
+			lo, hi := atoi(m[1]), atoi(m[2])
+			var a *stackArea
+			for _, x := range areas {
+				if x.lo == lo && x.hi == hi {
+					a = x
+				}
+			}
+			if a == nil {
+				a = &stackArea{lo: lo, hi: hi}
+				areas = append(areas, a)
+			}
+			switch m[3] {
+			case "type":
+				if val != "number" {
+					return nil, nil, nil, errSkip{"pre " + p}
+				}
+				a.isNum = true
+			case "svalue":
+				v, ok := parseVal(val)
+				if !ok {
+					return nil, nil, nil, errSkip{"pre " + p}
+				}
+				a.svals, a.hasS = v, true
+			}
+			continue
 		}
 		switch {
 		case k == "meta_offset":
@@ -376,17 +415,17 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 		case k == "packet_size":
 			v, ok := parseVal(val)
 			if !ok {
-				return nil, nil, errSkip{"pre " + p}
+				return nil, nil, nil, errSkip{"pre " + p}
 			}
 			pktSize = v[0]
 			continue
 		case !strings.HasPrefix(k, "r"):
-			return nil, nil, errSkip{"pre " + p}
+			return nil, nil, nil, errSkip{"pre " + p}
 		}
 		rn, field, _ := strings.Cut(k[1:], ".")
 		n, err := strconv.Atoi(rn)
 		if err != nil || n > 10 {
-			return nil, nil, errSkip{"pre " + p}
+			return nil, nil, nil, errSkip{"pre " + p}
 		}
 		r := get(n)
 		switch field {
@@ -401,7 +440,7 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 				continue
 			}
 			if !ok {
-				return nil, nil, errSkip{"pre relational " + p}
+				return nil, nil, nil, errSkip{"pre relational " + p}
 			}
 			if field == "svalue" {
 				r.svals, r.hasS = v, true
@@ -415,20 +454,20 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 			}
 			v, ok := parseVal(val)
 			if !ok {
-				return nil, nil, errSkip{"pre " + p}
+				return nil, nil, nil, errSkip{"pre " + p}
 			}
 			r.off, r.hasOff = v, true
 		case "shared_region_size":
 			v, ok := parseVal(val)
 			if !ok {
-				return nil, nil, errSkip{"pre " + p}
+				return nil, nil, nil, errSkip{"pre " + p}
 			}
 			r.regionSize = v[0]
 		case "map_fd":
 			v, _ := parseVal(val)
 			r.mapN = v[0]
 		default:
-			return nil, nil, errSkip{"pre " + p}
+			return nil, nil, nil, errSkip{"pre " + p}
 		}
 	}
 	out := map[asm.Register]verifier.Reg{}
@@ -480,14 +519,14 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 			}
 		case "shared":
 			if r.regionSize < 0 {
-				return nil, nil, errSkip{"shared region of unknown size"}
+				return nil, nil, nil, errSkip{"shared region of unknown size"}
 			}
 			maps = append(maps, &loader.Map{Name: fmt.Sprintf("shared%d", n), Type: ebpf.Array, KeySize: 4, ValueSize: uint32(r.regionSize), MaxEntries: 1})
 			reg = verifier.Reg{Kind: verifier.MapValue, Map: len(maps) - 1, Value: off}
 		case "":
 			continue
 		default:
-			return nil, nil, errSkip{"type " + r.typ}
+			return nil, nil, nil, errSkip{"type " + r.typ}
 		}
 		out[asm.Register(n)] = reg
 	}
@@ -497,7 +536,18 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, err
 	if _, ok := out[asm.R1]; !ok {
 		out[asm.R1] = verifier.Reg{}
 	}
-	return out, maps, nil
+	var stack []verifier.StackBytes
+	for _, a := range areas {
+		if !a.isNum {
+			return nil, nil, nil, errSkip{"pre stack area without type"}
+		}
+		sb := verifier.StackBytes{Off: int32(a.lo - top), Size: int32(a.hi - a.lo + 1)}
+		if a.hasS && sb.Size == 8 {
+			sb.Value = verifier.Reg{Kind: verifier.ScalarKind, Value: verifier.SRange(a.svals[0], a.svals[1])}
+		}
+		stack = append(stack, sb)
+	}
+	return out, maps, stack, nil
 }
 
 // TestPrevailSoundness runs every PREVAIL yaml case. A case whose
@@ -518,8 +568,9 @@ func TestPrevailSoundness(t *testing.T) {
 		insns, assume, err := assemble(&c.Code)
 		var entry map[asm.Register]verifier.Reg
 		var maps []*loader.Map
+		var stack []verifier.StackBytes
 		if err == nil {
-			entry, maps, err = func() (e map[asm.Register]verifier.Reg, m []*loader.Map, err error) {
+			entry, maps, stack, err = func() (e map[asm.Register]verifier.Reg, m []*loader.Map, sb []verifier.StackBytes, err error) {
 				defer func() {
 					if r := recover(); r != nil {
 						if s, ok := r.(errSkip); ok {
@@ -541,7 +592,7 @@ func TestPrevailSoundness(t *testing.T) {
 			continue
 		}
 		prog := &loader.Program{Name: c.Name, Insns: insns, Type: ebpf.UnspecifiedProgram}
-		_, verr := verifier.Verify(prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, Assume: assume})
+		_, verr := verifier.Verify(prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, EntryStack: stack, Assume: assume})
 		if len(c.Messages) > 0 {
 			neg++
 			if verr != nil {

@@ -289,6 +289,20 @@ func (v *vm) entryState() *State {
 			}
 		}
 	}
+	for _, sb := range v.opts.EntryStack {
+		if sb.Size == 8 && sb.Off%8 == 0 && sb.Value.Kind == ScalarKind {
+			if s, _, ok := f.slotAt(int(sb.Off)); ok {
+				s.spill = sb.Value
+				s.kinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill}
+			}
+			continue
+		}
+		for b := sb.Off; b < sb.Off+sb.Size; b++ {
+			if s, i, ok := f.slotAt(int(b)); ok {
+				s.kinds[i] = byteMisc
+			}
+		}
+	}
 	return &State{frames: []*frame{f}}
 }
 

@@ -70,10 +70,21 @@ type Options struct {
 	// r10 the frame pointer by default); used by tests that start from a
 	// given abstract state.
 	Entry map[asm.Register]Reg
+	// EntryStack initialises bytes of the entry frame's stack.
+	EntryStack []StackBytes
 	// Assume lists conditional jumps whose fall-through is declared
 	// infeasible: only the taken branch, refined by the condition, is
 	// followed. Test harnesses encode assumptions this way.
 	Assume map[int]bool
+}
+
+// StackBytes is an initialised stack area of the entry state: Size bytes
+// at frame offset Off (negative). An 8-byte aligned area with a Value of
+// kind ScalarKind is a spilled number; anything else is initialised bytes
+// of unknown value.
+type StackBytes struct {
+	Off, Size int32
+	Value     Reg
 }
 
 // Result is what verification learnt about an accepted program.
