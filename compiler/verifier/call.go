@@ -165,7 +165,16 @@ func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, u
 		if err := v.checkCombinedStack(st, pc); err != nil {
 			return err
 		}
+		varOff := !ptr.Value.IsConst()
 		for b := int(lo); b < int(hi); b++ {
+			if uninit && varOff {
+				// The helper writes somewhere in the range, not everywhere:
+				// the bytes must already be initialised.
+				if k, _ := f.byteAt(b); k == byteInvalid {
+					return v.errorf(pc, "invalid variable-offset indirect write to uninitialised stack R%d at fp%d", rn, b)
+				}
+				continue
+			}
 			if uninit {
 				s, i, _ := f.slotAt(b)
 				if s.isSpill() {
