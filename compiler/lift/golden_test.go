@@ -55,6 +55,10 @@ func TestGolden(t *testing.T) {
 				}
 				return
 			}
+			if stripFacts(got) == stripFacts(want) {
+				t.Errorf("only the !facts differ from %s: the verifier's precision changed; rerun `go test ./compiler/lift -run TestGolden -update` and review the diff:\n%s", file, got)
+				return
+			}
 			t.Errorf("IR differs from %s (rerun with -update and review the diff):\n%s", file, got)
 		})
 	}
@@ -108,4 +112,24 @@ func setSectionOf(ar *txtar.Archive, name, data string) {
 		}
 	}
 	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
+}
+
+// stripFacts removes the !facts of IR text, to tell a change of the
+// verifier's precision from a change of the lifting.
+func stripFacts(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if i := strings.Index(line, " !"); i >= 0 {
+			nl := strings.HasSuffix(line, "\n")
+			line = line[:i]
+			if strings.HasPrefix(line, "b") && !strings.HasSuffix(line, ":") {
+				line += "…" // a block header: its parameters' facts went too
+			}
+			if nl {
+				line += "\n"
+			}
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
