@@ -80,9 +80,10 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 		specs = append(specs, p)
 	}
 	if len(info.textFuncs) > 0 && info.textName >= 0 {
-		textSpec, err := parseSpec(info.textAsPrograms())
+		img := info.textAsPrograms()
+		textSpec, err := parseSpec(img)
 		if err != nil {
-			return fail("parse", ".text", err)
+			return fail("parse", ".text", stableError(err, img))
 		}
 		for _, p := range textSpec.Programs {
 			if p.SectionName == renamedText {
