@@ -97,8 +97,8 @@ func (m *Machine) fillXDP(in Input) {
 }
 
 // fillSKB fills __sk_buff from the frame: len, protocol (the EtherType as
-// the kernel stores skb->protocol, network byte order), pkt_type
-// PACKET_HOST, and the fields the input sets.
+// the kernel stores skb->protocol, network byte order), pkt_type (from the
+// destination address, see pktType), and the fields the input sets.
 func (m *Machine) fillSKB(in Input) {
 	frame := in.Packet
 	m.put32(skbLen, uint32(len(frame)))
@@ -106,12 +106,31 @@ func (m *Machine) fillSKB(in Input) {
 	if len(frame) >= 14 {
 		m.put32(skbProtocol, uint32(frame[12])|uint32(frame[13])<<8)
 	}
+	m.put32(skbPktType, pktType(frame, in.DeviceMAC))
 	m.put32(skbMark, in.Mark)
 	m.put32(skbPriority, in.Priority)
 	m.put32(skbIngressIfindex, in.IngressIfindex)
 	m.put32(skbIfindex, in.IngressIfindex)
 	m.put32(skbQueueMapping, in.RxQueueIndex)
 	m.put32(skbGSOSegs, 1)
+}
+
+// pktType classifies a frame as eth_type_trans does for a device whose
+// address is mac: PACKET_HOST (0) when addressed to it, PACKET_BROADCAST
+// (1), PACKET_MULTICAST (2), else PACKET_OTHERHOST (3).
+func pktType(frame []byte, mac [6]byte) uint32 {
+	if len(frame) < 6 {
+		return 0
+	}
+	switch {
+	case string(frame[:6]) == "\xff\xff\xff\xff\xff\xff":
+		return 1
+	case frame[0]&1 != 0:
+		return 2
+	case string(frame[:6]) != string(mac[:]):
+		return 3
+	}
+	return 0
 }
 
 // ctxLoad is a load from the context region.

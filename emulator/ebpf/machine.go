@@ -191,6 +191,11 @@ type Input struct {
 	// Context fields.
 	IngressIfindex, RxQueueIndex uint32
 	Mark, Priority               uint32
+	// DeviceMAC is the address of the receiving device, which decides
+	// __sk_buff.pkt_type. The zero value is BPF_PROG_TEST_RUN's (the
+	// loopback device), so frames to any other unicast address are
+	// PACKET_OTHERHOST there and here.
+	DeviceMAC [6]byte
 }
 
 // RuntimeError stops a run: a helper failure, a bad context access, the

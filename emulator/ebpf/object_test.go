@@ -48,3 +48,20 @@ func TestFromObject(t *testing.T) {
 		t.Error("HookOf")
 	}
 }
+
+func TestPktType(t *testing.T) {
+	mac := [6]byte{2, 0, 0, 0, 0, 1}
+	cases := []struct {
+		dst  string
+		want uint32
+	}{
+		{"\xff\xff\xff\xff\xff\xff", 1}, {"\x01\x00\x5e\x00\x00\x01", 2},
+		{"\x02\x00\x00\x00\x00\x01", 0}, {"\x02\x00\x00\x00\x00\x02", 3},
+	}
+	for _, c := range cases {
+		frame := append([]byte(c.dst), make([]byte, 8)...)
+		if got := pktType(frame, mac); got != c.want {
+			t.Errorf("dst %x: pkt_type %d, want %d", c.dst, got, c.want)
+		}
+	}
+}
