@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,9 +25,10 @@ var progTypes = map[string]ebpf.ProgramType{
 	"socket": ebpf.SocketFilter, "kprobe": ebpf.Kprobe, "tracepoint": ebpf.TracePoint,
 }
 
-// verifyMain is `nfpcc verify prog.o [--prog NAME] [--log] [--target=nfp|host]`:
+// verifyMain is `nfpcc verify prog.o [--prog NAME] [--log] [--target=nfp|host] [--json]`:
 // one verdict line per program; with --log the kernel-style log (state
-// before every instruction, then the error).
+// before every instruction, then the error or the processed count); with
+// --json the verdicts as a JSON array.
 func verifyMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -34,6 +36,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	logAll := fs.Bool("log", false, "print the state before each instruction (the kernel's log level 2)")
 	targetName := fs.String("target", "host", "rules to check: host (the kernel's) or nfp (the kernel's and the NFP's)")
 	typeName := fs.String("type", "", "program type for sections whose names do not give it: xdp, tc, socket, …")
+	asJSON := fs.Bool("json", false, "print the verdicts as JSON, one object per program")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc]")
 		fs.PrintDefaults()
@@ -73,6 +76,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	status, found := 0, false
+	var verdicts []verdict
 	for _, p := range obj.Programs {
 		if *progName != "" && p.Name != *progName {
 			continue
@@ -87,6 +91,17 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 			opts.Log, opts.LogLevel = stdout, 2
 		}
 		res, err := verifier.Verify(p, obj.Maps, opts)
+		if *asJSON {
+			verdicts = append(verdicts, verdictOf(p, res, err))
+			if err != nil {
+				status = 1
+			}
+			continue
+		}
+		if *logAll && res != nil {
+			fmt.Fprintf(stdout, "processed %d insns (limit %d) total_states %d pruned %d\n",
+				res.Processed, verifier.DefaultMaxInsns, res.States, res.Pruned)
+		}
 		if err != nil {
 			status = 1
 			fmt.Fprintf(stdout, "%s: %s: rejected: %v\n", files[0], p.Name, err)
@@ -114,5 +129,50 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc verify: %s: no program named %q\n", files[0], *progName)
 		return 2
 	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(verdicts); err != nil {
+			fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
+			return 2
+		}
+	}
 	return status
+}
+
+// verdict is the --json form of one program's verification.
+type verdict struct {
+	Program         string   `json:"program"`
+	Section         string   `json:"section"`
+	Accepted        bool     `json:"accepted"`
+	Error           *vError  `json:"error,omitempty"`
+	Insns           int      `json:"insns,omitempty"`
+	Processed       int      `json:"processed,omitempty"`
+	States          int      `json:"states,omitempty"`
+	StackDepth      []int    `json:"stack_depth,omitempty"`
+	MaxPacketOffset int      `json:"max_packet_offset,omitempty"`
+	Warnings        []string `json:"warnings,omitempty"`
+}
+
+type vError struct {
+	PC     int    `json:"pc"`
+	Insn   string `json:"insn,omitempty"`
+	Source string `json:"source,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func verdictOf(p *loader.Program, res *verifier.Result, err error) verdict {
+	v := verdict{Program: p.Name, Section: p.Section, Accepted: err == nil}
+	if err != nil {
+		var verr *verifier.Error
+		if errors.As(err, &verr) {
+			v.Error = &vError{PC: verr.PC, Insn: verr.Insn, Source: verr.Source, Reason: verr.Reason}
+		} else {
+			v.Error = &vError{PC: -1, Reason: err.Error()}
+		}
+		return v
+	}
+	v.Insns, v.Processed, v.States = len(res.Facts), res.Processed, res.States
+	v.StackDepth, v.MaxPacketOffset, v.Warnings = res.StackDepth, res.MaxPacketOffset, res.Warnings
+	return v
 }

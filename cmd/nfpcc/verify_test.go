@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +36,16 @@ func TestVerifyCommand(t *testing.T) {
 	require.Contains(t, out, "0: R1=ctx R10=fp0")
 	require.Contains(t, out, "0: (61) r2 = *(u32 *)(r1 +4)")
 	require.Greater(t, strings.Count(out, "\n"), 200)
+
+	// --json gives the verdicts to tools.
+	code, out, _ = nfpcc("verify", "--json", filepath.Join(dir, "build/packet_overflow.o"))
+	require.Equal(t, 1, code)
+	var verdicts []verdict
+	require.NoError(t, json.Unmarshal([]byte(out), &verdicts))
+	require.Len(t, verdicts, 1)
+	require.False(t, verdicts[0].Accepted)
+	require.Equal(t, 4, verdicts[0].Error.PC)
+	require.Equal(t, "int value = *(int*)data;", verdicts[0].Error.Source)
 
 	// Sections without a type in their name take --type.
 	code, out, _ = nfpcc("verify", "--type=tc", "--prog", "_redirect_xmit", filepath.Join(dir, "linux/tcbpf1_kern.o"))
