@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"bytes"
 	"debug/elf"
 	"errors"
 )
@@ -46,7 +45,7 @@ const (
 // The rewrite changes no layout and nothing the loader reports beyond
 // that definition, so it is applied only as a retry after that error.
 func untypedefPointers(image []byte) ([]byte, error) {
-	f, err := elf.NewFile(bytes.NewReader(image))
+	f, _, _, err := openELF(image)
 	if err != nil {
 		return nil, err
 	}

@@ -79,17 +79,28 @@ func keepSymbol(sym elf.Symbol, sec *elf.Section) bool {
 	return false
 }
 
-// inspect parses the ELF headers and symbols of b and returns the repaired
-// copy with what the later stages need to know. debug/elf has panicked on
-// hostile input in the past; a panic there is turned into an error here,
-// because no input may crash the loader.
-func inspect(b []byte) (info *elfInfo, err error) {
+// openELF runs debug/elf on b. debug/elf has panicked on hostile input in
+// the past; such a panic becomes an error here, because no input may crash
+// the loader. The recover covers debug/elf only, so that a bug of the
+// loader itself still surfaces as a panic in tests and fuzzing.
+func openELF(b []byte) (f *elf.File, syms []elf.Symbol, symErr error, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			info, err = nil, fmt.Errorf("malformed ELF: %v", r)
+			f, syms, symErr, err = nil, nil, nil, fmt.Errorf("malformed ELF (debug/elf panicked: %v)", r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(b))
+	f, err = elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	syms, symErr = f.Symbols()
+	return f, syms, symErr, nil
+}
+
+// inspect parses the ELF headers and symbols of b and returns the repaired
+// copy with what the later stages need to know.
+func inspect(b []byte) (*elfInfo, error) {
+	f, syms, symErr, err := openELF(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid ELF file: %w", err)
 	}
@@ -99,7 +110,7 @@ func inspect(b []byte) (info *elfInfo, err error) {
 	if f.Machine != elf.EM_BPF && f.Machine != elf.EM_NONE {
 		return nil, fmt.Errorf("e_machine %v: not an eBPF object", f.Machine)
 	}
-	info = &elfInfo{
+	info := &elfInfo{
 		image:       append([]byte(nil), b...),
 		order:       f.ByteOrder,
 		secIndex:    map[string]int{},
@@ -123,8 +134,7 @@ func inspect(b []byte) (info *elfInfo, err error) {
 	info.findBTFTextName(f, b)
 
 	symtab := f.SectionByType(elf.SHT_SYMTAB)
-	syms, err := f.Symbols()
-	if err != nil || symtab == nil {
+	if symErr != nil || symtab == nil {
 		// Leave the diagnosis to cilium/ebpf, which names the problem.
 		return info, nil
 	}
