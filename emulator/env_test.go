@@ -156,8 +156,11 @@ func TestPacketAdjust(t *testing.T) {
 	if err := p.AdjustMeta(-8); err != nil || len(p.MetaBytes()) != 8 {
 		t.Fatalf("meta: %v", err)
 	}
-	if err := p.AdjustMeta(-30); err != EACCES {
-		t.Errorf("meta of 38 bytes: %v", err)
+	if err := p.AdjustMeta(-2); err != EACCES {
+		t.Errorf("meta of 10 bytes (not a multiple of 4): %v", err)
+	}
+	if err := p.AdjustMeta(-220); err != EINVAL {
+		t.Errorf("meta past the headroom: %v", err)
 	}
 	copy(p.MetaBytes(), "metadata")
 	if err := p.AdjustHead(-14); err != nil || p.Len() != 74 || string(p.MetaBytes()) != "metadata" {

@@ -11,7 +11,7 @@ const (
 	sharedInfo    = 320  // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 	frameSize     = 4096 // one page per frame
 	ethHeaderLen  = 14   // ETH_HLEN: adjust_head/tail keep at least this much
-	maxMetaLength = 32   // xdp_metalen_invalid: meta must be ≤ 32 bytes, multiple of 4
+	maxMetaLength = 255  // xdp_metalen_invalid: ≤ skb_shared_info.meta_len's range (u8), a multiple of 4
 )
 
 // Packet is a frame in its buffer. Meta, Data and End are offsets into Buf
