@@ -102,8 +102,37 @@ func (v *vm) record(pc int, st *State) {
 	}
 	f.PacketMin = min(f.PacketMin, pmin)
 	for i := range fr.regs {
-		f.Regs[i].join(factOf(&fr.regs[i]))
+		f.Regs[i].joinReg(&fr.regs[i])
 	}
+}
+
+// joinReg is join(factOf(r)) without building the fact: record runs on
+// every processed instruction.
+func (f *RegFact) joinReg(r *Reg) {
+	if r.Kind != f.Kind {
+		if f.Kind == Uninit || r.Kind == Uninit {
+			f.Kind = Uninit
+		} else {
+			f.Kind = Mixed
+		}
+	}
+	if r.Kind == Uninit {
+		f.Value = Unknown()
+	} else {
+		f.Value.joinIn(&r.Value)
+	}
+	f.OffMin, f.OffMax = min(f.OffMin, r.Off), max(f.OffMax, r.Off)
+	if f.Map != r.Map {
+		f.Map = -1
+	}
+	if f.Frame != r.Frame {
+		f.Frame = -1
+	}
+	in := int32(0)
+	if r.Kind == Packet || r.Kind == PacketMeta {
+		in = r.Range - r.Off
+	}
+	f.InBounds = min(f.InBounds, in)
 }
 
 // packetMin is the packet length proven by constant-offset packet pointers.

@@ -72,6 +72,16 @@ func (s Scalar) Join(t Scalar) Scalar {
 	return r
 }
 
+// joinIn widens s to contain t, in place.
+func (s *Scalar) joinIn(t *Scalar) {
+	if *s == *t {
+		return
+	}
+	s.Var = s.Var.Union(t.Var)
+	s.SMin, s.SMax, s.UMin, s.UMax = min(s.SMin, t.SMin), max(s.SMax, t.SMax), min(s.UMin, t.UMin), max(s.UMax, t.UMax)
+	s.S32Min, s.S32Max, s.U32Min, s.U32Max = min(s.S32Min, t.S32Min), max(s.S32Max, t.S32Max), min(s.U32Min, t.U32Min), max(s.U32Max, t.U32Max)
+}
+
 // Empty reports a contradiction: no value satisfies every constraint. It
 // is how branch refinement finds a branch that cannot be taken.
 func (s Scalar) Empty() bool {
