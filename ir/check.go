@@ -85,6 +85,9 @@ func (c *checker) run() error {
 	if len(f.Blocks) == 0 {
 		return c.errf(nil, nil, "no blocks")
 	}
+	if f.StackSize < 0 || f.StackSize > FrameSize {
+		return c.errf(nil, nil, "stack size %d outside 0..%d", f.StackSize, FrameSize)
+	}
 	if err := c.structure(); err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func (f *Func) RemoveUnreachable() int {
 // can be run on the copy and the two compared, e.g. by executing both
 // with Machine.
 func (f *Func) Clone() *Func {
-	g := &Func{Name: f.Name, Facts: make(map[int]*Facts, len(f.Facts)), nextValue: f.nextValue, nextBlock: f.nextBlock}
+	g := &Func{Name: f.Name, StackSize: f.StackSize, Facts: make(map[int]*Facts, len(f.Facts)), nextValue: f.nextValue, nextBlock: f.nextBlock}
 	blocks := make(map[*Block]*Block, len(f.Blocks))
 	values := map[*Value]*Value{}
 	for _, b := range f.Blocks {

@@ -12,6 +12,10 @@ type Module struct {
 // argument per parameter.
 type Func struct {
 	Name string
+	// StackSize is how many bytes below fp the function uses (the
+	// verifier's stack depth), which the backend allocates per frame;
+	// written `func NAME stack=N {` when not 0.
+	StackSize int
 	// Blocks in layout order; Blocks[0] is the entry, whose parameters are
 	// the function's arguments (r1 for a program, r1–r5 for a subprogram).
 	Blocks []*Block

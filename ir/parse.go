@@ -23,7 +23,8 @@ type pModule struct {
 
 type pFunc struct {
 	Pos    lexer.Position
-	Name   string    `parser:"\"func\" @(Ident | Block | Value) \"{\" EOL+"`
+	Name   string    `parser:"\"func\" @(Ident | Block | Value)"`
+	Stack  *string   `parser:"( \"stack\" \"=\" @Int )? \"{\" EOL+"`
 	Blocks []*pBlock `parser:"@@* \"}\""`
 }
 
@@ -130,6 +131,13 @@ func buildFunc(pf *pFunc) (*Func, error) {
 	f := bd.f
 	if len(pf.Blocks) == 0 {
 		return nil, errAt(pf.Pos, "func %s has no blocks", pf.Name)
+	}
+	if pf.Stack != nil {
+		n, err := parseInt(*pf.Stack)
+		if err != nil || n < 0 || n > math.MaxInt32 {
+			return nil, errAt(pf.Pos, "bad stack size %s", *pf.Stack)
+		}
+		f.StackSize = int(n)
 	}
 	// Pass 1: blocks, parameters and results, so that uses may come before
 	// definitions in the text (loops, blocks laid out out of dominance order).

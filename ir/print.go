@@ -26,7 +26,11 @@ func (f *Func) String() string {
 }
 
 func (f *Func) write(b *strings.Builder) {
-	fmt.Fprintf(b, "func %s {\n", f.Name)
+	if f.StackSize != 0 {
+		fmt.Fprintf(b, "func %s stack=%d {\n", f.Name, f.StackSize)
+	} else {
+		fmt.Fprintf(b, "func %s {\n", f.Name)
+	}
 	for _, bl := range f.Blocks {
 		fmt.Fprintf(b, "b%d", bl.ID)
 		if len(bl.Params) > 0 {

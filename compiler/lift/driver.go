@@ -92,6 +92,7 @@ func (l *funcLifter) lift() (*ir.Func, error) {
 		}
 	}
 	l.sweep()
+	l.f.StackSize = l.stackSize()
 	l.f.Renumber()
 	return l.f, nil
 }
@@ -133,4 +134,19 @@ func (l *funcLifter) fill(bb *bblock) error {
 		l.emit(ir.OpUnreachable, ir.Void)
 	}
 	return nil
+}
+
+// stackSize is the verifier's stack depth of the function, or, without
+// facts, the deepest byte the stack analysis saw accessed or passed out
+// (all 512 when a stack pointer went where it cannot follow).
+func (l *funcLifter) stackSize() int {
+	if l.res != nil {
+		if d, ok := l.res.StackDepth(l.index); ok {
+			return min(max(d, 0), ir.FrameSize)
+		}
+	}
+	if l.stack.escapeAll {
+		return ir.FrameSize
+	}
+	return int(min(-l.stack.lowest, ir.FrameSize))
 }

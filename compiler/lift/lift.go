@@ -49,7 +49,7 @@ func Program(prog *loader.Program, facts Facts) (*ir.Module, error) {
 		if k+1 < len(funcs) {
 			end = funcs[k+1].Slot
 		}
-		l := &funcLifter{name: textName(fn.Name), main: k == 0, funcNames: names, arity: arity, res: facts}
+		l := &funcLifter{index: k, name: textName(fn.Name), main: k == 0, funcNames: names, arity: arity, res: facts}
 		for i, in := range prog.Insns {
 			if slots[i] >= fn.Slot && slots[i] < end {
 				l.insns = append(l.insns, insn{Instruction: in, slot: slots[i]})
@@ -78,12 +78,16 @@ type Facts interface {
 	// Written reports whether register r holds a value before slot pc on
 	// every path.
 	Written(pc, r int) bool
+	// StackDepth is the deepest stack byte function k (index into
+	// Program.Funcs) uses, if known.
+	StackDepth(k int) (int, bool)
 	// Region is the memory an access through register r at slot pc touches.
 	Region(pc, r int) (ir.Region, bool)
 }
 
 // funcLifter lifts one function.
 type funcLifter struct {
+	index     int // in Program.Funcs
 	name      string
 	main      bool           // the program's entry (one argument, r1 = ctx) rather than a subprogram (r1–r5)
 	funcNames map[int]string // first slot → function name, for BPF-to-BPF calls

@@ -57,6 +57,8 @@ type stackInfo struct {
 	// offsets ≥ k may be reached through an escaped pointer.
 	escapeAll bool
 	minEscape int64
+	// lowest is the lowest fp offset accessed or escaped (0 if none).
+	lowest int64
 }
 
 func (l *funcLifter) analyseStack() *stackInfo {
@@ -135,6 +137,7 @@ type accessRecorder struct {
 // touch records an access of size bytes at fp+off; exact says whether it
 // is a plain 8-byte load or store.
 func (a *accessRecorder) touch(off int64, size int, exact bool) {
+	a.si.lowest = min(a.si.lowest, off)
 	first, last := floor8(off), floor8(off+int64(size)-1)
 	for s := first; s <= last; s += 8 {
 		if exact && s == off {
@@ -152,6 +155,7 @@ func (a *accessRecorder) escape(v fpVal) {
 		if v.off < a.si.minEscape {
 			a.si.minEscape = floor8(v.off)
 		}
+		a.si.lowest = min(a.si.lowest, v.off)
 	case fpAnyStack:
 		a.si.escapeAll = true
 	}

@@ -30,6 +30,13 @@ func (v verifierFacts) at(pc int) *verifier.InsnFacts {
 
 func (v verifierFacts) Reachable(pc int) bool { return v.at(pc) != nil }
 
+func (v verifierFacts) StackDepth(k int) (int, bool) {
+	if k < 0 || k >= len(v.r.StackDepth) {
+		return 0, false
+	}
+	return v.r.StackDepth[k], true
+}
+
 func (v verifierFacts) Written(pc, r int) bool {
 	f := v.at(pc)
 	return f != nil && r >= 0 && r <= 10 && f.Regs[r].Kind != verifier.Uninit
