@@ -58,7 +58,7 @@ const (
 	UpdateAny     = 0 // BPF_ANY: create or replace
 	UpdateNoExist = 1 // BPF_NOEXIST: create only
 	UpdateExist   = 2 // BPF_EXIST: replace only
-	updateLock    = 4 // BPF_F_LOCK: accepted and ignored (one CPU, no concurrency)
+	updateLock    = 4 // BPF_F_LOCK: -EINVAL, as for kernel maps whose values hold no bpf_spin_lock
 )
 
 // MapSpec describes a map as the program's object declares it.
@@ -134,10 +134,11 @@ func NewMap(spec MapSpec) (Map, error) {
 	return nil, fmt.Errorf("map %s: map type %s is not supported by the emulator", spec.Name, spec.Type)
 }
 
-// checkFlags rejects unknown update flags and NOEXIST|EXIST, as
-// bpf_map_update_value does.
+// checkFlags rejects unknown update flags, NOEXIST|EXIST, and BPF_F_LOCK
+// (emulated values never hold a bpf_spin_lock), as the kernel's update
+// functions do.
 func checkFlags(flags uint64) error {
-	if flags&^uint64(UpdateNoExist|UpdateExist|updateLock) != 0 || flags&3 == 3 {
+	if flags&^uint64(UpdateNoExist|UpdateExist) != 0 || flags&3 == 3 {
 		return EINVAL
 	}
 	return nil
