@@ -56,6 +56,17 @@ func TestKernelTCHelpers(t *testing.T) {
 			asm.LoadMem(asm.R0, asm.R6, 4, asm.Word), asm.LSh.Imm(asm.R0, 8),
 			asm.LoadMem(asm.R1, asm.R6, 12, asm.Word), asm.Or.Reg(asm.R0, asm.R1),
 		},
+		"ld_abs in range": {
+			asm.LoadAbs(12, asm.Half), asm.Mov.Reg(asm.R7, asm.R0), asm.LoadAbs(26, asm.Word), asm.Xor.Reg(asm.R0, asm.R7),
+			asm.LoadAbs(23, asm.Byte), asm.LSh.Imm(asm.R0, 4), asm.Xor.Reg(asm.R0, asm.R7),
+		},
+		"ld_abs out of range ends the program": {
+			asm.Mov.Imm(asm.R0, 9), asm.LoadAbs(60, asm.Word), asm.Mov.Imm(asm.R0, 7),
+		},
+		"ld_ind": {
+			asm.Mov.Imm(asm.R7, 20), asm.LoadInd(asm.R0, asm.R7, 6, asm.Half), asm.Mov.Reg(asm.R8, asm.R0),
+			asm.Mov.Imm(asm.R7, -4), asm.LoadInd(asm.R0, asm.R7, 30, asm.Word), asm.Xor.Reg(asm.R0, asm.R8),
+		},
 		"ctx data pointers": {
 			asm.LoadMem(asm.R1, asm.R6, 76, asm.Word), asm.LoadMem(asm.R2, asm.R6, 80, asm.Word),
 			asm.Mov.Reg(asm.R0, asm.R2), asm.Sub.Reg(asm.R0, asm.R1),
