@@ -126,6 +126,12 @@ func inspect(b []byte) (*elfInfo, error) {
 		if err := checkBounds(s, uint64(len(b))); err != nil {
 			return nil, fmt.Errorf("section %q: %w", s.Name, err)
 		}
+		// cilium/ebpf reads SHT_REL only and would silently drop the
+		// relocations of an SHT_RELA section, leaving map loads and calls
+		// unresolved. Neither clang nor GCC emits RELA for BPF; refuse it.
+		if s.Type == elf.SHT_RELA && int(s.Info) < len(f.Sections) && isProgSection(f.Sections[s.Info]) {
+			return nil, fmt.Errorf("section %q: RELA relocations of %q are not supported (eBPF objects use REL)", s.Name, f.Sections[s.Info].Name)
+		}
 		if _, dup := info.secIndex[s.Name]; !dup {
 			info.secIndex[s.Name] = i
 		}

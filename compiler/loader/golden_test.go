@@ -18,16 +18,19 @@ var update = flag.Bool("update", false, "rewrite testdata/progs.txtar from the l
 // `go test ./compiler/loader -run Golden -update`.
 func TestGolden(t *testing.T) {
 	objs, err := filepath.Glob(progsObject(t, "*.o"))
+	gcc, _ := filepath.Glob(progsObject(t, "gcc/*.o"))
+	objs = append(objs, gcc...)
 	if err != nil || len(objs) == 0 {
 		t.Fatalf("no objects in testdata/progs: %v", err)
 	}
-	got := &txtar.Archive{Comment: []byte("Loader output for testdata/progs/*.o (go test ./compiler/loader -run Golden -update).\n")}
+	got := &txtar.Archive{Comment: []byte("Loader output for testdata/progs/*.o and gcc/*.o (go test ./compiler/loader -run Golden -update).\n")}
 	for _, path := range objs {
 		obj, err := Load(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got.Files = append(got.Files, txtar.File{Name: filepath.Base(path), Data: []byte(dump(obj))})
+		rel, _ := filepath.Rel(progsObject(t, ""), path)
+		got.Files = append(got.Files, txtar.File{Name: rel, Data: []byte(dump(obj))})
 	}
 	golden := filepath.Join("testdata", "progs.txtar")
 	if *update {

@@ -305,3 +305,36 @@ func TestBTFMapInMapTypedef(t *testing.T) {
 		}
 	}
 }
+
+// TestRELA: relocations in an SHT_RELA section would be dropped by the ELF
+// reader; the loader refuses them by name instead of loading a program
+// whose map references are unresolved.
+func TestRELA(t *testing.T) {
+	path := progsObject(t, "xdp_fw.o")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Retype the section header of ".relxdp" (SHT_REL, 9) as SHT_RELA (4).
+	shoff := binary.LittleEndian.Uint64(b[40:])
+	shnum := int(binary.LittleEndian.Uint16(b[60:]))
+	shstr := int(binary.LittleEndian.Uint16(b[62:]))
+	strOff := binary.LittleEndian.Uint64(b[shoff+uint64(shstr)*64+24:])
+	found := false
+	for i := 0; i < shnum; i++ {
+		hdr := b[shoff+uint64(i)*64:]
+		nameAt := strOff + uint64(binary.LittleEndian.Uint32(hdr))
+		if strings.HasPrefix(string(b[nameAt:]), ".relxdp\x00") {
+			binary.LittleEndian.PutUint32(hdr[4:], 4)
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no .relxdp section")
+	}
+	_, err = LoadBytes("rela.o", b)
+	want := `loader: rela.o: elf: section ".relxdp": RELA relocations of "xdp" are not supported`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %s…", err, want)
+	}
+}

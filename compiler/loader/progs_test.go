@@ -161,3 +161,43 @@ func TestProgsLegacyMaps(t *testing.T) {
 		}
 	}
 }
+
+// TestProgsGCC: an object from GCC's BPF back end (no BTF, a 20-byte
+// legacy map, globals, a static call through the .text section symbol).
+func TestProgsGCC(t *testing.T) {
+	obj, err := Load(progsObject(t, "gcc/xdp_gcc_count.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maps []string
+	for _, m := range obj.Maps {
+		maps = append(maps, fmt.Sprintf("%s %v %d %d %d %s", m.Name, m.Type, m.KeySize, m.ValueSize, m.MaxEntries, m.Section))
+	}
+	want := []string{".bss Array 4 8 1 .bss", ".data Array 4 16 1 .data", "counters Array 4 8 4 maps"}
+	if strings.Join(maps, "\n") != strings.Join(want, "\n") {
+		t.Errorf("maps\n%s\nwant\n%s", strings.Join(maps, "\n"), strings.Join(want, "\n"))
+	}
+	var p *Program
+	for _, q := range obj.Programs {
+		if q.Type == ebpf.XDP {
+			p = q
+		}
+	}
+	if p == nil || p.Name != "xdp_gcc_count" || len(p.Funcs) != 2 || p.Funcs[1].Name != "bucket" {
+		t.Fatalf("programs %v", obj.Programs)
+	}
+	calls := 0
+	slot := 0
+	for _, ins := range p.Insns {
+		if ins.IsFunctionCall() {
+			calls++
+			if slot+1+int(ins.Constant) != p.Funcs[1].Slot {
+				t.Errorf("pc %d: call to %d, bucket is at %d", slot, slot+1+int(ins.Constant), p.Funcs[1].Slot)
+			}
+		}
+		slot += int(ins.Size() / 8)
+	}
+	if calls != 1 {
+		t.Errorf("%d calls", calls)
+	}
+}

@@ -62,9 +62,12 @@ func objects(t *testing.T) []object {
 	} else {
 		t.Log("corpora not found (NFPCC_CORPORA or ../shared/corpora): only testdata/progs runs")
 	}
-	paths, _ := filepath.Glob(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "*.o"))
-	for _, p := range paths {
-		objs = append(objs, object{p, "progs/" + filepath.Base(p)})
+	progs := filepath.Join(testsuite.ProjectRoot(), "testdata", "progs")
+	paths, _ := filepath.Glob(filepath.Join(progs, "*.o"))
+	gcc, _ := filepath.Glob(filepath.Join(progs, "gcc", "*.o"))
+	for _, p := range append(paths, gcc...) {
+		rel, _ := filepath.Rel(progs, p)
+		objs = append(objs, object{p, "progs/" + rel})
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].key < objs[j].key })
 	return objs
