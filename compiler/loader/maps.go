@@ -54,8 +54,8 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 		maps[i] = m
 		index[n] = i
 	}
-	// Legacy map-in-map: find each outer map's template among the other
-	// definitions of its section.
+	// Legacy map-in-map: find each outer map's template among the legacy
+	// definitions of the object.
 	for i, n := range names {
 		ms, m := spec.Maps[n], maps[i]
 		if !isMapInMap(m.Type) || m.InnerMap != nil || !isLegacyMapName(m.Section) {
@@ -66,7 +66,7 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 			return nil, nil, &mapError{m.Section, err}
 		}
 		if inner == "" {
-			continue // no inner definition recorded: the kernel would ask at load time
+			continue // none named: whoever creates the map must supply one
 		}
 		j, ok := index[inner]
 		if !ok {
