@@ -234,22 +234,35 @@ func redirect(e *Env, _ Memory, a *[5]uint64) (uint64, error) {
 }
 
 // redirectMap is bpf_redirect_map: the key must be present; otherwise the
-// lower two bits of flags are the action returned. Other flags
-// (BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS) are not modelled and make the
-// helper return XDP_ABORTED.
+// lower two bits of flags are the action returned. A DEVMAP or
+// DEVMAP_HASH also takes BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS (a
+// broadcast redirects whatever the key); other flags give XDP_ABORTED.
 func redirectMap(e *Env, mem Memory, a *[5]uint64) (uint64, error) {
 	_, m, err := mapArg(e, mem, a[0])
 	if err != nil {
 		return 0, err
 	}
+	const (
+		actionMask     = 3
+		broadcast      = 8
+		excludeIngress = 16
+	)
 	key, flags := uint32(a[1]), a[2]
-	if flags&^3 != 0 {
+	allowed := uint64(actionMask)
+	if t := m.Spec().Type; t == MapDevMap || t == MapDevMapHash {
+		allowed |= broadcast | excludeIngress
+	}
+	if flags&^allowed != 0 {
 		return XDPAborted, nil
+	}
+	if flags&broadcast != 0 {
+		e.Redirect = &Redirect{Map: m.Spec().Name, Key: key, Flags: flags}
+		return XDPRedirect, nil
 	}
 	var k [4]byte
 	binary.LittleEndian.PutUint32(k[:], key)
 	if m.Lookup(k[:]) == nil {
-		return flags & 3, nil
+		return flags & actionMask, nil
 	}
 	e.Redirect = &Redirect{Map: m.Spec().Name, Key: key}
 	return XDPRedirect, nil

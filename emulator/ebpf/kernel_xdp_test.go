@@ -90,3 +90,80 @@ func TestKernelXDPHelpers(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelXDPRedirect compares the return values of bpf_redirect and
+// bpf_redirect_map (present and missing keys, fallback actions, flags)
+// with the kernel's. Skips without BPF.
+func TestKernelXDPRedirect(t *testing.T) {
+	cases := []struct {
+		name   string
+		filled bool // devmap[0] = ifindex 1
+		body   asm.Instructions
+	}{
+		{"redirect", false, asm.Instructions{asm.Mov.Imm(asm.R1, 5), asm.Mov.Imm(asm.R2, 0), asm.FnRedirect.Call()}},
+		{"redirect with flags", false, asm.Instructions{asm.Mov.Imm(asm.R1, 5), asm.Mov.Imm(asm.R2, 1), asm.FnRedirect.Call()}},
+		{"redirect_map missing, fallback pass", false, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), asm.Mov.Imm(asm.R3, 2), asm.FnRedirectMap.Call()}},
+		{"redirect_map missing, fallback 0", false, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 1), asm.Mov.Imm(asm.R3, 0), asm.FnRedirectMap.Call()}},
+		{"redirect_map present", true, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), asm.Mov.Imm(asm.R3, 0), asm.FnRedirectMap.Call()}},
+		{"redirect_map key past end", true, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 100), asm.Mov.Imm(asm.R3, 1), asm.FnRedirectMap.Call()}},
+		{"redirect_map broadcast", false, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), asm.Mov.Imm(asm.R3, 8), asm.FnRedirectMap.Call()}},
+		{"redirect_map bad flags", true, asm.Instructions{asm.LoadMapPtr(asm.R1, 0), asm.Mov.Imm(asm.R2, 0), asm.Mov.Imm(asm.R3, 64), asm.FnRedirectMap.Call()}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			km, err := cebpf.NewMap(&cebpf.MapSpec{Name: "tx", Type: cebpf.DevMap, KeySize: 4, ValueSize: 4, MaxEntries: 4})
+			if err != nil {
+				if errors.Is(err, os.ErrPermission) || errors.Is(err, cebpf.ErrNotSupported) {
+					t.Skipf("the kernel does not create maps here: %v", err)
+				}
+				t.Fatal(err)
+			}
+			defer km.Close()
+			em, err := emulator.NewMap(emulator.MapSpec{Name: "tx", Type: emulator.MapDevMap, KeySize: 4, ValueSize: 4, MaxEntries: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.filled {
+				if err := km.Put(uint32(0), uint32(1)); err != nil {
+					t.Skipf("devmap update: %v", err)
+				}
+				if err := em.Update([]byte{0, 0, 0, 0}, []byte{1, 0, 0, 0}, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			insns := append(append(asm.Instructions{}, c.body...), asm.Return())
+			kinsns := make(asm.Instructions, len(insns))
+			copy(kinsns, insns)
+			for i := range kinsns {
+				if kinsns[i].IsLoadFromMap() {
+					kinsns[i] = kinsns[i].WithReference("tx")
+				}
+			}
+			_ = kinsns.AssociateMap("tx", km) // fails only for bodies without the map
+			kp, err := cebpf.NewProgram(&cebpf.ProgramSpec{Type: cebpf.XDP, Instructions: kinsns, License: "GPL"})
+			if err != nil {
+				t.Fatalf("kernel rejects: %v", err)
+			}
+			defer kp.Close()
+			kret, err := kp.Run(&cebpf.RunOptions{Data: make([]byte, 64)})
+			if err != nil {
+				t.Skipf("BPF_PROG_TEST_RUN is not available: %v", err)
+			}
+			linked, err := linkForTest(insns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := New([]Prog{{Name: "p", Hook: emulator.HookXDP, Insns: linked}}, []emulator.Map{em}, nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := m.Run(0, Input{Packet: make([]byte, 64)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint32(res.Return) != kret {
+				t.Errorf("return: kernel %d, interpreter %d", kret, uint32(res.Return))
+			}
+		})
+	}
+}
