@@ -71,7 +71,8 @@ func (e *Env) Random() uint32 {
 	return uint32(z >> 32)
 }
 
-// Event is one record of bpf_perf_event_output.
+// Event is one record a program sent to user space: bpf_perf_event_output,
+// or a ring buffer record (bpf_ringbuf_output, or reserve then submit).
 type Event struct {
 	Map  string   `json:"map"`
 	CPU  uint32   `json:"cpu"`
