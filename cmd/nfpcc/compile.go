@@ -61,23 +61,9 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 		return 2
 	}
-	progs := obj.Programs
-	if *progName != "" {
-		progs = nil
-		var names []string
-		for _, p := range obj.Programs {
-			names = append(names, p.Name)
-			if p.Name == *progName {
-				progs = append(progs, p)
-			}
-		}
-		if len(progs) == 0 {
-			fmt.Fprintf(stderr, "nfpcc: %s: no program %q (programs: %s)\n", path, *progName, strings.Join(names, ", "))
-			return 2
-		}
-	}
-	if len(progs) == 0 {
-		fmt.Fprintf(stderr, "nfpcc: %s: no programs\n", path)
+	progs, err := selectPrograms(obj, *progName)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
 		return 2
 	}
 	status := 0

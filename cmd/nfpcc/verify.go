@@ -75,13 +75,14 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
 		return 2
 	}
-	status, found := 0, false
+	progs, err := selectPrograms(obj, *progName)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc verify: %s: %v\n", files[0], err)
+		return 2
+	}
+	status := 0
 	var verdicts []verdict
-	for _, p := range obj.Programs {
-		if *progName != "" && p.Name != *progName {
-			continue
-		}
-		found = true
+	for _, p := range progs {
 		opts := &verifier.Options{Target: target}
 		if override != ebpf.UnspecifiedProgram && (p.Type == ebpf.UnspecifiedProgram || *typeName != "") {
 			opts.Type = override
@@ -124,10 +125,6 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		for _, w := range res.Warnings {
 			fmt.Fprintf(stdout, "\twarning: %s\n", strings.TrimSpace(w))
 		}
-	}
-	if !found {
-		fmt.Fprintf(stderr, "nfpcc verify: %s: no program named %q\n", files[0], *progName)
-		return 2
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

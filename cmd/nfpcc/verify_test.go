@@ -60,7 +60,19 @@ func TestVerifyCommand(t *testing.T) {
 	require.Contains(t, errOut, "unknown target")
 	code, _, errOut = nfpcc("verify", "--prog", "nope", xdp1)
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, `no program named "nope"`)
+	require.Contains(t, errOut, `no program "nope" (the object has: xdp_prog1)`)
 	code, _, _ = nfpcc("verify", filepath.Join(dir, "does-not-exist.o"))
 	require.Equal(t, 2, code)
+}
+
+// The global functions of `.text` are subprograms of the programs that call
+// them: verifying them as programs on their own would reject sound objects.
+func TestVerifySkipsTextSubprograms(t *testing.T) {
+	code, out, errOut := nfpcc("verify", progPath("xdp_calls.o"))
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "xdp_calls: accepted")
+	require.NotContains(t, out, "parse_l3")
+	code, out, _ = nfpcc("verify", "--prog", "parse_l3", progPath("xdp_calls.o"))
+	require.Equal(t, 1, code, "a subprogram verified alone as an entry gets no typed context")
+	require.Contains(t, out, "parse_l3: rejected")
 }
