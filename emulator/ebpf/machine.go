@@ -236,9 +236,10 @@ func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 		Context:      m.changedContext(),
 	}
 	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
-		res.Packet = append(emulator.HexBytes{}, pk.Bytes()...)
-		if len(pk.MetaBytes()) > 0 {
-			res.Meta = append(emulator.HexBytes{}, pk.MetaBytes()...)
+		res.Packet = make(emulator.HexBytes, pk.Len())
+		copy(res.Packet, pk.Bytes())
+		if meta := pk.MetaBytes(); len(meta) > 0 {
+			res.Meta = append(emulator.HexBytes(nil), meta...)
 		}
 	}
 	if m.snapshot {
