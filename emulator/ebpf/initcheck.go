@@ -12,8 +12,8 @@ import (
 // analysis over all paths. At the entry r1 (the context, or the memory
 // pointer) and r10 are written, and for HookNone also r2 (the memory
 // length, which the conformance harness passes). A subprogram starts with
-// r1–r5 and r10. A helper or BPF-to-BPF call writes r0 and, as in the
-// kernel, leaves r1–r5 unreadable.
+// r1–r5 and r10. A helper or BPF-to-BPF call writes r0 (unless the helper
+// returns void) and, as in the kernel, leaves r1–r5 unreadable.
 func checkInit(d *decoded, hook emulator.Hook) error {
 	n := len(d.code)
 	const argRegs = uint16(0b111110)
@@ -57,6 +57,8 @@ func checkInit(d *decoded, hook emulator.Hook) error {
 		case in.op == opExit:
 		case in.op == opJA:
 			push(int(in.off), s)
+		case in.op == opCall && voidHelpers[d.helpers[in.imm].ID]:
+			push(pc+1, s&^argRegs&^1) // returns nothing: r0 stays unreadable
 		case in.op == opCall || in.op == opCallX || in.op == opCallPC:
 			push(pc+1, (s&^argRegs)|1)
 		case in.op == opLdImm64:
@@ -69,6 +71,12 @@ func checkInit(d *decoded, hook emulator.Hook) error {
 		}
 	}
 	return nil
+}
+
+// voidHelpers are the helpers the kernel declares RET_VOID: after them r0
+// is not readable ("R0 !read_ok" at an exit that follows a tail call).
+var voidHelpers = map[int32]bool{
+	emulator.FnTailCall: true, emulator.FnRingbufSubmit: true, emulator.FnRingbufDiscard: true,
 }
 
 // regUse is the set of registers an instruction reads and writes.
