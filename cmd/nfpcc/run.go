@@ -78,6 +78,8 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "print every executed instruction")
 	maxInsns := fs.Uint64("max-insns", ebpfinterp.DefaultMaxInstructions, "instruction limit per packet")
 	seed := fs.Uint64("seed", 1, "seed of bpf_get_prandom_u32")
+	ifindex := fs.Uint("ifindex", 1, "ingress interface index the context reports")
+	rxQueue := fs.Uint("rx-queue", 0, "receive queue the context reports")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
 		fs.PrintDefaults()
@@ -178,7 +180,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		if !in.ts.IsZero() {
 			m.Env().Clock = uint64(in.ts.UnixNano())
 		}
-		res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data})
+		res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data, IngressIfindex: uint32(*ifindex), RxQueueIndex: uint32(*rxQueue)})
 		p := runPacket{Index: i + 1, Result: res}
 		if err != nil {
 			p.Error = err.Error()
