@@ -113,14 +113,13 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 	case retInt:
 		ret = unknownReg()
 	case retVoid:
-		ret = unknownReg()
+		// The kernel leaves r0 NOT_INIT after a void helper: reading it
+		// is reading an uninitialised register.
+		ret = Reg{}
 	case retMapValueOrNull:
-		m := v.maps[mapIdx]
-		idx := mapIdx
-		if m.InnerMap != nil {
-			idx = slices.Index(v.maps, m.InnerMap)
-		}
-		ret = Reg{Kind: MapValueOrNull, Map: idx, ID: v.newID(), Value: Const(0)}
+		// Map stays the map looked up, as in the kernel: the null check
+		// turns a map of maps' result into its inner map (nullCheck).
+		ret = Reg{Kind: MapValueOrNull, Map: mapIdx, ID: v.newID(), Value: Const(0)}
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		fr.regs[r] = Reg{}

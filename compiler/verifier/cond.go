@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"math"
+	"slices"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -122,7 +123,13 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 		return !isNull
 	}
 	id := p.ID
-	isInner := p.Map >= v.nObjMaps()
+	// A lookup in a map of maps gives the inner map (the kernel's
+	// CONST_PTR_TO_MAP with inner_map_meta); any other lookup, including
+	// one in an inner map, gives a value of the map looked up.
+	inner := -1
+	if m := v.maps[p.Map]; m != nil && m.InnerMap != nil {
+		inner = slices.Index(v.maps, m.InnerMap)
+	}
 	st.forEachReg(func(r *Reg) {
 		if r.Kind != MapValueOrNull || r.ID != id {
 			return
@@ -132,21 +139,11 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 			return
 		}
 		r.Kind, r.ID = MapValue, 0
-		if isInner {
-			r.Kind, r.Off, r.Value = MapPtr, 0, Const(0)
+		if inner >= 0 {
+			r.Kind, r.Map, r.Off, r.Value = MapPtr, inner, 0, Const(0)
 		}
 	})
 	return true
-}
-
-func (v *vm) nObjMaps() int {
-	n := len(v.maps)
-	for _, m := range v.maps {
-		if m != nil && m.InnerMap != nil {
-			n--
-		}
-	}
-	return n
 }
 
 // packetCompare learns packet ranges from comparisons of packet pointers

@@ -74,7 +74,7 @@ var helpers = []helper{
 	{id: 9, name: "skb_store_bytes", args: [5]argKind{argCtx, argScalar, argMem, argSize, argScalar}, progs: progTC | progSock, pktData: true},
 	{id: 10, name: "l3_csum_replace", args: [5]argKind{argCtx, argScalar, argScalar, argScalar, argScalar}, progs: progTC, pktData: true},
 	{id: 11, name: "l4_csum_replace", args: [5]argKind{argCtx, argScalar, argScalar, argScalar, argScalar}, progs: progTC, pktData: true},
-	{id: 12, name: "tail_call", args: [5]argKind{argCtx, argMap, argScalar}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.ProgramArray}},
+	{id: 12, name: "tail_call", args: [5]argKind{argCtx, argMap, argScalar}, ret: retVoid, progs: progAll, mapTypes: []ebpf.MapType{ebpf.ProgramArray}},
 	{id: 13, name: "clone_redirect", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC, pktData: true},
 	{id: 14, name: "get_current_pid_tgid", progs: progTrace | progSock},
 	{id: 15, name: "get_current_uid_gid", progs: progTrace | progSock},

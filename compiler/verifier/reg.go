@@ -69,7 +69,9 @@ type Reg struct {
 	// Off+o+size) is allowed when Off+o+size ≤ Range.
 	Range int32
 	// Map is the index of the map (MapPtr, MapValue, MapValueOrNull) in the
-	// program's map list.
+	// program's map list (its maps, then inner-map templates). For
+	// MapValueOrNull it is the map looked up: for a map of maps the outer
+	// one, which the null check turns into a MapPtr of the inner template.
 	Map int
 	// Frame is the call frame a stack pointer points into (0 = main).
 	Frame int

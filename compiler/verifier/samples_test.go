@@ -40,7 +40,10 @@ func readSections(t testing.TB, dir string) []sampleRow {
 
 // knownRejects lists XDP/tc sections PREVAIL accepts but nfpcc rejects,
 // with the reason (each must be a real difference, not a verifier bug).
-var knownRejects = map[string]string{}
+var knownRejects = map[string]string{
+	"build/tail_call.o:xdp_prog:caller": "returns bpf_tail_call's r0, which the kernel leaves uninitialised " +
+		"(the helper returns void; Linux 6.18 rejects it with the same \"R0 !read_ok\"); PREVAIL models an integer result",
+}
 
 // TestSamplesXDPAndTC verifies every XDP and tc section of ebpf-samples:
 // the ones PREVAIL accepts must be accepted (precision), the ones it
