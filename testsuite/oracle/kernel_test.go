@@ -327,13 +327,24 @@ func allZero(b []byte) bool {
 // instructions are re-encoded and decoded first so that no loader metadata
 // (symbol names) reaches cilium/ebpf's own linker.
 func loadProgram(p *loader.Program, k *kernelMaps) (*ebpf.Program, error) {
+	prog, log, err := loadProgramAs(p, p.Type, k)
+	if err != nil && log != nil {
+		return nil, fmt.Errorf("verifier: %s", lastLines(log, 2))
+	}
+	return prog, err
+}
+
+// loadProgramAs loads p as a program of type typ (for sections whose name
+// does not say their type). When the kernel's verifier rejects the program,
+// log is its whole log; otherwise log is nil.
+func loadProgramAs(p *loader.Program, typ ebpf.ProgramType, k *kernelMaps) (prog *ebpf.Program, log []string, err error) {
 	raw, err := marshal(p.Insns)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	insns, err := asm.AppendInstructions(nil, bytes.NewReader(raw), nativeEndian, "linux")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range insns {
 		ins := &insns[i]
@@ -348,20 +359,20 @@ func loadProgram(p *loader.Program, k *kernelMaps) (*ebpf.Program, error) {
 			ins.Constant = int64(uint64(uint32(k.maps[idx].FD())) | off<<32)
 		}
 	}
-	prog, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
+	prog, err = ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
 		Name:         "",
-		Type:         p.Type,
+		Type:         typ,
 		Instructions: insns,
 		License:      p.License,
 	}, ebpf.ProgramOptions{LogSizeStart: 1 << 20})
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("verifier: %s", lastLines(ve.Log, 2))
+			return nil, ve.Log, err
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return prog, nil
+	return prog, nil, nil
 }
 
 func lastLines(log []string, n int) string {
