@@ -23,7 +23,8 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testda
 // Each testdata/verify/*.txtar is one program in PREVAIL-style assembly
 // ("-- asm --", labels as "<name>:" lines), its program type ("-- type --":
 // xdp, tc, socket; add "nfp" for the NFP target), its maps ("-- maps --":
-// "type key value entries" per line, ebpf.MapType names) and the expected
+// "type key value entries" per line, ebpf.MapType names; a map of maps
+// adds "inner type key value entries") and the expected
 // verdict and facts ("-- want --": "accepted" and the facts before every
 // reachable instruction, or "rejected: " and the error).
 func TestGolden(t *testing.T) {
@@ -118,6 +119,19 @@ func runGolden(t *testing.T, sec map[string]string) string {
 		if len(f) > 4 && f[4] == "readonly" {
 			m.ReadOnly, m.Flags = true, 0x80
 		}
+		// A map of maps names its inner map's template after "inner":
+		// "array_of_maps 4 4 1 inner array 4 8 1".
+		if len(f) > 4 && f[4] == "inner" {
+			if len(f) != 9 {
+				t.Fatalf("maps: want 'type key value entries inner type key value entries': %q", line)
+			}
+			in := &loader.Map{Name: m.Name + ".inner", Type: mapTypes[f[5]]}
+			k, _ := strconv.Atoi(f[6])
+			v, _ := strconv.Atoi(f[7])
+			n, _ := strconv.Atoi(f[8])
+			in.KeySize, in.ValueSize, in.MaxEntries = uint32(k), uint32(v), uint32(n)
+			m.InnerMap = in
+		}
 		maps = append(maps, m)
 	}
 	prog := &loader.Program{Name: "golden", Insns: insns, Type: opts.Type}
@@ -142,4 +156,5 @@ func runGolden(t *testing.T, sec map[string]string) string {
 var mapTypes = map[string]ebpf.MapType{
 	"hash": ebpf.Hash, "array": ebpf.Array, "prog_array": ebpf.ProgramArray, "perf_event_array": ebpf.PerfEventArray,
 	"devmap": ebpf.DevMap, "percpu_array": ebpf.PerCPUArray, "lru_hash": ebpf.LRUHash,
+	"array_of_maps": ebpf.ArrayOfMaps, "hash_of_maps": ebpf.HashOfMaps,
 }
