@@ -87,16 +87,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	// Flags may come before or after the object: parse, take one
 	// positional argument, parse again.
 	origArgs := args
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)

@@ -187,16 +187,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "       nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
 		fs.PrintDefaults()
 	}
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
 	}
 	errf := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)

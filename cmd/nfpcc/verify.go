@@ -41,16 +41,9 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc]")
 		fs.PrintDefaults()
 	}
-	var files []string
-	for rest := args; len(rest) > 0; {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
 	}
 	if len(files) != 1 {
 		fs.Usage()
