@@ -3,20 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
@@ -28,19 +22,6 @@ func init() {
 		summary: "run an eBPF program on packets with the reference interpreter",
 		run:     runMain,
 	})
-}
-
-// packetList is a repeatable flag of hex strings.
-type packetList []string
-
-func (h *packetList) String() string     { return strings.Join(*h, " ") }
-func (h *packetList) Set(s string) error { *h = append(*h, s); return nil }
-
-// inputPacket is one frame to run, with its capture timestamp.
-type inputPacket struct {
-	data []byte
-	ts   time.Time
-	ci   gopacket.CaptureInfo
 }
 
 // runPacket is the JSON form of one packet's outcome.
@@ -109,23 +90,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		}
 		packets = append(packets, positional[1:]...)
 	}
-	if (*pcapIn == "") == (len(packets) == 0) {
-		return fail("give packets with either --pcap FILE or --packet HEX (exactly one of them)")
-	}
-	var inputs []inputPacket
-	if *pcapIn != "" {
-		var err error
-		if inputs, err = readPcap(*pcapIn); err != nil {
-			return fail("%v", err)
-		}
-	} else {
-		for i, h := range packets {
-			b, err := hex.DecodeString(strings.NewReplacer(" ", "", ":", "", "\n", "").Replace(strings.TrimPrefix(h, "0x")))
-			if err != nil {
-				return fail("--packet #%d: not hex bytes: %v", i+1, err)
-			}
-			inputs = append(inputs, inputPacket{data: b, ci: gopacket.CaptureInfo{CaptureLength: len(b), Length: len(b)}})
-		}
+	inputs, err := readInputs(*pcapIn, packets)
+	if err != nil {
+		return fail("%v", err)
 	}
 
 	obj, err := loader.Load(objPath)
@@ -140,30 +107,12 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
-	if *mapsIn != "" {
-		data, err := os.ReadFile(*mapsIn)
-		if err != nil {
-			return fail("%v", err)
-		}
-		st, err := emulator.ParseState(data)
-		if err == nil {
-			err = st.Apply(m.Env().Maps)
-		}
-		if err != nil {
-			return fail("%s: %v", *mapsIn, err)
-		}
+	if err := applyMapState(*mapsIn, m.Env().Maps); err != nil {
+		return fail("%v", err)
 	}
-	var out *pcapgo.Writer
-	if *pcapOut != "" {
-		f, err := os.Create(*pcapOut)
-		if err != nil {
-			return fail("%v", err)
-		}
-		defer f.Close()
-		out = pcapgo.NewWriter(f)
-		if err := out.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
-			return fail("%s: %v", *pcapOut, err)
-		}
+	out, err := createPcapOut(*pcapOut)
+	if err != nil {
+		return fail("%v", err)
 	}
 
 	hook := ebpfinterp.HookOf(obj.Programs[prog].Type)
@@ -181,10 +130,8 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 			runErrors++
 		} else {
 			rep.Counts[res.Action]++
-			if out != nil && leaves(hook, res.Return) {
-				ci := in.ci
-				ci.CaptureLength, ci.Length = len(res.Packet), len(res.Packet)
-				if err := out.WritePacket(ci, res.Packet); err != nil {
+			if leaves(hook, res.Return) {
+				if err := out.write(in.ci, res.Packet); err != nil {
 					return fail("%s: %v", *pcapOut, err)
 				}
 			}
@@ -201,6 +148,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail("--save-maps: %v", err)
 		}
+	}
+	if err := out.close(); err != nil {
+		return fail("%v", err)
 	}
 
 	if *asJSON {
@@ -320,35 +270,4 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 		fmt.Fprintf(bw, " %s %d", a, rep.Counts[a])
 	}
 	fmt.Fprintln(bw)
-}
-
-// readPcap reads every packet of a pcap or pcapng file.
-func readPcap(path string) ([]inputPacket, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	type source interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var src source
-	if r, err := pcapgo.NewReader(bytes.NewReader(data)); err == nil {
-		src = r
-	} else if ng, ngErr := pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.DefaultNgReaderOptions); ngErr == nil {
-		src = ng
-	} else {
-		return nil, fmt.Errorf("%s: not a pcap or pcapng file (%v)", path, err)
-	}
-	var out []inputPacket
-	for {
-		b, ci, err := src.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: packet %d: %v", path, len(out)+1, err)
-		}
-		out = append(out, inputPacket{data: append([]byte(nil), b...), ts: ci.Timestamp, ci: ci})
-	}
-	return out, nil
 }

@@ -26,10 +26,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
@@ -131,12 +127,6 @@ func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error)
 // dumpPrefix is the address and word-index columns of a dump line.
 var dumpPrefix = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.\d+\s+`)
 
-// hexList collects --packet values (repeatable, or several words after one).
-type hexList []string
-
-func (h *hexList) String() string     { return strings.Join(*h, ",") }
-func (h *hexList) Set(s string) error { *h = append(*h, s); return nil }
-
 // nfpRunJSON is the --json output: the interpreter's report shape (object,
 // program, hook, packets, counts, maps) plus cycles and the projection.
 type nfpRunJSON struct {
@@ -174,7 +164,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.String("prog", "", "ignored for NFP images (one program per image)")
 	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
-	var packets hexList
+	var packets packetList
 	fs.Var(&packets, "packet", "a packet as hex bytes, `..` for a byte read as 0 (repeatable; more hex arguments may follow the image)")
 	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -211,28 +201,15 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		}
 		packets = append(packets, positional[1:]...)
 	}
-	if (*pcapIn == "") == (len(packets) == 0) {
-		return errf("give packets with either --pcap FILE or --packet HEX (exactly one of them)")
-	}
 
 	p, maps, progName, err := loadNFP(prog, objPath)
 	if err != nil {
 		return errf("%v", err)
 	}
-	if *mapsIn != "" {
-		b, err := os.ReadFile(*mapsIn)
-		if err != nil {
-			return errf("%v", err)
-		}
-		st, err := emulator.ParseState(b)
-		if err == nil {
-			err = st.Apply(maps)
-		}
-		if err != nil {
-			return errf("%s: %v", *mapsIn, err)
-		}
+	if err := applyMapState(*mapsIn, maps); err != nil {
+		return errf("%v", err)
 	}
-	frames, err := nfpFrames(*pcapIn, packets)
+	frames, err := readInputs(*pcapIn, packets)
 	if err != nil {
 		return errf("%v", err)
 	}
@@ -240,24 +217,16 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return errf("%s: %v", prog, err)
 	}
-	var out *pcapgo.Writer
-	if *pcapOut != "" {
-		f, err := os.Create(*pcapOut)
-		if err != nil {
-			return errf("%v", err)
-		}
-		defer f.Close()
-		out = pcapgo.NewWriter(f)
-		if err := out.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
-			return errf("%s: %v", *pcapOut, err)
-		}
+	out, err := createPcapOut(*pcapOut)
+	if err != nil {
+		return errf("%v", err)
 	}
 
 	rep := nfpRunJSON{Object: prog, Program: progName, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
 	var sum, dram float64
 	ok := 0
 	for i, fr := range frames {
-		r, err := fw.RunPacket(fr)
+		r, err := fw.RunPacket(fr.data)
 		pj := nfpPacketJSON{Index: i + 1, PacketResult: r}
 		if err != nil {
 			pj.Error = err.Error()
@@ -273,10 +242,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		if r.Cycles > rep.Summary.MaxCycles {
 			rep.Summary.MaxCycles = r.Cycles
 		}
-		if out != nil && nfpLeaves(r.Action) {
-			ci := gopacket.CaptureInfo{CaptureLength: len(r.Packet), Length: len(r.Packet)}
-			if err := out.WritePacket(ci, r.Packet); err != nil {
-				return errf("%s: %v", *pcapOut, err)
+		if nfpLeaves(r.Action) {
+			if err := out.write(fr.ci, r.Packet); err != nil {
+				return errf("%v", err)
 			}
 		}
 	}
@@ -287,6 +255,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		rep.Summary.Projection = nfp.Project(rep.Summary.MeanCycles, dram/float64(ok))
 	}
 	rep.Maps = fw.MapState().Maps
+	if err := out.close(); err != nil {
+		return errf("%v", err)
+	}
 
 	if *asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -312,7 +283,7 @@ func nfpLeaves(action string) bool {
 	return false
 }
 
-func printNFPReport(w io.Writer, rep *nfpRunJSON, frames [][]byte) {
+func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	fmt.Fprintf(bw, "program %s (%s) in %s\n", rep.Program, rep.Hook, rep.Object)
@@ -330,7 +301,7 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames [][]byte) {
 			}
 			fmt.Fprintln(bw)
 		}
-		if !bytes.Equal(r.Packet, frames[i]) {
+		if !bytes.Equal(r.Packet, frames[i].data) {
 			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(r.Packet), []byte(r.Packet))
 		}
 		for _, e := range r.Events {
@@ -377,29 +348,4 @@ func sortedKeys(m map[string]*nfp.Counter) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// nfpFrames reads the packets: from a pcap or pcapng file, or hex strings
-// where `..` stands for a byte of any value (read as 0).
-func nfpFrames(pcapPath string, packets []string) ([][]byte, error) {
-	if pcapPath != "" {
-		in, err := readPcap(pcapPath)
-		if err != nil {
-			return nil, err
-		}
-		out := make([][]byte, len(in))
-		for i, p := range in {
-			out[i] = p.data
-		}
-		return out, nil
-	}
-	var out [][]byte
-	for i, p := range packets {
-		b, err := nfp.ParsePacketHex(strings.NewReplacer(":", "", "\n", "").Replace(p))
-		if err != nil {
-			return nil, fmt.Errorf("--packet #%d: %v", i+1, err)
-		}
-		out = append(out, b)
-	}
-	return out, nil
 }
