@@ -41,6 +41,11 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		}
 		dst = *d
 	}
+	if ins.OpCode.Source() == asm.ImmSource {
+		if err := v.checkALUImm(pc, op, is32, ins.Constant); err != nil {
+			return err
+		}
+	}
 	switch op {
 	case asm.Mov:
 		if is32 {
@@ -129,6 +134,28 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 // ptrArith adds (or subtracts) a scalar to a pointer, the kernel's
 // adjust_ptr_min_max_vals: constants move Off, variables move Value and,
 // for packet pointers, start a new identity with no proven range.
+// checkALUImm rejects what the kernel's check_alu_op rejects in an
+// immediate operand: a constant divisor of zero (a divisor in a register
+// may be zero at run time, which is defined) and a constant shift count
+// outside the operand's width (a count in a register is masked).
+func (v *vm) checkALUImm(pc int, op asm.ALUOp, is32 bool, imm int64) error {
+	switch op {
+	case asm.Div, asm.Mod, asm.SDiv, asm.SMod:
+		if imm == 0 {
+			return v.errorf(pc, "div by zero")
+		}
+	case asm.LSh, asm.RSh, asm.ArSh:
+		width := int64(64)
+		if is32 {
+			width = 32
+		}
+		if imm < 0 || imm >= width {
+			return v.errorf(pc, "invalid shift %d", imm)
+		}
+	}
+	return nil
+}
+
 func (v *vm) ptrArith(pc int, r asm.Register, p Reg, s Scalar, sub bool) (Reg, error) {
 	switch p.Kind {
 	case MapValueOrNull:

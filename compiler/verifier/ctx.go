@@ -37,14 +37,16 @@ func (c *ContextLayout) find(off, size int32) *CtxField {
 }
 
 // xdpMD is struct xdp_md (include/uapi/linux/bpf.h); xdp_is_valid_access
-// allows only 4-byte reads and no writes.
+// allows only 4-byte reads and no writes. egress_ifindex (offset 20) is
+// left out: the kernel allows it only to programs attached to a devmap
+// (expected_attach_type BPF_XDP_DEVMAP), which nfpcc does not model; the
+// kernel rejects it for every other XDP program.
 var xdpMD = &ContextLayout{Name: "xdp_md", Size: 24, Fields: []CtxField{
 	{Name: "data", Off: 0, Size: 4, Result: Packet},
 	{Name: "data_end", Off: 4, Size: 4, Result: PacketEnd},
 	{Name: "data_meta", Off: 8, Size: 4, Result: PacketMeta},
 	{Name: "ingress_ifindex", Off: 12, Size: 4, Result: ScalarKind},
 	{Name: "rx_queue_index", Off: 16, Size: 4, Result: ScalarKind},
-	{Name: "egress_ifindex", Off: 20, Size: 4, Result: ScalarKind},
 }}
 
 // skBuffTC is struct __sk_buff as tc (cls_bpf, act_bpf) programs see it

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -269,6 +270,15 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 	}
 	f := st.frames[p.Frame]
 	base := int64(p.Off) + int64(a.off)
+	// The kernel requires natural alignment of every stack access, whatever
+	// the architecture (check_ptr_alignment: its spill tracking relies on it).
+	if at := p.Value.Var.Add(TnumConst(uint64(base))); (at.Value|at.Mask)&uint64(a.size-1) != 0 {
+		vo := p.Value.Var.String()
+		if p.Value.Var.IsConst() {
+			vo = fmt.Sprint(int64(p.Value.Var.Value))
+		}
+		return Reg{}, v.errorf(a.pc, "misaligned stack access off %s+%d+%d size %d", vo, p.Off, a.off, a.size)
+	}
 	if !p.Value.IsConst() {
 		return v.stackVarAccess(st, f, a, base)
 	}
