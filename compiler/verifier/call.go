@@ -3,6 +3,7 @@ package verifier
 import (
 	"slices"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -28,6 +29,7 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 	}
 	fr := st.cur()
 	mapIdx := -1
+	nonNull := false // a lookup that cannot fail
 	for i, k := range h.args {
 		if k == argNone {
 			break
@@ -69,6 +71,10 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			}
 			if err := v.helperMem(st, pc, rn, r, size, false); err != nil {
 				return err
+			}
+			if k == argMapKey && h.ret == retMapValueOrNull {
+				key, ok := constMapKey(st, r, size)
+				nonNull = ok && v.canElideNull(mapIdx) && key < uint64(m.MaxEntries)
 			}
 		case argMem, argMemOrNull, argUninitMem:
 			sr := &fr.regs[rn+1]
@@ -120,6 +126,9 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 		// Map stays the map looked up, as in the kernel: the null check
 		// turns a map of maps' result into its inner map (nullCheck).
 		ret = Reg{Kind: MapValueOrNull, Map: mapIdx, ID: v.newID(), Value: Const(0)}
+		if nonNull {
+			ret = Reg{Kind: MapValue, Map: mapIdx, Value: Const(0)}
+		}
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		fr.regs[r] = Reg{}
@@ -134,6 +143,49 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 		})
 	}
 	return nil
+}
+
+// canElideNull reports whether a lookup in map idx with a constant key
+// below max_entries always succeeds: arrays of the object, whose entries
+// all exist (the kernel's can_elide_value_nullness). Inner-map templates
+// are left out: the map found at run time may have fewer entries.
+func (v *vm) canElideNull(idx int) bool {
+	if idx >= v.nObjMaps {
+		return false
+	}
+	t := v.maps[idx].Type
+	return t == ebpf.Array || t == ebpf.PerCPUArray
+}
+
+// constMapKey is a map key's value when the verifier knows it, as the
+// kernel's get_constant_map_key: the key lies on the stack at a constant
+// offset, inside one 8-byte slot, and is either all zero bytes or a spilled
+// constant of exactly the key's size.
+func constMapKey(st *State, r *Reg, size int32) (uint64, bool) {
+	if r.Kind != Stack || !r.Value.IsConst() || r.Frame >= len(st.frames) {
+		return 0, false
+	}
+	o := int64(r.Off) + int64(r.Value.ConstValue())
+	if o >= 0 || o < -StackSize || size <= 0 || (-o-1)/8 != (-(o+int64(size)-1)-1)/8 {
+		return 0, false
+	}
+	f := st.frames[r.Frame]
+	zero := true
+	for b := o; b < o+int64(size); b++ {
+		if k, _ := f.byteAt(int(b)); k != byteZero {
+			zero = false
+		}
+	}
+	if zero {
+		return 0, true
+	}
+	if size != 8 || o%8 != 0 {
+		return 0, false
+	}
+	if _, s := f.byteAt(int(o)); s != nil && s.isSpill() && s.spill.IsConst() {
+		return s.spill.Value.ConstValue(), true
+	}
+	return 0, false
 }
 
 // checkMapCompat enforces which helpers may use which map types (the

@@ -65,13 +65,7 @@ func factOf(r *Reg) RegFact {
 }
 
 func (f *RegFact) join(g RegFact) {
-	if f.Kind != g.Kind {
-		if f.Kind == Uninit || g.Kind == Uninit {
-			f.Kind = Uninit
-		} else {
-			f.Kind = Mixed
-		}
-	}
+	f.Kind = joinKind(f.Kind, g.Kind)
 	f.OffMin, f.OffMax = min(f.OffMin, g.OffMin), max(f.OffMax, g.OffMax)
 	f.Value = f.Value.Join(g.Value)
 	if f.Map != g.Map {
@@ -81,6 +75,21 @@ func (f *RegFact) join(g RegFact) {
 		f.Frame = -1
 	}
 	f.InBounds = min(f.InBounds, g.InBounds)
+}
+
+// joinKind is the kind of a register that has kind a on some paths and b
+// on others. A map value is a map value or null: lookups that cannot fail
+// (arrays with a constant key) meet the others of the same instruction.
+func joinKind(a, b Kind) Kind {
+	switch {
+	case a == b:
+		return a
+	case a == Uninit || b == Uninit:
+		return Uninit
+	case a == MapValue && b == MapValueOrNull, a == MapValueOrNull && b == MapValue:
+		return MapValueOrNull
+	}
+	return Mixed
 }
 
 // record joins the state of one path into the facts of pc.
@@ -109,13 +118,7 @@ func (v *vm) record(pc int, st *State) {
 // joinReg is join(factOf(r)) without building the fact: record runs on
 // every processed instruction.
 func (f *RegFact) joinReg(r *Reg) {
-	if r.Kind != f.Kind {
-		if f.Kind == Uninit || r.Kind == Uninit {
-			f.Kind = Uninit
-		} else {
-			f.Kind = Mixed
-		}
-	}
+	f.Kind = joinKind(f.Kind, r.Kind)
 	if r.Kind == Uninit {
 		f.Value = Unknown()
 	} else {

@@ -19,6 +19,7 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		v.progType = opts.Type
 	}
 	v.maps = append([]*loader.Map(nil), maps...)
+	v.nObjMaps = len(maps)
 	for _, m := range maps {
 		if m != nil && m.InnerMap != nil {
 			v.maps = append(v.maps, m.InnerMap)

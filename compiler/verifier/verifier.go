@@ -146,6 +146,7 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 type vm struct {
 	prog     *loader.Program
 	maps     []*loader.Map // the object's maps, then inner-map templates
+	nObjMaps int           // how many of maps are the object's
 	opts     *Options
 	progType ebpf.ProgramType
 	ctx      *ContextLayout
