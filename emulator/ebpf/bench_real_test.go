@@ -82,15 +82,35 @@ func (rb *realBench) run(b *testing.B) {
 	reportPerPacket(b, total)
 }
 
+// runInto is run with Machine.RunInto and one result reused from packet
+// to packet: the interpreter's own per-packet cost, without the result's
+// allocations.
+func (rb *realBench) runInto(b *testing.B) {
+	var total uint64
+	var res emulator.Result
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		if err := rb.m.RunInto(rb.prog, Input{Packet: rb.frames[n%len(rb.frames)]}, &res); err != nil {
+			b.Fatal(err)
+		}
+		total += res.Instructions
+	}
+	reportPerPacket(b, total)
+}
+
 func reportPerPacket(b *testing.B, total uint64) {
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "insns/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
 	b.ReportMetric(float64(total)/float64(b.N), "insns/packet")
 }
 
-// BenchmarkRouter runs xdp_router.o with examples/router/routes.json on
+// BenchmarkRouter and BenchmarkRouterRunInto run xdp_router.o with examples/router/routes.json on
 // the frames of examples/router/packets.pcap that it routes.
-func BenchmarkRouter(b *testing.B) {
+func BenchmarkRouter(b *testing.B)        { routerBench(b).run(b) }
+func BenchmarkRouterRunInto(b *testing.B) { routerBench(b).runInto(b) }
+
+func routerBench(b *testing.B) *realBench {
 	root := testsuite.ProjectRoot()
 	data, err := os.ReadFile(filepath.Join(root, "examples", "router", "routes.json"))
 	if err != nil {
@@ -110,14 +130,16 @@ func BenchmarkRouter(b *testing.B) {
 			frames = append(frames, f)
 		}
 	}
-	rb := newRealBench(b, "xdp_router.o", state, frames, "XDP_TX")
-	rb.run(b)
+	return newRealBench(b, "xdp_router.o", state, frames, "XDP_TX")
 }
 
-// BenchmarkLoadBalancer runs xdp_lb.o with four backends (the kernel
+// BenchmarkLoadBalancer and BenchmarkLoadBalancerRunInto run xdp_lb.o with four backends (the kernel
 // oracle's three, and a fourth in the slot it leaves empty, so that every
 // flow finds one) on TCP and UDP flows to its VIP, 10.0.0.254.
-func BenchmarkLoadBalancer(b *testing.B) {
+func BenchmarkLoadBalancer(b *testing.B)        { lbBench(b).run(b) }
+func BenchmarkLoadBalancerRunInto(b *testing.B) { lbBench(b).runInto(b) }
+
+func lbBench(b *testing.B) *realBench {
 	// struct backend: ip, mac[6], pad.
 	backend := func(last byte) string { return fmt.Sprintf("c0a864%02x0200000064%02x0000", last, last) }
 	state := &emulator.State{Maps: map[string][]emulator.StateEntry{
@@ -136,8 +158,7 @@ func BenchmarkLoadBalancer(b *testing.B) {
 		}
 		frames = append(frames, l4Frame(proto, [4]byte{10, 0, 0, byte(2 + i)}, [4]byte{10, 0, 0, 254}, uint16(40000+i*7), 80))
 	}
-	rb := newRealBench(b, "xdp_lb.o", state, frames, "XDP_TX")
-	rb.run(b)
+	return newRealBench(b, "xdp_lb.o", state, frames, "XDP_TX")
 }
 
 // l4Frame builds an Ethernet/IPv4 frame with a TCP or UDP header and a

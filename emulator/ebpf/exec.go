@@ -555,16 +555,62 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			} else {
 				r[in.dst&15] = v
 			}
-		case opStB, opStH, opStW, opStDW, opStxB, opStxH, opStxW, opStxDW:
-			n := 1 << ((in.op - opStB) & 3)
-			v := in.imm
-			if in.op >= opStxB {
-				v = r[in.src&15]
+		// One case per store size and source: a size known at compile
+		// time makes the store a single move.
+		case opStB:
+			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 1); b != nil {
+				b[0] = byte(v)
+			} else if err := m.slowStore(pc-1, text, a, 1, v); err != nil {
+				return r[0], budget, nil, err
 			}
-			a := r[in.dst&15] + uint64(int64(in.off))
-			if b := m.fastW(a, uint64(n)); b != nil {
-				store(b, n, v)
-			} else if err := m.slowStore(pc-1, text, a, uint64(n), v); err != nil {
+		case opStH:
+			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 2); b != nil {
+				binary.LittleEndian.PutUint16(b, uint16(v))
+			} else if err := m.slowStore(pc-1, text, a, 2, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStW:
+			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 4); b != nil {
+				binary.LittleEndian.PutUint32(b, uint32(v))
+			} else if err := m.slowStore(pc-1, text, a, 4, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStDW:
+			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 8); b != nil {
+				binary.LittleEndian.PutUint64(b, v)
+			} else if err := m.slowStore(pc-1, text, a, 8, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStxB:
+			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 1); b != nil {
+				b[0] = byte(v)
+			} else if err := m.slowStore(pc-1, text, a, 1, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStxH:
+			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 2); b != nil {
+				binary.LittleEndian.PutUint16(b, uint16(v))
+			} else if err := m.slowStore(pc-1, text, a, 2, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStxW:
+			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 4); b != nil {
+				binary.LittleEndian.PutUint32(b, uint32(v))
+			} else if err := m.slowStore(pc-1, text, a, 4, v); err != nil {
+				return r[0], budget, nil, err
+			}
+		case opStxDW:
+			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
+			if b := m.fastW(a, 8); b != nil {
+				binary.LittleEndian.PutUint64(b, v)
+			} else if err := m.slowStore(pc-1, text, a, 8, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opAtomic32, opAtomic64:

@@ -62,7 +62,7 @@ type Machine struct {
 
 	regions      []region
 	fixedRegions int
-	valueRegions map[*byte]uint64
+	valueIndex   map[*byte]uint64 // value regions after the first linearValues
 
 	regs [16]uint64
 	// maxDepth is the deepest call frame of the current run.
@@ -88,11 +88,11 @@ type frame struct {
 // may be nil.
 func New(progs []Prog, maps []emulator.Map, readOnly []bool, opts Options) (*Machine, error) {
 	m := &Machine{
-		helpers:      opts.Helpers,
-		limit:        opts.MaxInstructions,
-		trace:        opts.Trace,
-		snapshot:     opts.SnapshotMaps,
-		valueRegions: map[*byte]uint64{},
+		helpers:    opts.Helpers,
+		limit:      opts.MaxInstructions,
+		trace:      opts.Trace,
+		snapshot:   opts.SnapshotMaps,
+		valueIndex: map[*byte]uint64{},
 	}
 	if m.helpers == nil {
 		m.helpers = emulator.KernelHelpers()
@@ -215,17 +215,42 @@ var ErrInstructionLimit = errors.New("instruction limit reached")
 
 // Run runs program number prog on in. Maps keep what the program does to
 // them. The result's Maps field is filled when Options.SnapshotMaps is set.
+// The result is the caller's: later runs do not change it (RunInto is the
+// allocation-free variant for callers that are done with a result before
+// the next run).
 func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
+	res := new(emulator.Result)
+	ran, err := m.run(prog, in, res)
+	if !ran {
+		return nil, err
+	}
+	return res, err
+}
+
+// RunInto is Run writing its result into res, every field of which it
+// overwrites; the buffers of res.Packet and res.Meta are reused when they
+// are large enough, so that a runner that looks at each result before the
+// next run allocates nothing per packet. Events, Printk, Trace, Context
+// and Maps are the run's own, as with Run. A program that cannot run
+// (no such program, a load error) leaves res untouched.
+func (m *Machine) RunInto(prog int, in Input, res *emulator.Result) error {
+	_, err := m.run(prog, in, res)
+	return err
+}
+
+// run is Run and RunInto; ran is false when the program could not start.
+func (m *Machine) run(prog int, in Input, res *emulator.Result) (ran bool, err error) {
 	if prog < 0 || prog >= len(m.progs) {
-		return nil, fmt.Errorf("no program %d (the machine has %d)", prog, len(m.progs))
+		return false, fmt.Errorf("no program %d (the machine has %d)", prog, len(m.progs))
 	}
 	p := m.progs[prog]
 	if p.loadErr != nil {
-		return nil, p.loadErr
+		return false, p.loadErr
 	}
 	m.reset(p.hook, in)
 	r0, n, err := m.exec(p)
-	res := &emulator.Result{
+	packet, meta := res.Packet, res.Meta
+	*res = emulator.Result{
 		Return:       r0,
 		Action:       emulator.ActionName(p.hook, r0),
 		Instructions: n,
@@ -236,19 +261,26 @@ func (m *Machine) Run(prog int, in Input) (*emulator.Result, error) {
 		Context:      m.changedContext(),
 	}
 	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
-		res.Packet = make(emulator.HexBytes, pk.Len())
-		copy(res.Packet, pk.Bytes())
-		if meta := pk.MetaBytes(); len(meta) > 0 {
-			res.Meta = append(emulator.HexBytes(nil), meta...)
+		res.Packet = reuse(packet, pk.Bytes())
+		if mb := pk.MetaBytes(); len(mb) > 0 {
+			res.Meta = reuse(meta, mb)
 		}
 	}
 	if m.snapshot {
 		res.Maps = m.Snapshot()
 	}
-	if err != nil {
-		return res, err
+	return true, err
+}
+
+// reuse copies b into buf when it fits, else into a new slice; the result
+// is never nil (an empty packet is an empty, non-nil slice, as it always was).
+func reuse(buf emulator.HexBytes, b []byte) emulator.HexBytes {
+	if buf == nil || cap(buf) < len(b) {
+		buf = make(emulator.HexBytes, len(b))
 	}
-	return res, nil
+	buf = buf[:len(b)]
+	copy(buf, b)
+	return buf
 }
 
 // Snapshot is the state of every map now.
@@ -260,18 +292,12 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 	m.env.Hook = hook
 	m.env.ResetRun()
 	m.steps = nil
-	// Forget the map values the last run looked up (global data stays).
-	for _, rg := range m.regions[m.fixedRegions:] {
-		delete(m.valueRegions, &rg.buf[0])
-	}
-	clear(m.regions[m.fixedRegions:])
-	m.regions = m.regions[:m.fixedRegions]
+	m.forgetValues()
 	// Clear what the last run could have written: its deepest frame and
 	// everything above it.
 	clear(m.stack[len(m.stack)-(m.maxDepth+1)*stackSize:])
 	m.maxDepth = 0
 	m.regions[regionStack].lo = uint64(len(m.stack) - stackSize)
-	clear(m.ctx[:])
 	m.regs = [16]uint64{}
 	m.regs[10] = addr(regionStack, uint64(len(m.stack)))
 	m.regions[regionMem] = region{buf: in.Mem, lo: 0, hi: uint64(len(in.Mem)), kind: kindMem}
@@ -287,13 +313,17 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 		}
 		m.regs[2] = uint64(len(in.Mem))
 	case emulator.HookXDP:
+		// Context loads stop at the hook's context size, so only that
+		// much of the buffer can be seen.
+		clear(m.ctx[:xdpSize])
 		m.fillXDP(in)
 		m.regs[1] = addr(regionCtx, 0)
 	case emulator.HookTC:
+		clear(m.ctx[:])
 		m.fillSKB(in)
 		m.regs[1] = addr(regionCtx, 0)
+		m.ctx0 = m.ctx // changedContext compares with it
 	}
-	m.ctx0 = m.ctx
 	m.syncPacket()
 }
 

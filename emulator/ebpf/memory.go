@@ -124,6 +124,12 @@ func (m *Machine) Bytes(a, n uint64, write bool) ([]byte, error) {
 	return m.bytes(a, n, write)
 }
 
+// linearValues is how many value regions ValueAddr finds by a scan of the
+// region table; the ones after them are found through Machine.valueIndex.
+// Programs look up a few values per packet, and a scan of a few pointers
+// is cheaper than a Go map insertion now and a deletion at the next run.
+const linearValues = 16
+
 // ValueAddr implements emulator.Memory: each distinct map value gets a
 // region, created on first use in a run.
 func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
@@ -131,14 +137,38 @@ func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
 		return 0 // maps have no empty values (NewMap refuses them)
 	}
 	key := &value[0]
-	if id, ok := m.valueRegions[key]; ok {
-		return addr(id, 0)
+	vals := m.regions[firstValueRegion:]
+	scan := vals
+	if len(scan) > linearValues {
+		scan = scan[:linearValues]
+	}
+	for i := range scan {
+		if &scan[i].buf[0] == key {
+			return addr(uint64(firstValueRegion+i), 0)
+		}
+	}
+	if len(vals) > linearValues {
+		if id, ok := m.valueIndex[key]; ok {
+			return addr(id, 0)
+		}
 	}
 	id := uint64(len(m.regions))
 	spec := m.env.Maps[mapIndex].Spec()
 	m.regions = append(m.regions, region{buf: value, lo: 0, hi: uint64(len(value)), kind: kindValue, ro: m.readOnly[mapIndex], name: spec.Name})
-	m.valueRegions[key] = id
+	if len(vals) >= linearValues {
+		m.valueIndex[key] = id
+	}
 	return addr(id, 0)
+}
+
+// forgetValues drops the value regions of the last run (those after the
+// fixed ones: global data stays).
+func (m *Machine) forgetValues() {
+	for i := max(m.fixedRegions, firstValueRegion+linearValues); i < len(m.regions); i++ {
+		delete(m.valueIndex, &m.regions[i].buf[0])
+	}
+	clear(m.regions[m.fixedRegions:])
+	m.regions = m.regions[:m.fixedRegions]
 }
 
 // MapIndex implements emulator.Memory.
