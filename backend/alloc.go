@@ -1,0 +1,344 @@
+package backend
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nfpcc/nfpcc/ir"
+)
+
+// vkind says where a value lives. Only kReg values take registers: the
+// others are known at compile time (constants, stack and global-data
+// addresses), are the context (never materialised, as in the Linux JIT),
+// or share the registers of another value (zext/trunc are free on a
+// machine whose registers are 32 bits wide).
+type vkind uint8
+
+const (
+	kReg      vkind = iota
+	kConst          // c
+	kStack          // LM address fp + off
+	kMapRef         // map index c
+	kMapValue       // global data: map c, byte off
+	kCtx            // the program context
+	kAlias          // the registers of root
+	kDead           // a pure value nobody uses: not computed
+)
+
+type vinfo struct {
+	kind   vkind
+	c      uint64
+	off    int64
+	root   *ir.Value
+	lo, hi int  // registers (kReg roots); hi = -1 when hiZero
+	hiZero bool // the upper 32 bits are known zero (i32, or facts)
+}
+
+// Register numbers. Every value lives in the same register number of both
+// banks (written with gpr_wrboth), so any two values can be the A and B
+// sources of one instruction, as in the Linux JIT.
+const (
+	regScratchA = 20 // imma: a left operand or address built on the fly
+	regScratchB = 21 // imm: a right operand, a parallel-move temporary
+	regStack    = 22 // A22: the stack base; B22: the packet length
+)
+
+// Registers a firmware helper leaves alone are those of eBPF r6–r9 (GPR
+// 12–19): the firmware returns in R0 and may use R1–R5's registers.
+var (
+	calleeSaved = []int{12, 13, 14, 15, 16, 17, 18, 19}
+	anyOrder    = []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0, 1, 12, 13, 14, 15, 16, 17, 18, 19}
+)
+
+// hiZeroFacts reports whether the verifier proved v's upper half zero.
+func hiZeroFacts(f *ir.Func, v *ir.Value) bool {
+	if v.Type == ir.I32 {
+		return true
+	}
+	fa := f.Facts[v.ID]
+	if fa == nil {
+		return false
+	}
+	if fa.U64 != nil && fa.U64.Max <= 0xffffffff {
+		return true
+	}
+	if fa.Tnum != nil && (fa.Tnum.Value|fa.Tnum.Mask)>>32 == 0 {
+		return true
+	}
+	if p := fa.Ptr; p != nil {
+		switch p.Kind {
+		case ir.PtrPkt, ir.PtrPktEnd, ir.PtrPktMeta, ir.PtrStack:
+			// 32-bit CTM and LM addresses.
+			return true
+		}
+	}
+	return false
+}
+
+// classify decides every value's kind.
+func (g *gen) classify() {
+	f := g.f
+	g.info = make([]vinfo, f.NumValues())
+	uses := map[*ir.Value]int{}
+	for _, b := range f.Blocks {
+		for _, v := range b.Instrs {
+			for _, a := range v.Args {
+				uses[a]++
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					uses[a]++
+				}
+			}
+		}
+	}
+	for bi, b := range f.Blocks {
+		for pi, p := range b.Params {
+			in := &g.info[p.ID]
+			in.hiZero = hiZeroFacts(f, p)
+			if bi == 0 && pi == 0 {
+				in.kind = kCtx
+			}
+		}
+		for _, v := range b.Instrs {
+			in := &g.info[v.ID]
+			in.hiZero = hiZeroFacts(f, v)
+			switch v.Op {
+			case ir.OpConst, ir.OpUndef:
+				in.kind, in.c = kConst, uint64(v.Imm)
+				if v.Type == ir.I32 {
+					in.c = uint64(uint32(v.Imm))
+				}
+				in.hiZero = in.c>>32 == 0
+			case ir.OpFP:
+				in.kind, in.off, in.hiZero = kStack, 0, true
+			case ir.OpMapRef:
+				in.kind, in.c = kMapRef, uint64(v.Imm)
+			case ir.OpMapValue:
+				in.kind, in.c, in.off = kMapValue, uint64(v.Imm), v.Imm2
+			case ir.OpAdd64, ir.OpSub64:
+				a, c := g.info[v.Args[0].ID], g.info[v.Args[1].ID]
+				if a.kind == kStack && c.kind == kConst {
+					d := int64(c.c)
+					if v.Op == ir.OpSub64 {
+						d = -d
+					}
+					in.kind, in.off, in.hiZero = kStack, a.off+d, true
+				}
+			case ir.OpZext, ir.OpTrunc:
+				a := g.info[v.Args[0].ID]
+				switch a.kind {
+				case kConst:
+					in.kind, in.c = kConst, a.c&0xffffffff
+					in.hiZero = true
+				case kReg, kAlias:
+					in.kind, in.root = kAlias, g.rootOf(v.Args[0])
+					in.hiZero = true
+				}
+			}
+			if in.kind == kReg && v.Type != ir.Void && uses[v] == 0 && !v.Op.Info().Effect {
+				in.kind = kDead
+			}
+		}
+	}
+}
+
+func (g *gen) rootOf(v *ir.Value) *ir.Value {
+	for g.info[v.ID].kind == kAlias {
+		v = g.info[v.ID].root
+	}
+	return v
+}
+
+type interval struct {
+	v          *ir.Value
+	start, end int
+	crossCall  bool
+}
+
+// allocate runs liveness over the blocks and a linear scan in layout order
+// (Poletto & Sarkar, "Linear Scan Register Allocation", TOPLAS 1999), each
+// value's live range taken as one interval from its first to its last live
+// point. A value live across a helper call gets a register the firmware
+// preserves.
+func (g *gen) allocate() error {
+	f := g.f
+	pos := map[*ir.Value]int{}
+	bstart := map[*ir.Block]int{}
+	bend := map[*ir.Block]int{}
+	var calls []int
+	n := 0
+	for _, b := range f.Blocks {
+		bstart[b] = n
+		for _, p := range b.Params {
+			pos[p] = n
+		}
+		n++
+		for _, v := range b.Instrs {
+			pos[v] = n
+			if v.Op == ir.OpCall {
+				calls = append(calls, n)
+			}
+			n++
+		}
+		bend[b] = n - 1
+	}
+	isReg := func(v *ir.Value) (*ir.Value, bool) {
+		r := g.rootOf(v)
+		return r, g.info[r.ID].kind == kReg && r.Type != ir.Void
+	}
+	// Per-block use-before-def and def sets.
+	type sets struct{ use, def, in, out map[*ir.Value]bool }
+	bs := map[*ir.Block]*sets{}
+	for _, b := range f.Blocks {
+		s := &sets{use: map[*ir.Value]bool{}, def: map[*ir.Value]bool{}, in: map[*ir.Value]bool{}, out: map[*ir.Value]bool{}}
+		for _, p := range b.Params {
+			s.def[p] = true
+		}
+		useOf := func(a *ir.Value) {
+			if r, ok := isReg(a); ok && !s.def[r] {
+				s.use[r] = true
+			}
+		}
+		for _, v := range b.Instrs {
+			for _, a := range v.Args {
+				useOf(a)
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					useOf(a)
+				}
+			}
+			if _, ok := isReg(v); ok && g.info[v.ID].kind == kReg {
+				s.def[v] = true
+			}
+		}
+		bs[b] = s
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := len(f.Blocks) - 1; i >= 0; i-- {
+			b := f.Blocks[i]
+			s := bs[b]
+			for _, succ := range b.Succs() {
+				for v := range bs[succ].in {
+					if !s.out[v] {
+						s.out[v] = true
+						changed = true
+					}
+				}
+			}
+			for v := range s.use {
+				if !s.in[v] {
+					s.in[v] = true
+					changed = true
+				}
+			}
+			for v := range s.out {
+				if !s.def[v] && !s.in[v] {
+					s.in[v] = true
+					changed = true
+				}
+			}
+		}
+	}
+	ivs := map[*ir.Value]*interval{}
+	touch := func(v *ir.Value, p int) {
+		iv := ivs[v]
+		if iv == nil {
+			ivs[v] = &interval{v: v, start: p, end: p}
+			return
+		}
+		iv.start = min(iv.start, p)
+		iv.end = max(iv.end, p)
+	}
+	for _, b := range f.Blocks {
+		s := bs[b]
+		for v := range s.in {
+			touch(v, bstart[b])
+		}
+		for v := range s.out {
+			touch(v, bend[b])
+		}
+		for _, p := range b.Params {
+			if _, ok := isReg(p); ok {
+				touch(p, pos[p])
+			}
+		}
+		for _, v := range b.Instrs {
+			if g.info[v.ID].kind == kReg && v.Type != ir.Void {
+				touch(v, pos[v])
+			}
+			for _, a := range v.Args {
+				if r, ok := isReg(a); ok {
+					touch(r, pos[v])
+				}
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					if r, ok := isReg(a); ok {
+						touch(r, pos[v])
+					}
+				}
+			}
+		}
+	}
+	list := make([]*interval, 0, len(ivs))
+	for _, iv := range ivs {
+		for _, c := range calls {
+			if iv.start < c && c < iv.end {
+				iv.crossCall = true
+			}
+		}
+		list = append(list, iv)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].start != list[j].start {
+			return list[i].start < list[j].start
+		}
+		return list[i].v.ID < list[j].v.ID
+	})
+	busy := map[int]*interval{}
+	for _, iv := range list {
+		for r, o := range busy {
+			if o.end < iv.start {
+				delete(busy, r)
+			}
+		}
+		in := &g.info[iv.v.ID]
+		need := 2
+		if in.hiZero {
+			need = 1
+		}
+		pool := anyOrder
+		if iv.crossCall {
+			pool = calleeSaved
+		}
+		var got []int
+		for _, r := range pool {
+			if busy[r] == nil {
+				got = append(got, r)
+				if len(got) == need {
+					break
+				}
+			}
+		}
+		if len(got) < need {
+			what := "registers"
+			if iv.crossCall {
+				what = "registers a helper call preserves (GPR 12–19)"
+			}
+			return fmt.Errorf("v%d (eBPF slot %d): out of %s; spilling to local memory is not implemented", iv.v.ID, iv.v.Pos, what)
+		}
+		in.lo, in.hi = got[0], -1
+		busy[got[0]] = iv
+		if need == 2 {
+			in.hi = got[1]
+			busy[got[1]] = iv
+		}
+		if len(busy) > g.maxRegs {
+			g.maxRegs = len(busy)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+// Package backend lowers nfpcc's SSA IR (package ir) to NFP microengine code
+// (package isa) under the Linux nfp JIT's firmware ABI (nfp-isa.md §4), and
+// packs it as an .nfp image (isa/image).
+//
+// What it keeps from the JIT: every value in the same register number of
+// banks A and B (written with gpr_wrboth) so that any two values can be an
+// instruction's two sources; A20/B20 and A21/B21 as scratch; A22 the stack
+// base and B22 the packet length; packet access through transfer registers
+// with read32_swap/write8_swap; map helpers through the firmware
+// (RELO_BR_HELPER, key at ActLMAddr0, value at ActLMAddr2); the XDP outro.
+// What it does differently: SSA values instead of eBPF registers get the
+// registers (linear scan), a value whose upper half the verifier proved zero
+// has no upper register at all and 64-bit ops on it become 32-bit code,
+// zext/trunc cost nothing, constants and stack addresses are folded into
+// the instructions that use them, and compares the verifier's packet facts
+// decide are not emitted.
+//
+// Anything not supported is an error naming the function, the value and
+// its eBPF slot: the backend never writes an image it is unsure of.
+package backend
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// Options describe the program being compiled.
+type Options struct {
+	Name string
+	Type image.ProgType
+	Maps []image.Map
+}
+
+// Stats are figures about one compiled program.
+type Stats struct {
+	Words     int // all code words
+	BodyWords int // words before the outro
+	Regs      int // most registers live at once
+	Folded    int // conditional branches decided by facts
+}
+
+// Error is an unsupported construct.
+type Error struct {
+	Func string
+	Pos  int // eBPF slot, or -1
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Pos >= 0 {
+		return fmt.Sprintf("%s: eBPF slot %d: %s", e.Func, e.Pos, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Func, e.Msg)
+}
+
+type gen struct {
+	f       *ir.Func
+	opts    Options
+	a       *asm
+	info    []vinfo
+	frame   int64 // fp's byte offset from the stack base (A22)
+	blocks  map[*ir.Block]label
+	abort   label
+	out     label
+	maxRegs int
+	folded  int
+	lm3     int64 // base of the LM3 window in force, -1 if none
+	lm0Key  bool  // ActLMAddr0 moved for a helper key
+	// trampolines are taken-branch edges with block arguments, emitted
+	// after the body.
+	tramps []tramp
+}
+
+type tramp struct {
+	l   label
+	src *ir.Value
+	t   ir.Target
+}
+
+type bugError struct{ msg string }
+
+func (g *gen) fail(v *ir.Value, format string, args ...any) {
+	pos := -1
+	if v != nil {
+		pos = v.Pos
+	}
+	panic(&Error{Func: g.f.Name, Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Compile lowers the module (an entry function without subprograms) to an
+// image. Internal errors come back as "BUG in backend: …".
+func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(*Error); ok {
+				err = e
+				return
+			}
+			err = fmt.Errorf("BUG in backend: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if len(m.Funcs) == 0 {
+		return nil, st, fmt.Errorf("no functions")
+	}
+	f := m.Funcs[0]
+	if len(m.Funcs) > 1 {
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("BPF-to-BPF calls (subprogram %s) are not supported", m.Funcs[1].Name)}
+	}
+	if opts.Type != image.ProgXDP {
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (only XDP has an outro here)", opts.Type)}
+	}
+	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
+	g.frame = int64(f.StackSize+7) &^ 7
+	g.classify()
+	if err := g.allocate(); err != nil {
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
+	}
+	g.lower()
+	code, relocs, lines, err := g.a.finish()
+	if err != nil {
+		return nil, st, err
+	}
+	caps := image.Caps(0)
+	for _, r := range relocs {
+		if r.Kind == image.RelocBrHelper {
+			caps |= image.CapFunc
+		}
+	}
+	if len(opts.Maps) > 0 {
+		caps |= image.CapMaps
+	}
+	if g.usesRandom() {
+		caps |= image.CapRandom
+	}
+	img = &image.Image{
+		Program: image.Program{Name: opts.Name, Type: opts.Type, StackSize: uint32(f.StackSize), Caps: caps},
+		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
+	}
+	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded}
+	return img, st, nil
+}
+
+func (g *gen) usesRandom() bool {
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			if v.Op == ir.OpCall && v.Imm == 7 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lower emits the prologue, the blocks in layout order, the taken-edge
+// trampolines, the outro and the prefetch padding.
+func (g *gen) lower() {
+	a := g.a
+	g.abort, g.out = a.newLabel(), a.newLabel()
+	for _, b := range g.f.Blocks {
+		g.blocks[b] = a.newLabel()
+	}
+	a.pc = -1
+	// Prologue: B22 = packet length from the packet vector.
+	a.emit(isa.Immed(isa.GPRB(regStack), 0x3fff), isa.ALU(isa.GPRB(regStack), isa.GPRB(regStack), isa.OpAnd, isa.LM(1, 0)))
+	for i, b := range g.f.Blocks {
+		a.place(g.blocks[b])
+		g.lm3 = -1
+		var next *ir.Block
+		if i+1 < len(g.f.Blocks) {
+			next = g.f.Blocks[i+1]
+		}
+		for _, v := range b.Instrs {
+			a.pc = v.Pos
+			g.lowerValue(v, next)
+		}
+	}
+	for _, t := range g.tramps {
+		a.place(t.l)
+		a.pc = t.src.Pos
+		g.edge(t.src, t.t, nil)
+	}
+	a.pc = -1
+	g.outroXDP()
+}
+
+// outroXDP is the Linux JIT's XDP outro (nfp-isa.md §4.4, §8.1): r0 0–3
+// becomes the firmware's action code, anything else aborts; then 8 nops so
+// instruction prefetch never runs off the program.
+func (g *gen) outroXDP() {
+	a := g.a
+	a.place(g.abort)
+	a.reloc(isa.BR, image.RelocBrNextPkt, 0, 0, 2)
+	a.emit(isa.Mov(isa.GPRA(0), isa.Imm(0)), isa.LdField(isa.GPRA(0), 0xc, isa.Imm(0x82), isa.ShiftL, 16, false))
+	a.place(g.out)
+	a.emit(isa.ALU(isa.None, isa.Imm(3), isa.OpSub, isa.GPRB(0)))
+	a.branch(isa.BCC, g.abort, 0)
+	a.emit(isa.Immed(isa.GPRB(2), 0x2282), isa.ImmedW(isa.GPRB(2), 0x4411, 1),
+		isa.Shf(isa.GPRA(1), isa.None, isa.ShfB, isa.GPRB(0), isa.ShiftL, 3),
+		isa.ALU(isa.None, isa.GPRA(1), isa.OpOr, isa.Imm(0)),
+		isa.Shf(isa.GPRB(2), isa.Imm(0xff), isa.ShfAnd, isa.GPRB(2), isa.ShiftR, 0))
+	a.reloc(isa.BR, image.RelocBrNextPkt, 0, 0, 2)
+	a.emit(isa.Mov(isa.GPRA(0), isa.Imm(0)), isa.LdField(isa.GPRA(0), 0xc, isa.GPRB(2), isa.ShiftL, 16, false))
+	for i := 0; i < 8; i++ {
+		a.emit(isa.Nop())
+	}
+}

@@ -1,0 +1,455 @@
+package backend
+
+import (
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+type side uint8
+
+const (
+	left  side = iota // the A field: bank-A register, scratch A20
+	right             // the B field: bank-B register, scratch B21
+)
+
+// Inline immediate limits: unrestricted operands (alu, immed) take 0–255,
+// restricted ones without the I8 bit (commands) 0–127.
+const (
+	limU = 0xff
+	limR = 0x7f
+)
+
+func (g *gen) reg(r int, s side) isa.Operand {
+	if s == left {
+		return isa.GPRA(r)
+	}
+	return isa.GPRB(r)
+}
+
+func (g *gen) scratch(s side) isa.Operand {
+	if s == left {
+		return isa.GPRA(regScratchA)
+	}
+	return isa.GPRB(regScratchB)
+}
+
+// constant returns v's compile-time value of one half, if it has one.
+func (g *gen) constant(v *ir.Value, hi bool) (uint32, bool) {
+	in := g.info[g.rootOf(v).ID]
+	if hi && g.info[v.ID].hiZero {
+		return 0, true
+	}
+	switch in.kind {
+	case kConst:
+		if hi {
+			return uint32(in.c >> 32), true
+		}
+		return uint32(in.c), true
+	case kMapValue:
+		if hi {
+			return uint32(0x80+in.c) << 24, true
+		}
+		return uint32(in.off), true
+	case kStack:
+		if hi {
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// src returns an operand holding one half of v for side s, emitting what
+// is needed to build it in the side's scratch register.
+func (g *gen) src(v *ir.Value, hi bool, s side, lim uint32) isa.Operand {
+	r := g.rootOf(v)
+	in := g.info[r.ID]
+	if c, ok := g.constant(v, hi); ok {
+		if c <= lim {
+			return isa.Imm(c)
+		}
+		g.a.emit(isa.LoadImm32(g.scratch(s), c)...)
+		return g.scratch(s)
+	}
+	switch in.kind {
+	case kReg:
+		if hi {
+			return g.reg(in.hi, s)
+		}
+		return g.reg(in.lo, s)
+	case kStack:
+		addr := g.frame + in.off
+		if addr < 0 || addr > image.MaxStack {
+			g.fail(v, "stack address fp%+d outside the frame", in.off)
+		}
+		g.stackAddr(g.scratch(s), addr)
+		return g.scratch(s)
+	case kCtx:
+		g.fail(v, "the context pointer v%d is used as a value (only its data/data_end fields are supported)", v.ID)
+	case kMapRef:
+		g.fail(v, "the map pointer v%d is used other than as a helper's map argument", v.ID)
+	}
+	g.fail(v, "BUG: v%d has no location", v.ID)
+	return isa.None
+}
+
+// stackAddr computes the LM byte address A22 + addr into dst.
+func (g *gen) stackAddr(dst isa.Operand, addr int64) {
+	if addr <= limU {
+		g.a.emit(isa.ALU(dst, isa.GPRA(regStack), isa.OpAdd, isa.Imm(uint32(addr))))
+		return
+	}
+	tmp := isa.GPRB(regScratchA) // B20: free while dst is being built
+	if dst.Bank == isa.BankB {
+		tmp = dst
+	}
+	g.a.emit(isa.Immed(tmp, uint32(addr)), isa.ALU(dst, isa.GPRA(regStack), isa.OpAdd, tmp))
+}
+
+// alu emits alu[dst, l, op, r], first moving l to A20 if both are
+// immediates (immed leaves the condition codes alone).
+func (g *gen) alu(dst, l isa.Operand, op isa.ALUOp, r isa.Operand) {
+	if l.IsImm() && r.IsImm() {
+		g.a.emit(isa.Immed(isa.GPRA(regScratchA), l.Value))
+		l = isa.GPRA(regScratchA)
+	}
+	g.a.emit(isa.ALU(dst, l, op, r))
+}
+
+// dlo and dhi are v's destination registers; dhi is None when the upper
+// half is known zero and need not be computed.
+func (g *gen) dlo(v *ir.Value) isa.Operand { return isa.GPRBoth(g.info[v.ID].lo) }
+func (g *gen) dhi(v *ir.Value) isa.Operand {
+	if in := g.info[v.ID]; in.hi >= 0 && !in.hiZero {
+		return isa.GPRBoth(in.hi)
+	}
+	return isa.None
+}
+
+// pmove is one move of a parallel copy: register dst gets a half of v, or
+// register from when v is nil.
+type pmove struct {
+	dst  int
+	v    *ir.Value
+	hi   bool
+	from int
+}
+
+// srcReg says which register a move reads, if any.
+func (g *gen) srcReg(m pmove) (int, bool) {
+	if m.v == nil {
+		return m.from, true
+	}
+	if _, ok := g.constant(m.v, m.hi); ok {
+		return 0, false
+	}
+	in := g.info[g.rootOf(m.v).ID]
+	if in.kind != kReg {
+		return 0, false
+	}
+	if m.hi {
+		return in.hi, true
+	}
+	return in.lo, true
+}
+
+// parallel performs the moves as one parallel copy: register-to-register
+// moves are ordered so no source is overwritten before it is read, cycles
+// go through B21/A21; constants come last.
+func (g *gen) parallel(moves []pmove) {
+	type rm struct{ dst, src int }
+	var regs []rm
+	var rest []pmove
+	for _, m := range moves {
+		if r, ok := g.srcReg(m); ok {
+			if r != m.dst {
+				regs = append(regs, rm{m.dst, r})
+			}
+			continue
+		}
+		rest = append(rest, m)
+	}
+	for len(regs) > 0 {
+		progress := false
+		for i := 0; i < len(regs); i++ {
+			blocked := false
+			for j, o := range regs {
+				if j != i && o.src == regs[i].dst {
+					blocked = true
+					break
+				}
+			}
+			if !blocked {
+				g.a.emit(isa.Mov(isa.GPRBoth(regs[i].dst), isa.GPRB(regs[i].src)))
+				regs = append(regs[:i], regs[i+1:]...)
+				progress = true
+				i--
+			}
+		}
+		if !progress {
+			// A cycle: save one destination's value in 21 and read it from there.
+			d := regs[0].dst
+			g.a.emit(isa.Mov(isa.GPRBoth(regScratchB), isa.GPRB(d)))
+			for k := range regs {
+				if regs[k].src == d {
+					regs[k].src = regScratchB
+				}
+			}
+		}
+	}
+	for _, m := range rest {
+		if c, ok := g.constant(m.v, m.hi); ok {
+			g.a.emit(isa.LoadImm32(isa.GPRBoth(m.dst), c)...)
+			continue
+		}
+		g.a.emit(isa.Mov(isa.GPRBoth(m.dst), g.src(m.v, m.hi, right, limU)))
+	}
+}
+
+// edge binds t's arguments to its block's parameters and branches there
+// unless it is the next block.
+func (g *gen) edge(from *ir.Value, t ir.Target, next *ir.Block) {
+	var moves []pmove
+	for i, p := range t.Block.Params {
+		pi := g.info[p.ID]
+		a := t.Args[i]
+		if pi.kind != kReg {
+			continue // the context parameter
+		}
+		moves = append(moves, pmove{dst: pi.lo, v: a})
+		if pi.hi >= 0 {
+			moves = append(moves, pmove{dst: pi.hi, v: a, hi: true})
+		}
+	}
+	g.parallel(moves)
+	if t.Block != next {
+		g.a.branch(isa.BR, g.blocks[t.Block], 0)
+	}
+}
+
+func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
+	if v.Type != ir.Void && g.info[v.ID].kind != kReg {
+		return // folded, aliased, or unused
+	}
+	switch {
+	case v.Op == ir.OpJump:
+		g.edge(v, v.Targets[0], next)
+	case v.Op.IsBranch():
+		g.lowerBranch(v, next)
+	case v.Op == ir.OpRet:
+		g.parallel([]pmove{{dst: 0, v: v.Args[0]}, {dst: 1, v: v.Args[0], hi: true}})
+		g.a.reloc(isa.BR, image.RelocBrGoOut, g.out, 0, 0)
+	case v.Op == ir.OpUnreachable:
+		g.a.reloc(isa.BR, image.RelocBrGoAbort, g.abort, 0, 0)
+	case v.Op == ir.OpCall:
+		g.lowerCall(v)
+	case v.Op == ir.OpCtxPtr:
+		g.lowerCtxPtr(v)
+	case v.Op.IsMemory() || v.Op == ir.OpLoad8 || v.Op == ir.OpStore8:
+		g.lowerMem(v)
+	default:
+		if cmpOps[v.Op].cond != 0 {
+			g.lowerSetCC(v)
+			return
+		}
+		g.lowerALU(v)
+	}
+}
+
+// cmp is a compare's meaning: kind and width.
+type cmp struct {
+	cond  uint8 // ceq … cset
+	wide  bool
+	inv   ir.Op // the branch op with the opposite outcome (OpInvalid: none)
+	setOf ir.Op // for value-producing compares: the matching branch op
+}
+
+const (
+	_ uint8 = iota
+	ceq
+	cne
+	cgt
+	cge
+	clt
+	cle
+	csgt
+	csge
+	cslt
+	csle
+	cset
+)
+
+// cmpOps describes the compare ops, branches and values alike.
+var cmpOps = map[ir.Op]cmp{
+	ir.OpJeq32: {ceq, false, ir.OpJne32, 0}, ir.OpJeq64: {ceq, true, ir.OpJne64, 0},
+	ir.OpJne32: {cne, false, ir.OpJeq32, 0}, ir.OpJne64: {cne, true, ir.OpJeq64, 0},
+	ir.OpJgt32: {cgt, false, ir.OpJle32, 0}, ir.OpJgt64: {cgt, true, ir.OpJle64, 0},
+	ir.OpJge32: {cge, false, ir.OpJlt32, 0}, ir.OpJge64: {cge, true, ir.OpJlt64, 0},
+	ir.OpJlt32: {clt, false, ir.OpJge32, 0}, ir.OpJlt64: {clt, true, ir.OpJge64, 0},
+	ir.OpJle32: {cle, false, ir.OpJgt32, 0}, ir.OpJle64: {cle, true, ir.OpJgt64, 0},
+	ir.OpJsgt32: {csgt, false, ir.OpJsle32, 0}, ir.OpJsgt64: {csgt, true, ir.OpJsle64, 0},
+	ir.OpJsge32: {csge, false, ir.OpJslt32, 0}, ir.OpJsge64: {csge, true, ir.OpJslt64, 0},
+	ir.OpJslt32: {cslt, false, ir.OpJsge32, 0}, ir.OpJslt64: {cslt, true, ir.OpJsge64, 0},
+	ir.OpJsle32: {csle, false, ir.OpJsgt32, 0}, ir.OpJsle64: {csle, true, ir.OpJsgt64, 0},
+	ir.OpJset32: {cset, false, 0, 0}, ir.OpJset64: {cset, true, 0, 0},
+	ir.OpEq32: {ceq, false, 0, ir.OpJeq32}, ir.OpEq64: {ceq, true, 0, ir.OpJeq64},
+	ir.OpNe32: {cne, false, 0, ir.OpJne32}, ir.OpNe64: {cne, true, 0, ir.OpJne64},
+	ir.OpGt32: {cgt, false, 0, ir.OpJgt32}, ir.OpGt64: {cgt, true, 0, ir.OpJgt64},
+	ir.OpGe32: {cge, false, 0, ir.OpJge32}, ir.OpGe64: {cge, true, 0, ir.OpJge64},
+	ir.OpLt32: {clt, false, 0, ir.OpJlt32}, ir.OpLt64: {clt, true, 0, ir.OpJlt64},
+	ir.OpLe32: {cle, false, 0, ir.OpJle32}, ir.OpLe64: {cle, true, 0, ir.OpJle64},
+	ir.OpSgt32: {csgt, false, 0, ir.OpJsgt32}, ir.OpSgt64: {csgt, true, 0, ir.OpJsgt64},
+	ir.OpSge32: {csge, false, 0, ir.OpJsge32}, ir.OpSge64: {csge, true, 0, ir.OpJsge64},
+	ir.OpSlt32: {cslt, false, 0, ir.OpJslt32}, ir.OpSlt64: {cslt, true, 0, ir.OpJslt64},
+	ir.OpSle32: {csle, false, 0, ir.OpJsle32}, ir.OpSle64: {csle, true, 0, ir.OpJsle64},
+	ir.OpSet32: {cset, false, 0, ir.OpJset32}, ir.OpSet64: {cset, true, 0, ir.OpJset64},
+}
+
+// decide uses the verifier's packet facts to settle a compare of a packet
+// pointer with pkt_end: x + N <= pkt_end (!le(+N,pkt_end)) decides x > end,
+// x >= end (N >= 1) and their mirror images. It reports (outcome, true)
+// when the compare need not be emitted.
+func (g *gen) decide(c cmp, x, y *ir.Value) (bool, bool) {
+	isEnd := func(v *ir.Value) bool {
+		fa := g.f.Facts[v.ID]
+		return fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPktEnd
+	}
+	le := func(v *ir.Value) (int64, bool) {
+		fa := g.f.Facts[v.ID]
+		if fa == nil {
+			return 0, false
+		}
+		best, ok := int64(0), false
+		for _, b := range fa.Le {
+			if b.Limit == "pkt_end" && b.Off >= 0 && (!ok || b.Off > best) {
+				best, ok = b.Off, true
+			}
+		}
+		return best, ok
+	}
+	cond := c.cond
+	if isEnd(x) && !isEnd(y) {
+		// Mirror: end OP y is y OP' end.
+		x, y = y, x
+		cond = map[uint8]uint8{cgt: clt, cge: cle, clt: cgt, cle: cge, ceq: ceq, cne: cne}[cond]
+	}
+	if !isEnd(y) || cond == 0 {
+		return false, false
+	}
+	n, ok := le(x)
+	if !ok {
+		return false, false
+	}
+	switch {
+	case cond == cgt: // x > end: never
+		return false, true
+	case cond == cle: // x <= end: always
+		return true, true
+	case cond == cge && n >= 1:
+		return false, true
+	case cond == clt && n >= 1:
+		return true, true
+	}
+	return false, false
+}
+
+func (g *gen) lowerBranch(v *ir.Value, next *ir.Block) {
+	c := cmpOps[v.Op]
+	taken, fall := v.Targets[0], v.Targets[1]
+	if out, ok := g.decide(c, v.Args[0], v.Args[1]); ok {
+		g.folded++
+		if out {
+			g.edge(v, taken, next)
+		} else {
+			g.edge(v, fall, next)
+		}
+		return
+	}
+	// Branch on the opposite condition when the taken block comes next.
+	if c.inv != 0 && taken.Block == next && len(taken.Args) == 0 && len(fall.Args) == 0 {
+		g.condBranch(cmpOps[c.inv], v.Args[0], v.Args[1], g.blocks[fall.Block])
+		return
+	}
+	tl := g.blocks[taken.Block]
+	if len(taken.Args) > 0 {
+		tl = g.a.newLabel()
+		g.tramps = append(g.tramps, tramp{l: tl, src: v, t: taken})
+	}
+	g.condBranch(c, v.Args[0], v.Args[1], tl)
+	g.edge(v, fall, next)
+}
+
+// condBranch emits a compare of x and y and branches to l when it holds
+// (nfp-isa.md §4.8: subtract for order, XOR for equality, AND for set).
+func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
+	wide := c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero)
+	a := g.a
+	switch c.cond {
+	case ceq, cne:
+		if !wide {
+			g.alu(isa.None, g.src(x, false, left, limU), isa.OpXor, g.src(y, false, right, limU))
+			a.branch(map[bool]isa.Cond{true: isa.BEQ, false: isa.BNE}[c.cond == ceq], l, 0)
+			return
+		}
+		if c.cond == cne {
+			g.alu(isa.None, g.src(x, false, left, limU), isa.OpXor, g.src(y, false, right, limU))
+			a.branch(isa.BNE, l, 0)
+			g.alu(isa.None, g.src(x, true, left, limU), isa.OpXor, g.src(y, true, right, limU))
+			a.branch(isa.BNE, l, 0)
+			return
+		}
+		g.alu(isa.GPRB(regScratchA), g.src(x, false, left, limU), isa.OpXor, g.src(y, false, right, limU))
+		g.alu(isa.GPRA(regScratchB), g.src(x, true, left, limU), isa.OpXor, g.src(y, true, right, limU))
+		a.emit(isa.ALU(isa.None, isa.GPRA(regScratchB), isa.OpOr, isa.GPRB(regScratchA)))
+		a.branch(isa.BEQ, l, 0)
+	case cset:
+		g.alu(isa.None, g.src(x, false, left, limU), isa.OpAnd, g.src(y, false, right, limU))
+		a.branch(isa.BNE, l, 0)
+		if wide {
+			g.alu(isa.None, g.src(x, true, left, limU), isa.OpAnd, g.src(y, true, right, limU))
+			a.branch(isa.BNE, l, 0)
+		}
+	default:
+		// L - R sets C when L >= R (unsigned), N != V when L < R (signed).
+		var br isa.Cond
+		swap := false
+		switch c.cond {
+		case cgt:
+			br, swap = isa.BLO, true
+		case cge:
+			br = isa.BHS
+		case clt:
+			br = isa.BLO
+		case cle:
+			br, swap = isa.BHS, true
+		case csgt:
+			br, swap = isa.BLT, true
+		case csge:
+			br = isa.BGE
+		case cslt:
+			br = isa.BLT
+		case csle:
+			br, swap = isa.BGE, true
+		}
+		l0, r0 := x, y
+		if swap {
+			l0, r0 = y, x
+		}
+		g.alu(isa.None, g.src(l0, false, left, limU), isa.OpSub, g.src(r0, false, right, limU))
+		if wide {
+			g.alu(isa.None, g.src(l0, true, left, limU), isa.OpSubCarry, g.src(r0, true, right, limU))
+		}
+		a.branch(br, l, 0)
+	}
+}
+
+// lowerSetCC computes a compare's 0/1 value with a branch around immed.
+func (g *gen) lowerSetCC(v *ir.Value) {
+	c := cmpOps[v.Op]
+	skip := g.a.newLabel()
+	g.a.emit(isa.Immed(g.dlo(v), 1))
+	g.condBranch(cmpOps[c.setOf], v.Args[0], v.Args[1], skip)
+	g.a.emit(isa.Immed(g.dlo(v), 0))
+	g.a.place(skip)
+	g.lm3 = -1
+}

@@ -1,0 +1,274 @@
+package backend
+
+import (
+	"math/bits"
+
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
+)
+
+// aluOps maps the IR's bitwise and additive ops to the NFP ALU op of the
+// low half and of the high half (add/sub carry into it).
+var aluOps = map[ir.Op]struct {
+	lo, hi isa.ALUOp
+	wide   bool
+}{
+	ir.OpAdd32: {isa.OpAdd, 0, false}, ir.OpAdd64: {isa.OpAdd, isa.OpAddCarry, true},
+	ir.OpSub32: {isa.OpSub, 0, false}, ir.OpSub64: {isa.OpSub, isa.OpSubCarry, true},
+	ir.OpAnd32: {isa.OpAnd, 0, false}, ir.OpAnd64: {isa.OpAnd, isa.OpAnd, true},
+	ir.OpOr32: {isa.OpOr, 0, false}, ir.OpOr64: {isa.OpOr, isa.OpOr, true},
+	ir.OpXor32: {isa.OpXor, 0, false}, ir.OpXor64: {isa.OpXor, isa.OpXor, true},
+}
+
+func (g *gen) lowerALU(v *ir.Value) {
+	a := g.a
+	if op, ok := aluOps[v.Op]; ok {
+		x, y := v.Args[0], v.Args[1]
+		g.alu(g.dlo(v), g.src(x, false, left, limU), op.lo, g.src(y, false, right, limU))
+		if dh := g.dhi(v); op.wide && !dh.IsNone() {
+			g.alu(dh, g.src(x, true, left, limU), op.hi, g.src(y, true, right, limU))
+		}
+		return
+	}
+	switch v.Op {
+	case ir.OpNeg32, ir.OpNeg64:
+		g.alu(g.dlo(v), isa.Imm(0), isa.OpSub, g.src(v.Args[0], false, right, limU))
+		if dh := g.dhi(v); v.Op == ir.OpNeg64 && !dh.IsNone() {
+			g.alu(dh, isa.Imm(0), isa.OpSubCarry, g.src(v.Args[0], true, right, limU))
+		}
+	case ir.OpZext, ir.OpTrunc:
+		a.emit(isa.Mov(g.dlo(v), g.src(v.Args[0], false, right, limU)))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0))
+		}
+	case ir.OpSext:
+		s := g.src(v.Args[0], false, right, limU)
+		a.emit(isa.Mov(g.dlo(v), s))
+		g.signHi(v, g.dlo(v))
+	case ir.OpSext8, ir.OpSext16:
+		n := 24
+		if v.Op == ir.OpSext16 {
+			n = 16
+		}
+		d := g.dlo(v)
+		a.emit(isa.Shf(d, isa.None, isa.ShfB, g.src(v.Args[0], false, right, limU), isa.ShiftL, n))
+		// asr fills with the sign of the previous ALU result: the shifted value.
+		a.emit(isa.Asr(d, isa.GPRB(d.Num), n))
+	case ir.OpBswap16:
+		s := g.src(v.Args[0], false, right, limU)
+		d := g.dlo(v)
+		a.emit(isa.LdField(d, 0x2, s, isa.ShiftL, 8, true), isa.LdField(d, 0x1, s, isa.ShiftR, 8, false))
+	case ir.OpBswap32:
+		g.bswap32(g.dlo(v), g.src(v.Args[0], false, right, limU))
+	case ir.OpBswap64:
+		g.bswap32(g.dlo(v), g.src(v.Args[0], true, right, limU))
+		if dh := g.dhi(v); !dh.IsNone() {
+			g.bswap32(dh, g.src(v.Args[0], false, right, limU))
+		}
+	case ir.OpLsh32, ir.OpRsh32, ir.OpArsh32:
+		g.shift32(v)
+	case ir.OpLsh64, ir.OpRsh64, ir.OpArsh64:
+		g.shift64(v)
+	case ir.OpMul32, ir.OpMul64:
+		g.mul(v)
+	case ir.OpDiv32, ir.OpDiv64, ir.OpMod32, ir.OpMod64:
+		g.divPow2(v)
+	default:
+		g.fail(v, "op %s is not supported by the NFP backend", v.Op)
+	}
+}
+
+// signHi writes the sign of lo (a register just written) into v's upper
+// half: asr takes its fill bit from the previous ALU result.
+func (g *gen) signHi(v *ir.Value, lo isa.Operand) {
+	dh := g.dhi(v)
+	if dh.IsNone() {
+		return
+	}
+	g.a.emit(isa.Mov(isa.None, isa.GPRB(lo.Num)), isa.Asr(dh, isa.GPRB(lo.Num), 31))
+}
+
+// bswap32 reverses the bytes of s into d with two byte-lane loads of
+// rotations of s (rotate right 8 gives lanes 1 and 3, 24 lanes 0 and 2).
+func (g *gen) bswap32(d, s isa.Operand) {
+	g.a.emit(isa.LdField(d, 0xa, s, isa.ShiftRotR, 8, true), isa.LdField(d, 0x5, s, isa.ShiftRotR, 24, false))
+}
+
+func (g *gen) shift32(v *ir.Value) {
+	a := g.a
+	d := g.dlo(v)
+	x := v.Args[0]
+	if n, ok := g.constant(v.Args[1], false); ok {
+		n &= 31
+		s := g.src(x, false, right, limU)
+		switch {
+		case n == 0:
+			a.emit(isa.Mov(d, s))
+		case v.Op == ir.OpLsh32:
+			a.emit(isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftL, int(n)))
+		case v.Op == ir.OpRsh32:
+			a.emit(isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftR, int(n)))
+		default:
+			a.emit(isa.Mov(isa.None, s), isa.Asr(d, s, int(n)))
+		}
+		return
+	}
+	// Indirect: the amount is the A operand of the previous ALU op; for asr
+	// its result also gives the sign (amount < 32 cannot change bit 31).
+	amt := g.src(v.Args[1], false, left, limU)
+	s := g.src(x, false, right, limU)
+	switch v.Op {
+	case ir.OpLsh32:
+		a.emit(isa.ALU(isa.None, amt, isa.OpOr, isa.Imm(0)), isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftL, 0))
+	case ir.OpRsh32:
+		a.emit(isa.ALU(isa.None, amt, isa.OpOr, isa.Imm(0)), isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftR, 0))
+	default:
+		// amount & 31 OR value: bit 31 is the value's sign.
+		a.emit(isa.ALU(isa.GPRA(regScratchA), amt, isa.OpAnd, isa.Imm(31)),
+			isa.ALU(isa.None, isa.GPRA(regScratchA), isa.OpOr, s), isa.Asr(d, s, 0))
+	}
+}
+
+func (g *gen) shift64(v *ir.Value) {
+	a := g.a
+	n, ok := g.constant(v.Args[1], false)
+	if !ok {
+		g.fail(v, "%s by a variable amount is not supported yet", v.Op)
+	}
+	n &= 63
+	x := v.Args[0]
+	dl, dh := g.dlo(v), g.dhi(v)
+	lo := func() isa.Operand { return g.src(x, false, right, limU) }
+	hiL := func() isa.Operand { return g.src(x, true, left, limU) }
+	hiR := func() isa.Operand { return g.src(x, true, right, limU) }
+	setHi := func(f func()) {
+		if !dh.IsNone() {
+			f()
+		}
+	}
+	switch v.Op {
+	case ir.OpLsh64:
+		switch {
+		case n == 0:
+			a.emit(isa.Mov(dl, lo()))
+			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
+		case n < 32:
+			setHi(func() { a.emit(isa.DblShf(dh, hiL(), lo(), 32-int(n))) })
+			a.emit(isa.Shf(dl, isa.None, isa.ShfB, lo(), isa.ShiftL, int(n)))
+		case n == 32:
+			setHi(func() { a.emit(isa.Mov(dh, lo())) })
+			a.emit(isa.Immed(dl, 0))
+		default:
+			setHi(func() { a.emit(isa.Shf(dh, isa.None, isa.ShfB, lo(), isa.ShiftL, int(n-32))) })
+			a.emit(isa.Immed(dl, 0))
+		}
+	case ir.OpRsh64:
+		switch {
+		case n == 0:
+			a.emit(isa.Mov(dl, lo()))
+			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
+		case n < 32:
+			a.emit(isa.DblShf(dl, hiL(), lo(), int(n)))
+			setHi(func() { a.emit(isa.Shf(dh, isa.None, isa.ShfB, hiR(), isa.ShiftR, int(n))) })
+		case n == 32:
+			a.emit(isa.Mov(dl, hiR()))
+			setHi(func() { a.emit(isa.Immed(dh, 0)) })
+		default:
+			a.emit(isa.Shf(dl, isa.None, isa.ShfB, hiR(), isa.ShiftR, int(n-32)))
+			setHi(func() { a.emit(isa.Immed(dh, 0)) })
+		}
+	default: // arsh
+		switch {
+		case n == 0:
+			a.emit(isa.Mov(dl, lo()))
+			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
+		case n < 32:
+			a.emit(isa.DblShf(dl, hiL(), lo(), int(n)))
+			setHi(func() { h := hiR(); a.emit(isa.Mov(isa.None, h), isa.Asr(dh, h, int(n))) })
+		default:
+			h := hiR()
+			if n == 32 {
+				a.emit(isa.Mov(dl, h))
+			} else {
+				a.emit(isa.Mov(isa.None, h), isa.Asr(dl, h, int(n-32)))
+			}
+			setHi(func() { h := hiR(); a.emit(isa.Mov(isa.None, h), isa.Asr(dh, h, 31)) })
+		}
+	}
+}
+
+// mul32 emits a 32x32 multiply of two 32-bit operands (nfp-isa.md §2.9):
+// the low word into lo, the high word into hi unless hi is None.
+func (g *gen) mul32(lo, hi, x, y isa.Operand) {
+	a := g.a
+	a.emit(isa.MulStepOp(x, y, isa.MulStart, isa.MulStep1))
+	for s := isa.MulStep1; s <= isa.MulStep4; s++ {
+		a.emit(isa.MulStepOp(x, y, isa.Mul32x32, s))
+	}
+	a.emit(isa.MulResult(lo, isa.Mul32x32, false))
+	if !hi.IsNone() {
+		a.emit(isa.MulResult(hi, isa.Mul32x32, true))
+	}
+}
+
+// mul: the low 64 bits of x*y are lo(x)*lo(y) (64-bit) plus, in the upper
+// word, lo(x)*hi(y) + hi(x)*lo(y); halves known zero drop their terms.
+func (g *gen) mul(v *ir.Value) {
+	x, y := v.Args[0], v.Args[1]
+	dl, dh := g.dlo(v), g.dhi(v)
+	if v.Op == ir.OpMul32 {
+		dh = isa.None
+	}
+	g.mul32(dl, dh, g.src(x, false, left, limU), g.src(y, false, right, limU))
+	if dh.IsNone() || v.Op == ir.OpMul32 {
+		return
+	}
+	for _, t := range [][2]bool{{false, true}, {true, false}} {
+		if c, ok := g.constant(x, t[0]); ok && c == 0 {
+			continue
+		}
+		if c, ok := g.constant(y, t[1]); ok && c == 0 {
+			continue
+		}
+		// A20 is free for the product once its operands are read.
+		g.mul32(isa.GPRA(regScratchA), isa.None, g.src(x, t[0], left, limU), g.src(y, t[1], right, limU))
+		g.a.emit(isa.ALU(dh, isa.GPRA(regScratchA), isa.OpAdd, isa.GPRB(dh.Num)))
+	}
+}
+
+// divPow2 lowers division and modulo by a power-of-two constant; other
+// divisors are not supported.
+func (g *gen) divPow2(v *ir.Value) {
+	c, ok := g.constant(v.Args[1], false)
+	ch, ok2 := g.constant(v.Args[1], true)
+	wide := v.Op == ir.OpDiv64 || v.Op == ir.OpMod64
+	if !ok || !ok2 || (wide && ch != 0) || c == 0 || c&(c-1) != 0 {
+		g.fail(v, "%s by a non-constant or non-power-of-two divisor is not supported", v.Op)
+	}
+	if wide && !g.info[v.Args[0].ID].hiZero {
+		g.fail(v, "%s of a value wider than 32 bits is not supported", v.Op)
+	}
+	n := bits.TrailingZeros32(c)
+	s := g.src(v.Args[0], false, right, limU)
+	d := g.dlo(v)
+	switch v.Op {
+	case ir.OpDiv32, ir.OpDiv64:
+		if n == 0 {
+			g.a.emit(isa.Mov(d, s))
+		} else {
+			g.a.emit(isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftR, n))
+		}
+	default:
+		m := g.src(v.Args[1], false, left, limU)
+		if c-1 <= limU {
+			m = isa.Imm(c - 1)
+		} else {
+			g.a.emit(isa.LoadImm32(isa.GPRA(regScratchA), c-1)...)
+			m = isa.GPRA(regScratchA)
+		}
+		g.alu(d, m, isa.OpAnd, s)
+	}
+	if dh := g.dhi(v); !dh.IsNone() {
+		g.a.emit(isa.Immed(dh, 0))
+	}
+}

@@ -1,0 +1,372 @@
+package backend
+
+import (
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// lowerCtxPtr reads an xdp_md field: data is the packet vector's CTM
+// address (*l$index1[2]), data_end that plus the length in B22, data_meta
+// equals data (no metadata in front of the frame) — nfp-isa.md §4.6.
+func (g *gen) lowerCtxPtr(v *ir.Value) {
+	if g.info[g.rootOf(v.Args[0]).ID].kind != kCtx {
+		g.fail(v, "context field read through a pointer that is not the context")
+	}
+	d := g.dlo(v)
+	switch v.Imm {
+	case 0, 8: // data, data_meta
+		g.a.emit(isa.Mov(d, isa.LM(1, 2)))
+	case 4: // data_end
+		g.a.emit(isa.ALU(d, isa.GPRB(regStack), isa.OpAdd, isa.LM(1, 2)))
+	default:
+		g.fail(v, "xdp_md field at offset %d is not supported", v.Imm)
+	}
+	if dh := g.dhi(v); !dh.IsNone() {
+		g.a.emit(isa.Immed(dh, 0))
+	}
+}
+
+func (g *gen) lowerMem(v *ir.Value) {
+	info := v.Op.Info()
+	switch v.Region {
+	case ir.RegionPkt:
+		g.memPkt(v, info)
+	case ir.RegionStack:
+		g.memStack(v, info)
+	case ir.RegionMapVal:
+		g.memMapVal(v, info)
+	default:
+		g.fail(v, "%s on region %s is not supported", v.Op, v.Region)
+	}
+}
+
+func isLoad(op ir.Op) bool {
+	switch op {
+	case ir.OpLoad8, ir.OpLoad16, ir.OpLoad32, ir.OpLoad64, ir.OpLoadsx8, ir.OpLoadsx16, ir.OpLoadsx32:
+		return true
+	}
+	return false
+}
+
+func isStore(op ir.Op) bool {
+	switch op {
+	case ir.OpStore8, ir.OpStore16, ir.OpStore32, ir.OpStore64:
+		return true
+	}
+	return false
+}
+
+// extract moves a loaded value from word w (lane = byte offset of the value
+// in it) to v's registers, sign-extending for loadsx.
+func (g *gen) extract(v *ir.Value, size int, lane int, w0, w1 isa.Operand) {
+	a := g.a
+	d := g.dlo(v)
+	if lane+size > 4 && size != 8 {
+		g.fail(v, "a %d-byte access crossing a 32-bit word is not supported", size)
+	}
+	switch size {
+	case 8:
+		a.emit(isa.Mov(d, w0))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Mov(dh, w1))
+		}
+		return
+	case 4:
+		a.emit(isa.Mov(d, w0))
+	default:
+		mask := uint8(1)
+		if size == 2 {
+			mask = 3
+		}
+		if lane == 0 {
+			a.emit(isa.LdField(d, mask, w0, isa.ShiftRotR, 0, true))
+		} else {
+			a.emit(isa.LdField(d, mask, w0, isa.ShiftR, 8*lane, true))
+		}
+	}
+	if !v.Op.Info().Signed {
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0))
+		}
+		return
+	}
+	if size < 4 {
+		n := 32 - 8*size
+		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.GPRB(d.Num), isa.ShiftL, n), isa.Asr(d, isa.GPRB(d.Num), n))
+	}
+	g.signHi(v, d)
+}
+
+// offOperand is a restricted operand for a command's byte offset.
+func (g *gen) offOperand(off int64) isa.Operand {
+	if off >= 0 && off <= limR {
+		return isa.Imm(uint32(off))
+	}
+	g.a.emit(isa.LoadImm32(isa.GPRB(regScratchB), uint32(off))...)
+	return isa.GPRB(regScratchB)
+}
+
+// storeXfer puts the value a store writes in $xfer_0 (and $xfer_1).
+func (g *gen) storeXfer(v *ir.Value, size int) {
+	val := v.Args[1]
+	g.a.emit(isa.Mov(isa.Xfer(0), g.src(val, false, right, limU)))
+	if size == 8 {
+		g.a.emit(isa.Mov(isa.Xfer(1), g.src(val, true, right, limU)))
+	}
+}
+
+// memPkt: packet data in CTM, 32-bit addressing, read32_swap/write8_swap
+// so that memory is little-endian as eBPF sees it (nfp-isa.md §4.6).
+func (g *gen) memPkt(v *ir.Value, info *ir.OpInfo) {
+	base := g.rootOf(v.Args[0])
+	if g.info[base.ID].kind != kReg {
+		g.fail(v, "packet access through v%d, which is not a packet pointer in a register", v.Args[0].ID)
+	}
+	size := info.Size
+	switch {
+	case isLoad(v.Op):
+		words := 1
+		if size == 8 {
+			words = 2
+		}
+		// The read may run up to 3 bytes past the frame: the CTM buffer
+		// has room, and the bytes are not used.
+		off := g.offOperand(v.Imm)
+		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", 0, g.src(v.Args[0], false, left, limU), off, isa.Mode32, words, isa.CtxSwapWait))
+		g.extract(v, size, 0, isa.Xfer(0), isa.Xfer(1))
+	case isStore(v.Op):
+		g.storeXfer(v, size)
+		off := g.offOperand(v.Imm)
+		g.a.emit(isa.Cmd(isa.TargetMU, "write8_swap", 0, g.src(v.Args[0], false, left, limU), off, isa.Mode32, size, isa.CtxSwapWait))
+	default:
+		g.fail(v, "%s on packet data is not supported", v.Op)
+	}
+}
+
+// lmWord returns an operand for the LM word holding stack byte addr (from
+// the stack base): *l$index0[k] in the first 64 bytes (32 for restricted
+// operands), otherwise a 32-byte window of *l$index3 moved there first.
+func (g *gen) lmWord(v *ir.Value, addr int64, restricted bool) isa.Operand {
+	if addr < 0 || addr >= image.MaxStack {
+		g.fail(v, "stack byte %d outside the frame", addr)
+	}
+	lim := int64(64)
+	if restricted {
+		lim = 32
+	}
+	if addr < lim {
+		return isa.LM(0, int(addr/4))
+	}
+	win := addr &^ 31
+	if g.lm3 != win {
+		g.stackAddr(isa.GPRB(regScratchB), win)
+		g.a.emit(isa.CSRWrite(isa.CSRActLMAddr3, isa.GPRB(regScratchB)), isa.Nop(), isa.Nop(), isa.Nop())
+		g.lm3 = win
+	}
+	return isa.LM(3, int(addr&31)/4)
+}
+
+// memStack: the frame is in LM, fp at byte g.frame from the stack base;
+// only constant offsets from fp are supported.
+func (g *gen) memStack(v *ir.Value, info *ir.OpInfo) {
+	bi := g.info[g.rootOf(v.Args[0]).ID]
+	if bi.kind != kStack {
+		g.fail(v, "stack access through a pointer whose offset from fp is not a constant")
+	}
+	addr := g.frame + bi.off + v.Imm
+	size := info.Size
+	lane := int(addr & 3)
+	if size >= 4 && lane != 0 {
+		g.fail(v, "unaligned %d-byte stack access at fp%+d", size, bi.off+v.Imm)
+	}
+	switch {
+	case isLoad(v.Op):
+		if size == 8 {
+			g.a.emit(isa.Mov(g.dlo(v), g.lmWord(v, addr, false)))
+			if dh := g.dhi(v); !dh.IsNone() {
+				g.a.emit(isa.Mov(dh, g.lmWord(v, addr+4, false)))
+			}
+			return
+		}
+		g.extract(v, size, lane, g.lmWord(v, addr&^3, size < 4), isa.None)
+	case isStore(v.Op):
+		val := v.Args[1]
+		switch size {
+		case 8:
+			w := g.lmWord(v, addr, false)
+			g.a.emit(isa.Mov(w, g.src(val, false, right, limU)))
+			w = g.lmWord(v, addr+4, false)
+			g.a.emit(isa.Mov(w, g.src(val, true, right, limU)))
+		case 4:
+			w := g.lmWord(v, addr, false)
+			g.a.emit(isa.Mov(w, g.src(val, false, right, limU)))
+		default:
+			if lane+size > 4 {
+				g.fail(v, "a %d-byte stack store crossing a 32-bit word is not supported", size)
+			}
+			mask := uint8(1)
+			if size == 2 {
+				mask = 3
+			}
+			w := g.lmWord(v, addr&^3, true)
+			s := g.src(val, false, right, limU)
+			if lane == 0 {
+				g.a.emit(isa.LdField(w, mask, s, isa.ShiftRotR, 0, false))
+			} else {
+				g.a.emit(isa.LdField(w, mask<<lane, s, isa.ShiftL, 8*lane, false))
+			}
+		}
+	default:
+		g.fail(v, "%s on the stack is not supported", v.Op)
+	}
+}
+
+// mapAddr puts the 40-bit address of a map value access in A20 (low 32
+// bits) and B21 (bits 39:32 << 24), the operands of a 40-bit BA command.
+func (g *gen) mapAddr(v *ir.Value, off int64) (isa.Operand, isa.Operand) {
+	p := v.Args[0]
+	pi := g.info[g.rootOf(p).ID]
+	switch pi.kind {
+	case kMapValue:
+		lo, _ := g.constant(p, false)
+		hi, _ := g.constant(p, true)
+		g.a.emit(isa.LoadImm32(isa.GPRA(regScratchA), lo+uint32(off))...)
+		g.a.emit(isa.LoadImm32(isa.GPRB(regScratchB), hi)...)
+		return isa.GPRA(regScratchA), isa.GPRB(regScratchB)
+	case kReg:
+		if pi.hi < 0 {
+			g.fail(v, "map value pointer v%d without its upper half", p.ID)
+		}
+		if off == 0 {
+			return isa.GPRA(pi.lo), isa.GPRB(pi.hi)
+		}
+		o := isa.Imm(uint32(off))
+		if off < 0 || off > limU {
+			g.a.emit(isa.LoadImm32(isa.GPRB(regScratchA), uint32(off))...)
+			o = isa.GPRB(regScratchA)
+		}
+		g.a.emit(isa.ALU(isa.GPRA(regScratchA), isa.GPRA(pi.lo), isa.OpAdd, o),
+			isa.ALU(isa.GPRB(regScratchB), isa.GPRB(pi.hi), isa.OpAddCarry, isa.Imm(0)))
+		return isa.GPRA(regScratchA), isa.GPRB(regScratchB)
+	}
+	g.fail(v, "map value access through v%d, which is not a map value pointer", p.ID)
+	return isa.None, isa.None
+}
+
+// memMapVal: map values in EMEM, 40-bit addressing. Loads read whole
+// aligned words (a value's slot is 4-byte aligned), so the pointer's offset
+// into the value must be known.
+func (g *gen) memMapVal(v *ir.Value, info *ir.OpInfo) {
+	size := info.Size
+	switch {
+	case isLoad(v.Op):
+		var poff int64
+		p := v.Args[0]
+		if pi := g.info[g.rootOf(p).ID]; pi.kind == kMapValue {
+			poff = pi.off
+		} else if fa := g.f.Facts[p.ID]; fa != nil && fa.Ptr != nil && fa.Ptr.MinOff == fa.Ptr.MaxOff {
+			poff = fa.Ptr.MinOff
+		} else {
+			g.fail(v, "map value load at an offset the verifier did not fix")
+		}
+		lane := int((poff + v.Imm) & 3)
+		if size == 8 && lane != 0 {
+			g.fail(v, "unaligned 8-byte map value load")
+		}
+		lo, hi := g.mapAddr(v, v.Imm-int64(lane))
+		words := 1
+		if size == 8 {
+			words = 2
+		}
+		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", 0, lo, hi, isa.Mode40BA, words, isa.CtxSwapWait))
+		g.extract(v, size, lane, isa.Xfer(0), isa.Xfer(1))
+	case isStore(v.Op):
+		g.storeXfer(v, size)
+		lo, hi := g.mapAddr(v, v.Imm)
+		g.a.emit(isa.Cmd(isa.TargetMU, "write8_swap", 0, lo, hi, isa.Mode40BA, size, isa.CtxSwapWait))
+	case v.Op == ir.OpAtomicAdd32 || v.Op == ir.OpAtomicAdd64:
+		// The atomic engine adds big-endian words; the firmware keeps
+		// counters that way (nfp-isa.md §2.12.5).
+		val := v.Args[1]
+		g.a.emit(isa.Mov(isa.Xfer(0), g.src(val, false, right, limU)))
+		name, cnt := "add", 1
+		if v.Op == ir.OpAtomicAdd64 {
+			g.a.emit(isa.Mov(isa.Xfer(1), g.src(val, true, right, limU)))
+			name, cnt = "add64", 5
+		}
+		lo, hi := g.mapAddr(v, v.Imm)
+		g.a.emit(isa.Cmd(isa.TargetMU, name, 0, lo, hi, isa.Mode40BA, cnt, isa.CtxSwapWait))
+	default:
+		g.fail(v, "%s on a map value is not supported", v.Op)
+	}
+}
+
+// lowerCall calls a firmware helper (nfp-isa.md §4.9): map id in A0, key at
+// ActLMAddr0, value at ActLMAddr2, flags in R4, return address in B0; the
+// result comes back in R0.
+func (g *gen) lowerCall(v *ir.Value) {
+	a := g.a
+	switch v.Imm {
+	case 7: // get_prandom_u32
+		a.emit(isa.CSRRead(isa.CSRPseudoRndNum), isa.Immed(g.dlo(v), 0))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0))
+		}
+		return
+	case 1, 2, 3:
+	default:
+		g.fail(v, "helper %d is not supported on the NFP", v.Imm)
+	}
+	m := g.info[g.rootOf(v.Args[0]).ID]
+	if m.kind != kMapRef {
+		g.fail(v, "helper %d: the map argument is not a known map", v.Imm)
+	}
+	if int(m.c) >= len(g.opts.Maps) {
+		g.fail(v, "helper %d: map %d is not in the object", v.Imm, m.c)
+	}
+	switch t := g.opts.Maps[m.c].Type; t {
+	case 1, 2: // hash, array
+	default:
+		g.fail(v, "helper %d on a map of type %d is not supported", v.Imm, t)
+	}
+	stackArg := func(i int, what string) int64 {
+		ai := g.info[g.rootOf(v.Args[i]).ID]
+		if ai.kind != kStack {
+			g.fail(v, "helper %d: the %s must be a constant stack address", v.Imm, what)
+		}
+		addr := g.frame + ai.off
+		if addr&3 != 0 || addr < 0 || addr >= image.MaxStack {
+			g.fail(v, "helper %d: the %s at fp%+d is not a 4-byte aligned stack address", v.Imm, what, ai.off)
+		}
+		return addr
+	}
+	if v.Imm == 2 {
+		g.parallel([]pmove{{dst: 8, v: v.Args[3]}, {dst: 9, v: v.Args[3], hi: true}})
+		val := stackArg(2, "value")
+		g.stackAddr(isa.GPRB(regScratchB), val)
+		a.emit(isa.CSRWrite(isa.CSRActLMAddr2, isa.GPRB(regScratchB)))
+	}
+	key := stackArg(1, "key")
+	if key != 0 {
+		g.stackAddr(isa.GPRB(regScratchB), key)
+		a.emit(isa.CSRWrite(isa.CSRActLMAddr0, isa.GPRB(regScratchB)))
+	}
+	ret := a.newLabel()
+	a.reloc(isa.BR, image.RelocBrHelper, 0, uint32(v.Imm), 2)
+	a.emit(isa.LoadImm32(isa.GPRA(0), uint32(m.c))[0])
+	a.immedRel(isa.GPRB(0), ret)
+	a.place(ret)
+	if key != 0 {
+		a.emit(isa.CSRWrite(isa.CSRActLMAddr0, isa.GPRA(regStack)), isa.Nop(), isa.Nop(), isa.Nop())
+	}
+	g.lm3 = -1
+	if v.Type != ir.Void && g.info[v.ID].kind == kReg {
+		in := g.info[v.ID]
+		moves := []pmove{{dst: in.lo, from: 0}}
+		if dh := g.dhi(v); !dh.IsNone() {
+			moves = append(moves, pmove{dst: in.hi, from: 1})
+		}
+		g.parallel(moves)
+	}
+}

@@ -1,0 +1,171 @@
+// Package compiler is nfpcc's driver: it runs the stages (loader output →
+// verifier → lift → backend) for each program of an object and turns a
+// stage's panic into an error naming the stage.
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/nfpcc/nfpcc/backend"
+	"github.com/nfpcc/nfpcc/compiler/lift"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/isa/image"
+)
+
+// Options select what to compile.
+type Options struct {
+	// Prog names one program (function or section name); "" compiles every
+	// entry program of the object.
+	Prog string
+	// DefaultXDP treats programs whose section names no hook as XDP (the
+	// nfp-jit corpus objects use plain section names).
+	DefaultXDP bool
+}
+
+// ProgramReport says what happened to one program.
+type ProgramReport struct {
+	Name  string
+	Err   error // nil when compiled
+	Stats backend.Stats
+}
+
+// Report lists every program the object offered.
+type Report struct {
+	Programs []ProgramReport
+}
+
+// Compile compiles the selected programs of obj; images holds one image per
+// compiled program, in the report's order (skipping failures). The error is
+// non-nil when no program compiled or the selection is wrong.
+func Compile(obj *loader.Object, opts Options) ([]*image.Image, *Report, error) {
+	progs, err := selectPrograms(obj, opts.Prog)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{}
+	var imgs []*image.Image
+	for _, p := range progs {
+		img, st, err := compileOne(obj, p, opts)
+		rep.Programs = append(rep.Programs, ProgramReport{Name: p.Name, Err: err, Stats: st})
+		if err == nil {
+			imgs = append(imgs, img)
+		}
+	}
+	if len(imgs) == 0 {
+		var errs []error
+		for _, r := range rep.Programs {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Name, r.Err))
+		}
+		return nil, rep, errors.Join(errs...)
+	}
+	return imgs, rep, nil
+}
+
+// stage runs f, turning a panic into "BUG in NAME: …".
+func stage(name string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("BUG in %s: %v\n%s", name, r, debug.Stack())
+		}
+	}()
+	return f()
+}
+
+// ProgType is the image type of a loader program (XDP or tc).
+func ProgType(p *loader.Program, defaultXDP bool) (image.ProgType, bool) {
+	switch p.Type {
+	case ebpf.XDP:
+		return image.ProgXDP, true
+	case ebpf.SchedCLS:
+		return image.ProgTC, true
+	case ebpf.UnspecifiedProgram:
+		if defaultXDP {
+			return image.ProgXDP, true
+		}
+	}
+	return 0, false
+}
+
+func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Image, backend.Stats, error) {
+	var st backend.Stats
+	typ, ok := ProgType(p, opts.DefaultXDP)
+	if !ok {
+		return nil, st, fmt.Errorf("program type %v (section %q) is not offloadable to the NFP (XDP or tc)", p.Type, p.Section)
+	}
+	for _, m := range obj.Maps {
+		switch m.Type {
+		case ebpf.Hash, ebpf.Array:
+		default:
+			return nil, st, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash and array only)", m.Name, m.Type)
+		}
+	}
+	q := *p
+	if q.Type == ebpf.UnspecifiedProgram {
+		q.Type = ebpf.XDP
+	}
+	var img *image.Image
+	err := stage("lift", func() error {
+		m, _, err := lift.Verified(&q, obj.Maps, nil)
+		var verr *verifier.Error
+		if errors.As(err, &verr) {
+			return fmt.Errorf("rejected by the verifier: %v", err)
+		}
+		if err != nil {
+			return err
+		}
+		return stage("backend", func() error {
+			var err error
+			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: Maps(obj)})
+			return err
+		})
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	return img, st, nil
+}
+
+// Maps converts the object's maps to the image's map table (index = id).
+func Maps(obj *loader.Object) []image.Map {
+	var out []image.Map
+	for _, m := range obj.Maps {
+		im := image.Map{Name: m.Name, Type: uint32(m.Type), KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
+		if len(m.Contents) > 0 {
+			im.Contents = append([]byte(nil), m.Contents...)
+		}
+		out = append(out, im)
+	}
+	return out
+}
+
+// selectPrograms picks the programs to compile: the named one, or every
+// program not in .text (global functions there are subprograms).
+func selectPrograms(obj *loader.Object, name string) ([]*loader.Program, error) {
+	var entries, all []*loader.Program
+	var names []string
+	for _, p := range obj.Programs {
+		names = append(names, p.Name)
+		if name != "" && (p.Name == name || p.Section == name) {
+			return []*loader.Program{p}, nil
+		}
+		all = append(all, p)
+		if p.Section != ".text" {
+			entries = append(entries, p)
+		}
+	}
+	if name != "" {
+		return nil, fmt.Errorf("no program %q (the object has: %v)", name, names)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no programs")
+	}
+	if len(entries) == 0 {
+		return all, nil
+	}
+	return entries, nil
+}

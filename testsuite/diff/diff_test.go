@@ -1,0 +1,267 @@
+// Package diff checks the NFP backend against the eBPF reference: every
+// program that compiles runs as an .nfp image on the NFP emulator and as
+// eBPF on the host interpreter, on the same packets and from the same map
+// state, and must give the same action, return value, packet and maps.
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/nfpcc/nfpcc/compiler"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator"
+	ebpfemu "github.com/nfpcc/nfpcc/emulator/ebpf"
+	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/testsuite"
+)
+
+// packets makes Ethernet/IPv4/IPv6 frames with random fields (few distinct
+// addresses and ports, so maps hit), some truncated, and random bytes.
+func packets(rng *rand.Rand, n int) [][]byte {
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		if rng.IntN(6) == 0 {
+			b := make([]byte, 1+rng.IntN(100))
+			for j := range b {
+				b[j] = byte(rng.IntN(256))
+			}
+			out = append(out, b)
+			continue
+		}
+		var b bytes.Buffer
+		b.Write([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+		if rng.IntN(5) == 0 {
+			b.Write([]byte{0x81, 0x00, 0, byte(rng.IntN(16))})
+		}
+		switch rng.IntN(6) {
+		case 0:
+			b.Write([]byte{0x86, 0xdd, 0x60, 0, 0, 0, 0, 20, []byte{6, 17, 58}[rng.IntN(3)], 64})
+			for j := 0; j < 32; j++ {
+				b.WriteByte(byte(rng.IntN(256)))
+			}
+		case 1:
+			b.Write([]byte{0x08, 0x06})
+		default:
+			proto := []byte{1, 6, 17, 47}[rng.IntN(4)]
+			b.Write([]byte{0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0, 0, byte(1 + rng.IntN(64)), proto, 0, 0})
+			for j := 0; j < 4; j++ {
+				b.WriteByte(byte(rng.IntN(4)))
+			}
+			if rng.IntN(3) == 0 {
+				b.Write([]byte{10, 0, 0, 254})
+			} else {
+				for j := 0; j < 4; j++ {
+					b.WriteByte(byte(rng.IntN(4)))
+				}
+			}
+		}
+		for j := 0; j < 4; j++ {
+			b.WriteByte(byte(rng.IntN(4)))
+		}
+		for j := rng.IntN(40); j > 0; j-- {
+			b.WriteByte(byte(rng.IntN(256)))
+		}
+		frame := b.Bytes()
+		if rng.IntN(10) == 0 {
+			frame = frame[:rng.IntN(len(frame))]
+		}
+		out = append(out, frame)
+	}
+	return out
+}
+
+type source struct {
+	file       string
+	defaultXDP bool
+}
+
+func sources(t *testing.T) []source {
+	var out []source
+	own, _ := filepath.Glob(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "*.o"))
+	for _, f := range own {
+		out = append(out, source{file: f})
+	}
+	if d := testsuite.CorporaDir(); d != "" {
+		jit, _ := filepath.Glob(filepath.Join(d, "nfp-jit", "programs", "*.bpf.o"))
+		for _, f := range jit {
+			out = append(out, source{file: f, defaultXDP: true})
+		}
+		for _, sub := range []string{"linux", "prototype-kernel"} {
+			filepath.WalkDir(filepath.Join(d, "ebpf-samples", sub), func(p string, e os.DirEntry, err error) error {
+				if err == nil && !e.IsDir() && strings.HasSuffix(p, ".o") {
+					out = append(out, source{file: p})
+				}
+				return nil
+			})
+		}
+	} else {
+		t.Log("corpora absent: only testdata/progs")
+	}
+	return out
+}
+
+// refusal groups a compile error by its kind of message.
+func refusal(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, "eBPF slot "); i >= 0 {
+		if j := strings.Index(s[i:], ": "); j >= 0 {
+			s = s[i+j+2:]
+		}
+	} else if i := strings.LastIndex(s, ": "); i >= 0 && !strings.Contains(s, "verifier") {
+		s = s[i+2:]
+	}
+	for _, cut := range []string{" v", " fp", " 0", " 1", " 2", " 3", " 4", " 5", " 6", " 7", " 8", " 9"} {
+		if i := strings.Index(s, cut); i > 0 && i < 60 {
+			_ = i
+		}
+	}
+	if len(s) > 90 {
+		s = s[:90]
+	}
+	return s
+}
+
+// TestDifferential is the harness; it logs the counts and fails on any
+// mismatch between the image on the NFP emulator and the eBPF reference.
+func TestDifferential(t *testing.T) {
+	var compiled, refused, runs int
+	reasons := map[string][]string{}
+	for _, src := range sources(t) {
+		obj, err := loader.Load(src.file)
+		if err != nil {
+			continue
+		}
+		for pi, p := range obj.Programs {
+			typ, ok := compiler.ProgType(p, src.defaultXDP)
+			if !ok || typ != image.ProgXDP || p.Section == ".text" {
+				continue
+			}
+			name := filepath.Base(src.file) + ":" + p.Name
+			imgs, _, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP})
+			if err != nil {
+				if strings.Contains(err.Error(), "BUG") {
+					t.Errorf("%s: %v", name, err)
+				}
+				refused++
+				r := refusal(err)
+				reasons[r] = append(reasons[r], name)
+				continue
+			}
+			compiled++
+			runs += checkProgram(t, name, obj, pi, imgs[0])
+		}
+	}
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if len(reasons[keys[i]]) != len(reasons[keys[j]]) {
+			return len(reasons[keys[i]]) > len(reasons[keys[j]])
+		}
+		return keys[i] < keys[j]
+	})
+	t.Logf("XDP programs: %d compiled (%d packet runs compared), %d refused", compiled, runs, refused)
+	for _, k := range keys {
+		ex := reasons[k]
+		if len(ex) > 3 {
+			ex = append(ex[:3:3], "…")
+		}
+		t.Logf("  refused %3d× %s  (%s)", len(reasons[k]), k, strings.Join(ex, ", "))
+	}
+	if compiled == 0 {
+		t.Errorf("no program compiled")
+	}
+}
+
+// checkProgram runs img and the object's program pi on the same packets;
+// it returns how many packets it compared.
+func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *image.Image) int {
+	t.Helper()
+	// The image must survive its own file format.
+	var buf bytes.Buffer
+	if err := img.Write(&buf); err != nil {
+		t.Errorf("%s: writing the image: %v", name, err)
+		return 0
+	}
+	back, err := image.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Errorf("%s: reading the image back: %v", name, err)
+		return 0
+	}
+	prog, err := nfp.LoadImage(back)
+	if err != nil {
+		t.Errorf("%s: NFP load: %v", name, err)
+		return 0
+	}
+	nmaps, err := nfp.MapsFor(back)
+	if err != nil {
+		t.Errorf("%s: maps: %v", name, err)
+		return 0
+	}
+	fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: nmaps})
+	if err != nil {
+		t.Errorf("%s: firmware: %v", name, err)
+		return 0
+	}
+	q := *obj
+	q.Programs = append([]*loader.Program(nil), obj.Programs...)
+	pp := *obj.Programs[pi]
+	if pp.Type == 0 {
+		pp.Type = ebpf.XDP //: the nfp-jit objects name no hook
+	}
+	q.Programs[pi] = &pp
+	ref, err := ebpfemu.FromObject(&q, pi, ebpfemu.Options{})
+	if err != nil {
+		t.Logf("%s: the reference cannot load it: %v", name, err)
+		return 0
+	}
+	rng := rand.New(rand.NewPCG(7, uint64(len(name))))
+	n := 0
+	for i, pkt := range packets(rng, 80) {
+		want, err := ref.Run(pi, ebpfemu.Input{Packet: append([]byte(nil), pkt...)})
+		if err != nil {
+			t.Logf("%s: packet %d: reference: %v", name, i, err)
+			continue
+		}
+		got, err := fw.RunPacket(append([]byte(nil), pkt...))
+		if err != nil {
+			t.Errorf("%s: packet %d (%x): NFP: %v", name, i, pkt, err)
+			return n
+		}
+		wantAct := nfp.OffloadAction(emulator.HookXDP, want.Return)
+		var bad []string
+		if got.Action != wantAct {
+			bad = append(bad, fmt.Sprintf("action %s, reference %s (r0 %#x)", got.Action, wantAct, want.Return))
+		}
+		if uint32(got.Return) != uint32(want.Return) && want.Return <= 3 {
+			bad = append(bad, fmt.Sprintf("r0 %#x, reference %#x", got.Return, want.Return))
+		}
+		if !bytes.Equal(got.Packet, want.Packet) {
+			bad = append(bad, fmt.Sprintf("packet\n  NFP %x\n  ref %x", []byte(got.Packet), []byte(want.Packet)))
+		}
+		if g, w := fw.MapState(), ref.Snapshot(); !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			bad = append(bad, fmt.Sprintf("maps\n  NFP %s\n  ref %s", gj, wj))
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s: packet %d (%x): %s", name, i, pkt, strings.Join(bad, "; "))
+			return n
+		}
+		n++
+	}
+	return n
+}
