@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
@@ -258,4 +260,213 @@ func readSectionsTSV(t *testing.T, dir string) []sectionRow {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// Mutants: the sections above are nearly all safe, so they test precision
+// far more than soundness. Each program is therefore also changed one
+// instruction at a time (a memory offset moved, a comparison loosened or
+// tightened, an immediate off by one), and both verifiers judge every
+// distinct mutant. A mutant the kernel rejects and nfpcc accepts is a
+// soundness bug unless a class below explains it; one the kernel accepts
+// and nfpcc rejects is imprecision, with the same rule.
+
+// mutantClass explains one kind of disagreement on mutants.
+type mutantClass struct {
+	kernelAccepts bool           // the direction: kernel accepts and nfpcc rejects, or the reverse
+	reason        *regexp.Regexp // matches nfpcc's error (kernel accepts) or the kernel's reason (kernel rejects)
+	only          []string       // if set, the mutant's name must start with one of these
+	why           string
+}
+
+var mutantClasses = []mutantClass{
+	{
+		kernelAccepts: true,
+		reason:        regexp.MustCompile(`leaks addr into helper function|pointer comparison prohibited`),
+		why: "the kernel runs as root, with allow_ptr_leaks (CAP_PERFMON): it lets pointer bytes reach a helper's key " +
+			"and pointers be compared with numbers; nfpcc keeps the no-leak rules (docs/verifier.md, Rules), which " +
+			"the kernel applies without CAP_PERFMON",
+	},
+	{
+		kernelAccepts: true,
+		reason:        regexp.MustCompile(`invalid (indirect )?read from stack`),
+		why: "the kernel runs as root, with allow_uninit_stack (CAP_PERFMON): stack bytes never written read as " +
+			"unknown numbers; nfpcc rejects reads of uninitialised stack, as the kernel does without CAP_PERFMON",
+	},
+	{
+		reason: regexp.MustCompile(`offset is outside of the packet`),
+		only:   []string{"build/correlated_branch.o:"},
+		why:    "the exception of TestVerifierKernelOracle: nfpcc turns a bound on data_end − data into a packet range",
+	},
+	{
+		reason: regexp.MustCompile(`invalid mem access 'scalar'`),
+		only: []string{
+			"prototype-kernel/xdp_bench01_mem_access_cost_kern.o:xdp_bench01:xdp_prog #53 ",
+			"prototype-kernel/xdp_bench02_drop_pattern_kern.o:xdp_bench02:xdp_prog #62 ",
+			"prototype-kernel/xdp_bench02_drop_pattern_kern.o:xdp_bench02:xdp_prog #98 ",
+		},
+		why: "the null check after an array lookup with key 0 is inverted; nfpcc knows the lookup cannot fail (the " +
+			"kernel's nullness elision), the kernel does not here: the key, a 32-bit zero at fp-8, lost its value in " +
+			"the kernel when the program later wrote fp-2 in the same 8-byte slot (the kernel forgets a partial " +
+			"spill on any write to its slot), while nfpcc tracks stack bytes one by one and still knows they are zero",
+	},
+}
+
+// swapJump loosens or tightens a conditional jump.
+var swapJump = map[asm.JumpOp]asm.JumpOp{
+	asm.JEq: asm.JNE, asm.JNE: asm.JEq, asm.JGT: asm.JGE, asm.JGE: asm.JGT,
+	asm.JLT: asm.JLE, asm.JLE: asm.JLT, asm.JSGT: asm.JSGE, asm.JSGE: asm.JSGT,
+	asm.JSLT: asm.JSLE, asm.JSLE: asm.JSLT, asm.JSet: asm.JNE,
+}
+
+// mutant is a program with one instruction changed.
+type mutant struct {
+	name string // case name, "#" instruction index (LD_IMM64 counts one), the change
+	prog *loader.Program
+}
+
+// mutants lists p's single-instruction mutants, in instruction order.
+func mutants(name string, p *loader.Program) []mutant {
+	var out []mutant
+	add := func(i int, what string, f func(ins *asm.Instruction)) {
+		q := *p
+		q.Insns = append(asm.Instructions(nil), p.Insns...)
+		f(&q.Insns[i])
+		out = append(out, mutant{fmt.Sprintf("%s #%d %s (%v)", name, i, what, p.Insns[i]), &q})
+	}
+	for i, ins := range p.Insns {
+		op := ins.OpCode
+		switch op.Class() {
+		case asm.LdXClass, asm.StXClass, asm.StClass:
+			if op.Mode() != asm.MemMode {
+				continue
+			}
+			for _, d := range []int16{1, 4, 8, -4} {
+				add(i, fmt.Sprintf("off%+d", d), func(ins *asm.Instruction) { ins.Offset += d })
+			}
+		case asm.JumpClass, asm.Jump32Class:
+			sw, ok := swapJump[op.JumpOp()]
+			if !ok {
+				continue
+			}
+			add(i, "op "+sw.String(), func(ins *asm.Instruction) { ins.OpCode = ins.OpCode.SetJumpOp(sw) })
+			if op.Source() == asm.ImmSource {
+				for _, d := range []int64{1, -1} {
+					add(i, fmt.Sprintf("imm%+d", d), func(ins *asm.Instruction) { ins.Constant += d })
+				}
+			}
+		case asm.ALUClass, asm.ALU64Class:
+			if ao := op.ALUOp(); op.Source() != asm.ImmSource || ao == asm.Swap || ao == asm.Neg {
+				continue
+			}
+			for _, d := range []int64{1, -1} {
+				add(i, fmt.Sprintf("imm%+d", d), func(ins *asm.Instruction) { ins.Constant += d })
+			}
+		}
+	}
+	return out
+}
+
+// TestVerifierKernelMutants runs the mutants of every program of
+// TestVerifierKernelOracle through both verifiers.
+//
+// Reproduce: go test ./testsuite/oracle -run TestVerifierKernelMutants -v
+func TestVerifierKernelMutants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: thousands of kernel loads")
+	}
+	if err := probeKernel(); err != nil {
+		t.Skipf("kernel oracle unavailable: %v", err)
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, _ := verifierCases(t)
+	var counts [2][2]int
+	explained := make([]int, len(mutantClasses))
+	var unexplained, noVerdict []string
+	seen := map[string]bool{}
+	for _, c := range cases {
+		k, err := newKernelMaps(c.obj, nil, ncpu)
+		if err != nil {
+			t.Errorf("%s: kernel: %v", c.name, err)
+			continue
+		}
+		for _, m := range mutants(c.name, c.prog) {
+			raw, err := marshal(m.prog.Insns)
+			if err != nil {
+				t.Fatalf("%s: %v", m.name, err)
+			}
+			if key := c.typ.String() + string(raw); seen[key] {
+				continue
+			} else {
+				seen[key] = true
+			}
+			prog, log, kerr := loadProgramAs(m.prog, c.typ, k)
+			if kerr == nil {
+				prog.Close()
+			} else if log == nil {
+				// Not a verdict: the kernel failed without a verifier
+				// log (EFAULT, "verifier bug").
+				noVerdict = append(noVerdict, fmt.Sprintf("%s: %v", m.name, kerr))
+				continue
+			}
+			_, nerr := verifier.Verify(m.prog, c.obj.Maps, &verifier.Options{Type: c.typ})
+			kOK, nOK := kerr == nil, nerr == nil
+			counts[b2i(kOK)][b2i(nOK)]++
+			if kOK == nOK {
+				continue
+			}
+			reason := kernelReason(log)
+			if kOK {
+				reason = nerr.Error()
+			}
+			if i := classify(m.name, kOK, reason); i >= 0 {
+				explained[i]++
+				continue
+			}
+			if kOK {
+				unexplained = append(unexplained, fmt.Sprintf("%s: kernel accepts, nfpcc rejects: %v", m.name, nerr))
+			} else {
+				unexplained = append(unexplained, fmt.Sprintf("%s: kernel rejects, nfpcc accepts\n    kernel: %s", m.name, reason))
+			}
+		}
+		k.Close()
+	}
+	for _, u := range unexplained {
+		t.Error(u)
+	}
+	t.Logf("kernel oracle for the verifier, single-instruction mutants of %d programs: %d distinct", len(cases), len(seen))
+	t.Logf("%-16s %8s %8s %8s %8s", "", "k+ n+", "k+ n-", "k- n+", "k- n-")
+	t.Logf("%-16s %8d %8d %8d %8d", "mutants", counts[1][1], counts[1][0], counts[0][1], counts[0][0])
+	t.Logf("%d disagreements unexplained; explained:", len(unexplained))
+	for i, c := range mutantClasses {
+		dir := "kernel rejects, nfpcc accepts"
+		if c.kernelAccepts {
+			dir = "kernel accepts, nfpcc rejects"
+		}
+		t.Logf("  %4d × %s /%s/: %s", explained[i], dir, c.reason, c.why)
+	}
+	t.Logf("%d mutants without a kernel verdict (the kernel failed without a verifier log):", len(noVerdict))
+	for _, n := range noVerdict {
+		t.Logf("  %s", n)
+	}
+}
+
+// classify returns the index of the class explaining a disagreement, or -1.
+func classify(name string, kernelAccepts bool, reason string) int {
+	for i, c := range mutantClasses {
+		if c.kernelAccepts != kernelAccepts || !c.reason.MatchString(reason) {
+			continue
+		}
+		if len(c.only) == 0 {
+			return i
+		}
+		for _, o := range c.only {
+			if strings.HasPrefix(name, o) {
+				return i
+			}
+		}
+	}
+	return -1
 }
