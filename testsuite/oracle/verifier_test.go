@@ -306,8 +306,9 @@ var mutantClasses = []mutantClass{
 		},
 		why: "the null check after an array lookup with key 0 is inverted; nfpcc knows the lookup cannot fail (the " +
 			"kernel's nullness elision), the kernel does not here: the key, a 32-bit zero at fp-8, lost its value in " +
-			"the kernel when the program later wrote fp-2 in the same 8-byte slot (the kernel forgets a partial " +
-			"spill on any write to its slot), while nfpcc tracks stack bytes one by one and still knows they are zero",
+			"the kernel when the program later wrote another part of the same 8-byte slot (fp-2 in xdp_bench01, " +
+			"fp-4 in xdp_bench02; the kernel forgets a partial spill on any write to its slot), while nfpcc tracks " +
+			"stack bytes one by one and still knows they are zero",
 	},
 }
 
