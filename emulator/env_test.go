@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -168,6 +169,37 @@ func TestPacketAdjust(t *testing.T) {
 	}
 	if err := p.AdjustTail(-61); err != EINVAL {
 		t.Errorf("tail below 14 bytes: %v", err)
+	}
+}
+
+// TestPacketResetClearsHeadroom: whatever a program wrote in front of the
+// frame (after growing it with adjust_head or adjust_meta, then shrinking
+// it back) is gone after Reset; a Packet made by hand is cleared whole.
+func TestPacketResetClearsHeadroom(t *testing.T) {
+	frame := []byte("0123456789abcdefghij")
+	for _, grow := range []func(*Packet) error{
+		func(p *Packet) error { return p.AdjustHead(-100) },
+		func(p *Packet) error { return p.AdjustMeta(-100) },
+	} {
+		p := NewPacket(frame)
+		if err := grow(p); err != nil {
+			t.Fatal(err)
+		}
+		for i := p.Meta; i < XDPHeadroom; i++ {
+			p.Buf[i] = 0xaa
+		}
+		if err := p.AdjustHead(int32(XDPHeadroom - p.Data)); err != nil {
+			t.Fatal(err)
+		}
+		p.Reset(frame)
+		if i := bytes.IndexByte(p.Buf[:XDPHeadroom], 0xaa); i >= 0 {
+			t.Errorf("byte %d of the headroom survives Reset", i)
+		}
+	}
+	p := &Packet{Buf: bytes.Repeat([]byte{0xaa}, 4096), Meta: XDPHeadroom, Data: XDPHeadroom, End: XDPHeadroom}
+	p.Reset(frame)
+	if i := bytes.IndexByte(p.Buf[:XDPHeadroom], 0xaa); i >= 0 {
+		t.Errorf("hand-made packet: byte %d of the headroom survives Reset", i)
 	}
 }
 

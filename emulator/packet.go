@@ -19,6 +19,10 @@ const (
 type Packet struct {
 	Buf             []byte
 	Meta, Data, End int
+	// headroomUsed is the lowest offset data_meta has had since the last
+	// Reset: the headroom below it is still zero, so Reset clears only
+	// [headroomUsed, XDPHeadroom). Zero (a Packet made by hand) clears it all.
+	headroomUsed int
 }
 
 // NewPacket copies frame into a fresh buffer with XDP headroom and tailroom.
@@ -29,7 +33,7 @@ func NewPacket(frame []byte) *Packet {
 	}
 	buf := make([]byte, size)
 	copy(buf[XDPHeadroom:], frame)
-	return &Packet{Buf: buf, Meta: XDPHeadroom, Data: XDPHeadroom, End: XDPHeadroom + len(frame)}
+	return &Packet{Buf: buf, Meta: XDPHeadroom, Data: XDPHeadroom, End: XDPHeadroom + len(frame), headroomUsed: XDPHeadroom}
 }
 
 // Reset puts frame into p as NewPacket would, reusing p's buffer when it is
@@ -41,11 +45,19 @@ func (p *Packet) Reset(frame []byte) {
 	}
 	if cap(p.Buf) < size {
 		p.Buf = make([]byte, size)
+		p.headroomUsed = XDPHeadroom
 	}
 	p.Buf = p.Buf[:size]
-	clear(p.Buf[:XDPHeadroom])
+	// Only the part of the headroom that data_meta ever exposed can hold
+	// anything but zeros (every write goes through [meta, end)).
+	used := min(p.headroomUsed, p.Meta)
+	if used < 0 || used > XDPHeadroom {
+		used = 0
+	}
+	clear(p.Buf[used:XDPHeadroom])
 	copy(p.Buf[XDPHeadroom:], frame)
 	p.Meta, p.Data, p.End = XDPHeadroom, XDPHeadroom, XDPHeadroom+len(frame)
+	p.headroomUsed = XDPHeadroom
 }
 
 // Bytes is the frame as it is now (data..data_end).
@@ -73,6 +85,7 @@ func (p *Packet) AdjustHead(delta int32) error {
 	}
 	p.Meta += int(delta)
 	p.Data = data
+	p.headroomUsed = min(p.headroomUsed, p.Meta)
 	return nil
 }
 
@@ -86,6 +99,7 @@ func (p *Packet) AdjustMeta(delta int32) error {
 		return EACCES
 	}
 	p.Meta = meta
+	p.headroomUsed = min(p.headroomUsed, p.Meta)
 	return nil
 }
 

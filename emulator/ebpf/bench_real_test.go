@@ -218,3 +218,10 @@ func readPcap(b *testing.B, path string) [][]byte {
 		frames = append(frames, f)
 	}
 }
+
+// BenchmarkDropRunInto is the fixed cost of a run: xdp_drop.o executes two
+// instructions, so nearly all of its time is resetting the machine and
+// filling the result.
+func BenchmarkDropRunInto(b *testing.B) {
+	newRealBench(b, "xdp_drop.o", &emulator.State{}, benchFrames, "XDP_DROP").runInto(b)
+}

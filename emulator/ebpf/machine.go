@@ -249,25 +249,31 @@ func (m *Machine) run(prog int, in Input, res *emulator.Result) (ran bool, err e
 	}
 	m.reset(p.hook, in)
 	r0, n, err := m.exec(p)
-	packet, meta := res.Packet, res.Meta
-	*res = emulator.Result{
-		Return:       r0,
-		Action:       emulator.ActionName(p.hook, r0),
-		Instructions: n,
-		Events:       m.env.Events,
-		Redirect:     m.env.Redirect,
-		Printk:       m.env.Printk,
-		Trace:        m.steps,
-		Context:      m.changedContext(),
-	}
-	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
-		res.Packet = reuse(packet, pk.Bytes())
-		if mb := pk.MetaBytes(); len(mb) > 0 {
-			res.Meta = reuse(meta, mb)
-		}
-	}
+	// Field by field: assigning a whole Result literal costs a 176-byte
+	// copy with write barriers, a good part of a short program's run.
+	// TestRunIntoOverwritesEveryField catches a field added to Result and
+	// not set here.
+	res.Return = r0
+	res.Action = emulator.ActionName(p.hook, r0)
+	res.Instructions = n
+	res.Events = m.env.Events
+	res.Redirect = m.env.Redirect
+	res.Printk = m.env.Printk
+	res.Trace = m.steps
+	res.Context = m.changedContext()
+	res.Maps = nil
 	if m.snapshot {
 		res.Maps = m.Snapshot()
+	}
+	if pk := m.env.Packet; pk != nil && p.hook != emulator.HookNone {
+		res.Packet = reuse(res.Packet, pk.Bytes())
+		if mb := pk.MetaBytes(); len(mb) > 0 {
+			res.Meta = reuse(res.Meta, mb)
+		} else {
+			res.Meta = nil
+		}
+	} else {
+		res.Packet, res.Meta = nil, nil
 	}
 	return true, err
 }
@@ -300,7 +306,10 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 	m.regions[regionStack].lo = uint64(len(m.stack) - stackSize)
 	m.regs = [16]uint64{}
 	m.regs[10] = addr(regionStack, uint64(len(m.stack)))
-	m.regions[regionMem] = region{buf: in.Mem, lo: 0, hi: uint64(len(in.Mem)), kind: kindMem}
+	// Region fields one by one (a region literal is a 64-byte copy with
+	// write barriers).
+	mem := &m.regions[regionMem]
+	mem.buf, mem.hi = in.Mem, uint64(len(in.Mem))
 	m.env.Packet = nil
 	if hook != emulator.HookNone || in.Packet != nil {
 		m.packet.Reset(in.Packet)
@@ -330,13 +339,14 @@ func (m *Machine) reset(hook emulator.Hook, in Input) {
 // syncPacket points the packet region at the current data_meta..data_end.
 func (m *Machine) syncPacket() {
 	pk := m.env.Packet
+	rg := &m.regions[regionPacket]
 	if pk == nil {
-		m.regions[regionPacket] = region{kind: kindPacket}
+		rg.buf, rg.lo, rg.hi = nil, 0, 0
 		return
 	}
 	lo := uint64(pk.Meta)
 	if m.hook == emulator.HookTC {
 		lo = uint64(pk.Data)
 	}
-	m.regions[regionPacket] = region{buf: pk.Buf, lo: lo, hi: uint64(pk.End), kind: kindPacket}
+	rg.buf, rg.lo, rg.hi = pk.Buf, lo, uint64(pk.End)
 }
