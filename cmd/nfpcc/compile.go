@@ -8,16 +8,63 @@ import (
 	"os"
 	"strings"
 
+	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/lift"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
 )
 
-// compileMain is the default action, `nfpcc prog.o -o prog.nfp`. The NFP
-// backend is not built yet, so only the front half works: `--emit=ir`
-// prints the SSA IR of each program (loaded, verified, lifted); any other
-// output says plainly that compiling to NFP code is not implemented.
+// compileImage writes the image of one program (the one named, or the
+// object's only entry program).
+func compileImage(path, prog, out string, listing, xdp bool, stdout, stderr io.Writer) int {
+	obj, err := loader.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
+	imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: prog, DefaultXDP: xdp})
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
+		return 1
+	}
+	if len(rep.Programs) > 1 {
+		var names []string
+		for _, r := range rep.Programs {
+			names = append(names, r.Name)
+		}
+		fmt.Fprintf(stderr, "nfpcc: %s: %d programs (%s): choose one with --prog\n", path, len(names), strings.Join(names, ", "))
+		return 2
+	}
+	img := imgs[0]
+	if out == "" && !listing {
+		fmt.Fprintf(stderr, "nfpcc: %s: no output: give -o FILE or -S\n", path)
+		return 2
+	}
+	if out != "" {
+		var b strings.Builder
+		if err := img.Write(&b); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
+			return 1
+		}
+		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+			return 2
+		}
+	}
+	if listing {
+		for i, w := range img.Code {
+			fmt.Fprintf(stdout, "%5d: %s\n", i, isa.Disasm(isa.Word(w), isa.Options{Mode: isa.Ctx4}))
+		}
+	}
+	return 0
+}
+
+// compileMain is the default action, `nfpcc prog.o -o prog.nfp [--prog
+// NAME] [-S]`: it compiles one program to an NFP image (compiler.Compile);
+// -S prints the image's disassembly. `--emit=ir` prints the SSA IR of each
+// program (loaded, verified, lifted) instead.
 func compileMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("nfpcc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,6 +73,8 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "output file (the NFP image; with --emit, the emitted text)")
 	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
 	noFacts := fs.Bool("no-facts", false, "print the IR without its !facts (still lifted with them)")
+	listing := fs.Bool("S", false, "print the image's disassembly (to -o's file when no image is written, else stdout)")
+	xdp := fs.Bool("xdp", false, "treat programs whose section names no hook as XDP")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
 		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
@@ -50,8 +99,7 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	switch *emit {
 	case "ir":
 	case "":
-		fmt.Fprintf(stderr, "nfpcc: %s: compiling to NFP code is not implemented yet (--emit=ir prints the IR; see `nfpcc help` for the tools that are)\n", path)
-		return 2
+		return compileImage(path, *progName, *out, *listing, *xdp, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
 		return 2

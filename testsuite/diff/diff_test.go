@@ -145,7 +145,7 @@ func TestDifferential(t *testing.T) {
 		}
 		for pi, p := range obj.Programs {
 			typ, ok := compiler.ProgType(p, src.defaultXDP)
-			if !ok || typ != image.ProgXDP || p.Section == ".text" {
+			if !ok || typ != image.ProgXDP || (p.Section == ".text" && !src.defaultXDP) {
 				continue
 			}
 			name := filepath.Base(src.file) + ":" + p.Name
