@@ -82,7 +82,7 @@ func TestEmitIRErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{progPath("xdp_drop.o")}, "compiling to NFP code is not implemented yet"},
+		{[]string{progPath("xdp_drop.o")}, "no output: give -o FILE or -S"},
 		{[]string{progPath("xdp_drop.o"), "--emit=asm"}, "unknown --emit=asm"},
 		{[]string{progPath("xdp_drop.o"), "--emit=ir", "--prog", "nope"}, `no program "nope" (the object has: xdp_drop)`},
 		{[]string{"/nonexistent.o", "--emit=ir"}, "/nonexistent.o"},
@@ -94,4 +94,28 @@ func TestEmitIRErrors(t *testing.T) {
 		require.Empty(t, out, "%v", c.args)
 		require.Contains(t, errOut, c.want, "%v", c.args)
 	}
+}
+
+// TestCompileImage compiles a program to an image, reads it back and runs
+// it: the default action's contract (nfpcc prog.o -o prog.nfp).
+func TestCompileImage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "drop.nfp")
+	code, stdout, errOut := nfpcc(progPath("xdp_drop.o"), "-o", out)
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, stdout)
+	code, stdout, errOut = nfpcc("run", out, "--packet", "000102030405060708090a0b0800")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, stdout, "XDP_DROP")
+	again := filepath.Join(t.TempDir(), "again.nfp")
+	code, _, errOut = nfpcc(progPath("xdp_drop.o"), "-o", again)
+	require.Equal(t, 0, code, errOut)
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(again)
+	require.Equal(t, a, b, "compiling twice must give the same bytes")
+	code, stdout, _ = nfpcc(progPath("xdp_drop.o"), "-S")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "br[.15000]")
+	code, _, errOut = nfpcc(progPath("tc_classify.o"), "-S")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "tc_classify: program type tc is not supported")
 }
