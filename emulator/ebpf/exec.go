@@ -30,7 +30,7 @@ func (m *Machine) fastW(a, n uint64) []byte {
 }
 
 // slowLoad handles context loads and reports bad accesses.
-func (m *Machine) slowLoad(pc int, code []inst, text []string, a, n uint64) (uint64, error) {
+func (m *Machine) slowLoad(pc int, text []string, a, n uint64) (uint64, error) {
 	if a>>32 == regionCtx {
 		v, err := m.ctxLoad(offsetOf(a), n)
 		if err != nil {
@@ -84,19 +84,27 @@ func (m *Machine) exec(p *program) (r0 uint64, count uint64, err error) {
 // a tail call switched to (nil when the program exited or failed).
 func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left uint64, next *program, err error) {
 	r := &m.regs
-	code, text, helpers := p.code, p.text, p.helpers
-	tracing := m.trace
-	depth := 0
+	// Only what every instruction needs lives in locals: fewer live
+	// values let the compiler keep them in registers across the switch.
+	// The rest (text, helpers, the call depth) is read where it is used.
+	code := p.code
+	// One test per instruction covers both the budget and tracing: watch
+	// is 0 (stop when the budget is spent) or, when tracing, every value.
+	watch := uint64(0)
+	if m.trace {
+		watch = ^uint64(0)
+	}
+	m.depth = 0
 	pc := 0
 	for {
-		if budget == 0 {
-			return r[0], 0, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
+		if budget <= watch {
+			if budget == 0 {
+				return r[0], 0, nil, &RuntimeError{PC: pc, Insn: p.text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
+			}
+			m.traceStep(pc, p.text[pc], &code[pc])
 		}
 		budget--
 		in := &code[pc]
-		if tracing {
-			m.traceStep(pc, text[pc], in)
-		}
 		pc++
 		switch in.op {
 		case opAdd64Imm:
@@ -515,7 +523,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			var v uint64
 			if b := m.fast(a, 1); b != nil {
 				v = uint64(b[0])
-			} else if v, err = m.slowLoad(pc-1, code, text, a, 1); err != nil {
+			} else if v, err = m.slowLoad(pc-1, p.text, a, 1); err != nil {
 				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSB {
@@ -527,7 +535,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			var v uint64
 			if b := m.fast(a, 2); b != nil {
 				v = uint64(binary.LittleEndian.Uint16(b))
-			} else if v, err = m.slowLoad(pc-1, code, text, a, 2); err != nil {
+			} else if v, err = m.slowLoad(pc-1, p.text, a, 2); err != nil {
 				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSH {
@@ -539,7 +547,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			var v uint64
 			if b := m.fast(a, 4); b != nil {
 				v = uint64(binary.LittleEndian.Uint32(b))
-			} else if v, err = m.slowLoad(pc-1, code, text, a, 4); err != nil {
+			} else if v, err = m.slowLoad(pc-1, p.text, a, 4); err != nil {
 				return r[0], budget, nil, err
 			}
 			if in.op == opLdxSW {
@@ -550,7 +558,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			a := r[in.src&15] + uint64(int64(in.off))
 			if b := m.fast(a, 8); b != nil {
 				r[in.dst&15] = binary.LittleEndian.Uint64(b)
-			} else if v, err := m.slowLoad(pc-1, code, text, a, 8); err != nil {
+			} else if v, err := m.slowLoad(pc-1, p.text, a, 8); err != nil {
 				return r[0], budget, nil, err
 			} else {
 				r[in.dst&15] = v
@@ -561,89 +569,89 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 1); b != nil {
 				b[0] = byte(v)
-			} else if err := m.slowStore(pc-1, text, a, 1, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 1, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStH:
 			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 2); b != nil {
 				binary.LittleEndian.PutUint16(b, uint16(v))
-			} else if err := m.slowStore(pc-1, text, a, 2, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 2, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStW:
 			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 4); b != nil {
 				binary.LittleEndian.PutUint32(b, uint32(v))
-			} else if err := m.slowStore(pc-1, text, a, 4, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 4, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStDW:
 			v, a := in.imm, r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 8); b != nil {
 				binary.LittleEndian.PutUint64(b, v)
-			} else if err := m.slowStore(pc-1, text, a, 8, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 8, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStxB:
 			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 1); b != nil {
 				b[0] = byte(v)
-			} else if err := m.slowStore(pc-1, text, a, 1, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 1, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStxH:
 			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 2); b != nil {
 				binary.LittleEndian.PutUint16(b, uint16(v))
-			} else if err := m.slowStore(pc-1, text, a, 2, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 2, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStxW:
 			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 4); b != nil {
 				binary.LittleEndian.PutUint32(b, uint32(v))
-			} else if err := m.slowStore(pc-1, text, a, 4, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 4, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opStxDW:
 			v, a := r[in.src&15], r[in.dst&15]+uint64(int64(in.off))
 			if b := m.fastW(a, 8); b != nil {
 				binary.LittleEndian.PutUint64(b, v)
-			} else if err := m.slowStore(pc-1, text, a, 8, v); err != nil {
+			} else if err := m.slowStore(pc-1, p.text, a, 8, v); err != nil {
 				return r[0], budget, nil, err
 			}
 		case opAtomic32, opAtomic64:
-			if err := m.atomic(pc-1, text, in); err != nil {
+			if err := m.atomic(pc-1, p.text, in); err != nil {
 				return r[0], budget, nil, err
 			}
 
 		case opCall, opCallX:
-			done, next, err := m.callHelper(in, pc-1, text, helpers, mayTailCall)
+			done, next, err := m.callHelper(in, pc-1, p.text, p.helpers, mayTailCall)
 			if err != nil || done {
 				return r[0], budget, next, err
 			}
 		case opCallPC:
-			if depth+1 >= maxFrames {
-				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
+			if m.depth+1 >= maxFrames {
+				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
 			}
-			f := &m.frames[depth]
+			f := &m.frames[m.depth]
 			f.ret = pc
 			f.saved = [4]uint64{r[6], r[7], r[8], r[9]}
 			f.fp = r[10]
-			depth++
-			r[10] = addr(regionStack, uint64(len(m.stack)-depth*stackSize))
-			m.setStackDepth(depth)
+			m.depth++
+			r[10] = addr(regionStack, uint64(len(m.stack)-m.depth*stackSize))
+			m.setStackDepth(m.depth)
 			pc = int(in.off)
 		case opExit:
-			if depth == 0 {
+			if m.depth == 0 {
 				return r[0], budget, nil, nil
 			}
-			depth--
-			f := &m.frames[depth]
+			m.depth--
+			f := &m.frames[m.depth]
 			r[6], r[7], r[8], r[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
 			r[10] = f.fp
-			m.setStackDepth(depth)
+			m.setStackDepth(m.depth)
 			pc = f.ret
 		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 			v, ok := m.ldPacket(in, r)
@@ -652,7 +660,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 			r[0] = v
 		default:
-			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: text[pc-1], Msg: "jump into the second half of lddw"}
+			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text[pc-1], Msg: "jump into the second half of lddw"}
 		}
 	}
 }

@@ -65,16 +65,17 @@ type Machine struct {
 	valueIndex   map[*byte]uint64 // value regions after the first linearValues
 
 	regs [16]uint64
-	// maxDepth is the deepest call frame of the current run.
-	maxDepth int
-	args     [5]uint64 // helper arguments (a field, so calls do not allocate)
-	packet   emulator.Packet
-	frames   [maxFrames]frame
-	stack    [maxFrames * stackSize]byte
-	ctx      [skbSize]byte
-	ctx0     [skbSize]byte // the context as the run started
-	hook     emulator.Hook
-	steps    []emulator.TraceStep
+	// depth is the current call frame (0: the program's own), maxDepth
+	// the deepest of the current run.
+	depth, maxDepth int
+	args            [5]uint64 // helper arguments (a field, so calls do not allocate)
+	packet          emulator.Packet
+	frames          [maxFrames]frame
+	stack           [maxFrames * stackSize]byte
+	ctx             [skbSize]byte
+	ctx0            [skbSize]byte // the context as the run started
+	hook            emulator.Hook
+	steps           []emulator.TraceStep
 }
 
 type frame struct {
