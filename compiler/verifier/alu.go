@@ -131,9 +131,6 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 	return v.writeReg(st, pc, ins.Dst, r)
 }
 
-// ptrArith adds (or subtracts) a scalar to a pointer, the kernel's
-// adjust_ptr_min_max_vals: constants move Off, variables move Value and,
-// for packet pointers, start a new identity with no proven range.
 // checkALUImm rejects what the kernel's check_alu_op rejects in an
 // immediate operand: a constant divisor of zero (a divisor in a register
 // may be zero at run time, which is defined) and a constant shift count
@@ -156,11 +153,18 @@ func (v *vm) checkALUImm(pc int, op asm.ALUOp, is32 bool, imm int64) error {
 	return nil
 }
 
+// ptrArith adds (or subtracts) a scalar to a pointer, the kernel's
+// adjust_ptr_min_max_vals: constants move Off, variables move Value and,
+// for packet pointers, start a new identity with no proven range.
 func (v *vm) ptrArith(pc int, r asm.Register, p Reg, s Scalar, sub bool) (Reg, error) {
 	switch p.Kind {
 	case MapValueOrNull:
 		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on map_value_or_null prohibited, null-check it first", r)
 	case MapPtr, PacketEnd:
+		if p.Kind == MapPtr && !sub && s.IsConst() && s.ConstValue() == 0 {
+			// The kernel lets "map += 0" through: it changes nothing.
+			return p, nil
+		}
 		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on %s prohibited", r, p.Kind)
 	}
 	if s.IsConst() {

@@ -121,6 +121,9 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 			}
 		}
 	}
+	if err := v.checkReachable(); err != nil {
+		return nil, err
+	}
 	v.computeLiveness()
 	if v.target != nil {
 		if err := v.target.checkProgram(v); err != nil {
@@ -128,6 +131,37 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		}
 	}
 	return v, nil
+}
+
+// checkReachable rejects instructions no path of the control-flow graph
+// reaches from the entry, as the kernel's check_cfg does ("unreachable
+// insn N"): jumps, fall-throughs and BPF-to-BPF calls are edges, whatever
+// the values. (Code that is reachable in the graph but dead for every
+// value, such as the branch a constant comparison never takes, is allowed.)
+func (v *vm) checkReachable() error {
+	seen := make([]bool, len(v.insns))
+	seen[0] = true
+	stack := []int{0}
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		next := v.successors(pc)
+		if ins := v.insns[pc]; ins.IsFunctionCall() {
+			next = append(next, pc+1+int(ins.Constant))
+		}
+		for _, t := range next {
+			if !seen[t] {
+				seen[t] = true
+				stack = append(stack, t)
+			}
+		}
+	}
+	for pc, ins := range v.insns {
+		if ins != nil && !seen[pc] {
+			return v.errorf(-1, "unreachable insn %d", pc)
+		}
+	}
+	return nil
 }
 
 func isCallLike(ins *asm.Instruction) bool {
