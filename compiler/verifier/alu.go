@@ -14,6 +14,9 @@ const maxVarOff = 1 << 29
 func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 	op := ins.OpCode.ALUOp()
 	is32 := ins.OpCode.Class() == asm.ALUClass
+	if msg := aluReserved(ins, op, is32); msg != "" {
+		return v.errorf(pc, "%s uses reserved fields", msg)
+	}
 	fr := st.cur()
 	if ins.Dst == asm.R10 {
 		return v.errorf(pc, "frame pointer is read only")
@@ -129,6 +132,36 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		return err
 	}
 	return v.writeReg(st, pc, ins.Dst, r)
+}
+
+// aluReserved names the instruction class when an ALU instruction sets a
+// field its form does not use, as the kernel's check_alu_op refuses: the
+// source register of an immediate form, the immediate of a register form,
+// an offset other than the ones that select signed division (decoded into
+// SDiv/SMod) or sign-extending moves (MovSX*, register form only, 8 and 16
+// bits in 32-bit moves).
+func aluReserved(ins *asm.Instruction, op asm.ALUOp, is32 bool) string {
+	k := ins.OpCode.Source() == asm.ImmSource
+	switch op {
+	case asm.Neg:
+		if !k || ins.Src != 0 || ins.Offset != 0 || ins.Constant != 0 {
+			return "BPF_NEG"
+		}
+	case asm.Swap:
+		if ins.Src != 0 || ins.Offset != 0 || !is32 && ins.OpCode.Endianness() != asm.LE {
+			return "BPF_END"
+		}
+	case asm.Mov, asm.MovSX8, asm.MovSX16, asm.MovSX32:
+		if k && (ins.Src != 0 || ins.Offset != 0 || op != asm.Mov) ||
+			!k && (ins.Constant != 0 || ins.Offset != 0 || is32 && op == asm.MovSX32) {
+			return "BPF_MOV"
+		}
+	default:
+		if k && (ins.Src != 0 || ins.Offset != 0) || !k && (ins.Constant != 0 || ins.Offset != 0) {
+			return "BPF_ALU"
+		}
+	}
+	return ""
 }
 
 // checkALUImm rejects what the kernel's check_alu_op rejects in an

@@ -30,6 +30,11 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 		return 0, nil, v.errorf(pc, "invalid BPF_JMP/JMP32 opcode %02x", uint8(ins.OpCode))
 	}
 	is32 := ins.OpCode.Class() == asm.Jump32Class
+	// The kernel's check_cond_jmp_op: a register form has no immediate, an
+	// immediate form no source register.
+	if ins.OpCode.Source() == asm.RegSource && ins.Constant != 0 || ins.OpCode.Source() == asm.ImmSource && ins.Src != 0 {
+		return 0, nil, v.errorf(pc, "BPF_JMP/JMP32 uses reserved fields")
+	}
 	if _, err := v.readReg(st, pc, ins.Dst); err != nil {
 		return 0, nil, err
 	}

@@ -38,6 +38,9 @@ func (v *vm) load(st *State, pc int, ins *asm.Instruction) error {
 	if !ok || mode != asm.MemMode && mode != asm.MemSXMode || mode == asm.MemSXMode && size == 8 {
 		return v.errorf(pc, "unknown opcode %02x", uint8(ins.OpCode))
 	}
+	if ins.Constant != 0 {
+		return v.errorf(pc, "BPF_LDX uses reserved fields")
+	}
 	p, err := v.readReg(st, pc, ins.Src)
 	if err != nil {
 		return err
@@ -61,6 +64,12 @@ func (v *vm) store(st *State, pc int, ins *asm.Instruction) error {
 	size, ok := sizeBytes[ins.OpCode.Size()]
 	if !ok || ins.OpCode.Mode() != asm.MemMode {
 		return v.errorf(pc, "unknown opcode %02x", uint8(ins.OpCode))
+	}
+	if ins.OpCode.Class() == asm.StXClass && ins.Constant != 0 {
+		return v.errorf(pc, "BPF_STX uses reserved fields")
+	}
+	if ins.OpCode.Class() == asm.StClass && ins.Src != 0 {
+		return v.errorf(pc, "BPF_ST uses reserved fields")
 	}
 	p, err := v.readReg(st, pc, ins.Dst)
 	if err != nil {
