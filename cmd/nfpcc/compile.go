@@ -8,12 +8,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/nfpcc/nfpcc/backend"
 	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/lift"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
-	"github.com/nfpcc/nfpcc/isa"
 )
 
 // compileImage writes the image of one program (the one named, or the
@@ -54,9 +54,7 @@ func compileImage(path, prog, out string, listing, xdp bool, stdout, stderr io.W
 		}
 	}
 	if listing {
-		for i, w := range img.Code {
-			fmt.Fprintf(stdout, "%5d: %s\n", i, isa.Disasm(isa.Word(w), isa.Options{Mode: isa.Ctx4}))
-		}
+		io.WriteString(stdout, backend.Listing(img))
 	}
 	return 0
 }
