@@ -35,5 +35,12 @@
 //     with the NFP emulator.
 //
 // Speed matters because the interpreter is the oracle of differential
-// tests; see the benchmarks (go test -bench . ./emulator/ebpf).
+// tests; see the benchmarks (go test -bench . ./emulator/ebpf). Real
+// programs are short (the router runs 72 instructions per frame), so what
+// a run costs besides its instructions counts as much as the loop: a run
+// resets only what the last one could have changed (the stack frames it
+// used, the hook's context, the headroom the packet exposed, the map value
+// regions it created), and Machine.RunInto reuses the caller's result and
+// its packet buffers, so that a runner allocates nothing per packet
+// (BenchmarkRouter, BenchmarkLoadBalancer and their RunInto variants).
 package ebpf
