@@ -193,6 +193,11 @@ func (v *vm) ptrArith(pc int, r asm.Register, p Reg, s Scalar, sub bool) (Reg, e
 	switch p.Kind {
 	case MapValueOrNull:
 		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on map_value_or_null prohibited, null-check it first", r)
+	case Stack:
+		if sub {
+			// Even of a constant: compilers add negative offsets instead.
+			return Reg{}, v.errorf(pc, "R%d subtraction from stack pointer prohibited", r)
+		}
 	case MapPtr, PacketEnd:
 		if p.Kind == MapPtr && !sub && s.IsConst() && s.ConstValue() == 0 {
 			// The kernel lets "map += 0" through: it changes nothing.
