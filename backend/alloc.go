@@ -32,6 +32,11 @@ type vinfo struct {
 	root   *ir.Value
 	lo, hi int  // registers (kReg roots); hi = -1 when hiZero
 	hiZero bool // the upper 32 bits are known zero (i32, or facts)
+	// spilled values live in local memory at byte slot of the spill area
+	// (at the bottom of the frame, inside *l$index0's 64-byte reach when
+	// few): every use reloads them, every definition stores them.
+	spilled bool
+	slot    int64
 }
 
 // Register numbers. Every value lives in the same register number of both
@@ -162,6 +167,23 @@ type interval struct {
 // point. A value live across a helper call gets a register the firmware
 // preserves.
 func (g *gen) allocate() error {
+	if err := g.allocatePass(false); err == nil {
+		return nil
+	}
+	// Out of registers: keep some for reloading spilled values and spill.
+	for i := range g.info {
+		g.info[i].spilled = false
+	}
+	g.spillBytes = 0
+	return g.allocatePass(true)
+}
+
+// reloadRegs hold spilled operands and results while one instruction is
+// lowered (two operands and a result, two halves each). They are caller
+// saved: nothing lives in them across a call.
+var reloadRegs = []int{26, 27, 28, 29, 30, 31}
+
+func (g *gen) allocatePass(spill bool) error {
 	f := g.f
 	pos := map[*ir.Value]int{}
 	bstart := map[*ir.Block]int{}
@@ -299,6 +321,20 @@ func (g *gen) allocate() error {
 		return list[i].v.ID < list[j].v.ID
 	})
 	busy := map[int]*interval{}
+	usable := func(pool []int) []int {
+		var out []int
+		for _, r := range pool {
+			if g.opts.Regs > 0 && !slicesContains(anyOrder[:min(g.opts.Regs, len(anyOrder))], r) {
+				continue
+			}
+			if spill && slicesContains(reloadRegs, r) {
+				continue
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	anyPool, savedPool := usable(anyOrder), usable(calleeSaved)
 	for _, iv := range list {
 		for r, o := range busy {
 			if o.end < iv.start {
@@ -310,25 +346,57 @@ func (g *gen) allocate() error {
 		if in.hiZero {
 			need = 1
 		}
-		pool := anyOrder
+		pool := anyPool
 		if iv.crossCall {
-			pool = calleeSaved
+			pool = savedPool
 		}
 		var got []int
-		for _, r := range pool {
-			if busy[r] == nil {
-				got = append(got, r)
-				if len(got) == need {
-					break
+		for {
+			got = got[:0]
+			for _, r := range pool {
+				if busy[r] == nil {
+					got = append(got, r)
+					if len(got) == need {
+						break
+					}
 				}
 			}
+			if len(got) == need || !spill {
+				break
+			}
+			// Spill the value (not a block parameter: edges copy into
+			// registers) whose range ends last, this one included.
+			victim := iv
+			if iv.v.Op == ir.OpParam {
+				victim = nil
+			}
+			for _, o := range busy {
+				if o.v.Op != ir.OpParam && (victim == nil || o.end > victim.end || o.end == victim.end && o.v.ID > victim.v.ID) {
+					victim = o
+				}
+			}
+			if victim == nil {
+				break
+			}
+			g.spillValue(victim.v)
+			for r, o := range busy {
+				if o == victim {
+					delete(busy, r)
+				}
+			}
+			if victim == iv {
+				break
+			}
+		}
+		if g.info[iv.v.ID].spilled {
+			continue
 		}
 		if len(got) < need {
 			what := "registers"
 			if iv.crossCall {
 				what = "registers a helper call preserves (GPR 12–19)"
 			}
-			return fmt.Errorf("v%d (eBPF slot %d): out of %s; spilling to local memory is not implemented", iv.v.ID, iv.v.Pos, what)
+			return fmt.Errorf("v%d (eBPF slot %d): out of %s", iv.v.ID, iv.v.Pos, what)
 		}
 		in.lo, in.hi = got[0], -1
 		busy[got[0]] = iv
@@ -341,4 +409,20 @@ func (g *gen) allocate() error {
 		}
 	}
 	return nil
+}
+
+func slicesContains(s []int, x int) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// spillValue gives v a slot of 8 bytes in the spill area.
+func (g *gen) spillValue(v *ir.Value) {
+	in := &g.info[v.ID]
+	in.spilled, in.slot, in.lo, in.hi = true, g.spillBytes, -1, -1
+	g.spillBytes += 8
 }

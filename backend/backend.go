@@ -33,6 +33,9 @@ type Options struct {
 	Name string
 	Type image.ProgType
 	Maps []image.Map
+	// Regs limits the registers the allocator may use (0: all); tests
+	// set it low to exercise spilling.
+	Regs int
 }
 
 // Stats are figures about one compiled program.
@@ -41,6 +44,7 @@ type Stats struct {
 	BodyWords int // words before the outro
 	Regs      int // most registers live at once
 	Folded    int // conditional branches decided by facts
+	Spilled   int // values kept in local memory
 }
 
 // Error is an unsupported construct.
@@ -67,6 +71,9 @@ type gen struct {
 	abort   label
 	out     label
 	maxRegs int
+	// spillBytes is the size of the spill area at the bottom of the frame;
+	// the eBPF stack lies above it.
+	spillBytes int64
 	folded  int
 	lm3     int64 // base of the LM3 window in force, -1 if none
 	lm0Key  bool  // ActLMAddr0 moved for a helper key
@@ -114,10 +121,13 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (only XDP has an outro here)", opts.Type)}
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
-	g.frame = int64(f.StackSize+7) &^ 7
 	g.classify()
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
+	}
+	g.frame = g.spillBytes + int64(f.StackSize+7)&^7
+	if g.frame > image.MaxStack {
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("%d bytes of stack and %d of spilled values exceed the %d-byte frame", f.StackSize, g.spillBytes, image.MaxStack)}
 	}
 	g.lower()
 	code, relocs, lines, err := g.a.finish()
@@ -140,7 +150,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Program: image.Program{Name: opts.Name, Type: opts.Type, StackSize: uint32(f.StackSize), Caps: caps},
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
-	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded}
+	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded, Spilled: int(g.spillBytes / 8)}
 	return img, st, nil
 }
 
@@ -180,6 +190,7 @@ func (g *gen) lower() {
 	}
 	for _, t := range g.tramps {
 		a.place(t.l)
+		g.lm3 = -1
 		a.pc = t.src.Pos
 		g.edge(t.src, t.t, nil)
 	}

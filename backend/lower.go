@@ -73,6 +73,13 @@ func (g *gen) src(v *ir.Value, hi bool, s side, lim uint32) isa.Operand {
 	}
 	switch in.kind {
 	case kReg:
+		if in.spilled {
+			off := in.slot
+			if hi {
+				off += 4
+			}
+			return g.lmWord(v, off, false)
+		}
 		if hi {
 			return g.reg(in.hi, s)
 		}
@@ -144,7 +151,7 @@ func (g *gen) srcReg(m pmove) (int, bool) {
 		return 0, false
 	}
 	in := g.info[g.rootOf(m.v).ID]
-	if in.kind != kReg {
+	if in.kind != kReg || in.spilled {
 		return 0, false
 	}
 	if m.hi {
@@ -231,6 +238,59 @@ func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
 	if v.Type != ir.Void && g.info[v.ID].kind != kReg {
 		return // folded, aliased, or unused
 	}
+	// Spilled operands are reloaded into the reload registers first, and a
+	// spilled result is computed there and stored after.
+	var restore []func()
+	k := 0
+	take := func(r *ir.Value, load bool) {
+		in := &g.info[r.ID]
+		if in.kind != kReg || !in.spilled {
+			return
+		}
+		if k+2 > len(reloadRegs) || (load && k+2 > 4) {
+			g.fail(v, "more spilled operands than reload registers")
+		}
+		old := *in
+		restore = append(restore, func() { g.info[r.ID] = old })
+		in.spilled = false
+		in.lo, in.hi = reloadRegs[k], -1
+		if !in.hiZero {
+			in.hi = reloadRegs[k+1]
+		}
+		k += 2
+		if load {
+			g.a.emit(isa.Mov(isa.GPRBoth(in.lo), g.lmWord(v, old.slot, false)))
+			if in.hi >= 0 {
+				g.a.emit(isa.Mov(isa.GPRBoth(in.hi), g.lmWord(v, old.slot+4, false)))
+			}
+		}
+	}
+	seen := map[*ir.Value]bool{}
+	for _, a := range v.Args {
+		if r := g.rootOf(a); !seen[r] {
+			seen[r] = true
+			take(r, true)
+		}
+	}
+	res := g.info[v.ID]
+	if v.Type != ir.Void && res.spilled {
+		k = 4
+		take(v, false)
+	}
+	g.lowerValue1(v, next)
+	if v.Type != ir.Void && res.spilled {
+		in := g.info[v.ID]
+		g.a.emit(isa.Mov(g.lmWord(v, res.slot, false), isa.GPRB(in.lo)))
+		if in.hi >= 0 {
+			g.a.emit(isa.Mov(g.lmWord(v, res.slot+4, false), isa.GPRB(in.hi)))
+		}
+	}
+	for _, f := range restore {
+		f()
+	}
+}
+
+func (g *gen) lowerValue1(v *ir.Value, next *ir.Block) {
 	switch {
 	case v.Op == ir.OpJump:
 		g.edge(v, v.Targets[0], next)

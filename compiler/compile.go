@@ -25,6 +25,8 @@ type Options struct {
 	// DefaultXDP treats programs whose section names no hook as XDP (the
 	// nfp-jit corpus objects use plain section names).
 	DefaultXDP bool
+	// Regs limits the backend's registers (0: all), to exercise spilling.
+	Regs int
 }
 
 // ProgramReport says what happened to one program.
@@ -120,7 +122,7 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		}
 		return stage("backend", func() error {
 			var err error
-			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: Maps(obj)})
+			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: Maps(obj), Regs: opts.Regs})
 			return err
 		})
 	})

@@ -136,7 +136,8 @@ func refusal(err error) string {
 // TestDifferential is the harness; it logs the counts and fails on any
 // mismatch between the image on the NFP emulator and the eBPF reference.
 func TestDifferential(t *testing.T) {
-	var compiled, refused, runs int
+	var compiled, refused, runs, spilled, spillRuns int
+	var spillRefused []string
 	reasons := map[string][]string{}
 	for _, src := range sources(t) {
 		obj, err := loader.Load(src.file)
@@ -161,6 +162,19 @@ func TestDifferential(t *testing.T) {
 			}
 			compiled++
 			runs += checkProgram(t, name, obj, pi, imgs[0])
+			// Again with 8 registers: values spill to local memory.
+			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Regs: 8})
+			if err != nil {
+				if strings.Contains(err.Error(), "BUG") {
+					t.Errorf("%s with 8 registers: %v", name, err)
+				}
+				spillRefused = append(spillRefused, name+": "+refusal(err))
+				continue
+			}
+			if n := rep.Programs[0].Stats.Spilled; n > 0 {
+				spilled++
+				spillRuns += checkProgram(t, name+" (8 registers)", obj, pi, imgs[0])
+			}
 		}
 	}
 	keys := make([]string, 0, len(reasons))
@@ -181,6 +195,7 @@ func TestDifferential(t *testing.T) {
 		}
 		t.Logf("  refused %3d× %s  (%s)", len(reasons[k]), k, strings.Join(ex, ", "))
 	}
+	t.Logf("with 8 registers: %d programs spill and agree (%d packet runs), %d refused (%s)", spilled, spillRuns, len(spillRefused), strings.Join(spillRefused, ", "))
 	if compiled == 0 {
 		t.Errorf("no program compiled")
 	}
