@@ -74,9 +74,9 @@ type gen struct {
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
 	spillBytes int64
-	folded  int
-	lm3     int64 // base of the LM3 window in force, -1 if none
-	lm0Key  bool  // ActLMAddr0 moved for a helper key
+	folded     int
+	lm3        int64 // base of the LM3 window in force, -1 if none
+	lm0Key     bool  // ActLMAddr0 moved for a helper key
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
