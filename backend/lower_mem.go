@@ -315,6 +315,9 @@ func (g *gen) lowerCall(v *ir.Value) {
 		}
 		return
 	case 1, 2, 3:
+		if need := map[int64]int{1: 2, 2: 4, 3: 2}[v.Imm]; len(v.Args) < need {
+			g.fail(v, "helper %d takes %d arguments, the call passes %d", v.Imm, need, len(v.Args))
+		}
 	default:
 		g.fail(v, "helper %d is not supported on the NFP", v.Imm)
 	}
