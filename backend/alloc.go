@@ -87,6 +87,17 @@ func (g *gen) classify() {
 	uses := map[*ir.Value]int{}
 	for _, b := range f.Blocks {
 		for _, v := range b.Instrs {
+			if c, ok := cmpOps[v.Op]; ok && v.Op.IsBranch() {
+				if _, decided := g.decide(c, v.Args[0], v.Args[1]); decided {
+					// Folded: its operands are not needed for it.
+					for _, t := range v.Targets {
+						for _, a := range t.Args {
+							uses[a]++
+						}
+					}
+					continue
+				}
+			}
 			for _, a := range v.Args {
 				uses[a]++
 			}
@@ -349,12 +360,15 @@ func (g *gen) allocatePass(spill bool) error {
 		pool := anyPool
 		if iv.crossCall {
 			pool = savedPool
+		} else if iv.v.Op == ir.OpCall {
+			// The firmware returns in R0: keep it there when free.
+			pool = append([]int{0, 1}, pool...)
 		}
 		var got []int
 		for {
 			got = got[:0]
 			for _, r := range pool {
-				if busy[r] == nil {
+				if busy[r] == nil && !slicesContains(got, r) {
 					got = append(got, r)
 					if len(got) == need {
 						break

@@ -451,6 +451,14 @@ func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
 			a.branch(map[bool]isa.Cond{true: isa.BEQ, false: isa.BNE}[c.cond == ceq], l, 0)
 			return
 		}
+		if lo, ok := g.constant(y, false); ok && lo == 0 {
+			if hi, ok := g.constant(y, true); ok && hi == 0 {
+				// x == 0: OR of its halves.
+				g.alu(isa.None, g.src(x, false, left, limU), isa.OpOr, g.src(x, true, right, limU))
+				a.branch(map[bool]isa.Cond{true: isa.BEQ, false: isa.BNE}[c.cond == ceq], l, 0)
+				return
+			}
+		}
 		if c.cond == cne {
 			g.alu(isa.None, g.src(x, false, left, limU), isa.OpXor, g.src(y, false, right, limU))
 			a.branch(isa.BNE, l, 0)
