@@ -130,7 +130,10 @@ func (v *vm) atomic(st *State, pc int, ins *asm.Instruction) error {
 		return v.errorf(pc, "BPF_ATOMIC stores into R%d %s is not allowed", ins.Dst, ptr.Kind)
 	}
 	a := &access{pc: pc, regno: ins.Dst, ptr: &ptr, off: int32(ins.Offset), size: size}
-	if _, err := v.memAccess(st, a); err != nil {
+	// The fetched value is what a load of the location gives (a spilled
+	// constant stays known), as the kernel's check_atomic reads it.
+	result, err := v.memAccess(st, a)
+	if err != nil {
 		return err
 	}
 	unknown := unknownReg()
@@ -138,7 +141,6 @@ func (v *vm) atomic(st *State, pc int, ins *asm.Instruction) error {
 	if _, err := v.memAccess(st, a); err != nil {
 		return err
 	}
-	result := scalarReg(Unknown().truncate(uint8(size)))
 	switch aop {
 	case asm.CmpXchg:
 		st.cur().regs[asm.R0] = result

@@ -49,3 +49,29 @@ func TestReservedFields(t *testing.T) {
 		}
 	}
 }
+
+// TestAtomicFetchKnownValue: an atomic fetch returns what a load of the
+// location would give, so a spilled constant stays known (the kernel's
+// check_atomic; found by the kernel oracle on bpf_conformance's lock_*
+// tests), and the location itself becomes unknown.
+func TestAtomicFetchKnownValue(t *testing.T) {
+	p := &loader.Program{Name: "t", Type: ebpf.XDP, Insns: asm.Instructions{
+		asm.Mov.Imm(asm.R7, 0xf0),
+		asm.StoreMem(asm.RFP, -8, asm.R7, asm.DWord),
+		asm.Mov.Imm(asm.R3, 0x0f),
+		asm.FetchAnd.Mem(asm.RFP, asm.R3, asm.DWord, -8),
+		asm.LoadMem(asm.R4, asm.RFP, -8, asm.DWord),
+		asm.Mov.Reg(asm.R0, asm.R3),
+		asm.Return(),
+	}}
+	res, err := verifier.Verify(p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := res.Fact(4, 3); !f.IsConst() || f.Value.ConstValue() != 0xf0 {
+		t.Errorf("r3 after the fetch: %v, want the spilled 0xf0", f)
+	}
+	if f := res.Fact(5, 4); f.IsConst() {
+		t.Errorf("r4, loaded after the atomic and: %v, want unknown", f)
+	}
+}
