@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -276,18 +277,24 @@ type mutantClass struct {
 	kernelAccepts bool           // the direction: kernel accepts and nfpcc rejects, or the reverse
 	reason        *regexp.Regexp // matches nfpcc's error (kernel accepts) or the kernel's reason (kernel rejects)
 	only          []string       // if set, the mutant's name must start with one of these
-	why           string
+	// check, if set, must hold too: it sees the mutant, nfpcc's result
+	// (when nfpcc accepts) and the kernel's log (when the kernel rejects).
+	check func(m mutant, res *verifier.Result, log []string) bool
+	why   string
 }
 
 var mutantClasses = []mutantClass{
 	{
 		kernelAccepts: true,
 		reason: regexp.MustCompile(`leaks addr|pointer comparison prohibited|pointer arithmetic with byte swap prohibited|` +
-			`type=(pkt|pkt_end|pkt_meta|map_value|map_ptr|ctx|fp) expected=scalar|invalid mem access 'map_ptr'`),
+			`type=(pkt|pkt_end|pkt_meta|map_value|map_ptr|ctx|fp) expected=scalar|invalid mem access 'map_ptr'|` +
+			`32-bit pointer arithmetic prohibited|partial copy of pointer|sign-extension of pointer|` +
+			`pointer arithmetic with +operator prohibited`),
 		why: "the kernel runs as root, with allow_ptr_leaks (CAP_PERFMON): pointers may be returned, stored into " +
 			"packet, map, context and atomic memory, passed as a helper's number argument or key bytes, compared " +
-			"with numbers, byte-swapped, and a map pointer may be read as struct bpf_map (BTF); nfpcc keeps the " +
-			"no-leak rules (docs/verifier.md, Rules), which the kernel applies without CAP_PERFMON",
+			"with numbers, byte-swapped, negated, copied or subtracted in 32 bits, sign-extended (the results are " +
+			"unknown numbers), and a map pointer may be read as struct bpf_map (BTF); nfpcc keeps the no-leak " +
+			"rules (docs/verifier.md, Rules), which the kernel applies without CAP_PERFMON",
 	},
 	{
 		kernelAccepts: true,
@@ -315,6 +322,92 @@ var mutantClasses = []mutantClass{
 			"fp-4 in xdp_bench02; the kernel forgets a partial spill on any write to its slot), while nfpcc tracks " +
 			"stack bytes one by one and still knows they are zero",
 	},
+	{
+		check: kernelArith(func(m mutant, res *verifier.Result, log []string) bool {
+			return deadInNfpcc(res, log) || decided(m, res)
+		}),
+		why: "nfpcc computes what this kernel does not: quotients and remainders (Linux 6.18 makes every DIV/MOD " +
+			"result unknown) and shifts of constants by a count beyond the width (masked, RFC 9669; the kernel " +
+			"makes them unknown); so nfpcc proves the instruction the kernel rejects at unreachable, or decides the " +
+			"changed comparison, where the kernel explores a path that cannot run",
+	},
+	{
+		reason: regexp.MustCompile(`infinite loop detected|BPF program is too large`),
+		only: []string{
+			"bpf_conformance/tests/alu-arith.data #23 target-1 ",
+			"bpf_conformance/tests/prime.data #7 nop ",
+		},
+		check: kernelArith(nil),
+		why: "the same: the loop's exit condition depends on a quotient or remainder the kernel does not know " +
+			"(alu-arith: 'if r0 != 42 goto self' after r0 = 336 / 2 / 4, an infinite loop for the kernel; prime: " +
+			"a modulo loop the kernel cannot bound within its million instructions); nfpcc computes the value",
+	},
+}
+
+// kernelInsn is the instruction the kernel's log rejects at: the last
+// "N: (..)" line, or "infinite loop detected at insn N".
+var kernelInsn = regexp.MustCompile(`^(\d+): \(|infinite loop detected at insn (\d+)`)
+
+// deadInNfpcc: nfpcc accepted and its facts say the instruction the
+// kernel rejected at is unreachable.
+func deadInNfpcc(res *verifier.Result, log []string) bool {
+	if res == nil {
+		return false
+	}
+	for i := len(log) - 1; i >= 0; i-- {
+		if m := kernelInsn.FindStringSubmatch(strings.TrimSpace(log[i])); m != nil {
+			pc, _ := strconv.Atoi(m[1] + m[2])
+			return pc < len(res.Facts) && !res.Facts[pc].Reachable
+		}
+	}
+	return false
+}
+
+// decided: the changed instruction is a conditional jump whose operands
+// nfpcc knows as constants, so only one of its edges can run.
+func decided(m mutant, res *verifier.Result) bool {
+	if res == nil || m.slot >= len(res.Facts) || !res.Facts[m.slot].Reachable {
+		return false
+	}
+	ins := m.prog.Insns[slotIndex(m.prog, m.slot)]
+	if !ins.OpCode.Class().IsJump() {
+		return false
+	}
+	if _, ok := swapJump[ins.OpCode.JumpOp()]; !ok {
+		return false
+	}
+	f := res.Facts[m.slot]
+	return f.Regs[ins.Dst].IsConst() && (ins.OpCode.Source() == asm.ImmSource || f.Regs[ins.Src].IsConst())
+}
+
+// slotIndex is the index in Insns of the instruction at slot.
+func slotIndex(p *loader.Program, slot int) int {
+	s := 0
+	for i, ins := range p.Insns {
+		if s == slot {
+			return i
+		}
+		s += int(ins.Size() / asm.InstructionSize)
+	}
+	return len(p.Insns) - 1
+}
+
+// kernelArith wraps a check with "the program divides, or shifts by a
+// register", the arithmetic this kernel leaves unknown and nfpcc computes.
+func kernelArith(then func(mutant, *verifier.Result, []string) bool) func(mutant, *verifier.Result, []string) bool {
+	return func(m mutant, res *verifier.Result, log []string) bool {
+		for _, ins := range m.prog.Insns {
+			op := ins.OpCode.ALUOp()
+			if !ins.OpCode.Class().IsALU() {
+				continue
+			}
+			if op == asm.Div || op == asm.Mod || op == asm.SDiv || op == asm.SMod ||
+				(op == asm.LSh || op == asm.RSh || op == asm.ArSh) && ins.OpCode.Source() == asm.RegSource {
+				return then == nil || then(m, res, log)
+			}
+		}
+		return false
+	}
 }
 
 // swapJump loosens or tightens a conditional jump.
@@ -334,18 +427,23 @@ var swapALU = map[asm.ALUOp]asm.ALUOp{
 type mutant struct {
 	name string // case name, "#" instruction index (LD_IMM64 counts one), the change
 	prog *loader.Program
+	slot int // the changed instruction's slot (LD_IMM64 counts two)
 }
 
 // mutants lists p's single-instruction mutants, in instruction order.
 func mutants(name string, p *loader.Program) []mutant {
 	var out []mutant
+	slot := 0
 	add := func(i int, what string, f func(ins *asm.Instruction)) {
 		q := *p
 		q.Insns = append(asm.Instructions(nil), p.Insns...)
 		f(&q.Insns[i])
-		out = append(out, mutant{fmt.Sprintf("%s #%d %s (%v)", name, i, what, p.Insns[i]), &q})
+		out = append(out, mutant{fmt.Sprintf("%s #%d %s (%v)", name, i, what, p.Insns[i]), &q, slot})
 	}
 	for i, ins := range p.Insns {
+		if i > 0 {
+			slot += int(p.Insns[i-1].Size() / asm.InstructionSize)
+		}
 		op := ins.OpCode
 		if !op.IsDWordLoad() && op.JumpOp() != asm.Exit {
 			add(i, "nop", func(ins *asm.Instruction) {
@@ -409,6 +507,15 @@ func TestVerifierKernelMutants(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases, _ := verifierCases(t)
+	nsamples := len(cases)
+	conf, _ := conformancePrograms(t)
+	for _, c := range conf {
+		// Mutants of the programs nfpcc accepts: mutants of rejected ones
+		// are mostly rejected by both for the original reason.
+		if _, err := verifier.Verify(c.prog, nil, nil); err == nil {
+			cases = append(cases, c)
+		}
+	}
 	var counts [2][2]int
 	explained := make([]int, len(mutantClasses))
 	var unexplained, noVerdict []string
@@ -433,7 +540,7 @@ func TestVerifierKernelMutants(t *testing.T) {
 			if kerr == nil {
 				prog.Close()
 			}
-			_, nerr := verifier.Verify(m.prog, c.obj.Maps, &verifier.Options{Type: c.typ})
+			res, nerr := verifier.Verify(m.prog, c.obj.Maps, &verifier.Options{Type: c.typ})
 			if kerr != nil && log == nil {
 				// Not a verdict: the kernel failed without a verifier log.
 				// On Linux 6.18 these are EFAULTs of its own consistency
@@ -450,7 +557,7 @@ func TestVerifierKernelMutants(t *testing.T) {
 			if kOK {
 				reason = nerr.Error()
 			}
-			if i := classify(m.name, kOK, reason); i >= 0 {
+			if i := classify(m, kOK, reason, res, log); i >= 0 {
 				explained[i]++
 				continue
 			}
@@ -465,7 +572,8 @@ func TestVerifierKernelMutants(t *testing.T) {
 	for _, u := range unexplained {
 		t.Error(u)
 	}
-	t.Logf("kernel oracle for the verifier, single-instruction mutants of %d programs: %d distinct", len(cases), len(seen))
+	t.Logf("kernel oracle for the verifier, single-instruction mutants of %d programs (%d XDP/tc, %d conformance): %d distinct",
+		len(cases), nsamples, len(cases)-nsamples, len(seen))
 	t.Logf("%-16s %8s %8s %8s %8s", "", "k+ n+", "k+ n-", "k- n+", "k- n-")
 	t.Logf("%-16s %8d %8d %8d %8d", "mutants", counts[1][1], counts[1][0], counts[0][1], counts[0][0])
 	t.Logf("%d disagreements unexplained; explained:", len(unexplained))
@@ -489,22 +597,65 @@ func errOrAccepted(err error) string {
 	return err.Error()
 }
 
-// classify returns the index of the class explaining a disagreement, or -1.
-func classify(name string, kernelAccepts bool, reason string) int {
+// classify returns the index of the class explaining a disagreement on m,
+// or -1.
+func classify(m mutant, kernelAccepts bool, reason string, res *verifier.Result, log []string) int {
 	for i, c := range mutantClasses {
-		if c.kernelAccepts != kernelAccepts || !c.reason.MatchString(reason) {
+		if c.kernelAccepts != kernelAccepts || c.reason != nil && !c.reason.MatchString(reason) {
+			continue
+		}
+		if c.check != nil && !c.check(m, res, log) {
 			continue
 		}
 		if len(c.only) == 0 {
 			return i
 		}
 		for _, o := range c.only {
-			if strings.HasPrefix(name, o) {
+			if strings.HasPrefix(m.name, o) {
 				return i
 			}
 		}
 	}
 	return -1
+}
+
+// conformancePrograms assembles the bpf_conformance (tests/, negative/) and
+// ubpf test programs as XDP programs: behind XDPProlog (r1 = the packet,
+// of the test's memory size) when the test has memory, alone otherwise.
+// skipped lists the files without a program.
+func conformancePrograms(t *testing.T) (progs []verifierCase, skipped []string) {
+	dir := testsuite.Corpus(t, "bpf_conformance")
+	var files []string
+	for _, sub := range []string{"bpf_conformance/tests", "bpf_conformance/negative", "ubpf/tests"} {
+		f, _ := filepath.Glob(filepath.Join(dir, "..", sub, "*.data"))
+		files = append(files, f...)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		name, _ := filepath.Rel(filepath.Dir(dir), f)
+		if testing.Short() && name == "ubpf/tests/mul-loop-memory-iterations.data" {
+			// A loop bounded by a packet byte: the kernel spends about 9 s
+			// on its million-instruction budget before rejecting it.
+			skipped = append(skipped, name+": -short")
+			continue
+		}
+		tf, err := conformance.ParseFile(f)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		insns, _, err := conformance.Program(tf)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if len(tf.Mem) > 0 {
+			insns = append(conformance.XDPProlog(len(tf.Mem)), insns...)
+		}
+		p := &loader.Program{Name: name, Type: ebpf.XDP, License: "GPL", Insns: insns}
+		progs = append(progs, verifierCase{name: name, obj: &loader.Object{}, prog: p, typ: ebpf.XDP})
+	}
+	return progs, skipped
 }
 
 // conformanceExceptions lists bpf_conformance tests on which the verifiers
@@ -530,39 +681,12 @@ func TestVerifierKernelConformance(t *testing.T) {
 	if err := probeKernel(); err != nil {
 		t.Skipf("kernel oracle unavailable: %v", err)
 	}
-	dir := testsuite.Corpus(t, "bpf_conformance")
-	var files []string
-	for _, sub := range []string{"bpf_conformance/tests", "bpf_conformance/negative", "ubpf/tests"} {
-		f, _ := filepath.Glob(filepath.Join(dir, "..", sub, "*.data"))
-		files = append(files, f...)
-	}
-	sort.Strings(files)
+	progs, skipped := conformancePrograms(t)
 	noMaps := &kernelMaps{}
 	var counts [2][2]int
-	var skipped []string
 	matched := map[string]bool{}
-	for _, f := range files {
-		name, _ := filepath.Rel(filepath.Dir(dir), f)
-		if testing.Short() && name == "ubpf/tests/mul-loop-memory-iterations.data" {
-			// A loop bounded by a packet byte: the kernel spends about 9 s
-			// on its million-instruction budget before rejecting it.
-			skipped = append(skipped, name+": -short")
-			continue
-		}
-		tf, err := conformance.ParseFile(f)
-		if err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
-			continue
-		}
-		insns, _, err := conformance.Program(tf)
-		if err != nil {
-			skipped = append(skipped, fmt.Sprintf("%s: %v", name, err))
-			continue
-		}
-		if len(tf.Mem) > 0 {
-			insns = append(conformance.XDPProlog(len(tf.Mem)), insns...)
-		}
-		p := &loader.Program{Name: name, Type: ebpf.XDP, License: "GPL", Insns: insns}
+	for _, c := range progs {
+		name, p := c.name, c.prog
 		prog, log, kerr := loadProgramAs(p, ebpf.XDP, noMaps)
 		if kerr == nil {
 			prog.Close()
