@@ -150,7 +150,7 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 // all exist (the kernel's can_elide_value_nullness). Inner-map templates
 // are left out: the map found at run time may have fewer entries.
 func (v *vm) canElideNull(idx int) bool {
-	if idx >= v.nObjMaps {
+	if idx < 0 || idx >= v.nObjMaps || v.maps[idx] == nil {
 		return false
 	}
 	t := v.maps[idx].Type

@@ -132,7 +132,8 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 	// CONST_PTR_TO_MAP with inner_map_meta); any other lookup, including
 	// one in an inner map, gives a value of the map looked up.
 	inner := -1
-	if m := v.maps[p.Map]; m != nil && m.InnerMap != nil {
+	if p.Map >= 0 && p.Map < len(v.maps) && v.maps[p.Map] != nil && v.maps[p.Map].InnerMap != nil {
+		m := v.maps[p.Map]
 		inner = slices.Index(v.maps, m.InnerMap)
 	}
 	st.forEachReg(func(r *Reg) {
