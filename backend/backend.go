@@ -80,6 +80,8 @@ type gen struct {
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
+	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
+	pktExits []label
 }
 
 type tramp struct {
@@ -117,8 +119,8 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	if len(m.Funcs) > 1 {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("BPF-to-BPF calls (subprogram %s) are not supported", m.Funcs[1].Name)}
 	}
-	if opts.Type != image.ProgXDP {
-		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (only XDP has an outro here)", opts.Type)}
+	if opts.Type != image.ProgXDP && opts.Type != image.ProgTC {
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (XDP and tc only)", opts.Type)}
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
@@ -188,6 +190,14 @@ func (g *gen) lower() {
 			g.lowerValue(v, next)
 		}
 	}
+	if len(g.pktExits) > 0 {
+		a.pc = -1
+		for _, l := range g.pktExits {
+			a.place(l)
+		}
+		a.emit(isa.Immed(isa.GPRBoth(0), 0), isa.Immed(isa.GPRBoth(1), 0))
+		a.reloc(isa.BR, image.RelocBrGoOut, g.out, 0, 0)
+	}
 	for _, t := range g.tramps {
 		a.place(t.l)
 		g.lm3 = -1
@@ -195,7 +205,14 @@ func (g *gen) lower() {
 		g.edge(t.src, t.t, nil)
 	}
 	a.pc = -1
-	g.outroXDP()
+	if g.opts.Type == image.ProgTC {
+		g.outroTC()
+	} else {
+		g.outroXDP()
+	}
+	for i := 0; i < 8; i++ {
+		a.emit(isa.Nop())
+	}
 }
 
 // outroXDP is the Linux JIT's XDP outro (nfp-isa.md §4.4, §8.1): r0 0–3
@@ -215,7 +232,29 @@ func (g *gen) outroXDP() {
 		isa.Shf(isa.GPRB(2), isa.Imm(0xff), isa.ShfAnd, isa.GPRB(2), isa.ShiftR, 0))
 	a.reloc(isa.BR, image.RelocBrNextPkt, 0, 0, 2)
 	a.emit(isa.Mov(isa.GPRA(0), isa.Imm(0)), isa.LdField(isa.GPRA(0), 0xc, isa.GPRB(2), isa.ShiftL, 16, false))
-	for i := 0; i < 8; i++ {
-		a.emit(isa.Nop())
-	}
+}
+
+// outroTC is the Linux JIT's tc direct-action outro (nfp-isa.md §4.4):
+// r0 above 7 passes the packet (TC_ACT_UNSPEC's code 0x11); otherwise the
+// code's two nibbles come from two tables indexed by r0: 0x22 for SHOT,
+// 0x02 for STOLEN and QUEUED, 0x44 for REDIRECT, 0x11 for the rest.
+func (g *gen) outroTC() {
+	a := g.a
+	a.place(g.abort)
+	a.reloc(isa.BR, image.RelocBrNextPkt, 0, 0, 2)
+	a.emit(isa.Mov(isa.GPRA(0), isa.Imm(0)), isa.LdField(isa.GPRA(0), 0xc, isa.Imm(0x11), isa.ShiftL, 16, false))
+	a.place(g.out)
+	a.emit(isa.ALU(isa.None, isa.Imm(7), isa.OpSub, isa.GPRB(0)))
+	a.branch(isa.BLO, g.abort, 0)
+	a.emit(isa.Mov(isa.GPRA(0), isa.Imm(0)))
+	a.emit(isa.LoadImm32(isa.GPRB(2), 0x41221211)...)
+	a.emit(isa.LoadImm32(isa.GPRB(3), 0x41001211)...)
+	a.emit(isa.Shf(isa.GPRA(1), isa.None, isa.ShfB, isa.GPRB(0), isa.ShiftL, 2),
+		isa.ALU(isa.None, isa.GPRA(1), isa.OpOr, isa.Imm(0)),
+		isa.Shf(isa.GPRA(2), isa.Imm(0xf), isa.ShfAnd, isa.GPRB(2), isa.ShiftR, 0),
+		isa.ALU(isa.None, isa.GPRA(1), isa.OpOr, isa.Imm(0)),
+		isa.Shf(isa.GPRB(2), isa.Imm(0xf), isa.ShfAnd, isa.GPRB(3), isa.ShiftR, 0))
+	a.reloc(isa.BR, image.RelocBrNextPkt, 0, 0, 2)
+	a.emit(isa.Shf(isa.GPRB(2), isa.GPRA(2), isa.ShfOr, isa.GPRB(2), isa.ShiftL, 4),
+		isa.LdField(isa.GPRA(0), 0xc, isa.GPRB(2), isa.ShiftL, 16, false))
 }

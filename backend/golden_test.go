@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testda
 // TestGolden compiles the `ir` section of each testdata/*.txtar (an XDP
 // program in IR text with the verifier's facts written as !facts) and
 // compares the listing with `out`, or the error with `error`. A `maps`
-// section lists the program's maps, one a line: NAME TYPE KEY VALUE ENTRIES.
+// section lists the program's maps, a `type` section "tc" makes it a tc
+// program, one a line: NAME TYPE KEY VALUE ENTRIES.
 // `go test ./backend -run Golden -update` rewrites the expected sections.
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.txtar"))
@@ -56,7 +57,11 @@ func TestGolden(t *testing.T) {
 				}
 				maps = append(maps, image.Map{Name: fs[0], Type: n[0], KeySize: n[1], ValueSize: n[2], MaxEntries: n[3]})
 			}
-			img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: image.ProgXDP, Maps: maps})
+			typ := image.ProgXDP
+			if strings.TrimSpace(sec["type"]) == "tc" {
+				typ = image.ProgTC
+			}
+			img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps})
 			var got, want, name string
 			if err != nil {
 				got, name = err.Error()+"\n", "error"

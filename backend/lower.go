@@ -305,6 +305,8 @@ func (g *gen) lowerValue1(v *ir.Value, next *ir.Block) {
 		g.lowerCall(v)
 	case v.Op == ir.OpCtxPtr:
 		g.lowerCtxPtr(v)
+	case v.Op == ir.OpPktLoad8 || v.Op == ir.OpPktLoad16 || v.Op == ir.OpPktLoad32:
+		g.lowerPktLoad(v)
 	case v.Op.IsMemory() || v.Op == ir.OpLoad8 || v.Op == ir.OpStore8:
 		g.lowerMem(v)
 	default:

@@ -14,13 +14,17 @@ func (g *gen) lowerCtxPtr(v *ir.Value) {
 		g.fail(v, "context field read through a pointer that is not the context")
 	}
 	d := g.dlo(v)
+	data, end, meta := int64(0), int64(4), int64(8) // struct xdp_md
+	if g.opts.Type == image.ProgTC {
+		data, end, meta = 76, 80, 140 // struct __sk_buff
+	}
 	switch v.Imm {
-	case 0, 8: // data, data_meta
+	case data, meta:
 		g.a.emit(isa.Mov(d, isa.LM(1, 2)))
-	case 4: // data_end
+	case end:
 		g.a.emit(isa.ALU(d, isa.GPRB(regStack), isa.OpAdd, isa.LM(1, 2)))
 	default:
-		g.fail(v, "xdp_md field at offset %d is not supported", v.Imm)
+		g.fail(v, "context pointer field at offset %d is not supported", v.Imm)
 	}
 	if dh := g.dhi(v); !dh.IsNone() {
 		g.a.emit(isa.Immed(dh, 0))
@@ -30,6 +34,14 @@ func (g *gen) lowerCtxPtr(v *ir.Value) {
 func (g *gen) lowerMem(v *ir.Value) {
 	info := v.Op.Info()
 	switch v.Region {
+	case ir.RegionCtx:
+		// __sk_buff.len is the packet length (B22); no other field is
+		// offloaded.
+		if g.opts.Type == image.ProgTC && v.Op == ir.OpLoad32 && v.Imm == 0 && g.info[g.rootOf(v.Args[0]).ID].kind == kCtx {
+			g.a.emit(isa.Mov(g.dlo(v), isa.GPRB(regStack)))
+			return
+		}
+		g.fail(v, "%s of context field at offset %d is not supported", v.Op, v.Imm)
 	case ir.RegionPkt:
 		g.memPkt(v, info)
 	case ir.RegionStack:
@@ -371,5 +383,40 @@ func (g *gen) lowerCall(v *ir.Value) {
 			moves = append(moves, pmove{dst: in.hi, from: 1})
 		}
 		g.parallel(moves)
+	}
+}
+
+// lowerPktLoad is BPF_LD ABS/IND at a constant offset (nfp-isa.md §4.6):
+// past the packet's end the program ends with r0 = 0, as eBPF says;
+// otherwise read8 of 4 bytes puts the first in the most significant byte,
+// so a right shift gives the big-endian value.
+func (g *gen) lowerPktLoad(v *ir.Value) {
+	a := g.a
+	size := v.Op.Info().Size
+	off, ok := g.constant(v.Args[1], false)
+	if !ok {
+		g.fail(v, "%s at a variable offset (BPF_IND) is not supported", v.Op)
+	}
+	end := uint64(off) + uint64(size)
+	if end > 0x3fff {
+		// Beyond any packet: always ends the program.
+		a.emit(isa.Immed(isa.GPRBoth(0), 0), isa.Immed(isa.GPRBoth(1), 0))
+		a.reloc(isa.BR, image.RelocBrGoOut, g.out, 0, 0)
+		return
+	}
+	exit := a.newLabel()
+	g.pktExits = append(g.pktExits, exit)
+	if end <= limU {
+		a.emit(isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, isa.Imm(uint32(end))))
+	} else {
+		a.emit(isa.Immed(isa.GPRA(regScratchA), uint32(end)), isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, isa.GPRA(regScratchA)))
+	}
+	a.branch(isa.BLO, exit, 0)
+	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.offOperand(int64(off)), isa.Mode32, 4, isa.CtxSwapWait))
+	d := g.dlo(v)
+	if size == 4 {
+		a.emit(isa.Mov(d, isa.Xfer(0)))
+	} else {
+		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
 	}
 }

@@ -145,8 +145,8 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		for pi, p := range obj.Programs {
-			typ, ok := compiler.ProgType(p, src.defaultXDP)
-			if !ok || typ != image.ProgXDP || (p.Section == ".text" && !src.defaultXDP) {
+			_, ok := compiler.ProgType(p, src.defaultXDP)
+			if !ok || (p.Section == ".text" && !src.defaultXDP) {
 				continue
 			}
 			name := filepath.Base(src.file) + ":" + p.Name
@@ -187,7 +187,7 @@ func TestDifferential(t *testing.T) {
 		}
 		return keys[i] < keys[j]
 	})
-	t.Logf("XDP programs: %d compiled (%d packet runs compared), %d refused", compiled, runs, refused)
+	t.Logf("XDP and tc programs: %d compiled (%d packet runs compared), %d refused", compiled, runs, refused)
 	for _, k := range keys {
 		ex := reasons[k]
 		if len(ex) > 3 {
@@ -257,12 +257,16 @@ func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *im
 			t.Errorf("%s: packet %d (%x): NFP: %v", name, i, pkt, err)
 			return n
 		}
-		wantAct := nfp.OffloadAction(emulator.HookXDP, want.Return)
+		hook, maxCode := emulator.HookXDP, uint64(3)
+		if img.Program.Type == image.ProgTC {
+			hook, maxCode = emulator.HookTC, 7
+		}
+		wantAct := nfp.OffloadAction(hook, want.Return)
 		var bad []string
 		if got.Action != wantAct {
 			bad = append(bad, fmt.Sprintf("action %s, reference %s (r0 %#x)", got.Action, wantAct, want.Return))
 		}
-		if uint32(got.Return) != uint32(want.Return) && want.Return <= 3 {
+		if uint32(got.Return) != uint32(want.Return) && want.Return <= maxCode {
 			bad = append(bad, fmt.Sprintf("r0 %#x, reference %#x", got.Return, want.Return))
 		}
 		if !bytes.Equal(got.Packet, want.Packet) {
