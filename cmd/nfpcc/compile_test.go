@@ -117,5 +117,5 @@ func TestCompileImage(t *testing.T) {
 	require.Contains(t, stdout, "br[.15000]")
 	code, _, errOut = nfpcc(progPath("tc_classify.o"), "-S")
 	require.Equal(t, 1, code)
-	require.Contains(t, errOut, "tc_classify: program type tc is not supported")
+	require.Contains(t, errOut, "eBPF slot 14: store32 of context field at offset 32 is not supported")
 }
