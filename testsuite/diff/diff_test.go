@@ -161,6 +161,12 @@ func TestDifferential(t *testing.T) {
 				continue
 			}
 			compiled++
+			// Deterministic: a second compile gives the same bytes.
+			again, _, _ := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP})
+			var b1, b2 bytes.Buffer
+			if imgs[0].Write(&b1) != nil || len(again) != 1 || again[0].Write(&b2) != nil || !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+				t.Errorf("%s: two compiles differ", name)
+			}
 			runs += checkProgram(t, name, obj, pi, imgs[0])
 			// Again with 8 registers: values spill to local memory.
 			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Regs: 8})
