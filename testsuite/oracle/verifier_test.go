@@ -265,12 +265,14 @@ func readSectionsTSV(t *testing.T, dir string) []sectionRow {
 }
 
 // Mutants: the sections above are nearly all safe, so they test precision
-// far more than soundness. Each program is therefore also changed one
-// instruction at a time (a memory offset moved, a comparison loosened or
-// tightened, an immediate off by one), and both verifiers judge every
-// distinct mutant. A mutant the kernel rejects and nfpcc accepts is a
-// soundness bug unless a class below explains it; one the kernel accepts
-// and nfpcc rejects is imprecision, with the same rule.
+// far more than soundness. Each program (and each conformance program
+// nfpcc accepts) is therefore also changed one instruction at a time (an
+// instruction replaced by a no-op, a memory offset moved or an access
+// widened, a comparison loosened or tightened or its target moved, an
+// immediate off by one, an ALU operation swapped), and both verifiers
+// judge every distinct mutant. A mutant the kernel rejects and nfpcc
+// accepts is a soundness bug unless a class below explains it; one the
+// kernel accepts and nfpcc rejects is imprecision, with the same rule.
 
 // mutantClass explains one kind of disagreement on mutants.
 type mutantClass struct {
@@ -492,7 +494,8 @@ func mutants(name string, p *loader.Program) []mutant {
 }
 
 // TestVerifierKernelMutants runs the mutants of every program of
-// TestVerifierKernelOracle through both verifiers.
+// TestVerifierKernelOracle and of every conformance program nfpcc accepts
+// through both verifiers (about 40 s: skipped with -short).
 //
 // Reproduce: go test ./testsuite/oracle -run TestVerifierKernelMutants -v
 func TestVerifierKernelMutants(t *testing.T) {
