@@ -119,3 +119,15 @@ func TestCompileImage(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "eBPF slot 14: store32 of context field at offset 32 is not supported")
 }
+
+// TestReport prints the comparison with the Linux JIT for all 8 programs.
+func TestReport(t *testing.T) {
+	dir := testsuite.Corpus(t, "nfp-jit")
+	code, out, errOut := nfpcc("report", "--corpus", dir)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, 8+3, strings.Count(out, "\n"), out)
+	require.Contains(t, out, "xdp-quic-lb")
+	code, _, errOut = nfpcc("report", "--corpus", t.TempDir())
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "summary.csv")
+}

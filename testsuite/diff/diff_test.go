@@ -1,7 +1,3 @@
-// Package diff checks the NFP backend against the eBPF reference: every
-// program that compiles runs as an .nfp image on the NFP emulator and as
-// eBPF on the host interpreter, on the same packets and from the same map
-// state, and must give the same action, return value, packet and maps.
 package diff
 
 import (

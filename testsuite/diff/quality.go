@@ -1,0 +1,132 @@
+// Package diff checks nfpcc's NFP backend: its tests compare every program
+// that compiles, run as an image on the NFP emulator, with the eBPF
+// reference interpreter; Quality compares its code with the Linux JIT's on
+// the nfp-jit corpus (for the tests and `nfpcc report`).
+package diff
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nfpcc/nfpcc/compiler"
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/emulator/nfp"
+)
+
+// QualityRow is one nfp-jit program: the JIT's body words and model cycles
+// on the cases.json packets, and ours.
+type QualityRow struct {
+	Program         string
+	JITWords, Words int
+	Kinds           []string // k_first, i_first
+	JITCycles       []int64
+	Cycles          []int64
+	HelperCalls     []int
+}
+
+// Quality compiles the programs of the nfp-jit corpus in dir and runs the
+// example packets of cases.json on the emulator.
+func Quality(dir string) ([]QualityRow, error) {
+	f, err := os.Open(filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) < 2 {
+		return nil, fmt.Errorf("summary.csv: no rows")
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	cb, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cases map[string]map[string]struct {
+		Packet      string `json:"packet_pattern_hex"`
+		ModelCycles int64  `json:"model_cycles_incl_fw224"`
+	}
+	if err := json.Unmarshal(cb, &cases); err != nil {
+		return nil, fmt.Errorf("cases.json: %v", err)
+	}
+	var out []QualityRow
+	for _, r := range rows[1:] {
+		name := r[col["program"]]
+		jit, _ := strconv.Atoi(r[col["nfp_body_words"]])
+		obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
+		if err != nil {
+			return nil, err
+		}
+		imgs, rep, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		row := QualityRow{Program: name, JITWords: jit, Words: rep.Programs[0].Stats.BodyWords}
+		prog, err := nfp.LoadImage(imgs[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		for _, kind := range []string{"k_first", "i_first"} {
+			c, ok := cases[name][kind]
+			if !ok {
+				continue
+			}
+			pkt, err := nfp.ParsePacketHex(c.Packet)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %v", name, kind, err)
+			}
+			maps, err := nfp.MapsFor(imgs[0])
+			if err != nil {
+				return nil, err
+			}
+			fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps})
+			if err != nil {
+				return nil, err
+			}
+			res, err := fw.RunPacket(pkt)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %v", name, kind, err)
+			}
+			row.Kinds = append(row.Kinds, kind)
+			row.JITCycles = append(row.JITCycles, c.ModelCycles)
+			row.Cycles = append(row.Cycles, res.Cycles)
+			row.HelperCalls = append(row.HelperCalls, res.HelperCalls)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// QualityTable formats rows as a text table with totals.
+func QualityTable(rows []QualityRow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-18s %8s %6s %6s   %s\n", "program", "JIT", "nfpcc", "ratio", "model cycles per packet, JIT → nfpcc (ratio)")
+	var sj, sn int
+	for _, r := range rows {
+		sj += r.JITWords
+		sn += r.Words
+		fmt.Fprintf(&b, "%-18s %8d %6d %6.2f  ", r.Program, r.JITWords, r.Words, float64(r.Words)/float64(r.JITWords))
+		for i, k := range r.Kinds {
+			fmt.Fprintf(&b, " %s %d→%d (%.2f)", k, r.JITCycles[i], r.Cycles[i], float64(r.Cycles[i])/float64(r.JITCycles[i]))
+			if r.HelperCalls[i] > 0 {
+				fmt.Fprintf(&b, " +%d helper calls", r.HelperCalls[i])
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if sj > 0 {
+		fmt.Fprintf(&b, "%-18s %8d %6d %6.2f\n", "total body words", sj, sn, float64(sn)/float64(sj))
+	}
+	b.WriteString("(words: program body without outro and padding; cycles: the published model incl. 224 firmware cycles, which does not count firmware helper calls — count-min's JIT inlines the ARRAY lookups nfpcc calls)\n")
+	return b.String()
+}
