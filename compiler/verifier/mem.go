@@ -466,7 +466,10 @@ func (v *vm) ldAbs(st *State, pc int, ins *asm.Instruction) error {
 	}
 	size, ok := sizeBytes[ins.OpCode.Size()]
 	mode := ins.OpCode.Mode()
-	if !ok || size == 8 || mode != asm.AbsMode && mode != asm.IndMode {
+	// The kernel's check_ld_abs: r0 is the implicit destination, there is
+	// no offset, and LD_ABS has no source register.
+	if !ok || size == 8 || mode != asm.AbsMode && mode != asm.IndMode ||
+		ins.Dst != asm.R0 || ins.Offset != 0 || mode == asm.AbsMode && ins.Src != asm.R0 {
 		return v.errorf(pc, "BPF_LD_[ABS|IND] uses reserved fields")
 	}
 	r6, err := v.readReg(st, pc, asm.R6)

@@ -75,3 +75,26 @@ func TestAtomicFetchKnownValue(t *testing.T) {
 		t.Errorf("r4, loaded after the atomic and: %v, want unknown", f)
 	}
 }
+
+// TestLdAbsReservedFields: LD_ABS and LD_IND load into r0 implicitly; a
+// destination, an offset or (LD_ABS) a source register is refused.
+func TestLdAbsReservedFields(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ins  asm.Instruction
+		ok   bool
+	}{
+		{"ld_abs", asm.LoadAbs(23, asm.Byte), true},
+		{"ld_abs with dst", asm.Instruction{OpCode: asm.LoadAbsOp(asm.Byte), Dst: asm.R1, Constant: 23}, false},
+		{"ld_abs with src", asm.Instruction{OpCode: asm.LoadAbsOp(asm.Byte), Src: asm.R1, Constant: 23}, false},
+		{"ld_abs with offset", asm.Instruction{OpCode: asm.LoadAbsOp(asm.Byte), Offset: 1, Constant: 23}, false},
+	} {
+		p := &loader.Program{Name: "t", Type: ebpf.SchedCLS, Insns: asm.Instructions{
+			asm.Mov.Reg(asm.R6, asm.R1), c.ins, asm.Mov.Imm(asm.R0, 0), asm.Return(),
+		}}
+		_, err := verifier.Verify(p, nil, nil)
+		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "BPF_LD_[ABS|IND] uses reserved fields") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
