@@ -480,37 +480,92 @@ func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
 			a.branch(isa.BNE, l, 0)
 		}
 	default:
-		// L - R sets C when L >= R (unsigned), N != V when L < R (signed).
-		var br isa.Cond
-		swap := false
-		switch c.cond {
-		case cgt:
-			br, swap = isa.BLO, true
-		case cge:
-			br = isa.BHS
-		case clt:
-			br = isa.BLO
-		case cle:
-			br, swap = isa.BHS, true
-		case csgt:
-			br, swap = isa.BLT, true
-		case csge:
-			br = isa.BGE
-		case cslt:
-			br = isa.BLT
-		case csle:
-			br, swap = isa.BGE, true
+		g.ordered(c.cond, wide, x, y, l)
+	}
+}
+
+// ordered compares by subtraction: L - R sets C when L >= R (unsigned) and
+// N != V when L < R (signed). A constant goes on the right (mirroring the
+// condition), x > c becomes x >= c+1 and x <= c becomes x < c+1 so that
+// no operand swap puts the constant on the left, and a constant whose
+// negation is cheaper is added instead (nfp-isa.md §4.8, §6).
+func (g *gen) ordered(cond uint8, wide bool, x, y *ir.Value, l label) {
+	a := g.a
+	konst := func(v *ir.Value) (uint64, bool) {
+		lo, ok1 := g.constant(v, false)
+		hi, ok2 := g.constant(v, true)
+		if !ok1 || !ok2 {
+			return 0, false
 		}
-		l0, r0 := x, y
-		if swap {
-			l0, r0 = y, x
+		if !wide {
+			return uint64(lo), true
 		}
-		g.alu(isa.None, g.src(l0, false, left, limU), isa.OpSub, g.src(r0, false, right, limU))
+		return uint64(hi)<<32 | uint64(lo), true
+	}
+	if _, xc := konst(x); xc {
+		if _, yc := konst(y); !yc {
+			x, y = y, x
+			cond = map[uint8]uint8{cgt: clt, cge: cle, clt: cgt, cle: cge, csgt: cslt, csge: csle, cslt: csgt, csle: csge}[cond]
+		}
+	}
+	k, kc := konst(y)
+	umax, smax := uint64(1<<64-1), uint64(1<<63-1)
+	if !wide {
+		umax, smax = 1<<32-1, 1<<31-1
+	}
+	if kc {
+		switch {
+		case cond == cgt && k != umax:
+			cond, k = cge, k+1
+		case cond == cle && k != umax:
+			cond, k = clt, k+1
+		case cond == csgt && k != smax:
+			cond, k = csge, (k+1)&umax
+		case cond == csle && k != smax:
+			cond, k = cslt, (k+1)&umax
+		}
+	}
+	var br isa.Cond
+	swap := false
+	switch cond {
+	case cgt:
+		br, swap = isa.BLO, true
+	case cge:
+		br = isa.BHS
+	case clt:
+		br = isa.BLO
+	case cle:
+		br, swap = isa.BHS, true
+	case csgt:
+		br, swap = isa.BLT, true
+	case csge:
+		br = isa.BGE
+	case cslt:
+		br = isa.BLT
+	case csle:
+		br, swap = isa.BGE, true
+	}
+	if kc && !swap {
+		op, opc, v := isa.OpSub, isa.OpSubCarry, k
+		if n, ok := cheaperNeg(k, wide); ok {
+			op, opc, v = isa.OpAdd, isa.OpAddCarry, n
+		}
+		g.alu(isa.None, g.src(x, false, left, limU), op, g.immOp(uint32(v), right))
 		if wide {
-			g.alu(isa.None, g.src(l0, true, left, limU), isa.OpSubCarry, g.src(r0, true, right, limU))
+			g.alu(isa.None, g.src(x, true, left, limU), opc, g.immOp(uint32(v>>32), right))
 		}
 		a.branch(br, l, 0)
+		return
 	}
+	l0, r0 := x, y
+	if swap {
+		l0, r0 = y, x
+	}
+	g.alu(isa.None, g.src(l0, false, left, limU), isa.OpSub, g.src(r0, false, right, limU))
+	if wide {
+		g.alu(isa.None, g.src(l0, true, left, limU), isa.OpSubCarry, g.src(r0, true, right, limU))
+	}
+	a.branch(br, l, 0)
 }
 
 // lowerSetCC computes a compare's 0/1 value with a branch around immed.
@@ -522,4 +577,61 @@ func (g *gen) lowerSetCC(v *ir.Value) {
 	g.a.emit(isa.Immed(g.dlo(v), 0))
 	g.a.place(skip)
 	g.lm3 = -1
+}
+
+// immOp is constant v as an operand of side s: inline when it fits, else
+// in the side's scratch register.
+func (g *gen) immOp(v uint32, s side) isa.Operand {
+	if v <= limU {
+		return isa.Imm(v)
+	}
+	g.a.emit(isa.LoadImm32(g.scratch(s), v)...)
+	return g.scratch(s)
+}
+
+// negated returns -y when y is a constant whose negation costs fewer
+// immed instructions (the JIT's negative-immediate flip, nfp-isa.md §6).
+func (g *gen) negated(y *ir.Value, wide bool) (uint32, uint32, bool) {
+	lo, ok1 := g.constant(y, false)
+	hi, ok2 := g.constant(y, true)
+	if !ok1 || !ok2 {
+		return 0, 0, false
+	}
+	c := uint64(hi)<<32 | uint64(lo)
+	if !wide {
+		c = uint64(lo)
+	}
+	n, ok := cheaperNeg(c, wide)
+	return uint32(n), uint32(n >> 32), ok
+}
+
+// cheaperNeg returns -c (in the width) when it needs fewer immed
+// instructions than c. c = 0 and the width's minimum keep their form:
+// negating them changes the carry or the overflow of x - c.
+func cheaperNeg(c uint64, wide bool) (uint64, bool) {
+	min := uint64(1) << 63
+	if !wide {
+		min = 1 << 31
+	}
+	if c == 0 || c == min {
+		return 0, false
+	}
+	n := -c
+	if !wide {
+		n = uint64(-uint32(c))
+	}
+	cost := func(v uint64) int {
+		k := 0
+		if uint32(v) > limU {
+			k++
+		}
+		if wide && uint32(v>>32) > limU {
+			k++
+		}
+		return k
+	}
+	if cost(n) >= cost(c) {
+		return 0, false
+	}
+	return n, true
 }

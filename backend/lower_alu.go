@@ -24,6 +24,17 @@ func (g *gen) lowerALU(v *ir.Value) {
 	a := g.a
 	if op, ok := aluOps[v.Op]; ok {
 		x, y := v.Args[0], v.Args[1]
+		if op.lo == isa.OpAdd || op.lo == isa.OpSub {
+			if nlo, nhi, ok := g.negated(y, op.wide); ok {
+				// x + c as x - (-c) and the reverse: a cheaper constant.
+				flip := map[isa.ALUOp]isa.ALUOp{isa.OpAdd: isa.OpSub, isa.OpSub: isa.OpAdd, isa.OpAddCarry: isa.OpSubCarry, isa.OpSubCarry: isa.OpAddCarry}
+				g.alu(g.dlo(v), g.src(x, false, left, limU), flip[op.lo], g.immOp(nlo, right))
+				if dh := g.dhi(v); op.wide && !dh.IsNone() {
+					g.alu(dh, g.src(x, true, left, limU), flip[op.hi], g.immOp(nhi, right))
+				}
+				return
+			}
+		}
 		g.alu(g.dlo(v), g.src(x, false, left, limU), op.lo, g.src(y, false, right, limU))
 		if dh := g.dhi(v); op.wide && !dh.IsNone() {
 			g.alu(dh, g.src(x, true, left, limU), op.hi, g.src(y, true, right, limU))

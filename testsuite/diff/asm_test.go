@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -64,6 +65,11 @@ func TestHandWritten(t *testing.T) {
 			asm.Return(),
 		}},
 	}
+	progs = append(progs, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_compares", ebpf.XDP, comparesProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
@@ -97,4 +103,55 @@ func resolve(t *testing.T, insns asm.Instructions) {
 			insns[i].Offset = int16(tgt - i - 1)
 		}
 	}
+}
+
+// comparesProgram tests every ordered compare, 64- and 32-bit, against
+// constants at the edges (0, -1, 255, 256, the signed maximum) with the
+// packet's first 8 bytes XOR bytes 6–13, and writes one bit per outcome
+// back into the packet (bytes 0–15).
+func comparesProgram() asm.Instructions {
+	ops := []asm.JumpOp{asm.JGT, asm.JGE, asm.JLT, asm.JLE, asm.JSGT, asm.JSGE, asm.JSLT, asm.JSLE}
+	consts := []int32{0, -1, 255, 256, 0x7fffffff}
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 16),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMem(asm.R4, asm.R2, 0, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R2, 6, asm.DWord),
+		asm.Xor.Reg(asm.R4, asm.R1),
+		asm.Mov.Imm(asm.R5, 0),
+		asm.Mov.Imm(asm.R6, 0),
+	}
+	n := 0
+	for _, wide := range []bool{true, false} {
+		for _, op := range ops {
+			for _, c := range consts {
+				acc := asm.R5
+				if n >= 40 {
+					acc = asm.R6
+				}
+				set, next := fmt.Sprintf("s%d", n), fmt.Sprintf("n%d", n)
+				j := op.Imm(asm.R4, c, set)
+				if !wide {
+					j = op.Imm32(asm.R4, c, set)
+				}
+				code = append(code,
+					asm.LSh.Imm(acc, 1),
+					j,
+					asm.Ja.Label(next),
+					asm.Or.Imm(acc, 1).WithSymbol(set),
+					asm.Mov.Reg(asm.R7, asm.R4).WithSymbol(next))
+				n++
+			}
+		}
+	}
+	return append(code,
+		asm.StoreMem(asm.R2, 0, asm.R5, asm.DWord),
+		asm.StoreMem(asm.R2, 8, asm.R6, asm.DWord),
+		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return())
 }
