@@ -444,7 +444,9 @@ func (g *gen) lowerBranch(v *ir.Value, next *ir.Block) {
 // condBranch emits a compare of x and y and branches to l when it holds
 // (nfp-isa.md §4.8: subtract for order, XOR for equality, AND for set).
 func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
-	wide := c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero)
+	// Upper halves known zero make a 64-bit compare a 32-bit one, except a
+	// signed one: bit 31 is not the sign of the 64-bit value.
+	wide := c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero && !signedCond(c.cond))
 	a := g.a
 	switch c.cond {
 	case ceq, cne:
@@ -635,3 +637,5 @@ func cheaperNeg(c uint64, wide bool) (uint64, bool) {
 	}
 	return n, true
 }
+
+func signedCond(c uint8) bool { return c == csgt || c == csge || c == cslt || c == csle }
