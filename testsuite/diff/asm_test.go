@@ -69,7 +69,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_compares", ebpf.XDP, comparesProgram()})
+	}{"xdp_compares", ebpf.XDP, comparesProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_alu", ebpf.XDP, aluProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
@@ -148,6 +152,78 @@ func comparesProgram() asm.Instructions {
 	}
 	return append(code,
 		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return())
+}
+
+// aluProgram runs ALU ops, 64- and 32-bit, on packet words (bytes 0–7,
+// 26–33 and 34–41: addresses, ports and payload, or random bytes) and edge
+// constants, folding every result into a hash written to bytes 0–7.
+func aluProgram() asm.Instructions {
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 42),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMem(asm.R6, asm.R2, 0, asm.DWord),
+		asm.LoadMem(asm.R7, asm.R2, 26, asm.DWord),
+		asm.LoadMem(asm.R8, asm.R2, 34, asm.DWord),
+		asm.Mov.Imm(asm.R9, 0), // the hash
+	}
+	mix := func(r asm.Register) {
+		code = append(code,
+			asm.Xor.Reg(asm.R9, r),
+			asm.Mov.Reg(asm.R5, asm.R9),
+			asm.RSh.Imm(asm.R5, 57),
+			asm.LSh.Imm(asm.R9, 7),
+			asm.Or.Reg(asm.R9, asm.R5))
+	}
+	srcs := []asm.Register{asm.R6, asm.R7, asm.R8}
+	for i, x := range srcs {
+		y := srcs[(i+1)%3]
+		for _, op := range []asm.ALUOp{asm.Add, asm.Sub, asm.Mul, asm.And, asm.Or, asm.Xor} {
+			code = append(code, asm.Mov.Reg(asm.R4, x), op.Reg(asm.R4, y))
+			mix(asm.R4)
+			code = append(code, asm.Mov.Reg(asm.R4, x), op.Reg32(asm.R4, y))
+			mix(asm.R4)
+			for _, c := range []int32{-1, 1, 300, -300, 0x7fffffff} {
+				code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm(asm.R4, c))
+				mix(asm.R4)
+				code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm32(asm.R4, c))
+				mix(asm.R4)
+			}
+		}
+		for _, op := range []asm.ALUOp{asm.LSh, asm.RSh, asm.ArSh} {
+			for _, n := range []int32{0, 1, 7, 31, 32, 33, 63} {
+				code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm(asm.R4, n))
+				mix(asm.R4)
+				if n < 32 {
+					code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm32(asm.R4, n))
+					mix(asm.R4)
+				}
+			}
+			// 32-bit shift by a register (its low 5 bits).
+			code = append(code, asm.Mov.Reg(asm.R4, x), asm.Mov.Reg(asm.R5, y), asm.And.Imm(asm.R5, 31), op.Reg32(asm.R4, asm.R5))
+			mix(asm.R4)
+		}
+		for _, op := range []asm.ALUOp{asm.Div, asm.Mod} {
+			code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm32(asm.R4, 16))
+			mix(asm.R4)
+		}
+		code = append(code, asm.Mov.Reg(asm.R4, x), asm.Neg.Imm(asm.R4, 0))
+		mix(asm.R4)
+		code = append(code, asm.Mov.Reg(asm.R4, x), asm.Neg.Imm32(asm.R4, 0))
+		mix(asm.R4)
+		for _, sz := range []asm.Size{asm.Half, asm.Word, asm.DWord} {
+			code = append(code, asm.Mov.Reg(asm.R4, x), asm.HostTo(asm.BE, asm.R4, sz))
+			mix(asm.R4)
+		}
+	}
+	return append(code,
+		asm.StoreMem(asm.R2, 0, asm.R9, asm.DWord),
+		asm.Mov.Imm(asm.R0, 2),
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
 		asm.Return())
