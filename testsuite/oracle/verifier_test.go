@@ -289,7 +289,8 @@ func readSectionsTSV(t *testing.T, dir string) []sectionRow {
 // nfpcc accepts) is therefore also changed one instruction at a time (an
 // instruction replaced by a no-op, a memory offset moved or an access
 // widened, a comparison loosened or tightened or its target moved, an
-// immediate off by one, an ALU operation swapped), and both verifiers
+// immediate off by one, an ALU operation swapped, another register or
+// another map used), and both verifiers
 // judge every distinct mutant. A mutant the kernel rejects and nfpcc
 // accepts is a soundness bug unless a class below explains it; one the
 // kernel accepts and nfpcc rejects is imprecision, with the same rule.
@@ -468,8 +469,9 @@ type mutant struct {
 	slot int // the changed instruction's slot (LD_IMM64 counts two)
 }
 
-// mutants lists p's single-instruction mutants, in instruction order.
-func mutants(name string, p *loader.Program) []mutant {
+// mutants lists p's single-instruction mutants, in instruction order;
+// nmaps is how many maps its object has.
+func mutants(name string, p *loader.Program, nmaps int) []mutant {
 	var out []mutant
 	slot := 0
 	add := func(i int, what string, f func(ins *asm.Instruction)) {
@@ -487,6 +489,15 @@ func mutants(name string, p *loader.Program) []mutant {
 			add(i, "nop", func(ins *asm.Instruction) {
 				*ins = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja)}
 			})
+		}
+		if op.IsDWordLoad() && ins.Src == asm.PseudoMapFD {
+			// Another map of the object: helpers meet map types they
+			// do not take, keys and values of the wrong size.
+			for j := 0; j < nmaps; j++ {
+				if int64(j) != ins.Constant {
+					add(i, fmt.Sprintf("map %d", j), func(ins *asm.Instruction) { ins.Constant = int64(j) })
+				}
+			}
 		}
 		if !op.IsDWordLoad() && !op.Class().IsJump() {
 			// Another register as destination or source (r1 and r9
@@ -577,7 +588,7 @@ func TestVerifierKernelMutants(t *testing.T) {
 			t.Errorf("%s: kernel: %v", c.name, err)
 			continue
 		}
-		for _, m := range mutants(c.name, c.prog) {
+		for _, m := range mutants(c.name, c.prog, len(c.obj.Maps)) {
 			raw, err := marshal(m.prog.Insns)
 			if err != nil {
 				t.Fatalf("%s: %v", m.name, err)
