@@ -124,6 +124,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
+	g.checkAtomicWords()
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}

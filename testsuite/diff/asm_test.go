@@ -73,11 +73,21 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_alu", ebpf.XDP, aluProgram()})
+	}{"xdp_alu", ebpf.XDP, aluProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_maps", ebpf.XDP, mapsProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
 			obj := &loader.Object{Path: p.name + ".o", Programs: []*loader.Program{{Name: p.name, Section: "prog", Type: p.typ, License: "GPL", Insns: p.code}}}
+			if p.name == "xdp_maps" {
+				obj.Maps = []*loader.Map{
+					{Name: "hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 24, MaxEntries: 64},
+					{Name: "array", Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4},
+				}
+			}
 			imgs, _, err := compiler.Compile(obj, compiler.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -89,22 +99,26 @@ func TestHandWritten(t *testing.T) {
 	}
 }
 
-// resolve sets the offsets of jumps to symbols (one slot per instruction:
-// these programs have no 64-bit immediates).
+// resolve sets the offsets of jumps to symbols, in instruction slots
+// (a 64-bit immediate load takes two).
 func resolve(t *testing.T, insns asm.Instructions) {
+	slot := make([]int, len(insns))
 	at := map[string]int{}
+	n := 0
 	for i, ins := range insns {
+		slot[i] = n
+		n += int(ins.Size()) / asm.InstructionSize
 		if s := ins.Symbol(); s != "" {
-			at[s] = i
+			at[s] = slot[i]
 		}
 	}
 	for i := range insns {
-		if r := insns[i].Reference(); r != "" && insns[i].OpCode.JumpOp() != asm.InvalidJumpOp {
+		if r := insns[i].Reference(); r != "" && insns[i].OpCode.JumpOp() != asm.InvalidJumpOp && insns[i].OpCode.JumpOp() != asm.Call {
 			tgt, ok := at[r]
 			if !ok {
 				t.Fatalf("no symbol %s", r)
 			}
-			insns[i].Offset = int16(tgt - i - 1)
+			insns[i].Offset = int16(tgt - slot[i] - 1)
 		}
 	}
 }
@@ -227,4 +241,105 @@ func aluProgram() asm.Instructions {
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
 		asm.Return())
+}
+
+// mapsProgram updates, looks up and deletes hash entries keyed by packet
+// bytes, with a 16-byte value built on the stack from sub-word stores;
+// reads the found value at every size and lane into the packet, writes and
+// atomically adds into it, bumps an array counter, and keeps a byte at
+// fp-200 (beyond *l$index0's reach).
+func mapsProgram() asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 42),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.Mov.Reg(asm.R6, asm.R2),
+		// key = packet word 26 & 7 at fp-4
+		asm.LoadMem(asm.R1, asm.R6, 26, asm.Word),
+		asm.And.Imm(asm.R1, 7),
+		asm.StoreMem(asm.RFP, -4, asm.R1, asm.Word),
+		// value at fp-32: u64, u32, u16, u8, u8, then a zero u64 counter
+		// (atomics keep their words big-endian on the NFP: only a zero
+		// looks the same both ways)
+		asm.Mov.Imm(asm.R1, 0),
+		asm.StoreMem(asm.RFP, -16, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R6, 34, asm.DWord),
+		asm.StoreMem(asm.RFP, -32, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R6, 30, asm.Word),
+		asm.StoreMem(asm.RFP, -24, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R6, 12, asm.Half),
+		asm.StoreMem(asm.RFP, -20, asm.R1, asm.Half),
+		asm.LoadMem(asm.R1, asm.R6, 22, asm.Byte),
+		asm.StoreMem(asm.RFP, -18, asm.R1, asm.Byte),
+		asm.Mov.Imm(asm.R1, 0x5a),
+		asm.StoreMem(asm.RFP, -17, asm.R1, asm.Byte),
+		asm.StoreMem(asm.RFP, -200, asm.R1, asm.Byte),
+		// if ttl & 1: update
+		asm.LoadMem(asm.R7, asm.R6, 22, asm.Byte),
+		asm.Mov.Reg(asm.R1, asm.R7),
+		asm.And.Imm(asm.R1, 1),
+		asm.JEq.Imm(asm.R1, 0, "lookup"),
+		asm.LoadMapPtr(asm.R1, 0),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -4),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, -32),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnMapUpdateElem.Call(),
+		asm.StoreMem(asm.R6, 8, asm.R0, asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithSymbol("lookup"),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -4),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "del"),
+		asm.LoadMem(asm.R1, asm.R0, 3, asm.Byte),
+		asm.StoreMem(asm.R6, 0, asm.R1, asm.Byte),
+		asm.LoadMem(asm.R1, asm.R0, 6, asm.Half),
+		asm.StoreMem(asm.R6, 1, asm.R1, asm.Half),
+		asm.LoadMem(asm.R1, asm.R0, 8, asm.Word),
+		asm.StoreMem(asm.R6, 3, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
+		asm.StoreMem(asm.R6, 14, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R0, 13, asm.Byte),
+		asm.StoreMem(asm.R6, 7, asm.R1, asm.Byte),
+		asm.LoadMem(asm.R1, asm.RFP, -200, asm.Byte),
+		asm.StoreMem(asm.R0, 15, asm.R1, asm.Byte),
+		asm.StoreMem(asm.R0, 4, asm.R7, asm.Half),
+		asm.Mov.Imm(asm.R1, 3),
+		atOffset(asm.StoreXAdd(asm.R0, asm.R1, asm.DWord), 16),
+		asm.LoadMem(asm.R1, asm.RFP, -18, asm.Half),
+		asm.StoreMem(asm.R6, 22, asm.R1, asm.Half),
+		asm.Mov.Reg(asm.R1, asm.R7).WithSymbol("del"),
+		asm.And.Imm(asm.R1, 2),
+		asm.JEq.Imm(asm.R1, 0, "array"),
+		asm.LoadMapPtr(asm.R1, 0),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -4),
+		asm.FnMapDeleteElem.Call(),
+		asm.StoreMem(asm.R6, 10, asm.R0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R6, 23, asm.Byte).WithSymbol("array"),
+		asm.And.Imm(asm.R1, 3),
+		asm.StoreMem(asm.RFP, -36, asm.R1, asm.Word),
+		asm.LoadMapPtr(asm.R1, 1),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -36),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "out"),
+		asm.Mov.Imm(asm.R1, 1),
+		atOffset(asm.StoreXAdd(asm.R0, asm.R1, asm.Word), 4),
+		asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord),
+		asm.Add.Reg(asm.R1, asm.R7),
+		asm.StoreMem(asm.R0, 8, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 2).WithSymbol("out"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return(),
+	}
+}
+
+func atOffset(ins asm.Instruction, off int16) asm.Instruction {
+	ins.Offset = off
+	return ins
 }
