@@ -89,14 +89,15 @@ func (g *gen) lowerALU(v *ir.Value) {
 	}
 }
 
-// signHi writes the sign of lo (a register just written) into v's upper
-// half: asr takes its fill bit from the previous ALU result.
+// signHi writes the sign of lo into v's upper half. asr takes its fill bit
+// from the previous ALU-class result (alu, alu_shf, asr, ld_field, immed),
+// which the callers have just made lo itself.
 func (g *gen) signHi(v *ir.Value, lo isa.Operand) {
 	dh := g.dhi(v)
 	if dh.IsNone() {
 		return
 	}
-	g.a.emit(isa.Mov(isa.None, isa.GPRB(lo.Num)), isa.Asr(dh, isa.GPRB(lo.Num), 31))
+	g.a.emit(isa.Asr(dh, isa.GPRB(lo.Num), 31))
 }
 
 // bswap32 reverses the bytes of s into d with two byte-lane loads of
@@ -197,13 +198,15 @@ func (g *gen) shift64(v *ir.Value) {
 			a.emit(isa.DblShf(dl, hiL(), lo(), int(n)))
 			setHi(func() { h := hiR(); a.emit(isa.Mov(isa.None, h), isa.Asr(dh, h, int(n))) })
 		default:
+			// The mov or asr leaves a result with the sign of the upper
+			// half for the second asr.
 			h := hiR()
 			if n == 32 {
 				a.emit(isa.Mov(dl, h))
 			} else {
 				a.emit(isa.Mov(isa.None, h), isa.Asr(dl, h, int(n-32)))
 			}
-			setHi(func() { h := hiR(); a.emit(isa.Mov(isa.None, h), isa.Asr(dh, h, 31)) })
+			setHi(func() { a.emit(isa.Asr(dh, hiR(), 31)) })
 		}
 	}
 }

@@ -204,6 +204,13 @@ func aluProgram() asm.Instructions {
 			asm.LSh.Imm(asm.R9, 7),
 			asm.Or.Reg(asm.R9, asm.R5))
 	}
+	// Sign-extending packet loads at every size and lane.
+	for _, sz := range []asm.Size{asm.Byte, asm.Half, asm.Word} {
+		for off := int16(34); off < 38; off++ {
+			code = append(code, asm.LoadMemSX(asm.R4, asm.R2, off, sz))
+			mix(asm.R4)
+		}
+	}
 	srcs := []asm.Register{asm.R6, asm.R7, asm.R8}
 	for i, x := range srcs {
 		y := srcs[(i+1)%3]
@@ -243,6 +250,15 @@ func aluProgram() asm.Instructions {
 		for _, sz := range []asm.Size{asm.Half, asm.Word, asm.DWord} {
 			code = append(code, asm.Mov.Reg(asm.R4, x), asm.HostTo(asm.BE, asm.R4, sz))
 			mix(asm.R4)
+		}
+		// Sign extension: 64-bit and 32-bit movsx.
+		for _, op := range []asm.ALUOp{asm.MovSX8, asm.MovSX16, asm.MovSX32} {
+			code = append(code, op.Reg(asm.R4, x))
+			mix(asm.R4)
+			if op != asm.MovSX32 {
+				code = append(code, op.Reg32(asm.R4, x))
+				mix(asm.R4)
+			}
 		}
 	}
 	return append(code,
