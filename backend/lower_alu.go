@@ -35,9 +35,9 @@ func (g *gen) lowerALU(v *ir.Value) {
 				return
 			}
 		}
-		g.alu(g.dlo(v), g.src(x, false, left, limU), op.lo, g.src(y, false, right, limU))
+		g.aluHalf(g.dlo(v), op.lo, x, y, false)
 		if dh := g.dhi(v); op.wide && !dh.IsNone() {
-			g.alu(dh, g.src(x, true, left, limU), op.hi, g.src(y, true, right, limU))
+			g.aluHalf(dh, op.hi, x, y, true)
 		}
 		return
 	}
@@ -87,6 +87,48 @@ func (g *gen) lowerALU(v *ir.Value) {
 	default:
 		g.fail(v, "op %s is not supported by the NFP backend", v.Op)
 	}
+}
+
+// aluHalf emits one half of a binary op. Bitwise ops with a constant take
+// the shortest form (nfp-isa.md §4.7's identities, and a byte mask as one
+// ld_field_w_clr instead of immed + AND).
+func (g *gen) aluHalf(d isa.Operand, op isa.ALUOp, x, y *ir.Value, hi bool) {
+	if c, ok := g.constant(y, hi); ok {
+		src := func() isa.Operand { return g.src(x, hi, right, limU) }
+		switch {
+		case op == isa.OpAnd && c == 0, op == isa.OpOr && c == 0xffffffff:
+			g.a.emit(isa.Immed(d, c))
+			return
+		case op == isa.OpAnd && c == 0xffffffff, (op == isa.OpOr || op == isa.OpXor) && c == 0:
+			g.a.emit(isa.Mov(d, src()))
+			return
+		case op == isa.OpXor && c == 0xffffffff:
+			g.a.emit(isa.ALU(d, isa.None, isa.OpNotB, src()))
+			return
+		case op == isa.OpAnd && c > limU:
+			if mask, ok := byteMask(c); ok {
+				g.a.emit(isa.LdField(d, mask, src(), isa.ShiftRotR, 0, true))
+				return
+			}
+		}
+	}
+	g.alu(d, g.src(x, hi, left, limU), op, g.src(y, hi, right, limU))
+}
+
+// byteMask is the ld_field byte mask of a constant made of 0x00 and 0xff
+// bytes.
+func byteMask(c uint32) (uint8, bool) {
+	var m uint8
+	for i := 0; i < 4; i++ {
+		switch c >> (8 * i) & 0xff {
+		case 0xff:
+			m |= 1 << i
+		case 0:
+		default:
+			return 0, false
+		}
+	}
+	return m, true
 }
 
 // signHi writes the sign of lo into v's upper half. asr takes its fill bit

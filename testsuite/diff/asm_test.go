@@ -219,7 +219,7 @@ func aluProgram() asm.Instructions {
 			mix(asm.R4)
 			code = append(code, asm.Mov.Reg(asm.R4, x), op.Reg32(asm.R4, y))
 			mix(asm.R4)
-			for _, c := range []int32{-1, 1, 300, -300, 0x7fffffff} {
+			for _, c := range []int32{-1, 1, 300, -300, 0x7fffffff, 0xffff, -256, 0x00ff00ff} {
 				code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm(asm.R4, c))
 				mix(asm.R4)
 				code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm32(asm.R4, c))
