@@ -80,6 +80,10 @@ type gen struct {
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
+	// groups are the packet loads that share a read (pktcache.go);
+	// groupIssued is the group whose read was issued last.
+	groups      map[*ir.Value]*pktGroup
+	groupIssued *pktGroup
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
 }
@@ -125,6 +129,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
 	g.checkAtomicWords()
+	g.groupPacketLoads()
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}

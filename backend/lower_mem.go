@@ -138,6 +138,9 @@ func (g *gen) memPkt(v *ir.Value, info *ir.OpInfo) {
 	size := info.Size
 	switch {
 	case isLoad(v.Op):
+		if g.groupedLoad(v) {
+			return
+		}
 		words := 1
 		if size == 8 {
 			words = 2
