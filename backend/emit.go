@@ -32,6 +32,21 @@ type asm struct {
 	items  []item
 	labels []int // label → word index (-1 until placed)
 	pc     int   // the eBPF slot of the instruction being lowered
+	// lmReady is the first item at which a pending ActLMAddr write is in
+	// effect (3 instructions after local_csr_wr, nfp-isa.md §1.5); settle
+	// fills the gap with nops before a use, a label or a branch, so other
+	// work can take the slots first.
+	lmReady int
+}
+
+// lmWrite records that an ActLMAddr write was just emitted.
+func (a *asm) lmWrite() { a.lmReady = len(a.items) + 3 }
+
+// settle makes the last ActLMAddr write take effect.
+func (a *asm) settle() {
+	for len(a.items) < a.lmReady {
+		a.items = append(a.items, item{in: isa.Nop(), pc: a.pc})
+	}
 }
 
 func (a *asm) newLabel() label {
@@ -39,7 +54,10 @@ func (a *asm) newLabel() label {
 	return label(len(a.labels) - 1)
 }
 
-func (a *asm) place(l label) { a.labels[l] = len(a.items) }
+func (a *asm) place(l label) {
+	a.settle()
+	a.labels[l] = len(a.items)
+}
 
 func (a *asm) emit(ins ...isa.Instr) {
 	for _, in := range ins {
@@ -49,11 +67,17 @@ func (a *asm) emit(ins ...isa.Instr) {
 
 // branch emits b<cond>[l].
 func (a *asm) branch(c isa.Cond, l label, defer_ int) {
+	a.settle()
 	a.items = append(a.items, item{br: true, cond: c, target: l, defer_: defer_, pc: a.pc})
 }
 
 // reloc emits a branch whose target the loader fixes (exit, abort, helper).
 func (a *asm) reloc(c isa.Cond, kind image.RelocKind, lbl label, value uint32, defer_ int) {
+	if kind != image.RelocBrHelper {
+		// The firmware's helpers run long after: pending writes are in
+		// effect for them.
+		a.settle()
+	}
 	a.items = append(a.items, item{br: true, cond: c, reloc: kind, relLbl: lbl, value: value, defer_: defer_, pc: a.pc, target: -1})
 }
 

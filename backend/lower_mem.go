@@ -171,14 +171,17 @@ func (g *gen) lmWord(v *ir.Value, addr int64, restricted bool) isa.Operand {
 		lim = 32
 	}
 	if addr < lim {
+		g.a.settle()
 		return isa.LM(0, int(addr/4))
 	}
 	win := addr &^ 31
 	if g.lm3 != win {
 		g.stackAddr(isa.GPRB(regScratchB), win)
-		g.a.emit(isa.CSRWrite(isa.CSRActLMAddr3, isa.GPRB(regScratchB)), isa.Nop(), isa.Nop(), isa.Nop())
+		g.a.emit(isa.CSRWrite(isa.CSRActLMAddr3, isa.GPRB(regScratchB)))
+		g.a.lmWrite()
 		g.lm3 = win
 	}
+	g.a.settle()
 	return isa.LM(3, int(addr&31)/4)
 }
 
@@ -376,7 +379,8 @@ func (g *gen) lowerCall(v *ir.Value) {
 	a.immedRel(isa.GPRB(0), ret)
 	a.place(ret)
 	if key != 0 {
-		a.emit(isa.CSRWrite(isa.CSRActLMAddr0, isa.GPRA(regStack)), isa.Nop(), isa.Nop(), isa.Nop())
+		a.emit(isa.CSRWrite(isa.CSRActLMAddr0, isa.GPRA(regStack)))
+		a.lmWrite()
 	}
 	g.lm3 = -1
 	if v.Type != ir.Void && g.info[v.ID].kind == kReg {
