@@ -80,10 +80,8 @@ type gen struct {
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
-	// groups are the packet loads that share a read (pktcache.go);
-	// groupIssued is the group whose read was issued last.
-	groups      map[*ir.Value]*pktGroup
-	groupIssued *pktGroup
+	// groups are the packet loads that share a read (pktcache.go).
+	groups map[*ir.Value]*pktGroup
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Packet read grouping (the JIT's packet cache, nfp-isa.md §6 item 7, done
-// per block): consecutive loads through the same packet pointer whose
+// along single-predecessor chains of blocks): consecutive loads through the same packet pointer whose
 // bytes fall in one window of at most 8 words share one read32_swap into
 // $xfer_8…15, issued at the first of them; the others only extract their
 // bytes. Each command costs a context swap (16 cycles in the model when
@@ -16,56 +16,65 @@ import (
 // that does not fit it; loads that would straddle two words of the window
 // start a new group.
 type pktGroup struct {
-	start int64 // packet offset of $xfer_8's first byte
-	words int
+	start  int64 // packet offset of $xfer_8's first byte
+	words  int
+	issued bool // the read has been emitted (at the first member)
 }
 
 const groupXfer = 8
 
 // groupPacketLoads fills g.groups for every packet load that shares a read.
+// A group open at the end of a block continues into each successor whose
+// only predecessor it is: there the read has happened on every path, and
+// nothing else wrote the transfer registers.
 func (g *gen) groupPacketLoads() {
 	g.groups = map[*ir.Value]*pktGroup{}
+	members := map[*pktGroup][]*ir.Value{}
+	type open struct {
+		grp  *pktGroup
+		base *ir.Value
+	}
+	atEnd := map[*ir.Block]open{}
+	preds := g.f.Preds()
 	for _, b := range g.f.Blocks {
-		var cur *pktGroup
-		var base *ir.Value
-		var members []*ir.Value
-		flush := func() {
-			if len(members) > 1 {
-				for _, m := range members {
-					g.groups[m] = cur
-				}
-			}
-			cur, base, members = nil, nil, nil
+		var cur open
+		if ps := preds[b]; len(ps) == 1 {
+			cur = atEnd[ps[0]]
 		}
 		for _, v := range b.Instrs {
 			if v.Region == ir.RegionPkt && isLoad(v.Op) && g.info[v.ID].kind == kReg {
 				r := g.rootOf(v.Args[0])
 				size := int64(v.Op.Info().Size)
-				if cur != nil && r == base && v.Imm >= cur.start {
-					rel := v.Imm - cur.start
+				if grp := cur.grp; grp != nil && r == cur.base && v.Imm >= grp.start {
+					rel := v.Imm - grp.start
 					lane := rel % 4
 					end := rel + size
 					if (size == 8 && lane == 0 || lane+size <= 4) && end <= 32 {
-						if w := int((end + 3) / 4); w > cur.words {
-							cur.words = w
+						if w := int((end + 3) / 4); w > grp.words {
+							grp.words = w
 						}
-						members = append(members, v)
+						members[grp] = append(members[grp], v)
 						continue
 					}
 				}
-				flush()
-				cur = &pktGroup{start: v.Imm, words: int((size + 3) / 4)}
-				base = r
-				members = []*ir.Value{v}
+				cur = open{&pktGroup{start: v.Imm, words: int((size + 3) / 4)}, r}
+				members[cur.grp] = []*ir.Value{v}
 				continue
 			}
 			// Stack and map value accesses leave the packet and $xfer_8…
 			// alone; packet stores, helpers and calls may not.
 			if isStore(v.Op) && (v.Region == ir.RegionPkt || v.Region == ir.RegionAny) || v.Op == ir.OpCall || v.Op == ir.OpCallFn {
-				flush()
+				cur = open{}
 			}
 		}
-		flush()
+		atEnd[b] = cur
+	}
+	for grp, ms := range members {
+		if len(ms) > 1 {
+			for _, m := range ms {
+				g.groups[m] = grp
+			}
+		}
 	}
 }
 
@@ -76,10 +85,12 @@ func (g *gen) groupedLoad(v *ir.Value) bool {
 	if grp == nil {
 		return false
 	}
-	if g.groupIssued != grp {
+	if !grp.issued {
+		// The first member in layout order is the first on every path:
+		// later ones are in its block or in blocks it alone leads to.
 		off := g.offOperand(grp.start)
 		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", groupXfer, g.src(v.Args[0], false, left, limU), off, isa.Mode32, grp.words, isa.CtxSwapWait))
-		g.groupIssued = grp
+		grp.issued = true
 	}
 	rel := v.Imm - grp.start
 	k := groupXfer + int(rel/4)
