@@ -115,6 +115,16 @@ func (g *gen) aluHalf(d isa.Operand, op isa.ALUOp, x, y *ir.Value, hi bool) {
 	g.alu(d, g.src(x, hi, left, limU), op, g.src(y, hi, right, limU))
 }
 
+// notBothImm returns l, moved to A20 first when l and r are both
+// immediates (one instruction cannot read two).
+func (g *gen) notBothImm(l, r isa.Operand) isa.Operand {
+	if l.IsImm() && r.IsImm() {
+		g.a.emit(isa.Immed(isa.GPRA(regScratchA), l.Value))
+		return isa.GPRA(regScratchA)
+	}
+	return l
+}
+
 // byteMask is the ld_field byte mask of a constant made of 0x00 and 0xff
 // bytes.
 func byteMask(c uint32) (uint8, bool) {
@@ -207,7 +217,7 @@ func (g *gen) shift64(v *ir.Value) {
 			a.emit(isa.Mov(dl, lo()))
 			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
 		case n < 32:
-			setHi(func() { a.emit(isa.DblShf(dh, hiL(), lo(), 32-int(n))) })
+			setHi(func() { a.emit(isa.DblShf(dh, g.notBothImm(hiL(), lo()), lo(), 32-int(n))) })
 			a.emit(isa.Shf(dl, isa.None, isa.ShfB, lo(), isa.ShiftL, int(n)))
 		case n == 32:
 			setHi(func() { a.emit(isa.Mov(dh, lo())) })
@@ -222,7 +232,7 @@ func (g *gen) shift64(v *ir.Value) {
 			a.emit(isa.Mov(dl, lo()))
 			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
 		case n < 32:
-			a.emit(isa.DblShf(dl, hiL(), lo(), int(n)))
+			a.emit(isa.DblShf(dl, g.notBothImm(hiL(), lo()), lo(), int(n)))
 			setHi(func() { a.emit(isa.Shf(dh, isa.None, isa.ShfB, hiR(), isa.ShiftR, int(n))) })
 		case n == 32:
 			a.emit(isa.Mov(dl, hiR()))
@@ -237,7 +247,7 @@ func (g *gen) shift64(v *ir.Value) {
 			a.emit(isa.Mov(dl, lo()))
 			setHi(func() { a.emit(isa.Mov(dh, hiR())) })
 		case n < 32:
-			a.emit(isa.DblShf(dl, hiL(), lo(), int(n)))
+			a.emit(isa.DblShf(dl, g.notBothImm(hiL(), lo()), lo(), int(n)))
 			setHi(func() { h := hiR(); a.emit(isa.Mov(isa.None, h), isa.Asr(dh, h, int(n))) })
 		default:
 			// The mov or asr leaves a result with the sign of the upper
@@ -257,6 +267,7 @@ func (g *gen) shift64(v *ir.Value) {
 // the low word into lo, the high word into hi unless hi is None.
 func (g *gen) mul32(lo, hi, x, y isa.Operand) {
 	a := g.a
+	x = g.notBothImm(x, y)
 	a.emit(isa.MulStepOp(x, y, isa.MulStart, isa.MulStep1))
 	for s := isa.MulStep1; s <= isa.MulStep4; s++ {
 		a.emit(isa.MulStepOp(x, y, isa.Mul32x32, s))
