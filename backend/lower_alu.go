@@ -197,7 +197,8 @@ func (g *gen) shift64(v *ir.Value) {
 	a := g.a
 	n, ok := g.constant(v.Args[1], false)
 	if !ok {
-		g.fail(v, "%s by a variable amount is not supported yet", v.Op)
+		g.shiftVar64(v)
+		return
 	}
 	n &= 63
 	x := v.Args[0]
@@ -337,5 +338,99 @@ func (g *gen) divPow2(v *ir.Value) {
 	}
 	if dh := g.dhi(v); !dh.IsNone() {
 		g.a.emit(isa.Immed(dh, 0))
+	}
+}
+
+// shiftVar64 shifts by a register: bit 5 of the amount selects the >= 32
+// sequence (unless the verifier's range decides it), each shift takes its
+// amount (mod 32) from the previous ALU instruction's A operand. The bits
+// crossing halves move in two steps (by 1, then by 31 - s) so that s = 0
+// needs no special case.
+func (g *gen) shiftVar64(v *ir.Value) {
+	a := g.a
+	x, amt := v.Args[0], v.Args[1]
+	if g.info[g.rootOf(amt).ID].kind != kReg {
+		g.fail(v, "%s by an amount that is not a register value", v.Op)
+	}
+	sa, sb := g.src(amt, false, left, limU), g.src(amt, false, right, limU)
+	L, H := g.src(x, false, right, limU), g.src(x, true, right, limU)
+	dl, dh := g.dlo(v), g.dhi(v)
+	t := isa.GPRBoth(regScratchB)
+	setAmt := func() { a.emit(isa.ALU(isa.None, sa, isa.OpOr, isa.Imm(0))) }
+	// crossing computes T = (src shifted once by 1 in dir) shifted by 31-s.
+	crossing := func(src isa.Operand, dir isa.ShiftCtl) {
+		a.emit(isa.Shf(t, isa.None, isa.ShfB, src, dir, 1),
+			isa.ALU(isa.GPRA(regScratchA), isa.Imm(31), isa.OpSub, sb),
+			isa.ALU(isa.None, isa.GPRA(regScratchA), isa.OpOr, isa.Imm(0)),
+			isa.Shf(t, isa.None, isa.ShfB, isa.GPRB(regScratchB), dir, 0))
+	}
+	lt := func() {
+		switch v.Op {
+		case ir.OpLsh64:
+			if !dh.IsNone() {
+				setAmt()
+				a.emit(isa.Shf(dh, isa.None, isa.ShfB, H, isa.ShiftL, 0))
+				crossing(L, isa.ShiftR)
+				a.emit(isa.ALU(dh, isa.GPRA(dh.Num), isa.OpOr, isa.GPRB(regScratchB)))
+			}
+			setAmt()
+			a.emit(isa.Shf(dl, isa.None, isa.ShfB, L, isa.ShiftL, 0))
+		default:
+			setAmt()
+			a.emit(isa.Shf(dl, isa.None, isa.ShfB, L, isa.ShiftR, 0))
+			crossing(H, isa.ShiftL)
+			a.emit(isa.ALU(dl, isa.GPRA(dl.Num), isa.OpOr, isa.GPRB(regScratchB)))
+			if dh.IsNone() {
+				return
+			}
+			if v.Op == ir.OpRsh64 {
+				setAmt()
+				a.emit(isa.Shf(dh, isa.None, isa.ShfB, H, isa.ShiftR, 0))
+			} else {
+				// s OR hi: the amount in the A operand, hi's sign in bit 31.
+				a.emit(isa.ALU(isa.None, sa, isa.OpOr, H), isa.Asr(dh, H, 0))
+			}
+		}
+	}
+	ge := func() {
+		switch v.Op {
+		case ir.OpLsh64:
+			if !dh.IsNone() {
+				setAmt()
+				a.emit(isa.Shf(dh, isa.None, isa.ShfB, L, isa.ShiftL, 0))
+			}
+			a.emit(isa.Immed(dl, 0))
+		case ir.OpRsh64:
+			setAmt()
+			a.emit(isa.Shf(dl, isa.None, isa.ShfB, H, isa.ShiftR, 0))
+			if !dh.IsNone() {
+				a.emit(isa.Immed(dh, 0))
+			}
+		default:
+			a.emit(isa.ALU(isa.None, sa, isa.OpOr, H), isa.Asr(dl, H, 0))
+			if !dh.IsNone() {
+				a.emit(isa.Asr(dh, H, 31))
+			}
+		}
+	}
+	var umin, umax uint64 = 0, 1<<64 - 1
+	if fa := g.f.Facts[amt.ID]; fa != nil && fa.U64 != nil {
+		umin, umax = fa.U64.Min, fa.U64.Max
+	}
+	switch {
+	case umax&63 == umax && umax < 32:
+		lt()
+	case umin >= 32 && umax < 64:
+		ge()
+	default:
+		geL, end := a.newLabel(), a.newLabel()
+		a.emit(isa.ALU(isa.None, sa, isa.OpAnd, isa.Imm(32)))
+		a.branch(isa.BNE, geL, 0)
+		lt()
+		a.branch(isa.BR, end, 0)
+		a.place(geL)
+		ge()
+		a.place(end)
+		g.lm3 = -1
 	}
 }

@@ -238,6 +238,13 @@ func aluProgram() asm.Instructions {
 			// 32-bit shift by a register (its low 5 bits).
 			code = append(code, asm.Mov.Reg(asm.R4, x), asm.Mov.Reg(asm.R5, y), asm.And.Imm(asm.R5, 31), op.Reg32(asm.R4, asm.R5))
 			mix(asm.R4)
+			// 64-bit shifts by a register: below 32, from 32, and either.
+			for _, mask := range []int32{31, 63} {
+				code = append(code, asm.Mov.Reg(asm.R4, x), asm.Mov.Reg(asm.R5, y), asm.And.Imm(asm.R5, mask), op.Reg(asm.R4, asm.R5))
+				mix(asm.R4)
+			}
+			code = append(code, asm.Mov.Reg(asm.R4, x), asm.Mov.Reg(asm.R5, y), asm.And.Imm(asm.R5, 31), asm.Or.Imm(asm.R5, 32), op.Reg(asm.R4, asm.R5))
+			mix(asm.R4)
 		}
 		for _, op := range []asm.ALUOp{asm.Div, asm.Mod} {
 			code = append(code, asm.Mov.Reg(asm.R4, x), op.Imm32(asm.R4, 16))
