@@ -346,6 +346,23 @@ func (g *gen) allocatePass(spill bool) error {
 		return out
 	}
 	anyPool, savedPool := usable(anyOrder), usable(calleeSaved)
+	// Hints: a branch argument prefers the registers of the parameter it is
+	// bound to, so that the edge needs no move. (The reverse hint, a
+	// parameter taking its entry argument's registers, put the moves on
+	// loops' back edges and made alaw2ulaw slower.)
+	partners := map[*ir.Value][]*ir.Value{}
+	for _, b := range f.Blocks {
+		for _, v := range b.Instrs {
+			for _, t := range v.Targets {
+				for i, a := range t.Args {
+					p := t.Block.Params[i]
+					r := g.rootOf(a)
+					partners[r] = append(partners[r], p)
+				}
+			}
+		}
+	}
+	placed := map[*ir.Value]bool{}
 	for _, iv := range list {
 		for r, o := range busy {
 			if o.end < iv.start {
@@ -364,10 +381,25 @@ func (g *gen) allocatePass(spill bool) error {
 			// The firmware returns in R0: keep it there when free.
 			pool = append([]int{0, 1}, pool...)
 		}
+		var hint []int
+		for _, o := range partners[iv.v] {
+			if oi := g.info[o.ID]; placed[o] && !oi.spilled {
+				if slicesContains(pool, oi.lo) {
+					hint = append(hint, oi.lo)
+				}
+				if need == 2 && oi.hi >= 0 && slicesContains(pool, oi.hi) {
+					hint = append(hint, oi.hi)
+				}
+			}
+		}
+		order := pool
+		if len(hint) > 0 {
+			order = append(hint, pool...)
+		}
 		var got []int
 		for {
 			got = got[:0]
-			for _, r := range pool {
+			for _, r := range order {
 				if busy[r] == nil && !slicesContains(got, r) {
 					got = append(got, r)
 					if len(got) == need {
@@ -412,6 +444,7 @@ func (g *gen) allocatePass(spill bool) error {
 			}
 			return fmt.Errorf("v%d (eBPF slot %d): out of %s", iv.v.ID, iv.v.Pos, what)
 		}
+		placed[iv.v] = true
 		in.lo, in.hi = got[0], -1
 		busy[got[0]] = iv
 		if need == 2 {
