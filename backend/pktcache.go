@@ -16,9 +16,10 @@ import (
 // that does not fit it; loads that would straddle two words of the window
 // start a new group.
 type pktGroup struct {
-	start  int64 // packet offset of $xfer_8's first byte
-	words  int
-	issued bool // the read has been emitted (at the first member)
+	start   int64 // packet offset of $xfer_8's first byte
+	words   int
+	issued  bool // the read has been emitted (at the first member)
+	aligned bool // start is a word boundary of the packet
 }
 
 const groupXfer = 8
@@ -45,20 +46,42 @@ func (g *gen) groupPacketLoads() {
 			if v.Region == ir.RegionPkt && isLoad(v.Op) && g.info[v.ID].kind == kReg {
 				r := g.rootOf(v.Args[0])
 				size := int64(v.Op.Info().Size)
-				if grp := cur.grp; grp != nil && r == cur.base && v.Imm >= grp.start {
-					rel := v.Imm - grp.start
-					lane := rel % 4
-					end := rel + size
-					if (size == 8 && lane == 0 || lane+size <= 4) && end <= 32 {
-						if w := int((end + 3) / 4); w > grp.words {
-							grp.words = w
+				if grp := cur.grp; grp != nil && r == cur.base {
+					start := grp.start
+					if v.Imm < start && grp.aligned {
+						// An aligned window may start earlier: lanes stay.
+						start -= (start - v.Imm + 3) &^ 3
+					}
+					if v.Imm >= start {
+						rel := v.Imm - start
+						lane := rel % 4
+						end := max(rel+size, grp.start-start+int64(grp.words)*4)
+						if (size == 8 && lane == 0 || lane+size <= 4) && end <= 32 {
+							grp.start = start
+							grp.words = int((end + 3) / 4)
+							members[grp] = append(members[grp], v)
+							continue
 						}
-						members[grp] = append(members[grp], v)
-						continue
 					}
 				}
-				cur = open{&pktGroup{start: v.Imm, words: int((size + 3) / 4)}, r}
-				members[cur.grp] = []*ir.Value{v}
+				// Where the verifier fixed the pointer's offset in the packet
+				// (whose data starts 4-byte aligned), the window starts at a
+				// word boundary, so loads below it can join later.
+				grp := &pktGroup{start: v.Imm}
+				if fa := g.f.Facts[r.ID]; fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPkt && fa.Ptr.MinOff == fa.Ptr.MaxOff {
+					abs := fa.Ptr.MinOff + v.Imm
+					if abs >= 0 {
+						grp.start, grp.aligned = v.Imm-abs%4, true
+					}
+				}
+				rel := v.Imm - grp.start
+				if size == 8 && rel != 0 || rel+size > 4 && size != 8 {
+					// Straddles a word: a window of its own offset.
+					grp.start, grp.aligned, rel = v.Imm, false, 0
+				}
+				grp.words = int((rel + size + 3) / 4)
+				cur = open{grp, r}
+				members[grp] = []*ir.Value{v}
 				continue
 			}
 			// Stack and map value accesses leave the packet and $xfer_8…
