@@ -332,6 +332,9 @@ func (g *gen) lowerCall(v *ir.Value) {
 			a.emit(isa.Immed(dh, 0))
 		}
 		return
+	case 25:
+		g.perfOutput(v)
+		return
 	case 1, 2, 3:
 		if need := map[int64]int{1: 2, 2: 4, 3: 2}[v.Imm]; len(v.Args) < need {
 			g.fail(v, "helper %d takes %d arguments, the call passes %d", v.Imm, need, len(v.Args))
@@ -426,4 +429,81 @@ func (g *gen) lowerPktLoad(v *ir.Value) {
 	} else {
 		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
 	}
+}
+
+// perfOutput calls the firmware's bpf_perf_event_output (nfp-isa.md §4.9):
+// map in R2, flags in R3, data in R4 with its pointer type in A1, size in
+// R5. The flags must say BPF_F_CURRENT_CPU (the upper half may ask for
+// packet bytes), as the kernel requires for offload.
+func (g *gen) perfOutput(v *ir.Value) {
+	a := g.a
+	if len(v.Args) < 5 {
+		g.fail(v, "bpf_perf_event_output takes 5 arguments, the call passes %d", len(v.Args))
+	}
+	m := g.info[g.rootOf(v.Args[1]).ID]
+	if m.kind != kMapRef || int(m.c) >= len(g.opts.Maps) || g.opts.Maps[m.c].Type != 4 {
+		g.fail(v, "bpf_perf_event_output: the map argument is not a known perf event array")
+	}
+	if !g.lowIsCurrentCPU(v.Args[2]) {
+		g.fail(v, "bpf_perf_event_output: the verifier did not prove the flags' low half BPF_F_CURRENT_CPU")
+	}
+	var ptrType uint32
+	data := v.Args[3]
+	switch di := g.info[g.rootOf(data).ID]; {
+	case di.kind == kStack:
+		ptrType = 6
+	case di.kind == kMapValue:
+		ptrType = 4
+	default:
+		fa := g.f.Facts[data.ID]
+		if fa == nil || fa.Ptr == nil {
+			g.fail(v, "bpf_perf_event_output: the data pointer's kind is not known")
+		}
+		switch fa.Ptr.Kind {
+		case ir.PtrStack:
+			ptrType = 6
+		case ir.PtrPkt:
+			ptrType = 8
+		case ir.PtrMapVal:
+			ptrType = 4
+		default:
+			g.fail(v, "bpf_perf_event_output: data in %s memory is not supported", fa.Ptr.Kind)
+		}
+	}
+	g.parallel([]pmove{
+		{dst: 6, v: v.Args[2]}, {dst: 7, v: v.Args[2], hi: true},
+		{dst: 8, v: data}, {dst: 9, v: data, hi: true},
+		{dst: 10, v: v.Args[4]}, {dst: 11, v: v.Args[4], hi: true},
+	})
+	a.emit(isa.Immed(isa.GPRBoth(4), uint32(m.c)))
+	ret := a.newLabel()
+	a.reloc(isa.BR, image.RelocBrHelper, 0, 25, 2)
+	a.emit(isa.Immed(isa.GPRA(1), ptrType))
+	a.immedRel(isa.GPRB(0), ret)
+	a.place(ret)
+	g.lm3 = -1
+	if v.Type != ir.Void && g.info[v.ID].kind == kReg {
+		in := g.info[v.ID]
+		moves := []pmove{{dst: in.lo, from: 0}}
+		if dh := g.dhi(v); !dh.IsNone() {
+			moves = append(moves, pmove{dst: in.hi, from: 1})
+		}
+		g.parallel(moves)
+	}
+}
+
+// lowIsCurrentCPU reports whether v's low 32 bits are known to be
+// 0xffffffff (BPF_F_CURRENT_CPU): a constant, or the verifier's facts.
+func (g *gen) lowIsCurrentCPU(v *ir.Value) bool {
+	if lo, ok := g.constant(v, false); ok {
+		return lo == 0xffffffff
+	}
+	fa := g.f.Facts[v.ID]
+	if fa == nil {
+		return false
+	}
+	if fa.U32 != nil && fa.U32.Min == 0xffffffff {
+		return true
+	}
+	return fa.Tnum != nil && uint32(fa.Tnum.Mask) == 0 && uint32(fa.Tnum.Value) == 0xffffffff
 }

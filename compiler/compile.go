@@ -101,9 +101,9 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 	}
 	for _, m := range obj.Maps {
 		switch m.Type {
-		case ebpf.Hash, ebpf.Array:
+		case ebpf.Hash, ebpf.Array, ebpf.PerfEventArray:
 		default:
-			return nil, st, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash and array only)", m.Name, m.Type)
+			return nil, st, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash, array and perf event array only)", m.Name, m.Type)
 		}
 	}
 	q := *p

@@ -271,6 +271,11 @@ func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *im
 		if uint32(got.Return) != uint32(want.Return) && want.Return <= maxCode {
 			bad = append(bad, fmt.Sprintf("r0 %#x, reference %#x", got.Return, want.Return))
 		}
+		if !reflect.DeepEqual(got.Events, want.Events) {
+			gj, _ := json.Marshal(got.Events)
+			wj, _ := json.Marshal(want.Events)
+			bad = append(bad, fmt.Sprintf("events\n  NFP %s\n  ref %s", gj, wj))
+		}
 		if !bytes.Equal(got.Packet, want.Packet) {
 			bad = append(bad, fmt.Sprintf("packet\n  NFP %x\n  ref %x", []byte(got.Packet), []byte(want.Packet)))
 		}
