@@ -71,6 +71,7 @@ type gen struct {
 	abort   label
 	out     label
 	maxRegs int
+	frames  map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
 	spillBytes int64
@@ -118,13 +119,21 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		return nil, st, fmt.Errorf("no functions")
 	}
 	f := m.Funcs[0]
+	var frames map[*ir.Value]int64
 	if len(m.Funcs) > 1 {
-		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("BPF-to-BPF calls (subprogram %s) are not supported", m.Funcs[1].Name)}
+		var err error
+		f, frames, err = inlineCalls(m)
+		if err != nil {
+			return nil, st, &Error{Func: m.Funcs[0].Name, Pos: -1, Msg: err.Error()}
+		}
+		if err := ir.Check(f); err != nil {
+			return nil, st, fmt.Errorf("BUG in backend: inlining made invalid IR: %v", err)
+		}
 	}
 	if opts.Type != image.ProgXDP && opts.Type != image.ProgTC {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (XDP and tc only)", opts.Type)}
 	}
-	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
+	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1, frames: frames}
 	g.classify()
 	g.checkAtomicWords()
 	g.groupPacketLoads()
