@@ -71,7 +71,9 @@ type gen struct {
 	abort   label
 	out     label
 	maxRegs int
-	frames  map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
+	// usesAdjustHead asks for the firmware's adjust_head capability.
+	usesAdjustHead bool
+	frames         map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
 	spillBytes int64
@@ -157,6 +159,9 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	if len(opts.Maps) > 0 {
 		caps |= image.CapMaps
+	}
+	if g.usesAdjustHead {
+		caps |= image.CapAdjustHead
 	}
 	if g.usesRandom() {
 		caps |= image.CapRandom

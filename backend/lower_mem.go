@@ -335,6 +335,9 @@ func (g *gen) lowerCall(v *ir.Value) {
 	case 25:
 		g.perfOutput(v)
 		return
+	case 44:
+		g.adjustHead(v)
+		return
 	case 1, 2, 3:
 		if need := map[int64]int{1: 2, 2: 4, 3: 2}[v.Imm]; len(v.Args) < need {
 			g.fail(v, "helper %d takes %d arguments, the call passes %d", v.Imm, need, len(v.Args))
@@ -506,4 +509,63 @@ func (g *gen) lowIsCurrentCPU(v *ir.Value) bool {
 		return true
 	}
 	return fa.Tnum != nil && uint32(fa.Tnum.Mask) == 0 && uint32(fa.Tnum.Value) == 0xffffffff
+}
+
+// Bounds of bpf_xdp_adjust_head: the frame starts 256 bytes into its CTM
+// buffer (XDP_PACKET_HEADROOM), the new start must leave the 40 bytes of a
+// struct xdp_frame before it, as the host's helper requires, and stay a
+// 13-bit CTM offset; the packet keeps at least an Ethernet header.
+const (
+	headOffMin = 40
+	headOffMax = 0x1fff
+	ethHdrLen  = 14
+)
+
+// adjustHead is bpf_xdp_adjust_head inline, as the JIT's checked version
+// (nfp-isa.md §4.9): the packet vector's offset (*l$index1[2], low 16
+// bits) and length (*l$index1[0], B22) move by delta; r0 = 0, or -EINVAL
+// out of bounds. Packet pointers computed before are stale afterwards (the
+// verifier makes the program reload them).
+func (g *gen) adjustHead(v *ir.Value) {
+	a := g.a
+	if g.opts.Type != image.ProgXDP || len(v.Args) < 2 {
+		g.fail(v, "bpf_xdp_adjust_head needs an XDP program and 2 arguments")
+	}
+	d := isa.GPRBoth(regScratchB)
+	if c, ok := g.constant(v.Args[1], false); ok {
+		a.emit(isa.LoadImm32(d, c)...)
+	} else {
+		a.emit(isa.Mov(d, g.src(v.Args[1], false, right, limU)))
+	}
+	einval, end := a.newLabel(), a.newLabel()
+	tmp, tmpLen := isa.GPRA(regScratchA), isa.GPRB(regScratchA)
+	a.emit(isa.ALU(tmp, isa.LM(1, 2), isa.OpAdd16, isa.GPRB(regScratchB)),
+		isa.ALU(isa.None, tmp, isa.OpSub, isa.Imm(headOffMin)))
+	a.branch(isa.BLO, einval, 0)
+	a.emit(isa.Immed(tmpLen, headOffMax), isa.ALU(isa.None, tmpLen, isa.OpSub, tmp))
+	a.branch(isa.BLO, einval, 0)
+	a.emit(isa.ALU(tmpLen, isa.GPRB(regStack), isa.OpSub, isa.GPRA(regScratchB)),
+		isa.ALU(isa.None, tmpLen, isa.OpSub, isa.Imm(ethHdrLen)))
+	a.branch(isa.BMI, einval, 0)
+	a.emit(isa.LdField(isa.LM(1, 2), 0x3, tmp, isa.ShiftRotR, 0, false),
+		isa.ALU(isa.GPRB(regStack), isa.GPRB(regStack), isa.OpSub, isa.GPRA(regScratchB)),
+		isa.ALU(isa.LM(1, 0), isa.LM(1, 0), isa.OpSub, isa.GPRA(regScratchB)))
+	res := g.info[v.ID].kind == kReg
+	if res {
+		a.emit(isa.Immed(g.dlo(v), 0))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0))
+		}
+	}
+	a.branch(isa.BR, end, 0)
+	a.place(einval)
+	if res {
+		a.emit(isa.LoadImm32(g.dlo(v), uint32(0xffffffea))...)
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0xffffffff))
+		}
+	}
+	a.place(end)
+	g.lm3 = -1
+	g.usesAdjustHead = true
 }

@@ -77,7 +77,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_maps", ebpf.XDP, mapsProgram()})
+	}{"xdp_maps", ebpf.XDP, mapsProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_adjust_head", ebpf.XDP, adjustHeadProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
@@ -375,4 +379,36 @@ func mapsProgram() asm.Instructions {
 func atOffset(ins asm.Instruction, off int16) asm.Instruction {
 	ins.Offset = off
 	return ins
+}
+
+// adjustHeadProgram moves the packet start by 2 × (signed byte 0), from
+// -256 to +254: in range, past the headroom and past the frame's end; on
+// success it writes the new first byte and transmits, else drops.
+func adjustHeadProgram() asm.Instructions {
+	return asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 1),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMemSX(asm.R2, asm.R2, 0, asm.Byte),
+		asm.LSh.Imm(asm.R2, 1),
+		asm.Mov.Reg(asm.R1, asm.R6),
+		asm.FnXdpAdjustHead.Call(),
+		asm.JNE.Imm(asm.R0, 0, "fail"),
+		asm.LoadMem(asm.R2, asm.R6, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R6, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 1),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.Mov.Imm(asm.R1, 0x5a),
+		asm.StoreMem(asm.R2, 0, asm.R1, asm.Byte),
+		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("fail"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 2).WithSymbol("short"),
+		asm.Return(),
+	}
 }
