@@ -73,6 +73,7 @@ type gen struct {
 	maxRegs int
 	// usesAdjustHead asks for the firmware's adjust_head capability.
 	usesAdjustHead bool
+	usesAdjustTail bool
 	frames         map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
@@ -162,6 +163,9 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	if g.usesAdjustHead {
 		caps |= image.CapAdjustHead
+	}
+	if g.usesAdjustTail {
+		caps |= image.CapAdjustTail
 	}
 	if g.usesRandom() {
 		caps |= image.CapRandom

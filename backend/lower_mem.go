@@ -338,6 +338,9 @@ func (g *gen) lowerCall(v *ir.Value) {
 	case 44:
 		g.adjustHead(v)
 		return
+	case 65:
+		g.adjustTail(v)
+		return
 	case 1, 2, 3:
 		if need := map[int64]int{1: 2, 2: 4, 3: 2}[v.Imm]; len(v.Args) < need {
 			g.fail(v, "helper %d takes %d arguments, the call passes %d", v.Imm, need, len(v.Args))
@@ -568,4 +571,55 @@ func (g *gen) adjustHead(v *ir.Value) {
 	a.place(end)
 	g.lm3 = -1
 	g.usesAdjustHead = true
+}
+
+// adjustTail is bpf_xdp_adjust_tail inline for a delta the verifier proved
+// not positive (the NFP cannot grow a frame; the host can, so other deltas
+// are refused rather than given another meaning): the length in B22 and
+// the packet vector shrink unless fewer than 14 bytes would stay, which
+// returns -EINVAL as on the host.
+func (g *gen) adjustTail(v *ir.Value) {
+	a := g.a
+	if g.opts.Type != image.ProgXDP || len(v.Args) < 2 {
+		g.fail(v, "bpf_xdp_adjust_tail needs an XDP program and 2 arguments")
+	}
+	delta := v.Args[1]
+	if c, ok := g.constant(delta, false); ok {
+		if int32(c) > 0 {
+			g.fail(v, "bpf_xdp_adjust_tail by +%d: the NFP cannot grow a frame", int32(c))
+		}
+	} else if fa := g.f.Facts[delta.ID]; fa == nil || !(fa.S32 != nil && fa.S32.Max <= 0 || fa.S64 != nil && fa.S64.Max <= 0) {
+		g.fail(v, "bpf_xdp_adjust_tail by a delta the verifier did not prove <= 0: the NFP cannot grow a frame")
+	}
+	d := isa.GPRBoth(regScratchB)
+	if c, ok := g.constant(delta, false); ok {
+		a.emit(isa.LoadImm32(d, c)...)
+	} else {
+		a.emit(isa.Mov(d, g.src(delta, false, right, limU)))
+	}
+	einval, end := a.newLabel(), a.newLabel()
+	newLen := isa.GPRA(regScratchA)
+	a.emit(isa.ALU(newLen, isa.GPRA(regScratchB), isa.OpAdd, isa.GPRB(regStack)),
+		isa.ALU(isa.None, newLen, isa.OpSub, isa.Imm(ethHdrLen)))
+	a.branch(isa.BMI, einval, 0)
+	a.emit(isa.ALU(isa.GPRB(regStack), isa.GPRB(regStack), isa.OpAdd, isa.GPRA(regScratchB)),
+		isa.ALU(isa.LM(1, 0), isa.LM(1, 0), isa.OpAdd, isa.GPRA(regScratchB)))
+	res := g.info[v.ID].kind == kReg
+	if res {
+		a.emit(isa.Immed(g.dlo(v), 0))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0))
+		}
+	}
+	a.branch(isa.BR, end, 0)
+	a.place(einval)
+	if res {
+		a.emit(isa.LoadImm32(g.dlo(v), uint32(0xffffffea))...)
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Immed(dh, 0xffffffff))
+		}
+	}
+	a.place(end)
+	g.lm3 = -1
+	g.usesAdjustTail = true
 }

@@ -81,7 +81,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_adjust_head", ebpf.XDP, adjustHeadProgram()})
+	}{"xdp_adjust_head", ebpf.XDP, adjustHeadProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
@@ -404,6 +408,31 @@ func adjustHeadProgram() asm.Instructions {
 		asm.JGT.Reg(asm.R1, asm.R3, "short"),
 		asm.Mov.Imm(asm.R1, 0x5a),
 		asm.StoreMem(asm.R2, 0, asm.R1, asm.Byte),
+		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("fail"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 2).WithSymbol("short"),
+		asm.Return(),
+	}
+}
+
+// adjustTailProgram shrinks the frame by byte 0 & 63 (0–63 bytes: some
+// frames would keep fewer than 14) and transmits it, or drops on failure.
+func adjustTailProgram() asm.Instructions {
+	return asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 1),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMem(asm.R2, asm.R2, 0, asm.Byte),
+		asm.And.Imm(asm.R2, 63),
+		asm.Neg.Imm(asm.R2, 0),
+		asm.Mov.Reg(asm.R1, asm.R6),
+		asm.FnXdpAdjustTail.Call(),
+		asm.JNE.Imm(asm.R0, 0, "fail"),
 		asm.Mov.Imm(asm.R0, 3),
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("fail"),
