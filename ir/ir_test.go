@@ -1,7 +1,6 @@
 package ir
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,49 +8,28 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
-)
 
-var update = flag.Bool("update", false, "rewrite the expected sections of testdata/*.txtar")
+	"github.com/nfpcc/nfpcc/testsuite/golden"
+)
 
 // TestGolden runs every testdata/*.txtar archive: the `ir` section is parsed,
 // printed back (it must be unchanged), checked, and analysed (dominators,
 // loops); the `out` section is the expected result: either the analysis or
 // the parse or check error. An optional `canonical` section is what Print
-// must give when the input is not in canonical form.
+// must give when the input is not in canonical form. go test -update
+// rewrites `out`.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, ok := section(ar, "ir")
-			if !ok {
-				t.Fatal("no `ir` section")
-			}
-			canon, ok := section(ar, "canonical")
-			if !ok {
-				canon = src
-			}
-			got := run(t, src, canon)
-			want, _ := section(ar, "out")
-			if got == want {
-				return
-			}
-			if *update {
-				setSection(ar, "out", got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			t.Errorf("got:\n%s\nwant:\n%s", got, want)
-		})
-	}
+	golden.Run(t, "testdata/*.txtar", func(t *testing.T, a *golden.Archive) {
+		src, ok := a.Lookup("ir")
+		if !ok {
+			t.Fatal("no `ir` section")
+		}
+		canon, ok := a.Lookup("canonical")
+		if !ok {
+			canon = src
+		}
+		a.Check(t, "out", run(t, src, canon))
+	})
 }
 
 // run is what the golden files record for one IR text; Print must give
@@ -110,6 +88,8 @@ func names(bs []*Block) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
+// section is the content of a section of an archive (for the tests that
+// read an archive's input without golden.Run).
 func section(ar *txtar.Archive, name string) (string, bool) {
 	for _, f := range ar.Files {
 		if f.Name == name {
@@ -117,16 +97,6 @@ func section(ar *txtar.Archive, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func setSection(ar *txtar.Archive, name, data string) {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			ar.Files[i].Data = []byte(data)
-			return
-		}
-	}
-	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
 }
 
 // FuzzParse: Parse never panics; what it accepts prints to a fixed point
