@@ -13,47 +13,41 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected sections of testdata/*.txtar")
 
 const goldenPath = "testdata/disasm.txtar"
 
 // goldenWords reads the "words" section of the disassembly golden.
-func goldenWords(t testing.TB, a *txtar.Archive) []isa.Word {
-	for _, f := range a.Files {
-		if f.Name != "words" {
+func goldenWords(t testing.TB, a *golden.Archive) []isa.Word {
+	sec, ok := a.Lookup("words")
+	if !ok {
+		t.Fatalf("%s has no words section", goldenPath)
+	}
+	var ws []isa.Word
+	for n, l := range strings.Split(sec, "\n") {
+		if i := strings.IndexByte(l, '#'); i >= 0 {
+			l = l[:i]
+		}
+		if l = strings.TrimSpace(l); l == "" {
 			continue
 		}
-		var ws []isa.Word
-		for n, l := range strings.Split(string(f.Data), "\n") {
-			if i := strings.IndexByte(l, '#'); i >= 0 {
-				l = l[:i]
-			}
-			if l = strings.TrimSpace(l); l == "" {
-				continue
-			}
-			v, err := strconv.ParseUint(strings.TrimPrefix(l, "0x"), 16, 64)
-			if err != nil {
-				t.Fatalf("%s: words line %d: %v", goldenPath, n+1, err)
-			}
-			ws = append(ws, isa.Word(v))
+		v, err := strconv.ParseUint(strings.TrimPrefix(l, "0x"), 16, 64)
+		if err != nil {
+			t.Fatalf("%s: words line %d: %v", goldenPath, n+1, err)
 		}
-		return ws
+		ws = append(ws, isa.Word(v))
 	}
-	t.Fatalf("%s has no words section", goldenPath)
-	return nil
+	return ws
 }
 
 // TestDisasmGolden: the words of testdata/disasm.txtar (one or more of
 // every class, with odd bit patterns) print as recorded, in both context
-// modes, and re-encode to themselves. With GNU objdump present,
-// TestGNUDisasmGolden checks the recorded text against it.
+// modes (sections ctx4 and ctx8, rewritten by go test -update), and
+// re-encode to themselves. With GNU objdump present, TestGNUDisasmGolden
+// checks the recorded text against it.
 func TestDisasmGolden(t *testing.T) {
-	a, err := txtar.ParseFile(goldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := golden.Open(t, goldenPath)
 	words := goldenWords(t, a)
 	for _, m := range []isa.Mode{isa.Ctx4, isa.Ctx8} {
 		var b strings.Builder
@@ -65,54 +59,20 @@ func TestDisasmGolden(t *testing.T) {
 				}
 			}
 		}
-		name := fmt.Sprintf("ctx%d", m)
-		found := false
-		for i := range a.Files {
-			if a.Files[i].Name != name {
-				continue
-			}
-			found = true
-			if *update {
-				a.Files[i].Data = []byte(b.String())
-			} else if string(a.Files[i].Data) != b.String() {
-				want := strings.Split(string(a.Files[i].Data), "\n")
-				got := strings.Split(b.String(), "\n")
-				for j := range got {
-					if j >= len(want) || got[j] != want[j] {
-						t.Errorf("%s %s line %d:\n got %q\nwant %q", goldenPath, name, j+1, got[j], want[min(j, len(want)-1)])
-						break
-					}
-				}
-			}
-		}
-		if !found {
-			if !*update {
-				t.Errorf("%s has no %s section (run go test -update)", goldenPath, name)
-			}
-			a.Files = append(a.Files, txtar.File{Name: name, Data: []byte(b.String())})
-		}
-	}
-	if *update {
-		if err := os.WriteFile(goldenPath, txtar.Format(a), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		a.Check(t, fmt.Sprintf("ctx%d", m), b.String())
 	}
 }
 
 func TestGNUDisasmGolden(t *testing.T) {
 	objdump := gnuObjdump(t)
-	a, err := txtar.ParseFile(goldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crossCheck(t, objdump, "golden words", goldenWords(t, a))
+	crossCheck(t, objdump, "golden words", goldenWords(t, golden.Open(t, goldenPath)))
 }
 
 // TestWriteGoldenWords regenerates the words section (go test -run
 // WriteGoldenWords -update -golden-words): the §8 words and, per class, a
 // few seeded random words of that class.
 func TestWriteGoldenWords(t *testing.T) {
-	if !*update || !*regenWords {
+	if !golden.Update() || !*regenWords {
 		t.Skip("only with -update -golden-words")
 	}
 	var b bytes.Buffer
