@@ -2,24 +2,19 @@ package nfp_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/asm"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the want sections of testdata/run/*.txtar")
 
 // TestGolden runs the cases of testdata/run: each archive holds a program
 // in NFP assembly (prog.s, load-time targets as @out/@abort/@next_pkt/
@@ -27,37 +22,9 @@ var update = flag.Bool("update", false, "rewrite the want sections of testdata/r
 // line) and initial state (state.json), the packets as hex lines, and the
 // expected report (want). go test -update rewrites want.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "run", "*.txtar"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden cases: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sec := map[string][]byte{}
-			for _, f := range ar.Files {
-				sec[f.Name] = f.Data
-			}
-			got := runGolden(t, sec)
-			if *update {
-				for i := range ar.Files {
-					if ar.Files[i].Name == "want" {
-						ar.Files[i].Data = []byte(got)
-					}
-				}
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if want := string(sec["want"]); got != want {
-				t.Errorf("report differs (go test -update rewrites it)\n--- got\n%s--- want\n%s", got, want)
-			}
-		})
-	}
+	golden.Run(t, filepath.Join("testdata", "run", "*.txtar"), func(t *testing.T, a *golden.Archive) {
+		a.Check(t, "want", runGolden(t, a))
+	})
 }
 
 var mapTypes = map[string]emulator.MapType{
@@ -65,9 +32,9 @@ var mapTypes = map[string]emulator.MapType{
 	"perf_event_array": emulator.MapPerfEventArray,
 }
 
-func runGolden(t *testing.T, sec map[string][]byte) string {
+func runGolden(t *testing.T, a *golden.Archive) string {
 	t.Helper()
-	p, err := asm.Assemble("prog.s", sec["prog.s"], asm.Options{Mode: isa.Ctx4})
+	p, err := asm.Assemble("prog.s", []byte(a.Section("prog.s")), asm.Options{Mode: isa.Ctx4})
 	if err != nil {
 		return fmt.Sprintf("assemble: %v\n", err)
 	}
@@ -79,7 +46,7 @@ func runGolden(t *testing.T, sec map[string][]byte) string {
 		img.Relocs = append(img.Relocs, image.Reloc{Index: uint32(r.Word), Kind: image.RelocKind(r.Kind), Value: uint32(r.Value)})
 	}
 	var maps []emulator.Map
-	for _, l := range strings.Split(strings.TrimSpace(string(sec["maps"])), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(a.Section("maps")), "\n") {
 		f := strings.Fields(l)
 		if len(f) == 0 {
 			continue
@@ -101,8 +68,8 @@ func runGolden(t *testing.T, sec map[string][]byte) string {
 		}
 		maps = append(maps, m)
 	}
-	if st := sec["state.json"]; st != nil {
-		s, err := emulator.ParseState(st)
+	if st, ok := a.Lookup("state.json"); ok {
+		s, err := emulator.ParseState([]byte(st))
 		if err == nil {
 			err = s.Apply(maps)
 		}
@@ -121,7 +88,7 @@ func runGolden(t *testing.T, sec map[string][]byte) string {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, l := range strings.Split(string(sec["packets"]), "\n") {
+	for _, l := range strings.Split(a.Section("packets"), "\n") {
 		if l = strings.TrimSpace(l); l == "" {
 			continue
 		}
