@@ -2,23 +2,18 @@ package verifier_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/tools/txtar"
 	"gopkg.in/yaml.v3"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected sections of testdata/verify/*.txtar")
 
 // Each testdata/verify/*.txtar is one program in PREVAIL-style assembly
 // ("-- asm --", labels as "<name>:" lines), its program type ("-- type --":
@@ -26,48 +21,18 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testda
 // "type key value entries" per line, ebpf.MapType names; a map of maps
 // adds "inner type key value entries") and the expected
 // verdict and facts ("-- want --": "accepted" and the facts before every
-// reachable instruction, or "rejected: " and the error).
+// reachable instruction, or "rejected: " and the error; go test -update
+// rewrites it).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/verify/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no golden files")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sec := map[string]string{}
-			for _, fl := range ar.Files {
-				sec[fl.Name] = string(fl.Data)
-			}
-			got := runGolden(t, sec)
-			if *update {
-				for i := range ar.Files {
-					if ar.Files[i].Name == "want" {
-						ar.Files[i].Data = []byte(got)
-					}
-				}
-				if _, ok := sec["want"]; !ok {
-					ar.Files = append(ar.Files, txtar.File{Name: "want", Data: []byte(got)})
-				}
-				if err := os.WriteFile(f, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != sec["want"] {
-				t.Errorf("got:\n%s\nwant:\n%s", got, sec["want"])
-			}
-		})
-	}
+	golden.Run(t, "testdata/verify/*.txtar", func(t *testing.T, a *golden.Archive) {
+		a.Check(t, "want", runGolden(t, a))
+	})
 }
 
-func runGolden(t *testing.T, sec map[string]string) string {
+func runGolden(t *testing.T, a *golden.Archive) string {
 	code := &yaml.Node{Kind: yaml.MappingNode}
 	var body *yaml.Node
-	for _, line := range strings.Split(sec["asm"], "\n") {
+	for _, line := range strings.Split(a.Section("asm"), "\n") {
 		l := strings.TrimSpace(line)
 		if strings.HasPrefix(l, "<") && strings.HasSuffix(l, ">:") || body == nil {
 			name := "<start>"
@@ -87,7 +52,7 @@ func runGolden(t *testing.T, sec map[string]string) string {
 		t.Fatalf("asm: %v", err)
 	}
 	opts := &verifier.Options{}
-	fields := strings.Fields(sec["type"])
+	fields := strings.Fields(a.Section("type"))
 	for _, w := range fields {
 		switch w {
 		case "xdp":
@@ -103,7 +68,7 @@ func runGolden(t *testing.T, sec map[string]string) string {
 		}
 	}
 	var maps []*loader.Map
-	for _, line := range strings.Split(strings.TrimSpace(sec["maps"]), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(a.Section("maps")), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
