@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,9 @@ func Update() bool { return *update }
 // Archive is one golden file. Check compares a section with the output;
 // with -update it replaces the section instead, and the file is rewritten
 // when the test that opened it ends. Sections keep their order and the
-// archive its comment; a section the test adds goes at the end.
+// archive its comment; a section the test adds goes after the one it
+// checked before (so an all-output archive keeps the order of the checks),
+// or at the end.
 type Archive struct {
 	// Path is the file's absolute path, so that a test may change
 	// directory (t.Chdir) and still have its archive rewritten.
@@ -38,6 +41,7 @@ type Archive struct {
 	name    string // as the test named it, for messages
 	ar      *txtar.Archive
 	checked map[string]bool
+	last    string // the section Check saw last, where a new one goes
 	changed bool
 }
 
@@ -129,7 +133,13 @@ func (a *Archive) Set(name, data string) {
 		}
 		return
 	}
-	a.ar.Files = append(a.ar.Files, txtar.File{Name: name, Data: []byte(data)})
+	at := len(a.ar.Files)
+	for i := range a.ar.Files {
+		if a.last != "" && a.ar.Files[i].Name == a.last {
+			at = i + 1
+		}
+	}
+	a.ar.Files = slices.Insert(a.ar.Files, at, txtar.File{Name: name, Data: []byte(data)})
 	a.changed = true
 }
 
@@ -140,6 +150,7 @@ func (a *Archive) Set(name, data string) {
 func (a *Archive) Check(t testing.TB, name, got string) bool {
 	t.Helper()
 	a.checked[name] = true
+	defer func() { a.last = name }()
 	want, _ := a.Lookup(name)
 	if got == want {
 		return true

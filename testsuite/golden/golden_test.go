@@ -90,10 +90,11 @@ func TestUpdateRewritesInPlace(t *testing.T) {
 	path := write(t, archive)
 	r := &recorder{TB: t}
 	a := Open(r, path)
+	a.Set("first", "1\n")
 	a.Check(r, "out", "one\nthree\n")
 	a.Check(r, "new", "added\n")
 	r.end()
-	want := strings.Replace(archive, "two", "three", 1) + "-- new --\nadded\n"
+	want := "comment line\n-- in --\ninput\n-- out --\none\nthree\n-- new --\nadded\n-- trailer --\nkept\n-- first --\n1\n"
 	if got := read(t, path); got != want || len(r.errs) != 0 {
 		t.Errorf("archive after -update:\n%s\nerrors %q", got, r.errs)
 	}
