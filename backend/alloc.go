@@ -185,7 +185,7 @@ func (g *gen) allocate() error {
 	for i := range g.info {
 		g.info[i].spilled = false
 	}
-	g.spillBytes = 0
+	g.spillBytes, g.slots, g.spilledValues = 0, nil, 0
 	return g.allocatePass(true)
 }
 
@@ -335,7 +335,9 @@ func (g *gen) allocatePass(spill bool) error {
 	usable := func(pool []int) []int {
 		var out []int
 		for _, r := range pool {
-			if g.opts.Regs > 0 && !slicesContains(anyOrder[:min(g.opts.Regs, len(anyOrder))], r) {
+			// A limit keeps the first of the registers calls preserve too,
+			// so that values living across calls can still be placed.
+			if g.opts.Regs > 0 && !slicesContains(anyOrder[:min(g.opts.Regs, len(anyOrder))], r) && !slicesContains(calleeSaved[:min(g.opts.Regs/2, len(calleeSaved))], r) {
 				continue
 			}
 			if spill && slicesContains(reloadRegs, r) {
@@ -424,7 +426,7 @@ func (g *gen) allocatePass(spill bool) error {
 			if victim == nil {
 				break
 			}
-			g.spillValue(victim.v)
+			g.spillValue(victim)
 			for r, o := range busy {
 				if o == victim {
 					delete(busy, r)
@@ -467,9 +469,28 @@ func slicesContains(s []int, x int) bool {
 	return false
 }
 
-// spillValue gives v a slot of 8 bytes in the spill area.
-func (g *gen) spillValue(v *ir.Value) {
-	in := &g.info[v.ID]
-	in.spilled, in.slot, in.lo, in.hi = true, g.spillBytes, -1, -1
-	g.spillBytes += 8
+// spillValue gives iv's value an 8-byte slot of the spill area, sharing a
+// slot with values whose ranges do not overlap its own.
+func (g *gen) spillValue(iv *interval) {
+	in := &g.info[iv.v.ID]
+	k := 0
+	for ; k < len(g.slots); k++ {
+		free := true
+		for _, o := range g.slots[k] {
+			if o.start <= iv.end && iv.start <= o.end {
+				free = false
+				break
+			}
+		}
+		if free {
+			break
+		}
+	}
+	if k == len(g.slots) {
+		g.slots = append(g.slots, nil)
+		g.spillBytes += 8
+	}
+	g.slots[k] = append(g.slots[k], iv)
+	g.spilledValues++
+	in.spilled, in.slot, in.lo, in.hi = true, int64(8*k), -1, -1
 }

@@ -44,7 +44,7 @@ type Stats struct {
 	BodyWords int // words before the outro
 	Regs      int // most registers live at once
 	Folded    int // conditional branches decided by facts
-	Spilled   int // values kept in local memory
+	Spilled   int // values kept in local memory (slots are shared)
 }
 
 // Error is an unsupported construct.
@@ -77,10 +77,12 @@ type gen struct {
 	frames         map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
-	spillBytes int64
-	folded     int
-	lm3        int64 // base of the LM3 window in force, -1 if none
-	lm0Key     bool  // ActLMAddr0 moved for a helper key
+	spillBytes    int64
+	slots         [][]*interval // spill slots and the ranges sharing each
+	spilledValues int
+	folded        int
+	lm3           int64 // base of the LM3 window in force, -1 if none
+	lm0Key        bool  // ActLMAddr0 moved for a helper key
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
@@ -174,7 +176,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Program: image.Program{Name: opts.Name, Type: opts.Type, StackSize: uint32(f.StackSize), Caps: caps},
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
-	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded, Spilled: int(g.spillBytes / 8)}
+	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded, Spilled: g.spilledValues}
 	return img, st, nil
 }
 

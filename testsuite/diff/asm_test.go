@@ -103,15 +103,15 @@ func TestHandWritten(t *testing.T) {
 			if n := checkProgram(t, p.name, obj, 0, imgs[0]); n < 70 {
 				t.Errorf("only %d packets compared", n)
 			}
-			// Again with 6 registers, spilling.
-			imgs, rep, err := compiler.Compile(obj, compiler.Options{Regs: 6})
+			// Again with 3 registers, spilling.
+			imgs, rep, err := compiler.Compile(obj, compiler.Options{Regs: 3})
 			if err != nil {
-				t.Logf("with 6 registers: %v", err)
+				t.Logf("with 3 registers: %v", err)
 				return
 			}
-			t.Logf("with 6 registers: %d values spilled", rep.Programs[0].Stats.Spilled)
-			if n := checkProgram(t, p.name+" (6 registers)", obj, 0, imgs[0]); n < 70 {
-				t.Errorf("only %d packets compared with 6 registers", n)
+			t.Logf("with 3 registers: %d values spilled", rep.Programs[0].Stats.Spilled)
+			if n := checkProgram(t, p.name+" (3 registers)", obj, 0, imgs[0]); n < 70 {
+				t.Errorf("only %d packets compared with 3 registers", n)
 			}
 		})
 	}
