@@ -4,20 +4,19 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/testsuite"
 	"github.com/nfpcc/nfpcc/testsuite/conformance"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
 // programFromInsns makes a loader.Program of raw instructions; the targets
@@ -52,6 +51,12 @@ func sortedInts(xs []int) []int {
 	return xs
 }
 
+// caseName is the archive's name without directory and .txtar: the
+// program's name in the IR.
+func caseName(a *golden.Archive) string {
+	return strings.TrimSuffix(filepath.Base(a.Name()), ".txtar")
+}
+
 func assemble(t *testing.T, src string) asm.Instructions {
 	code, err := conformance.Assemble(src, 1)
 	if err != nil {
@@ -69,37 +74,16 @@ func assemble(t *testing.T, src string) asm.Instructions {
 // cases pin SSA construction (block parameters, trivial ones removed,
 // undef), stack-slot promotion and its refusals, 32-bit ops, calls.
 func TestAsm(t *testing.T) {
-	files, _ := filepath.Glob("testdata/asm/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata/asm")
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
-		t.Run(name, func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := Program(programFromInsns(name, assemble(t, sectionOf(ar, "asm"))), nil)
-			var got string
-			if err != nil {
-				got = "error: " + err.Error() + "\n"
-			} else {
-				got = ir.Print(m)
-			}
-			if got == sectionOf(ar, "ir") {
-				return
-			}
-			if *update {
-				setSectionOf(ar, "ir", got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			t.Errorf("IR differs from %s:\n%s", file, got)
-		})
-	}
+	golden.Run(t, "testdata/asm/*.txtar", func(t *testing.T, a *golden.Archive) {
+		m, err := Program(programFromInsns(caseName(a), assemble(t, a.Section("asm"))), nil)
+		var got string
+		if err != nil {
+			got = "error: " + err.Error() + "\n"
+		} else {
+			got = ir.Print(m)
+		}
+		a.Check(t, "ir", got)
+	})
 }
 
 // TestAsmVerified is TestAsm for XDP programs run through the verifier
@@ -107,41 +91,20 @@ func TestAsm(t *testing.T) {
 // branches the verifier proved one-way become jumps and their dead blocks
 // disappear, context pointer fields become ctxptr, accesses get regions.
 func TestAsmVerified(t *testing.T) {
-	files, _ := filepath.Glob("testdata/asm_verified/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata/asm_verified")
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
-		t.Run(name, func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := programFromInsns(name, assemble(t, sectionOf(ar, "asm")))
-			p.Type = ebpf.XDP
-			var got string
-			res, err := verifier.Verify(p, nil, nil)
-			if err != nil {
-				got = "verifier: " + err.Error() + "\n"
-			} else if m, err := Program(p, VerifierFacts(res)); err != nil {
-				got = "error: " + err.Error() + "\n"
-			} else {
-				got = ir.Print(m)
-			}
-			if got == sectionOf(ar, "ir") {
-				return
-			}
-			if *update {
-				setSectionOf(ar, "ir", got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			t.Errorf("IR differs from %s:\n%s", file, got)
-		})
-	}
+	golden.Run(t, "testdata/asm_verified/*.txtar", func(t *testing.T, a *golden.Archive) {
+		p := programFromInsns(caseName(a), assemble(t, a.Section("asm")))
+		p.Type = ebpf.XDP
+		var got string
+		res, err := verifier.Verify(p, nil, nil)
+		if err != nil {
+			got = "verifier: " + err.Error() + "\n"
+		} else if m, err := Program(p, VerifierFacts(res)); err != nil {
+			got = "error: " + err.Error() + "\n"
+		} else {
+			got = ir.Print(m)
+		}
+		a.Check(t, "ir", got)
+	})
 }
 
 // TestConformanceCorpus lifts every program of bpf_conformance (313 tests,

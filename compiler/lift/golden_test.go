@@ -1,8 +1,6 @@
 package lift
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,55 +11,33 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the `ir` sections of testdata/*.txtar")
 
 // TestGolden lifts the program named by each testdata/*.txtar archive (its
 // `args` section: the object, relative to the project root or, with a
 // corpus: prefix, to the shared corpora, and the program name) with the
-// verifier's facts, and compares the printed IR with the `ir` section.
+// verifier's facts, and compares the printed IR with the `ir` section
+// (go test -update rewrites it; review the diff).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			args := strings.Fields(sectionOf(ar, "args"))
-			if len(args) != 2 {
-				t.Fatal("args section must be: OBJECT PROGRAM")
-			}
-			obj := args[0]
-			if c, ok := strings.CutPrefix(obj, "corpus:"); ok {
-				dir, rest, _ := strings.Cut(c, "/")
-				obj = filepath.Join(testsuite.Corpus(t, dir), rest)
-			} else {
-				obj = filepath.Join(testsuite.ProjectRoot(), obj)
-			}
-			got := liftText(t, obj, args[1])
-			want := sectionOf(ar, "ir")
-			if got == want {
-				return
-			}
-			if *update {
-				setSectionOf(ar, "ir", got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if stripFacts(got) == stripFacts(want) {
-				t.Errorf("only the !facts differ from %s: the verifier's precision changed; rerun `go test ./compiler/lift -run TestGolden -update` and review the diff:\n%s", file, got)
-				return
-			}
-			t.Errorf("IR differs from %s (rerun with -update and review the diff):\n%s", file, got)
-		})
-	}
+	golden.Run(t, "testdata/*.txtar", func(t *testing.T, a *golden.Archive) {
+		args := strings.Fields(a.Section("args"))
+		if len(args) != 2 {
+			t.Fatal("args section must be: OBJECT PROGRAM")
+		}
+		obj := args[0]
+		if c, ok := strings.CutPrefix(obj, "corpus:"); ok {
+			dir, rest, _ := strings.Cut(c, "/")
+			obj = filepath.Join(testsuite.Corpus(t, dir), rest)
+		} else {
+			obj = filepath.Join(testsuite.ProjectRoot(), obj)
+		}
+		got := liftText(t, obj, args[1])
+		if want := a.Section("ir"); got != want && !golden.Update() && stripFacts(got) == stripFacts(want) {
+			t.Errorf("only the !facts differ from %s: the verifier's precision changed; rerun `go test ./compiler/lift -run TestGolden -update` and review the diff", a.Name())
+		}
+		a.Check(t, "ir", got)
+	})
 }
 
 func liftText(t *testing.T, path, name string) string {
@@ -95,6 +71,8 @@ func liftText(t *testing.T, path, name string) string {
 	return ""
 }
 
+// sectionOf is the content of a section of an archive ("" if none), for
+// the tests that read archives without golden.Run.
 func sectionOf(ar *txtar.Archive, name string) string {
 	for _, f := range ar.Files {
 		if f.Name == name {
@@ -102,16 +80,6 @@ func sectionOf(ar *txtar.Archive, name string) string {
 		}
 	}
 	return ""
-}
-
-func setSectionOf(ar *txtar.Archive, name, data string) {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			ar.Files[i].Data = []byte(data)
-			return
-		}
-	}
-	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
 }
 
 // stripFacts removes the !facts of IR text, to tell a change of the
