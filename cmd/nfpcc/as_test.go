@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,86 +15,49 @@ import (
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var updateAsGoldens = flag.Bool("update-as", false, "rewrite the expected sections of testdata/as/*.txtar")
 
 // TestAsGolden runs `nfpcc as` on each testdata/as/*.txtar: its "args"
 // section holds the flags, "prog.s" the source. A successful run is
 // checked against "objdump" (nfpcc objdump of the image, GNU's format) and
 // "image" (the metadata, relocations and line table read back from the
-// image); a failing one against "stderr" and "exit".
+// image); a failing one (the archive has a "stderr" section) against
+// "stderr" and "exit". go test -update rewrites them.
 func TestAsGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/as/*.txtar")
-	if len(files) == 0 {
-		t.Fatal("no testdata/as/*.txtar")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sec := map[string]*txtar.File{}
-			for i := range ar.Files {
-				sec[ar.Files[i].Name] = &ar.Files[i]
-			}
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "prog.s"), sec["prog.s"].Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			absFile, _ := filepath.Abs(file)
-			t.Chdir(dir)
-			args := append([]string{"as", "prog.s", "-o", "prog.nfp"}, strings.Fields(string(sec["args"].Data))...)
-			var stdout, stderr bytes.Buffer
-			rc := Main(args, &stdout, &stderr)
-			got := map[string]string{}
-			if _, wantsErr := sec["stderr"]; wantsErr {
-				got["stderr"] = stderr.String()
-				got["exit"] = fmt.Sprintln(rc)
-			} else {
-				if rc != 0 {
-					t.Fatalf("nfpcc %s: exit %d\n%s", strings.Join(args, " "), rc, stderr.String())
-				}
-				var dump bytes.Buffer
-				if rc := Main([]string{"objdump", "prog.nfp"}, &dump, &stderr); rc != 0 {
-					t.Fatalf("nfpcc objdump: exit %d\n%s", rc, stderr.String())
-				}
-				got["objdump"] = dump.String()
-				got["image"] = describeImage(t, "prog.nfp")
-				// Assembling again gives the same bytes.
-				first, _ := os.ReadFile("prog.nfp")
-				if Main(args, &stdout, &stderr) != 0 {
-					t.Fatal("second run failed")
-				}
-				second, _ := os.ReadFile("prog.nfp")
-				if !bytes.Equal(first, second) {
-					t.Error("two runs wrote different images")
-				}
-			}
-			changed := false
-			for name, g := range got {
-				f := sec[name]
-				if f == nil {
-					t.Fatalf("%s: no %q section", file, name)
-				}
-				if string(f.Data) == g {
-					continue
-				}
-				if *updateAsGoldens {
-					f.Data = []byte(g)
-					changed = true
-					continue
-				}
-				t.Errorf("%s differs (run with -update-as to accept)\n--- got\n%s--- want\n%s", name, g, f.Data)
-			}
-			if changed {
-				if err := os.WriteFile(absFile, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		})
-	}
+	golden.Run(t, "testdata/as/*.txtar", func(t *testing.T, a *golden.Archive) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "prog.s"), []byte(a.Section("prog.s")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		args := append([]string{"as", "prog.s", "-o", "prog.nfp"}, strings.Fields(a.Section("args"))...)
+		var stdout, stderr bytes.Buffer
+		rc := Main(args, &stdout, &stderr)
+		if _, wantsErr := a.Lookup("stderr"); wantsErr {
+			a.Check(t, "stderr", stderr.String())
+			a.Check(t, "exit", fmt.Sprintln(rc))
+			return
+		}
+		if rc != 0 {
+			t.Fatalf("nfpcc %s: exit %d\n%s", strings.Join(args, " "), rc, stderr.String())
+		}
+		var dump bytes.Buffer
+		if rc := Main([]string{"objdump", "prog.nfp"}, &dump, &stderr); rc != 0 {
+			t.Fatalf("nfpcc objdump: exit %d\n%s", rc, stderr.String())
+		}
+		a.Check(t, "objdump", dump.String())
+		a.Check(t, "image", describeImage(t, "prog.nfp"))
+		// Assembling again gives the same bytes.
+		first, _ := os.ReadFile("prog.nfp")
+		if Main(args, &stdout, &stderr) != 0 {
+			t.Fatal("second run failed")
+		}
+		second, _ := os.ReadFile("prog.nfp")
+		if !bytes.Equal(first, second) {
+			t.Error("two runs wrote different images")
+		}
+	})
 }
 
 // describeImage prints what objdump does not show: the metadata, the

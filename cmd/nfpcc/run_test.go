@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,12 +13,10 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
-	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
-
-var updateRunGoldens = flag.Bool("update-run", false, "rewrite the expected sections of testdata/run/*.txtar")
 
 // TestRunGolden runs `nfpcc run` as described by each testdata/run/*.txtar
 // archive:
@@ -30,94 +27,57 @@ var updateRunGoldens = flag.Bool("update-run", false, "rewrite the expected sect
 //	                  $WORK/in.pcap one second apart
 //	-- maps.json --   (optional) written to $WORK/maps.json
 //	-- garbage.pcap -- (optional) written to $WORK/garbage.pcap as is
-//	-- stdout --, -- stderr --, -- exit --   what must come out
+//	-- stdout --, -- stderr --, -- exit --   what must come out (a missing
+//	                  section is empty output)
 //	-- out.pcap.hex -- (optional) the frames $WORK/out.pcap must hold
 //	-- saved.json --  (optional) what $WORK/saved.json must hold
 //
-// With -update-run the expected sections are rewritten from the output.
+// With -update the expected sections are rewritten from the output.
 func TestRunGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/run/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sec := map[string]string{}
-			for _, f := range ar.Files {
-				sec[f.Name] = string(f.Data)
-			}
-			work := t.TempDir()
-			corpora := ""
-			if strings.Contains(sec["args"], "$CORPORA") {
-				corpora = filepath.Dir(testsuite.Corpus(t, "ebpf-samples"))
-			}
-			if h, ok := sec["in.pcap.hex"]; ok {
-				writePcap(t, filepath.Join(work, "in.pcap"), h)
-			}
-			for _, name := range []string{"maps.json", "garbage.pcap"} {
-				if d, ok := sec[name]; ok {
-					if err := os.WriteFile(filepath.Join(work, name), []byte(d), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			var args []string
-			for _, a := range strings.Split(strings.TrimSpace(sec["args"]), "\n") {
-				a = strings.ReplaceAll(a, "$CORPORA", corpora)
-				args = append(args, strings.ReplaceAll(a, "$WORK", work))
-			}
-			code, stdout, stderr := nfpcc(args...)
-			// Paths differ from machine to machine; goldens show the variables.
-			clean := func(s string) string {
-				s = strings.ReplaceAll(s, work, "$WORK")
-				if corpora != "" {
-					s = strings.ReplaceAll(s, corpora, "$CORPORA")
-				}
-				return s
-			}
-			got := map[string]string{"stdout": clean(stdout), "stderr": clean(stderr), "exit": fmt.Sprintf("%d\n", code)}
-			if _, ok := sec["out.pcap.hex"]; ok {
-				got["out.pcap.hex"] = readPcapHex(t, filepath.Join(work, "out.pcap"))
-			}
-			if _, ok := sec["saved.json"]; ok {
-				b, err := os.ReadFile(filepath.Join(work, "saved.json"))
-				if err != nil {
-					b = []byte("error: " + err.Error() + "\n")
-				}
-				got["saved.json"] = string(b)
-			}
-			if *updateRunGoldens || *update {
-				for i, f := range ar.Files {
-					if g, ok := got[f.Name]; ok {
-						ar.Files[i].Data = []byte(g)
-						delete(got, f.Name)
-					}
-				}
-				for _, name := range []string{"stdout", "stderr", "exit"} {
-					if g, ok := got[name]; ok && g != "" {
-						ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(g)})
-					}
-				}
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+	golden.Run(t, "testdata/run/*.txtar", func(t *testing.T, a *golden.Archive) {
+		work := t.TempDir()
+		corpora := ""
+		if strings.Contains(a.Section("args"), "$CORPORA") {
+			corpora = filepath.Dir(testsuite.Corpus(t, "ebpf-samples"))
+		}
+		if h, ok := a.Lookup("in.pcap.hex"); ok {
+			writePcap(t, filepath.Join(work, "in.pcap"), h)
+		}
+		for _, name := range []string{"maps.json", "garbage.pcap"} {
+			if d, ok := a.Lookup(name); ok {
+				if err := os.WriteFile(filepath.Join(work, name), []byte(d), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				return
 			}
-			for name, g := range got {
-				want, ok := sec[name]
-				if !ok && g == "" {
-					continue
-				}
-				if g != want {
-					t.Errorf("%s differs (run with -update-run to accept)\n--- got\n%s--- want\n%s", name, g, want)
-				}
+		}
+		var args []string
+		for _, arg := range strings.Split(strings.TrimSpace(a.Section("args")), "\n") {
+			arg = strings.ReplaceAll(arg, "$CORPORA", corpora)
+			args = append(args, strings.ReplaceAll(arg, "$WORK", work))
+		}
+		code, stdout, stderr := nfpcc(args...)
+		// Paths differ from machine to machine; goldens show the variables.
+		clean := func(s string) string {
+			s = strings.ReplaceAll(s, work, "$WORK")
+			if corpora != "" {
+				s = strings.ReplaceAll(s, corpora, "$CORPORA")
 			}
-		})
-	}
+			return s
+		}
+		a.Check(t, "stdout", clean(stdout))
+		a.Check(t, "stderr", clean(stderr))
+		a.Check(t, "exit", fmt.Sprintf("%d\n", code))
+		if _, ok := a.Lookup("out.pcap.hex"); ok {
+			a.Check(t, "out.pcap.hex", readPcapHex(t, filepath.Join(work, "out.pcap")))
+		}
+		if _, ok := a.Lookup("saved.json"); ok {
+			b, err := os.ReadFile(filepath.Join(work, "saved.json"))
+			if err != nil {
+				b = []byte("error: " + err.Error() + "\n")
+			}
+			a.Check(t, "saved.json", string(b))
+		}
+	})
 }
 
 func writePcap(t *testing.T, path, hexFrames string) {
