@@ -144,7 +144,7 @@ func (a *Archive) Set(name, data string) {
 }
 
 // Check compares section name with got. A missing section counts as empty,
-// so an output that is empty needs no section. On a mismatch it reports
+// so an output that is empty needs no section (and -update removes it). On a mismatch it reports
 // the difference line by line, or with -update replaces the section. It
 // reports whether the section matched (true also after an update).
 func (a *Archive) Check(t testing.TB, name, got string) bool {
@@ -156,11 +156,20 @@ func (a *Archive) Check(t testing.TB, name, got string) bool {
 		return true
 	}
 	if *update {
-		a.Set(name, got)
+		if got == "" {
+			a.remove(name) // empty output needs no section
+		} else {
+			a.Set(name, got)
+		}
 		return true
 	}
 	t.Errorf("%s: section %q differs (run go test -update to accept):\n%s", a.name, name, Diff(want, got))
 	return false
+}
+
+func (a *Archive) remove(name string) {
+	a.ar.Files = slices.DeleteFunc(a.ar.Files, func(f txtar.File) bool { return f.Name == name })
+	a.changed = true
 }
 
 // CheckNoOthers is for archives that are all output (no input sections):
