@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -168,33 +169,33 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// pickProgram finds --prog, or the only XDP/tc program of the object.
+// pickProgram finds --prog, or the only XDP/tc program among the object's
+// entry programs (selectPrograms), as an index into obj.Programs.
 func pickProgram(obj *loader.Object, name string) (int, error) {
-	var names, attachable []string
-	idx := -1
-	for i, p := range obj.Programs {
-		names = append(names, p.Name)
-		if name != "" && (p.Name == name || p.Section == name) {
-			return i, nil
-		}
-		if ebpfinterp.HookOf(p.Type) != emulator.HookNone {
-			attachable = append(attachable, p.Name)
-			idx = i
+	progs, err := selectPrograms(obj, name)
+	if err != nil {
+		return 0, err
+	}
+	var attachable []*loader.Program
+	var names []string
+	for _, p := range progs {
+		if name != "" || ebpfinterp.HookOf(p.Type) != emulator.HookNone {
+			attachable = append(attachable, p)
+			names = append(names, p.Name)
 		}
 	}
-	if name != "" {
-		return 0, fmt.Errorf("no program %q (the object has: %s)", name, strings.Join(names, ", "))
-	}
-	switch len(attachable) {
-	case 1:
-		return idx, nil
-	case 0:
-		if len(obj.Programs) == 1 {
-			return 0, nil
+	switch {
+	case len(attachable) == 1:
+		return slices.Index(obj.Programs, attachable[0]), nil
+	case len(attachable) == 0 && len(progs) == 1:
+		return slices.Index(obj.Programs, progs[0]), nil
+	case len(attachable) == 0:
+		for _, p := range progs {
+			names = append(names, p.Name)
 		}
 		return 0, fmt.Errorf("no XDP or tc program; choose one with --prog (the object has: %s)", strings.Join(names, ", "))
 	}
-	return 0, fmt.Errorf("several programs; choose one with --prog (%s)", strings.Join(attachable, ", "))
+	return 0, fmt.Errorf("several programs; choose one with --prog (%s)", strings.Join(names, ", "))
 }
 
 // leaves says whether the packet goes on (is written to --out).
