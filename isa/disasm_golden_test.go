@@ -13,6 +13,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/testsuite"
 	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
@@ -64,7 +65,7 @@ func TestDisasmGolden(t *testing.T) {
 }
 
 func TestGNUDisasmGolden(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	crossCheck(t, objdump, "golden words", goldenWords(t, golden.Open(t, goldenPath)))
 }
 

@@ -17,21 +17,6 @@ import (
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
-// gnuObjdump finds GNU objdump built for nfp-elf (scripts/gnu-objdump.sh):
-// $NFPCC_GNU_OBJDUMP, else the script's cache. It skips the test otherwise.
-func gnuObjdump(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("NFPCC_GNU_OBJDUMP")
-	if p == "" {
-		home, _ := os.UserHomeDir()
-		p = filepath.Join(home, ".cache", "nfpcc", "gnu-objdump", "bin", "objdump")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("GNU objdump for nfp-elf not found at %s (build it with scripts/gnu-objdump.sh or set NFPCC_GNU_OBJDUMP)", p)
-	}
-	return p
-}
-
 func runGNU(t *testing.T, objdump string, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -76,7 +61,7 @@ func compareLines(t *testing.T, what string, got, want []string) int {
 // TestGNUFirmware disassembles every word of the CoreNIC firmware with GNU
 // objdump and with nfpcc and compares the whole output.
 func TestGNUFirmware(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	dir := testsuite.Corpus(t, "binutils-nfp")
 	path := filepath.Join(dir, "nic_AMDA0097-0001_2x40-wpi1.nffw")
 	secs := readSections(t, path)
@@ -215,7 +200,7 @@ func crossCheck(t *testing.T, objdump, what string, words []isa.Word) {
 // TestGNUEncoderForms: every word the constructors produce prints as GNU
 // prints it, so the encoder agrees with GNU's decoder.
 func TestGNUEncoderForms(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	forms, _ := allForms()
 	seen := map[isa.Word]bool{}
 	var words []isa.Word
@@ -234,7 +219,7 @@ func TestGNUEncoderForms(t *testing.T) {
 // between them, print as GNU prints them (every class, odd bit patterns,
 // invalid words).
 func TestGNURandomWords(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	r := rand.New(rand.NewSource(1))
 	var words []isa.Word
 	for i := 0; i < 60000; i++ {
@@ -254,7 +239,7 @@ func TestGNURandomWords(t *testing.T) {
 // several symbols at one address, labels inside a section, zero runs cut
 // at labels, no symbol at address 0.
 func TestGNUSymbols(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	nop := isa.MustEncode(isa.Nop())
 	words := []isa.Word{nop, nop, 0, 0, nop, 0, 0, 0, nop, nop, nop, nop}
 	const notype, object, fn = 0, 1, 2
@@ -345,7 +330,7 @@ func configELF(words []isa.Word, me int, ctxEnables, miscControl uint32) []byte 
 // 32-bit third-party addressing read from an ME-CSR init section print as
 // GNU prints them.
 func TestGNUMEConfig(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	var words []isa.Word
 	r := rand.New(rand.NewSource(7))
 	for len(words) < 3000 {

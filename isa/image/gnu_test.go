@@ -9,29 +9,15 @@ import (
 	"testing"
 
 	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/testsuite"
 )
-
-// gnuObjdump finds GNU objdump built for nfp-elf (scripts/gnu-objdump.sh):
-// $NFPCC_GNU_OBJDUMP, else the script's cache; the test skips otherwise.
-func gnuObjdump(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("NFPCC_GNU_OBJDUMP")
-	if p == "" {
-		home, _ := os.UserHomeDir()
-		p = filepath.Join(home, ".cache", "nfpcc", "gnu-objdump", "bin", "objdump")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("GNU objdump for nfp-elf not found at %s (scripts/gnu-objdump.sh builds it)", p)
-	}
-	return p
-}
 
 // TestGNUObjdump checks that GNU objdump finds and decodes the code of an
 // image as the kernel's JIT code is read: in 4-context mode (gprB_22 is a
 // 4-context register number) without -M ctx4, under the program's symbol,
 // every word as isa's disassembler prints it.
 func TestGNUObjdump(t *testing.T) {
-	objdump := gnuObjdump(t)
+	objdump := testsuite.GNUObjdump(t)
 	img := xdpPassImage(t)
 	b, err := img.Marshal()
 	if err != nil {
