@@ -42,6 +42,7 @@ type Env struct {
 	TailCall *TailCall
 
 	ringRecords map[uint64]ringRecord // bpf_ringbuf_reserve'd, by address
+	inner       innerMaps             // inner maps programs were handed, see MapAt
 }
 
 // ResetRun forgets what the last run produced (events, redirect, printk

@@ -66,16 +66,18 @@ func KernelHelpers() HelperSet {
 	return s
 }
 
-// mapArg resolves a map pointer argument.
+// mapArg resolves a map pointer argument (an object's map, or an inner
+// map a lookup returned).
 func mapArg(e *Env, mem Memory, ptr uint64) (int, Map, error) {
 	i, err := mem.MapIndex(ptr)
 	if err != nil {
 		return 0, nil, err
 	}
-	if i < 0 || i >= len(e.Maps) || e.Maps[i] == nil {
+	m := e.MapAt(i)
+	if m == nil {
 		return 0, nil, fmt.Errorf("map pointer %#x: no map %d", ptr, i)
 	}
-	return i, e.Maps[i], nil
+	return i, m, nil
 }
 
 func mapLookup(e *Env, mem Memory, a *[5]uint64) (uint64, error) {
@@ -86,6 +88,9 @@ func mapLookup(e *Env, mem Memory, a *[5]uint64) (uint64, error) {
 	key, err := mem.Bytes(a[1], uint64(m.Spec().KeySize), false)
 	if err != nil {
 		return 0, fmt.Errorf("key of %s: %w", m.Spec().Name, err)
+	}
+	if om, ok := m.(OuterMap); ok {
+		return lookupInner(e, mem, om, key)
 	}
 	v := m.Lookup(key)
 	if v == nil {

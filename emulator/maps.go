@@ -69,6 +69,9 @@ type MapSpec struct {
 	ValueSize  uint32
 	MaxEntries uint32
 	Flags      uint32
+	// Inner is the template of the inner maps of an ARRAY_OF_MAPS or
+	// HASH_OF_MAPS (the loader's Map.InnerMap); nil for other maps.
+	Inner *MapSpec
 }
 
 // Map is one BPF map. Values returned by Lookup alias the map's storage:
@@ -90,6 +93,8 @@ type Map interface {
 // Entry is one key/value pair of a map.
 type Entry struct {
 	Key, Value []byte
+	// Inner is the map an outer map's slot holds (Value is then nil).
+	Inner Map
 }
 
 // NewMap creates an empty map of the spec's type.
@@ -104,6 +109,8 @@ func NewMap(spec MapSpec) (Map, error) {
 		return nil, fmt.Errorf("map %s: value size is 0", spec.Name)
 	}
 	switch spec.Type {
+	case MapArrayOfMaps, MapHashOfMaps:
+		return newOuterMap(spec)
 	case MapHash, MapPerCPUHash, MapDevMapHash:
 		if spec.KeySize == 0 {
 			return nil, fmt.Errorf("map %s: %s with key size 0", spec.Name, spec.Type)

@@ -13,6 +13,14 @@ import (
 // bytes in memory order). Arrays list only entries that are not all zero.
 //
 //	{"maps": {"counters": [{"key": "00000000", "value": "0100000000000000"}]}}
+//
+// A map of maps (array_of_maps, hash_of_maps) has no values: each entry
+// says that its slot holds an inner map, made from the outer map's inner
+// template, and lists that inner map's entries under "inner" (an entry
+// with neither "value" nor "inner" holds an empty inner map). Each slot
+// holds a map of its own; the format cannot say that two slots share one.
+//
+//	{"maps": {"flow_tables": [{"key": "00000000", "inner": [{"key": "00000000", "value": "01000000"}]}]}}
 type State struct {
 	Maps map[string][]StateEntry `json:"maps"`
 }
@@ -20,7 +28,9 @@ type State struct {
 // StateEntry is one map entry in hex.
 type StateEntry struct {
 	Key   string `json:"key"`
-	Value string `json:"value"`
+	Value string `json:"value,omitempty"`
+	// Inner lists the entries of the inner map an outer map's slot holds.
+	Inner []StateEntry `json:"inner,omitempty"`
 }
 
 // ParseState reads a JSON map state; errors name the map and entry.
@@ -52,13 +62,25 @@ func (s *State) Marshal() ([]byte, error) {
 func Snapshot(maps []Map) *State {
 	s := &State{Maps: map[string][]StateEntry{}}
 	for _, m := range maps {
-		entries := []StateEntry{}
-		for _, e := range m.Entries() {
-			entries = append(entries, StateEntry{Key: hex.EncodeToString(e.Key), Value: hex.EncodeToString(e.Value)})
-		}
-		s.Maps[m.Spec().Name] = entries
+		s.Maps[m.Spec().Name] = stateEntries(m)
 	}
 	return s
+}
+
+func stateEntries(m Map) []StateEntry {
+	entries := []StateEntry{}
+	for _, e := range m.Entries() {
+		se := StateEntry{Key: hex.EncodeToString(e.Key)}
+		if e.Inner != nil {
+			if in := stateEntries(e.Inner); len(in) > 0 {
+				se.Inner = in
+			}
+		} else {
+			se.Value = hex.EncodeToString(e.Value)
+		}
+		entries = append(entries, se)
+	}
+	return entries
 }
 
 // Apply stores the state's entries into the maps with BPF_ANY. Every map the
@@ -83,25 +105,53 @@ func (s *State) Apply(maps []Map) error {
 			sort.Strings(known)
 			return fmt.Errorf("map state: no map named %q (the program has: %s)", name, strings.Join(known, ", "))
 		}
-		spec := m.Spec()
-		for i, e := range s.Maps[name] {
-			k, err := decodeHex(e.Key)
+		if err := applyEntries(name, m, s.Maps[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyEntries stores entries into m, whose name in errors is name.
+func applyEntries(name string, m Map, entries []StateEntry) error {
+	spec := m.Spec()
+	om, outer := m.(OuterMap)
+	for i, e := range entries {
+		k, err := decodeHex(e.Key)
+		if err != nil {
+			return fmt.Errorf("map state: %s entry %d: key: %v", name, i, err)
+		}
+		if uint32(len(k)) != spec.KeySize {
+			return fmt.Errorf("map state: %s entry %d: key has %d bytes, map keys have %d", name, i, len(k), spec.KeySize)
+		}
+		if outer {
+			if e.Value != "" {
+				return fmt.Errorf("map state: %s entry %d: %s slots hold maps, not values: list the inner map's entries under \"inner\"", name, i, spec.Type)
+			}
+			in, err := NewInner(m, k)
 			if err != nil {
-				return fmt.Errorf("map state: %s entry %d: key: %v", name, i, err)
+				return fmt.Errorf("map state: %s entry %d: %v", name, i, err)
 			}
-			v, err := decodeHex(e.Value)
-			if err != nil {
-				return fmt.Errorf("map state: %s entry %d: value: %v", name, i, err)
+			if err := applyEntries(fmt.Sprintf("%s[%s]", name, e.Key), in, e.Inner); err != nil {
+				return err
 			}
-			if uint32(len(k)) != spec.KeySize {
-				return fmt.Errorf("map state: %s entry %d: key has %d bytes, map keys have %d", name, i, len(k), spec.KeySize)
-			}
-			if uint32(len(v)) != spec.ValueSize {
-				return fmt.Errorf("map state: %s entry %d: value has %d bytes, map values have %d", name, i, len(v), spec.ValueSize)
-			}
-			if err := m.Update(k, v, UpdateAny); err != nil {
+			if err := om.SetInner(k, in); err != nil {
 				return fmt.Errorf("map state: %s entry %d: update: %v", name, i, err)
 			}
+			continue
+		}
+		if e.Inner != nil {
+			return fmt.Errorf("map state: %s entry %d: \"inner\" given, but %s is a %s, not a map of maps", name, i, name, spec.Type)
+		}
+		v, err := decodeHex(e.Value)
+		if err != nil {
+			return fmt.Errorf("map state: %s entry %d: value: %v", name, i, err)
+		}
+		if uint32(len(v)) != spec.ValueSize {
+			return fmt.Errorf("map state: %s entry %d: value has %d bytes, map values have %d", name, i, len(v), spec.ValueSize)
+		}
+		if err := m.Update(k, v, UpdateAny); err != nil {
+			return fmt.Errorf("map state: %s entry %d: update: %v", name, i, err)
 		}
 	}
 	return nil

@@ -153,8 +153,9 @@ func (m *Machine) ValueAddr(mapIndex int, value []byte) uint64 {
 		}
 	}
 	id := uint64(len(m.regions))
-	spec := m.env.Maps[mapIndex].Spec()
-	m.regions = append(m.regions, region{buf: value, lo: 0, hi: uint64(len(value)), kind: kindValue, ro: m.readOnly[mapIndex], name: spec.Name})
+	spec := m.env.MapAt(mapIndex).Spec()
+	ro := mapIndex < len(m.readOnly) && m.readOnly[mapIndex] // inner maps are writable
+	m.regions = append(m.regions, region{buf: value, lo: 0, hi: uint64(len(value)), kind: kindValue, ro: ro, name: spec.Name})
 	if len(vals) >= linearValues {
 		m.valueIndex[key] = id
 	}
@@ -171,12 +172,20 @@ func (m *Machine) forgetValues() {
 	m.regions = m.regions[:m.fixedRegions]
 }
 
-// MapIndex implements emulator.Memory.
+// MapIndex implements emulator.Memory: object maps and the inner maps
+// lookups in maps of maps returned (emulator.Env.MapAt).
 func (m *Machine) MapIndex(ptr uint64) (int, error) {
-	if ptr>>32 != regionMaps || offsetOf(ptr) >= uint64(len(m.env.Maps)) {
+	if ptr>>32 != regionMaps || offsetOf(ptr) >= uint64(m.env.NumMaps()) {
 		return 0, fmt.Errorf("argument %#x is not a map pointer", ptr)
 	}
 	return int(offsetOf(ptr)), nil
 }
 
-var _ emulator.Memory = (*Machine)(nil)
+// MapPointer implements emulator.MapPointerer: the handle of map number
+// index of Env.MapAt, as lddw of an object's map gives it.
+func (m *Machine) MapPointer(index int) uint64 { return addr(regionMaps, uint64(index)) }
+
+var (
+	_ emulator.Memory       = (*Machine)(nil)
+	_ emulator.MapPointerer = (*Machine)(nil)
+)

@@ -22,17 +22,14 @@ func HookOf(t loader.ProgType) emulator.Hook {
 
 // NewMaps creates the emulator maps of an object, with the initial
 // contents of global data sections. The second result marks read-only
-// (.rodata) maps. A map the emulator cannot model (map-in-map, ring
-// buffer…) is a stand-in that makes programs referring to it fail to
+// (.rodata) maps. Maps of maps start with every slot empty (fill them with
+// emulator.State, see its doc). A map the emulator cannot model is a stand-in that makes programs referring to it fail to
 // load, with the reason.
 func NewMaps(obj *loader.Object) ([]emulator.Map, []bool, error) {
 	maps := make([]emulator.Map, len(obj.Maps))
 	ro := make([]bool, len(obj.Maps))
 	for i, lm := range obj.Maps {
-		m, err := emulator.NewMap(emulator.MapSpec{
-			Name: lm.Name, Type: emulator.MapType(lm.Type), KeySize: lm.KeySize,
-			ValueSize: lm.ValueSize, MaxEntries: lm.MaxEntries, Flags: lm.Flags,
-		})
+		m, err := emulator.NewMap(mapSpec(lm))
 		if err != nil {
 			// Programs that do not use the map still run; those that
 			// refer to it are refused when loaded (see mapPointer).
@@ -79,3 +76,16 @@ func (u *unavailableMap) Lookup([]byte) []byte                { return nil }
 func (u *unavailableMap) Update([]byte, []byte, uint64) error { return emulator.EOPNOTSUPP }
 func (u *unavailableMap) Delete([]byte) error                 { return emulator.EOPNOTSUPP }
 func (u *unavailableMap) Entries() []emulator.Entry           { return nil }
+
+// mapSpec is the emulator's spec of a loader map, with its inner template.
+func mapSpec(lm *loader.Map) emulator.MapSpec {
+	s := emulator.MapSpec{
+		Name: lm.Name, Type: emulator.MapType(lm.Type), KeySize: lm.KeySize,
+		ValueSize: lm.ValueSize, MaxEntries: lm.MaxEntries, Flags: lm.Flags,
+	}
+	if lm.InnerMap != nil {
+		in := mapSpec(lm.InnerMap)
+		s.Inner = &in
+	}
+	return s
+}
