@@ -102,7 +102,8 @@ func TestStateMapOfMaps(t *testing.T) {
         ]
       },
       {
-        "key": "01000000"
+        "key": "01000000",
+        "inner": []
       }
     ]
   }

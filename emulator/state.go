@@ -16,8 +16,8 @@ import (
 //
 // A map of maps (array_of_maps, hash_of_maps) has no values: each entry
 // says that its slot holds an inner map, made from the outer map's inner
-// template, and lists that inner map's entries under "inner" (an entry
-// with neither "value" nor "inner" holds an empty inner map). Each slot
+// template, and lists that inner map's entries under "inner" (a missing
+// "inner" is an empty inner map; snapshots write "inner": []). Each slot
 // holds a map of its own; the format cannot say that two slots share one.
 //
 //	{"maps": {"flow_tables": [{"key": "00000000", "inner": [{"key": "00000000", "value": "01000000"}]}]}}
@@ -29,8 +29,9 @@ type State struct {
 type StateEntry struct {
 	Key   string `json:"key"`
 	Value string `json:"value,omitempty"`
-	// Inner lists the entries of the inner map an outer map's slot holds.
-	Inner []StateEntry `json:"inner,omitempty"`
+	// Inner lists the entries of the inner map an outer map's slot holds
+	// (a pointer, so that StateEntry stays comparable with ==).
+	Inner *[]StateEntry `json:"inner,omitempty"`
 }
 
 // ParseState reads a JSON map state; errors name the map and entry.
@@ -72,9 +73,8 @@ func stateEntries(m Map) []StateEntry {
 	for _, e := range m.Entries() {
 		se := StateEntry{Key: hex.EncodeToString(e.Key)}
 		if e.Inner != nil {
-			if in := stateEntries(e.Inner); len(in) > 0 {
-				se.Inner = in
-			}
+			in := stateEntries(e.Inner)
+			se.Inner = &in
 		} else {
 			se.Value = hex.EncodeToString(e.Value)
 		}
@@ -132,8 +132,10 @@ func applyEntries(name string, m Map, entries []StateEntry) error {
 			if err != nil {
 				return fmt.Errorf("map state: %s entry %d: %v", name, i, err)
 			}
-			if err := applyEntries(fmt.Sprintf("%s[%s]", name, e.Key), in, e.Inner); err != nil {
-				return err
+			if e.Inner != nil {
+				if err := applyEntries(fmt.Sprintf("%s[%s]", name, e.Key), in, *e.Inner); err != nil {
+					return err
+				}
 			}
 			if err := om.SetInner(k, in); err != nil {
 				return fmt.Errorf("map state: %s entry %d: update: %v", name, i, err)

@@ -15,7 +15,7 @@ func TestFromObject(t *testing.T) {
 		Path: "fake.o",
 		Maps: []*loader.Map{
 			{Name: ".rodata", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1, Contents: []byte{7, 0, 0, 0}, ReadOnly: true},
-			{Name: "inner", Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1},
+			{Name: "inner", Type: ebpf.Queue, KeySize: 0, ValueSize: 4, MaxEntries: 1},
 		},
 		Programs: []*loader.Program{
 			{Name: "uses_rodata", Type: ebpf.XDP, Insns: asm.Instructions{
