@@ -11,6 +11,7 @@ const (
 	EPERM        Errno = 1
 	ENOENT       Errno = 2
 	E2BIG        Errno = 7
+	ENOMEM       Errno = 12
 	EACCES       Errno = 13
 	EFAULT       Errno = 14
 	EBUSY        Errno = 16
@@ -23,7 +24,7 @@ const (
 )
 
 var errnoNames = map[Errno]string{
-	EPERM: "EPERM", EACCES: "EACCES", EFAULT: "EFAULT", ENOENT: "ENOENT", E2BIG: "E2BIG", EBUSY: "EBUSY", EEXIST: "EEXIST",
+	EPERM: "EPERM", EACCES: "EACCES", EFAULT: "EFAULT", ENOENT: "ENOENT", E2BIG: "E2BIG", ENOMEM: "ENOMEM", EBUSY: "EBUSY", EEXIST: "EEXIST",
 	EINVAL: "EINVAL", ENOSPC: "ENOSPC", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT", ENOTSUPP: "ENOTSUPP",
 }
 

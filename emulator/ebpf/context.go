@@ -115,6 +115,29 @@ func (m *Machine) fillSKB(in Input) {
 	m.put32(skbGSOSegs, 1)
 }
 
+// syncSKB brings the __sk_buff fields a tc helper may change up to date:
+// len (the frame may have grown or shrunk), and protocol and the VLAN
+// fields when a helper touched them (emulator.Env.SKB). protocol and
+// vlan_proto hold the wire bytes of the big-endian value, as in the kernel.
+func (m *Machine) syncSKB() {
+	if pk := m.env.Packet; pk != nil {
+		m.put32(skbLen, uint32(pk.Len()))
+	}
+	s := &m.env.SKB
+	if !s.Valid {
+		return
+	}
+	be := func(v uint16) uint32 { return uint32(v>>8 | v<<8) }
+	m.put32(skbProtocol, be(s.Protocol))
+	present := uint32(0)
+	if s.VlanPresent {
+		present = 1
+	}
+	m.put32(skbVlanPresent, present)
+	m.put32(skbVlanTCI, uint32(s.VlanTCI))
+	m.put32(skbVlanProto, be(s.VlanProto))
+}
+
 // pktType classifies a frame as eth_type_trans does for a device whose
 // address is mac: PACKET_HOST (0) when addressed to it, PACKET_BROADCAST
 // (1), PACKET_MULTICAST (2), else PACKET_OTHERHOST (3).

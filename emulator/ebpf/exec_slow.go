@@ -143,6 +143,9 @@ func (m *Machine) callHelper(in *inst, pc int, text []string, helpers []*emulato
 	v, herr := h.Fn(m.env, m, &m.args)
 	if h.ChangesPacket {
 		m.syncPacket()
+		if m.hook == emulator.HookTC {
+			m.syncSKB()
+		}
 	}
 	switch {
 	case herr == nil:
