@@ -30,7 +30,7 @@ const (
 
 // Names of map types the emulator does not model, for its errors.
 var unsupportedMapNames = map[MapType]string{
-	7: "stack_trace", 8: "cgroup_array", 12: "array_of_maps", 13: "hash_of_maps", 15: "sockmap",
+	7: "stack_trace", 8: "cgroup_array", 15: "sockmap",
 	18: "sockhash", 19: "cgroup_storage", 20: "reuseport_sockarray", 21: "percpu_cgroup_storage",
 	22: "queue", 23: "stack", 24: "sk_storage", 26: "struct_ops", 28: "inode_storage",
 	29: "task_storage", 30: "bloom_filter", 31: "user_ringbuf", 32: "cgrp_storage", 33: "arena",

@@ -14,8 +14,6 @@ const (
 )
 
 func init() {
-	delete(unsupportedMapNames, MapArrayOfMaps)
-	delete(unsupportedMapNames, MapHashOfMaps)
 	mapTypeNames[MapArrayOfMaps] = "array_of_maps"
 	mapTypeNames[MapHashOfMaps] = "hash_of_maps"
 }

@@ -32,7 +32,12 @@
 //     offsets; 32-bit loads of data, data_end and data_meta give packet
 //     pointers, as after the kernel's context rewriting.
 //   - Maps, helpers, packets and results are the emulator package's, shared
-//     with the NFP emulator.
+//     with the NFP emulator. A lookup in a map of maps returns a map
+//     handle like lddw's (Machine.MapPointer; inner maps are numbered
+//     after the object's, emulator.Env.MapAt), so it can be the map
+//     argument of the next call. Helpers that change the packet are
+//     followed by a refresh of __sk_buff's len, protocol and vlan fields
+//     (bpf_skb_vlan_push/pop keep the offloaded tag in emulator.Env.SKB).
 //
 // Speed matters because the interpreter is the oracle of differential
 // tests; see the benchmarks (go test -bench . ./emulator/ebpf). Real
