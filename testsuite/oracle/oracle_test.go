@@ -14,6 +14,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator"
@@ -131,9 +132,17 @@ func TestKernelOracle(t *testing.T) {
 				continue
 			}
 			defer r.close()
+			// bpf_fib_lookup alone is no reason to skip: in an empty
+			// network namespace it finds no route, whatever the host's
+			// tables say (see privateNetns).
+			fns := calls(p)
+			isolate := false
 			if why := notCompared(p); why != "" {
-				skipped = append(skipped, fmt.Sprintf("%s: %s", name, why))
-				continue
+				if !fns[asm.FnFibLookup] || fns[asm.FnCheckMtu] {
+					skipped = append(skipped, fmt.Sprintf("%s: %s", name, why))
+					continue
+				}
+				isolate = true
 			}
 			// A gap of the interpreter (a map type it lacks) is listed, not
 			// counted as a mismatch on every packet.
@@ -146,6 +155,13 @@ func TestKernelOracle(t *testing.T) {
 				if e, ok := explain[fn]; ok {
 					why = e
 					r.alt = alt
+				}
+			}
+			back := func() error { return nil }
+			if isolate {
+				if back, err = privateNetns(); err != nil {
+					skipped = append(skipped, fmt.Sprintf("%s: bpf_fib_lookup needs an empty network namespace: %v", name, err))
+					continue
 				}
 			}
 			programs++
@@ -176,6 +192,9 @@ func TestKernelOracle(t *testing.T) {
 					}
 				}
 			}
+			if err := back(); err != nil {
+				t.Fatalf("%s: cannot return to the test's network namespace: %v", name, err)
+			}
 			if bad > 0 && why != "" {
 				explainedList = append(explainedList, fmt.Sprintf("%s: %d packets: %s", name, bad, why))
 			}
@@ -201,6 +220,27 @@ func TestKernelOracle(t *testing.T) {
 	if programs == 0 {
 		t.Error("no program ran")
 	}
+}
+
+// privateNetns moves the calling thread (locked to it by pinCPU0) into a
+// new network namespace, where only lo exists, down, and there are no
+// routes: bpf_fib_lookup there fails the same way on every host, as the
+// interpreter's does (it models an empty FIB). Test runs look devices and
+// routes up in the namespace of the thread that runs them. The function
+// returned moves the thread back.
+func privateNetns() (func() error, error) {
+	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		unix.Close(orig)
+		return nil, err
+	}
+	return func() error {
+		defer unix.Close(orig)
+		return unix.Setns(orig, unix.CLONE_NEWNET)
+	}, nil
 }
 
 type runner struct {
