@@ -77,7 +77,10 @@ type gen struct {
 	frames         map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
-	spillBytes    int64
+	spillBytes int64
+	// staging is the size of the area after the spill area where map
+	// helpers' unaligned stack keys and values are copied (staging.go).
+	staging       int64
 	slots         [][]*interval // spill slots and the ranges sharing each
 	spilledValues int
 	folded        int
@@ -145,9 +148,10 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}
-	g.frame = g.spillBytes + int64(f.StackSize+7)&^7
+	g.staging = g.stagingSize()
+	g.frame = g.spillBytes + g.staging + int64(f.StackSize+7)&^7
 	if g.frame > image.MaxStack {
-		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("%d bytes of stack and %d of spilled values exceed the %d-byte frame", f.StackSize, g.spillBytes, image.MaxStack)}
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("%d bytes of stack and %d of spilled values and staged helper arguments exceed the %d-byte frame", f.StackSize, g.spillBytes+g.staging, image.MaxStack)}
 	}
 	g.lower()
 	code, relocs, lines, err := g.a.finish()

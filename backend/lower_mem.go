@@ -360,24 +360,35 @@ func (g *gen) lowerCall(v *ir.Value) {
 	default:
 		g.fail(v, "helper %d on a map of type %d is not supported", v.Imm, t)
 	}
-	stackArg := func(i int, what string) int64 {
+	stagedKey, stagedVal := g.stagedSizes(v)
+	stackArg := func(i int, what string, staged, at int64) int64 {
 		ai := g.info[g.rootOf(v.Args[i]).ID]
 		if ai.kind != kStack {
 			g.fail(v, "helper %d: the %s must be a constant stack address", v.Imm, what)
 		}
 		addr := g.frame + ai.off
-		if addr&3 != 0 || addr < 0 || addr >= image.MaxStack {
-			g.fail(v, "helper %d: the %s at fp%+d is not a 4-byte aligned stack address", v.Imm, what, ai.off)
+		if addr < 0 || addr >= image.MaxStack {
+			g.fail(v, "helper %d: the %s at fp%+d is outside the frame", v.Imm, what, ai.off)
+		}
+		if addr&3 != 0 {
+			if staged == 0 {
+				g.fail(v, "helper %d: the %s at fp%+d is not a 4-byte aligned stack address", v.Imm, what, ai.off)
+			}
+			if addr+staged > g.frame {
+				g.fail(v, "helper %d: the %s at fp%+d runs past the frame", v.Imm, what, ai.off)
+			}
+			g.stage(v, addr, at, staged)
+			return at
 		}
 		return addr
 	}
 	if v.Imm == 2 {
 		g.parallel([]pmove{{dst: 8, v: v.Args[3]}, {dst: 9, v: v.Args[3], hi: true}})
-		val := stackArg(2, "value")
+		val := stackArg(2, "value", stagedVal, g.spillBytes+round4(stagedKey))
 		g.stackAddr(isa.GPRB(regScratchB), val)
 		a.emit(isa.CSRWrite(isa.CSRActLMAddr2, isa.GPRB(regScratchB)))
 	}
-	key := stackArg(1, "key")
+	key := stackArg(1, "key", stagedKey, g.spillBytes)
 	if key != 0 {
 		g.stackAddr(isa.GPRB(regScratchB), key)
 		a.emit(isa.CSRWrite(isa.CSRActLMAddr0, isa.GPRB(regScratchB)))

@@ -85,7 +85,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()})
+	}{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
@@ -95,6 +99,9 @@ func TestHandWritten(t *testing.T) {
 					{Name: "hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 24, MaxEntries: 64},
 					{Name: "array", Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4},
 				}
+			}
+			if p.name == "xdp_unaligned_keys" {
+				obj.Maps = unalignedMaps
 			}
 			imgs, _, err := compiler.Compile(obj, compiler.Options{})
 			if err != nil {
