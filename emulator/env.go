@@ -40,9 +40,6 @@ type Env struct {
 	Printk   []string
 	// TailCall is set by bpf_tail_call for the executor to act on.
 	TailCall *TailCall
-	// SKB is the sk_buff state tc helpers change besides the bytes
-	// (protocol, offloaded VLAN tag); ResetRun invalidates it.
-	SKB SKBMeta
 
 	ringRecords map[uint64]ringRecord // bpf_ringbuf_reserve'd, by address
 	inner       innerMaps             // inner maps programs were handed, see MapAt
@@ -53,7 +50,6 @@ type Env struct {
 // call it before each run.
 func (e *Env) ResetRun() {
 	e.Events, e.Redirect, e.Printk, e.TailCall = nil, nil, nil, nil
-	e.SKB = SKBMeta{}
 	if len(e.ringRecords) > 0 { // clear costs a runtime call even on an empty map
 		clear(e.ringRecords)
 	}

@@ -45,15 +45,17 @@ type SKBMeta struct {
 	VlanProto, VlanTCI uint16
 }
 
-// skbMeta returns the run's SKBMeta, filled from the frame on first use.
+// skbMeta returns the packet's SKBMeta, filled from the frame on first
+// use; e.Packet must not be nil.
 func (e *Env) skbMeta() *SKBMeta {
-	if !e.SKB.Valid {
-		e.SKB = SKBMeta{Valid: true}
-		if e.Packet != nil && e.Packet.Len() >= ethHeaderLen {
-			e.SKB.Protocol = binary.BigEndian.Uint16(e.Packet.Bytes()[12:])
+	pk := e.Packet
+	if !pk.SKB.Valid {
+		pk.SKB = SKBMeta{Valid: true}
+		if pk.Len() >= ethHeaderLen {
+			pk.SKB.Protocol = binary.BigEndian.Uint16(pk.Bytes()[12:])
 		}
 	}
-	return &e.SKB
+	return &pk.SKB
 }
 
 func ethTypeVLAN(p uint16) bool { return p == ethP8021Q || p == ethP8021AD }

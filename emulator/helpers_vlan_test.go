@@ -53,8 +53,11 @@ func TestSkbVlan(t *testing.T) {
 		if got := hex.EncodeToString(e.Packet.Bytes()); got != c.frameAfter {
 			t.Errorf("%s: frame %s, want %s", c.name, got, c.frameAfter)
 		}
-		if e.SKB != c.meta {
-			t.Errorf("%s: skb %+v, want %+v", c.name, e.SKB, c.meta)
+		if e.Packet.SKB != c.meta {
+			t.Errorf("%s: skb %+v, want %+v", c.name, e.Packet.SKB, c.meta)
+		}
+		if e.Packet.Reset(frame); e.Packet.SKB != (SKBMeta{}) {
+			t.Errorf("%s: Reset keeps the skb state %+v", c.name, e.Packet.SKB)
 		}
 	}
 	if r, _ := skbVlanPop(NewEnv(HookNone, nil, 1), nil, &[5]uint64{}); r != EINVAL.Ret() {

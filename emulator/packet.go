@@ -19,6 +19,10 @@ const (
 type Packet struct {
 	Buf             []byte
 	Meta, Data, End int
+	// SKB is the sk_buff state tc helpers change besides the bytes
+	// (protocol, offloaded VLAN tag); NewPacket and Reset invalidate it,
+	// so it lives exactly as long as the frame.
+	SKB SKBMeta
 	// headroomUsed is the lowest offset data_meta has had since the last
 	// Reset: the headroom below it is still zero, so Reset clears only
 	// [headroomUsed, XDPHeadroom). Zero (a Packet made by hand) clears it all.
@@ -58,6 +62,7 @@ func (p *Packet) Reset(frame []byte) {
 	copy(p.Buf[XDPHeadroom:], frame)
 	p.Meta, p.Data, p.End = XDPHeadroom, XDPHeadroom, XDPHeadroom+len(frame)
 	p.headroomUsed = XDPHeadroom
+	p.SKB = SKBMeta{}
 }
 
 // Bytes is the frame as it is now (data..data_end).

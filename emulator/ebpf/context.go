@@ -117,13 +117,15 @@ func (m *Machine) fillSKB(in Input) {
 
 // syncSKB brings the __sk_buff fields a tc helper may change up to date:
 // len (the frame may have grown or shrunk), and protocol and the VLAN
-// fields when a helper touched them (emulator.Env.SKB). protocol and
+// fields when a helper touched them (emulator.Packet.SKB). protocol and
 // vlan_proto hold the wire bytes of the big-endian value, as in the kernel.
 func (m *Machine) syncSKB() {
-	if pk := m.env.Packet; pk != nil {
-		m.put32(skbLen, uint32(pk.Len()))
+	pk := m.env.Packet
+	if pk == nil {
+		return
 	}
-	s := &m.env.SKB
+	m.put32(skbLen, uint32(pk.Len()))
+	s := &pk.SKB
 	if !s.Valid {
 		return
 	}

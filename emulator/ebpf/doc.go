@@ -37,7 +37,7 @@
 //     after the object's, emulator.Env.MapAt), so it can be the map
 //     argument of the next call. Helpers that change the packet are
 //     followed by a refresh of __sk_buff's len, protocol and vlan fields
-//     (bpf_skb_vlan_push/pop keep the offloaded tag in emulator.Env.SKB).
+//     (bpf_skb_vlan_push/pop keep the offloaded tag in emulator.Packet.SKB).
 //
 // Speed matters because the interpreter is the oracle of differential
 // tests; see the benchmarks (go test -bench . ./emulator/ebpf). Real
