@@ -335,6 +335,9 @@ func (g *gen) lowerCall(v *ir.Value) {
 	case 25:
 		g.perfOutput(v)
 		return
+	case 28:
+		g.csumDiff(v)
+		return
 	case 44:
 		g.adjustHead(v)
 		return

@@ -89,7 +89,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()})
+	}{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_csum_diff", ebpf.XDP, csumProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
