@@ -425,7 +425,8 @@ func (g *gen) lowerPktLoad(v *ir.Value) {
 	size := v.Op.Info().Size
 	off, ok := g.constant(v.Args[1], false)
 	if !ok {
-		g.fail(v, "%s at a variable offset (BPF_IND) is not supported", v.Op)
+		g.pktLoadInd(v, size)
+		return
 	}
 	end := uint64(off) + uint64(size)
 	if end > 0x3fff {
@@ -443,6 +444,28 @@ func (g *gen) lowerPktLoad(v *ir.Value) {
 	}
 	a.branch(isa.BLO, exit, 0)
 	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.offOperand(int64(off)), isa.Mode32, 4, isa.CtxSwapWait))
+	d := g.dlo(v)
+	if size == 4 {
+		a.emit(isa.Mov(d, isa.Xfer(0)))
+	} else {
+		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
+	}
+}
+
+// pktLoadInd is BPF_LD IND: the offset is a 32-bit value (src + imm). As
+// the interpreter reads it as a signed 32-bit offset, anything from 2^31 up
+// is out of bounds: end = off + size either carries out of 32 bits or
+// exceeds the length (< 2^14), and both exit with r0 = 0.
+func (g *gen) pktLoadInd(v *ir.Value, size int) {
+	a := g.a
+	exit := a.newLabel()
+	g.pktExits = append(g.pktExits, exit)
+	end := isa.GPRA(regScratchA)
+	a.emit(isa.ALU(end, g.src(v.Args[1], false, left, limU), isa.OpAdd, isa.Imm(uint32(size))))
+	a.branch(isa.BCS, exit, 0)
+	a.emit(isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, end))
+	a.branch(isa.BLO, exit, 0)
+	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.src(v.Args[1], false, right, limU), isa.Mode32, 4, isa.CtxSwapWait))
 	d := g.dlo(v)
 	if size == 4 {
 		a.emit(isa.Mov(d, isa.Xfer(0)))

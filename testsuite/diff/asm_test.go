@@ -93,7 +93,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"xdp_csum_diff", ebpf.XDP, csumProgram()})
+	}{"xdp_csum_diff", ebpf.XDP, csumProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"tc_ldind", ebpf.SchedCLS, ldIndProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
