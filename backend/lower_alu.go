@@ -304,17 +304,21 @@ func (g *gen) mul(v *ir.Value) {
 	}
 }
 
-// divPow2 lowers division and modulo by a power-of-two constant; other
-// divisors are not supported.
+// divPow2 lowers division and modulo by a constant: a shift or a mask for
+// powers of two, otherwise divConst.
 func (g *gen) divPow2(v *ir.Value) {
 	c, ok := g.constant(v.Args[1], false)
 	ch, ok2 := g.constant(v.Args[1], true)
 	wide := v.Op == ir.OpDiv64 || v.Op == ir.OpMod64
-	if !ok || !ok2 || (wide && ch != 0) || c == 0 || c&(c-1) != 0 {
-		g.fail(v, "%s by a non-constant or non-power-of-two divisor is not supported", v.Op)
+	if !ok || !ok2 || (wide && ch != 0) || c == 0 || c >= 1<<31 {
+		g.fail(v, "%s by a non-constant divisor, 0 or one from 2^31 up is not supported", v.Op)
 	}
 	if wide && !g.info[v.Args[0].ID].hiZero {
 		g.fail(v, "%s of a value wider than 32 bits is not supported", v.Op)
+	}
+	if c&(c-1) != 0 {
+		g.divConst(v, c)
+		return
 	}
 	n := bits.TrailingZeros32(c)
 	s := g.src(v.Args[0], false, right, limU)
@@ -432,5 +436,40 @@ func (g *gen) shiftVar64(v *ir.Value) {
 		ge()
 		a.place(end)
 		g.lm3 = -1
+	}
+}
+
+// divConst divides the 32-bit dividend by a constant c (not a power of two,
+// below 2^31) by restoring division, unrolled: 32 steps each shift the next
+// dividend bit from q (the result register, B side) into the remainder r
+// (A20), subtract c when r >= c (into B20 first; the borrow decides) and set
+// the quotient bit. r < c < 2^31 keeps r << 1 within 32 bits. The quotient
+// or the remainder is the result; the upper half is zero.
+func (g *gen) divConst(v *ir.Value, c uint32) {
+	a := g.a
+	d := g.dlo(v)
+	q := isa.GPRB(d.Num)
+	r, t := isa.GPRA(regScratchA), isa.GPRB(regScratchA)
+	a.emit(isa.Mov(d, g.src(v.Args[0], false, right, limU)))
+	cv := isa.Imm(c)
+	if c > limU {
+		a.emit(isa.LoadImm32(isa.GPRB(regScratchB), c)...)
+		cv = isa.GPRB(regScratchB)
+	}
+	a.emit(isa.Immed(r, 0))
+	for i := 0; i < 32; i++ {
+		skip := a.newLabel()
+		a.emit(isa.DblShf(r, r, q, 31),
+			isa.Shf(d, isa.None, isa.ShfB, q, isa.ShiftL, 1),
+			isa.ALU(t, r, isa.OpSub, cv))
+		a.branch(isa.BLO, skip, 0)
+		a.emit(isa.ALU(r, isa.None, isa.OpB, t), isa.ALU(d, isa.Imm(1), isa.OpOr, q))
+		a.place(skip)
+	}
+	if v.Op == ir.OpMod32 || v.Op == ir.OpMod64 {
+		a.emit(isa.ALU(d, r, isa.OpOr, isa.Imm(0)))
+	}
+	if dh := g.dhi(v); !dh.IsNone() {
+		a.emit(isa.Immed(dh, 0))
 	}
 }

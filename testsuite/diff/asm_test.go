@@ -97,7 +97,11 @@ func TestHandWritten(t *testing.T) {
 		name string
 		typ  ebpf.ProgramType
 		code asm.Instructions
-	}{"tc_ldind", ebpf.SchedCLS, ldIndProgram()})
+	}{"tc_ldind", ebpf.SchedCLS, ldIndProgram()}, struct {
+		name string
+		typ  ebpf.ProgramType
+		code asm.Instructions
+	}{"xdp_div_const", ebpf.XDP, divProgram()})
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)

@@ -1,0 +1,43 @@
+package diff
+
+import "github.com/cilium/ebpf/asm"
+
+// divProgram divides packet words by constants that are not powers of two
+// (3, 7, 10, 257, 1000, 65521, 2^31-1), 32- and 64-bit (a zero-extended
+// dividend), quotient and remainder, and writes each result over the
+// packet; random packet bytes give dividends across the whole range.
+func divProgram() asm.Instructions {
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 64),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.Mov.Reg(asm.R6, asm.R2),
+	}
+	divs := []int32{3, 7, 10, 257, 1000, 65521, 0x7fffffff}
+	for i, c := range divs {
+		off := int16(4 * i)
+		code = append(code,
+			asm.LoadMem(asm.R1, asm.R6, off, asm.Word),
+			asm.Mov.Reg32(asm.R2, asm.R1),
+			asm.Div.Imm32(asm.R1, c),
+			asm.Mod.Imm32(asm.R2, c),
+			asm.StoreMem(asm.R6, off, asm.R1, asm.Word),
+			asm.StoreMem(asm.R6, off+32, asm.R2, asm.Word),
+			asm.LoadMem(asm.R1, asm.R6, off+2, asm.Word),
+			asm.Mov.Reg(asm.R2, asm.R1),
+			asm.Div.Imm(asm.R1, c),
+			asm.Mod.Imm(asm.R2, c),
+			asm.Xor.Reg(asm.R1, asm.R2),
+			asm.StoreMem(asm.R6, off+2, asm.R1, asm.Half),
+		)
+	}
+	code = append(code,
+		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return(),
+	)
+	return code
+}
