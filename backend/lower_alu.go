@@ -310,8 +310,12 @@ func (g *gen) divPow2(v *ir.Value) {
 	c, ok := g.constant(v.Args[1], false)
 	ch, ok2 := g.constant(v.Args[1], true)
 	wide := v.Op == ir.OpDiv64 || v.Op == ir.OpMod64
+	if !ok && (!wide || g.info[g.rootOf(v.Args[0]).ID].hiZero && g.info[g.rootOf(v.Args[1]).ID].hiZero) {
+		g.divReg(v)
+		return
+	}
 	if !ok || !ok2 || (wide && ch != 0) || c == 0 || c >= 1<<31 {
-		g.fail(v, "%s by a non-constant divisor, 0 or one from 2^31 up is not supported", v.Op)
+		g.fail(v, "%s by 0, by a constant from 2^31 up or by a value wider than 32 bits is not supported", v.Op)
 	}
 	if wide && !g.info[v.Args[0].ID].hiZero {
 		g.fail(v, "%s of a value wider than 32 bits is not supported", v.Op)
@@ -448,14 +452,70 @@ func (g *gen) shiftVar64(v *ir.Value) {
 func (g *gen) divConst(v *ir.Value, c uint32) {
 	a := g.a
 	d := g.dlo(v)
-	q := isa.GPRB(d.Num)
-	r, t := isa.GPRA(regScratchA), isa.GPRB(regScratchA)
 	a.emit(isa.Mov(d, g.src(v.Args[0], false, right, limU)))
 	cv := isa.Imm(c)
 	if c > limU {
 		a.emit(isa.LoadImm32(isa.GPRB(regScratchB), c)...)
 		cv = isa.GPRB(regScratchB)
 	}
+	g.divSteps(v, cv)
+	if dh := g.dhi(v); !dh.IsNone() {
+		a.emit(isa.Immed(dh, 0))
+	}
+}
+
+// divReg divides 32-bit values by a register, as eBPF: x / 0 = 0 and
+// x % 0 = x; a divisor from 2^31 up goes at most once (q = x >= y), below
+// it the steps of divConst.
+func (g *gen) divReg(v *ir.Value) {
+	a := g.a
+	d := g.dlo(v)
+	y := isa.GPRB(regScratchB)
+	mod := v.Op == ir.OpMod32 || v.Op == ir.OpMod64
+	a.emit(isa.Mov(y, g.src(v.Args[1], false, right, limU)))
+	// d may be the divisor's register: y is read from B21 from here on;
+	// a large constant dividend must not pass through B21.
+	if c, ok := g.constant(v.Args[0], false); ok && c > limU {
+		a.emit(isa.LoadImm32(d, c)...)
+	} else {
+		a.emit(isa.Mov(d, g.src(v.Args[0], false, right, limU)))
+	}
+	zero, big, end := a.newLabel(), a.newLabel(), a.newLabel()
+	a.emit(isa.ALU(isa.None, isa.None, isa.OpB, y))
+	a.branch(isa.BEQ, zero, 0)
+	a.branch(isa.BMI, big, 0)
+	g.divSteps(v, y)
+	a.branch(isa.BR, end, 0)
+	// y >= 2^31: x - y without a borrow means a quotient of 1.
+	a.place(big)
+	t := isa.GPRB(regScratchA)
+	a.emit(isa.ALU(t, isa.GPRA(d.Num), isa.OpSub, y))
+	a.branch(isa.BLO, zero, 0)
+	if mod {
+		a.emit(isa.ALU(d, isa.None, isa.OpB, t))
+	} else {
+		a.emit(isa.Immed(d, 1))
+	}
+	a.branch(isa.BR, end, 0)
+	// y == 0, or a quotient of 0: the quotient is 0, the remainder x (in d).
+	a.place(zero)
+	if !mod {
+		a.emit(isa.Immed(d, 0))
+	}
+	a.place(end)
+	if dh := g.dhi(v); !dh.IsNone() {
+		a.emit(isa.Immed(dh, 0))
+	}
+}
+
+// divSteps divides the result register (holding the dividend) by cv (an
+// immediate or a B register below 2^31) as described at divConst, leaving
+// the quotient or the remainder in it.
+func (g *gen) divSteps(v *ir.Value, cv isa.Operand) {
+	a := g.a
+	d := g.dlo(v)
+	q := isa.GPRB(d.Num)
+	r, t := isa.GPRA(regScratchA), isa.GPRB(regScratchA)
 	a.emit(isa.Immed(r, 0))
 	for i := 0; i < 32; i++ {
 		skip := a.newLabel()
@@ -468,8 +528,5 @@ func (g *gen) divConst(v *ir.Value, c uint32) {
 	}
 	if v.Op == ir.OpMod32 || v.Op == ir.OpMod64 {
 		a.emit(isa.ALU(d, r, isa.OpOr, isa.Imm(0)))
-	}
-	if dh := g.dhi(v); !dh.IsNone() {
-		a.emit(isa.Immed(dh, 0))
 	}
 }
