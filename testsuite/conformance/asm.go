@@ -602,24 +602,8 @@ func memOperand(op *asmOperand) (uint8, int16, error) {
 // offset16 parses a signed offset: decimal in int16 range, or hex up to
 // 0xffff (reinterpreted as int16, with the sign applied).
 func offset16(s string) (int16, error) {
-	neg := strings.HasPrefix(s, "-")
-	mag := strings.TrimLeft(s, "+-")
-	if strings.HasPrefix(mag, "0x") || strings.HasPrefix(mag, "0X") {
-		v, err := strconv.ParseUint(mag[2:], 16, 64)
-		if err != nil || v > 0xffff {
-			return 0, fmt.Errorf("Offset out of 16-bit range: %s", s)
-		}
-		o := int16(uint16(v))
-		if neg {
-			o = -o
-		}
-		return o, nil
-	}
-	v, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
-	if err != nil || v < -1<<15 || v >= 1<<15 {
-		return 0, fmt.Errorf("Offset out of 16-bit range: %s", s)
-	}
-	return int16(v), nil
+	v, err := signedField(s, 16, "Offset")
+	return int16(v), err
 }
 
 // imm32 parses an immediate: hex up to 0xffffffff (bit pattern), decimal in
@@ -628,25 +612,35 @@ func imm32(op *asmOperand) (int32, error) {
 	if op.Num == nil {
 		return 0, fmt.Errorf("Invalid immediate: %s", op)
 	}
-	s := *op.Num
+	v, err := signedField(*op.Num, 32, "Immediate")
+	return int32(v), err
+}
+
+// signedField parses a number for a signed field of the given width, as
+// the uBPF assembler does: hex is a bit pattern of at most that width,
+// reinterpreted as signed, then negated for a leading '-'; decimal must
+// fit the signed range. what names the field in bpf_conformance's error
+// text ("Offset out of 16-bit range: …").
+func signedField(s string, bits uint, what string) (int64, error) {
+	bad := fmt.Errorf("%s out of %d-bit range: %s", what, bits, s)
 	neg := strings.HasPrefix(s, "-")
 	mag := strings.TrimLeft(s, "+-")
 	if strings.HasPrefix(mag, "0x") || strings.HasPrefix(mag, "0X") {
 		v, err := strconv.ParseUint(mag[2:], 16, 64)
-		if err != nil || v > 0xffffffff {
-			return 0, fmt.Errorf("Immediate out of 32-bit range: %s", s)
+		if err != nil || v >= 1<<bits {
+			return 0, bad
 		}
-		i := int32(uint32(v))
+		i := int64(v<<(64-bits)) >> (64 - bits) // sign-extend from the field's width
 		if neg {
 			i = -i
 		}
 		return i, nil
 	}
 	v, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
-	if err != nil || v < -1<<31 || v >= 1<<31 {
-		return 0, fmt.Errorf("Immediate out of 32-bit range: %s", s)
+	if err != nil || v < -1<<(bits-1) || v >= 1<<(bits-1) {
+		return 0, bad
 	}
-	return int32(v), nil
+	return v, nil
 }
 
 // imm64 parses lddw's immediate: hex as an unsigned 64-bit pattern,
