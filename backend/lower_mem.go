@@ -590,6 +590,16 @@ func (g *gen) adjustHead(v *ir.Value) {
 	a.emit(isa.LdField(isa.LM(1, 2), 0x3, tmp, isa.ShiftRotR, 0, false),
 		isa.ALU(isa.GPRB(regStack), isa.GPRB(regStack), isa.OpSub, isa.GPRA(regScratchB)),
 		isa.ALU(isa.LM(1, 0), isa.LM(1, 0), isa.OpSub, isa.GPRA(regScratchB)))
+	g.adjustResult(v, einval, end)
+	g.lm3 = -1
+	g.usesAdjustHead = true
+}
+
+// adjustResult ends an inline adjust_head/adjust_tail: the helper's
+// result is 0 on the path that falls through here and -EINVAL (-22) from
+// einval; both continue at end. A result nobody uses is not written.
+func (g *gen) adjustResult(v *ir.Value, einval, end label) {
+	a := g.a
 	res := g.info[v.ID].kind == kReg
 	if res {
 		a.emit(isa.Immed(g.dlo(v), 0))
@@ -606,8 +616,6 @@ func (g *gen) adjustHead(v *ir.Value) {
 		}
 	}
 	a.place(end)
-	g.lm3 = -1
-	g.usesAdjustHead = true
 }
 
 // adjustTail is bpf_xdp_adjust_tail inline for a delta the verifier proved
@@ -641,22 +649,7 @@ func (g *gen) adjustTail(v *ir.Value) {
 	a.branch(isa.BMI, einval, 0)
 	a.emit(isa.ALU(isa.GPRB(regStack), isa.GPRB(regStack), isa.OpAdd, isa.GPRA(regScratchB)),
 		isa.ALU(isa.LM(1, 0), isa.LM(1, 0), isa.OpAdd, isa.GPRA(regScratchB)))
-	res := g.info[v.ID].kind == kReg
-	if res {
-		a.emit(isa.Immed(g.dlo(v), 0))
-		if dh := g.dhi(v); !dh.IsNone() {
-			a.emit(isa.Immed(dh, 0))
-		}
-	}
-	a.branch(isa.BR, end, 0)
-	a.place(einval)
-	if res {
-		a.emit(isa.LoadImm32(g.dlo(v), uint32(0xffffffea))...)
-		if dh := g.dhi(v); !dh.IsNone() {
-			a.emit(isa.Immed(dh, 0xffffffff))
-		}
-	}
-	a.place(end)
+	g.adjustResult(v, einval, end)
 	g.lm3 = -1
 	g.usesAdjustTail = true
 }
