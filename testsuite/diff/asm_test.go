@@ -11,16 +11,19 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/loader"
 )
 
+// handWritten is one program of TestHandWritten.
+type handWritten struct {
+	name string
+	typ  ebpf.ProgramType
+	code asm.Instructions
+}
+
 // TestHandWritten compiles small eBPF programs no corpus object covers — the
 // tc outro's whole return table, legacy packet loads in and out of bounds,
 // 64-bit arithmetic on packet words — and checks them against the
 // reference like the corpus programs.
 func TestHandWritten(t *testing.T) {
-	progs := []struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{
+	progs := []handWritten{
 		{"tc_codes", ebpf.SchedCLS, asm.Instructions{
 			// r0 = packet byte 14 & 7 (every tc code), or -1 past the end.
 			asm.Mov.Reg(asm.R6, asm.R1),
@@ -65,43 +68,17 @@ func TestHandWritten(t *testing.T) {
 			asm.Return(),
 		}},
 	}
-	progs = append(progs, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_compares", ebpf.XDP, comparesProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_alu", ebpf.XDP, aluProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_maps", ebpf.XDP, mapsProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_adjust_head", ebpf.XDP, adjustHeadProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_csum_diff", ebpf.XDP, csumProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"tc_ldind", ebpf.SchedCLS, ldIndProgram()}, struct {
-		name string
-		typ  ebpf.ProgramType
-		code asm.Instructions
-	}{"xdp_div_const", ebpf.XDP, divProgram()})
+	progs = append(progs,
+		handWritten{"xdp_compares", ebpf.XDP, comparesProgram()},
+		handWritten{"xdp_alu", ebpf.XDP, aluProgram()},
+		handWritten{"xdp_maps", ebpf.XDP, mapsProgram()},
+		handWritten{"xdp_adjust_head", ebpf.XDP, adjustHeadProgram()},
+		handWritten{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()},
+		handWritten{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()},
+		handWritten{"xdp_csum_diff", ebpf.XDP, csumProgram()},
+		handWritten{"tc_ldind", ebpf.SchedCLS, ldIndProgram()},
+		handWritten{"xdp_div_const", ebpf.XDP, divProgram()},
+	)
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
 			resolve(t, p.code)
