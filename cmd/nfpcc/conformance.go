@@ -18,15 +18,17 @@ func init() {
 }
 
 // conformanceMain is `nfpcc conformance [--engine=interp] FILE.data...`:
-// one line per failing file, then exactly "N passed, N failed". Exit 1 if
-// any test failed, 2 on usage errors.
+// one line per failing file, then exactly "N passed, N failed". Engines
+// that compile (nfp) also list each program they could not compile, with
+// the compiler's reason, and end "N passed, N failed, N not compiled": a
+// refusal is not a failure. Exit 1 if any test failed, 2 on usage errors.
 func conformanceMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	engine := fs.String("engine", "interp", "engine to run the tests on: "+strings.Join(conformance.EngineNames(), ", "))
 	verbose := fs.Bool("v", false, "also print a line for every passing test")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc conformance [--engine=interp] [-v] FILE.data...")
+		fmt.Fprintln(stderr, "usage: nfpcc conformance [--engine=interp|interp-xdp|nfp] [-v] FILE.data...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -42,7 +44,8 @@ func conformanceMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	e := mk()
-	passed, failed := 0, 0
+	_, compiles := e.(interface{ Compiles() bool })
+	passed, failed, notCompiled := 0, 0, 0
 	for _, path := range fs.Args() {
 		o := conformance.RunFile(e, path)
 		if o.Passed() {
@@ -52,10 +55,18 @@ func conformanceMain(args []string, stdout, stderr io.Writer) int {
 			}
 			continue
 		}
-		failed++
+		if o.NotCompiled() {
+			notCompiled++
+		} else {
+			failed++
+		}
 		fmt.Fprintln(stdout, o.Line())
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if compiles {
+		fmt.Fprintf(stdout, "%d passed, %d failed, %d not compiled\n", passed, failed, notCompiled)
+	} else {
+		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	}
 	if failed > 0 {
 		return 1
 	}
