@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -54,13 +55,16 @@ const r0Bytes = 8
 // size+8 bytes: the test's memory, then room for r0. The entry checks that
 // the packet holds size bytes and calls the test as a BPF-to-BPF
 // subprogram with XDPProlog's registers (r1 = data, r2 = size, r3 = data +
-// size), so the verifier grants the test exactly its own memory, as on the
-// interpreter. After the call it checks the 8 more bytes, stores r0 there
-// and returns XDP_PASS; XDP_ABORTED if the packet is short. The test's own
-// exits are subprogram returns, so no instruction of it changes. funcs
-// lists the subprograms (the entry, the test, and the test's own call
-// targets) as loader.Program.Funcs wants them.
-func NFPWrapper(test asm.Instructions, size int) (asm.Instructions, []loader.Func) {
+// size; also for a test without memory, where InterpXDP passes the
+// context instead), so the verifier grants the test exactly its own
+// memory, as on the interpreter. After the call it checks the 8 more
+// bytes, stores r0 there and returns XDP_PASS; XDP_ABORTED if the packet
+// is short. The test's own exits are subprogram returns, so no instruction
+// of it changes. funcs lists the subprograms (the entry, the test, and the
+// test's own call targets) in slot order, as loader.Program.Funcs wants
+// them; a call out of the test is an error, as the interpreter's loader
+// makes it.
+func NFPWrapper(test asm.Instructions, size int) (prog asm.Instructions, funcs []loader.Func, err error) {
 	abort := asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()} // XDP_ABORTED
 	after := asm.Instructions{
 		asm.LoadMem(asm.R7, asm.R6, 0, asm.Word), // data, reloaded
@@ -84,52 +88,39 @@ func NFPWrapper(test asm.Instructions, size int) (asm.Instructions, []loader.Fun
 	}
 	// The call skips over the tail (after, ending in abort) to the test.
 	call := asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoCall, Constant: int64(len(after))}
-	prog := append(append(before, call), after...)
+	prog = append(append(before, call), after...)
 	entry := len(prog) // no LD_IMM64 above: slots = instructions
-	funcs := []loader.Func{{Name: "xdp_conformance", Slot: 0}, {Name: "test", Slot: entry}}
+	end := entry
+	for _, in := range test {
+		end += int(in.Size() / asm.InstructionSize)
+	}
+	funcs = []loader.Func{{Name: "xdp_conformance", Slot: 0}, {Name: "test", Slot: entry}}
+	seen := map[int]bool{0: true, entry: true}
 	slot := entry
 	for _, in := range test {
 		if in.IsFunctionCall() {
-			funcs = append(funcs, loader.Func{Slot: slot + 1 + int(in.Constant)})
+			t := slot + 1 + int(in.Constant)
+			if t < entry || t >= end {
+				return nil, nil, fmt.Errorf("%w: call at %d to %d, outside the program", ErrLoad, slot-entry, t-entry)
+			}
+			if !seen[t] {
+				seen[t] = true
+				funcs = append(funcs, loader.Func{Name: fmt.Sprintf("test_%d", t-entry), Slot: t})
+			}
 		}
 		slot += int(in.Size() / asm.InstructionSize)
 	}
-	funcs = sortFuncs(funcs)
-	return append(prog, test...), funcs
-}
-
-// sortFuncs orders the functions by slot without duplicates, naming the
-// test's own subprograms by their slot in the test.
-func sortFuncs(funcs []loader.Func) []loader.Func {
-	bySlot := map[int]loader.Func{}
-	base := funcs[1].Slot
-	for _, f := range funcs {
-		if _, ok := bySlot[f.Slot]; ok {
-			continue
-		}
-		if f.Name == "" {
-			f.Name = fmt.Sprintf("test_%d", f.Slot-base)
-		}
-		bySlot[f.Slot] = f
-	}
-	out := make([]loader.Func, 0, len(bySlot))
-	for s := 0; len(out) < len(bySlot); s++ {
-		if f, ok := bySlot[s]; ok {
-			out = append(out, f)
-		}
-	}
-	return out
+	sort.Slice(funcs, func(i, j int) bool { return funcs[i].Slot < funcs[j].Slot })
+	return append(prog, test...), funcs, nil
 }
 
 func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 	if len(mem)+r0Bytes > 0x3fff {
 		return 0, fmt.Errorf("%w: %d bytes of memory (and 8 for r0) do not fit an NFP packet (16383 bytes)", ErrLoad, len(mem))
 	}
-	prog, funcs := NFPWrapper(insns, len(mem))
-	for _, f := range funcs {
-		if f.Slot < 0 {
-			return 0, fmt.Errorf("%w: call to slot %d, before the program", ErrLoad, f.Slot)
-		}
+	prog, funcs, err := NFPWrapper(insns, len(mem))
+	if err != nil {
+		return 0, err
 	}
 	obj := &loader.Object{Path: "conformance", Programs: []*loader.Program{{
 		Name: "xdp_conformance", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: prog, Funcs: funcs,
