@@ -259,7 +259,9 @@ func (g *gen) shift64(v *ir.Value) {
 			} else {
 				a.emit(isa.Mov(isa.None, h), isa.Asr(dl, h, int(n-32)))
 			}
-			setHi(func() { a.emit(isa.Asr(dh, hiR(), 31)) })
+			// h again, not hiR(): rebuilding a constant with immed would
+			// replace the previous result asr takes its sign from.
+			setHi(func() { a.emit(isa.Asr(dh, h, 31)) })
 		}
 	}
 }
@@ -352,8 +354,16 @@ func (g *gen) divPow2(v *ir.Value) {
 // shiftVar64 shifts by a register: bit 5 of the amount selects the >= 32
 // sequence (unless the verifier's range decides it), each shift takes its
 // amount (mod 32) from the previous ALU instruction's A operand. The bits
-// crossing halves move in two steps (by 1, then by 31 - s) so that s = 0
-// needs no special case.
+// crossing halves move in two steps (by 1, then by 31 - s) into B21 (A20
+// holds 31 - s) so that s = 0 needs no special case. The amount register
+// may hold anything above bit 5 (eBPF masks it): only its low 5 bits and
+// bit 5 are read, and asr's sign comes from the value, OR-ed with the
+// amount masked to 5 bits.
+//
+// A half of x that is not in a register (a constant too wide for an
+// immediate) is built in B21 right before each instruction that reads it,
+// before the amount is set: B21 is also the crossing bits' temporary, and
+// both halves of a constant would otherwise share it.
 func (g *gen) shiftVar64(v *ir.Value) {
 	a := g.a
 	x, amt := v.Args[0], v.Args[1]
@@ -361,13 +371,28 @@ func (g *gen) shiftVar64(v *ir.Value) {
 		g.fail(v, "%s by an amount that is not a register value", v.Op)
 	}
 	sa, sb := g.src(amt, false, left, limU), g.src(amt, false, right, limU)
-	L, H := g.src(x, false, right, limU), g.src(x, true, right, limU)
+	L := func() isa.Operand { return g.src(x, false, right, limU) }
+	H := func() isa.Operand { return g.src(x, true, right, limU) }
 	dl, dh := g.dlo(v), g.dhi(v)
 	t := isa.GPRBoth(regScratchB)
 	setAmt := func() { a.emit(isa.ALU(isa.None, sa, isa.OpOr, isa.Imm(0))) }
+	// shift emits d = src shifted by the amount in dir.
+	shift := func(d isa.Operand, src func() isa.Operand, dir isa.ShiftCtl) {
+		s := src()
+		setAmt()
+		a.emit(isa.Shf(d, isa.None, isa.ShfB, s, dir, 0))
+	}
+	// asr emits d = H >> amount (arithmetic): A20 = amount & 31, then
+	// A20 OR H gives asr H's sign and the amount. It returns H's operand.
+	asr := func(d isa.Operand) isa.Operand {
+		h := H()
+		a.emit(isa.ALU(isa.GPRA(regScratchA), sa, isa.OpAnd, isa.Imm(31)),
+			isa.ALU(isa.None, isa.GPRA(regScratchA), isa.OpOr, h), isa.Asr(d, h, 0))
+		return h
+	}
 	// crossing computes T = (src shifted once by 1 in dir) shifted by 31-s.
-	crossing := func(src isa.Operand, dir isa.ShiftCtl) {
-		a.emit(isa.Shf(t, isa.None, isa.ShfB, src, dir, 1),
+	crossing := func(src func() isa.Operand, dir isa.ShiftCtl) {
+		a.emit(isa.Shf(t, isa.None, isa.ShfB, src(), dir, 1),
 			isa.ALU(isa.GPRA(regScratchA), isa.Imm(31), isa.OpSub, sb),
 			isa.ALU(isa.None, isa.GPRA(regScratchA), isa.OpOr, isa.Imm(0)),
 			isa.Shf(t, isa.None, isa.ShfB, isa.GPRB(regScratchB), dir, 0))
@@ -376,27 +401,22 @@ func (g *gen) shiftVar64(v *ir.Value) {
 		switch v.Op {
 		case ir.OpLsh64:
 			if !dh.IsNone() {
-				setAmt()
-				a.emit(isa.Shf(dh, isa.None, isa.ShfB, H, isa.ShiftL, 0))
+				shift(dh, H, isa.ShiftL)
 				crossing(L, isa.ShiftR)
 				a.emit(isa.ALU(dh, isa.GPRA(dh.Num), isa.OpOr, isa.GPRB(regScratchB)))
 			}
-			setAmt()
-			a.emit(isa.Shf(dl, isa.None, isa.ShfB, L, isa.ShiftL, 0))
+			shift(dl, L, isa.ShiftL)
 		default:
-			setAmt()
-			a.emit(isa.Shf(dl, isa.None, isa.ShfB, L, isa.ShiftR, 0))
+			shift(dl, L, isa.ShiftR)
 			crossing(H, isa.ShiftL)
 			a.emit(isa.ALU(dl, isa.GPRA(dl.Num), isa.OpOr, isa.GPRB(regScratchB)))
 			if dh.IsNone() {
 				return
 			}
 			if v.Op == ir.OpRsh64 {
-				setAmt()
-				a.emit(isa.Shf(dh, isa.None, isa.ShfB, H, isa.ShiftR, 0))
+				shift(dh, H, isa.ShiftR)
 			} else {
-				// s OR hi: the amount in the A operand, hi's sign in bit 31.
-				a.emit(isa.ALU(isa.None, sa, isa.OpOr, H), isa.Asr(dh, H, 0))
+				asr(dh)
 			}
 		}
 	}
@@ -404,20 +424,20 @@ func (g *gen) shiftVar64(v *ir.Value) {
 		switch v.Op {
 		case ir.OpLsh64:
 			if !dh.IsNone() {
-				setAmt()
-				a.emit(isa.Shf(dh, isa.None, isa.ShfB, L, isa.ShiftL, 0))
+				shift(dh, L, isa.ShiftL)
 			}
 			a.emit(isa.Immed(dl, 0))
 		case ir.OpRsh64:
-			setAmt()
-			a.emit(isa.Shf(dl, isa.None, isa.ShfB, H, isa.ShiftR, 0))
+			shift(dl, H, isa.ShiftR)
 			if !dh.IsNone() {
 				a.emit(isa.Immed(dh, 0))
 			}
 		default:
-			a.emit(isa.ALU(isa.None, sa, isa.OpOr, H), isa.Asr(dl, H, 0))
+			// The asr's result has H's sign for the second asr (and B21,
+			// if H was built there, still holds it).
+			h := asr(dl)
 			if !dh.IsNone() {
-				a.emit(isa.Asr(dh, H, 31))
+				a.emit(isa.Asr(dh, h, 31))
 			}
 		}
 	}

@@ -78,6 +78,9 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_csum_diff", ebpf.XDP, csumProgram()},
 		handWritten{"tc_ldind", ebpf.SchedCLS, ldIndProgram()},
 		handWritten{"xdp_div_const", ebpf.XDP, divProgram()},
+		handWritten{"xdp_lsh", ebpf.XDP, shiftProgram(asm.LSh)},
+		handWritten{"xdp_rsh", ebpf.XDP, shiftProgram(asm.RSh)},
+		handWritten{"xdp_arsh", ebpf.XDP, shiftProgram(asm.ArSh)},
 	)
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
