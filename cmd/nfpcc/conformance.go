@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nfpcc/nfpcc/testsuite/conformance"
+	"github.com/nfpcc/nfpcc/testsuite/conformance/nfpengine"
 )
 
 func init() {
@@ -16,6 +17,10 @@ func init() {
 		run:     conformanceMain,
 	})
 }
+
+// The NFP engine lives in its own package (it imports the compiler, whose
+// tests import package conformance's assembler): the command offers it.
+func init() { nfpengine.Register() }
 
 // conformanceMain is `nfpcc conformance [--engine=interp] FILE.data...`:
 // one line per failing file, then exactly "N passed, N failed". Engines

@@ -1,31 +1,20 @@
 package conformance_test
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/nfpcc/nfpcc/testsuite"
 	"github.com/nfpcc/nfpcc/testsuite/conformance"
-	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
 func dataFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".data") {
-			files = append(files, p)
-		}
-		return err
-	})
+	files, err := conformance.DataFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(files)
 	return files
 }
 
@@ -176,34 +165,4 @@ func TestBPFConformanceAsXDP(t *testing.T) {
 			t.Errorf("%s", o.Line())
 		}
 	}
-}
-
-// TestBPFConformanceNFP compiles every bpf_conformance test for the NFP
-// and runs it on the emulator: none may fail, and the programs the
-// compiler refuses, with its reasons, are pinned in testdata/nfp.txtar
-// (go test -update rewrites the list), so that a new refusal, or a test
-// that compiles now, shows up in review.
-func TestBPFConformanceNFP(t *testing.T) {
-	dir := filepath.Join(testsuite.Corpus(t, "bpf_conformance"), "tests")
-	e := conformance.Engines["nfp"]()
-	var refused strings.Builder
-	passed, failed, notCompiled := 0, 0, 0
-	for _, f := range dataFiles(t, dir) {
-		o := conformance.RunFile(e, f)
-		switch {
-		case o.Passed():
-			passed++
-		case o.NotCompiled():
-			notCompiled++
-			rel, _ := filepath.Rel(dir, f)
-			fmt.Fprintf(&refused, "%s: %s\n", rel, o.Detail)
-		default:
-			failed++
-			t.Errorf("%s", o.Line())
-		}
-	}
-	a := golden.Open(t, "testdata/nfp.txtar")
-	a.Check(t, "not compiled", refused.String())
-	a.Check(t, "summary", fmt.Sprintf("%d passed, %d not compiled\n", passed, notCompiled))
-	t.Logf("%d passed, %d failed, %d not compiled", passed, failed, notCompiled)
 }

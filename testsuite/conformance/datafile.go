@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -204,4 +205,17 @@ func readAttachment(p string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file of at most 16 MiB", p)
 	}
 	return os.ReadFile(p)
+}
+
+// DataFiles lists the .data files under dir (recursively), sorted.
+func DataFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".data") {
+			files = append(files, p)
+		}
+		return err
+	})
+	sort.Strings(files)
+	return files, err
 }

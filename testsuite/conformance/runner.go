@@ -183,3 +183,15 @@ func RunTest(e Engine, tf *TestFile) *Outcome {
 	}
 	return o
 }
+
+// ErrNotCompiled marks a program the NFP compiler refuses (an operation
+// the offload cannot do, or a rejection by the verifier). It is neither a
+// pass nor a failure: the runner counts it apart (KindNotCompiled).
+var ErrNotCompiled = errors.New("not compiled")
+
+// NotCompiledError is the compiler's reason for refusing a test, its slot
+// counted from the test's first instruction (not the wrapper's).
+type NotCompiledError struct{ Reason string }
+
+func (e *NotCompiledError) Error() string        { return e.Reason }
+func (e *NotCompiledError) Is(target error) bool { return target == ErrNotCompiled }

@@ -1,4 +1,8 @@
-package conformance
+// Package nfpengine is the conformance engine "nfp": each bpf_conformance
+// test compiled for the NFP and run on the NFP emulator. It lives apart from
+// package conformance, whose assembler the compiler's own tests use, so that
+// those tests do not import the compiler.
+package nfpengine
 
 import (
 	"bytes"
@@ -17,19 +21,8 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/testsuite/conformance"
 )
-
-// ErrNotCompiled marks a program the NFP compiler refuses (an operation
-// the offload cannot do, or a rejection by the verifier). It is neither a
-// pass nor a failure: the runner counts it apart (KindNotCompiled).
-var ErrNotCompiled = errors.New("not compiled")
-
-// NotCompiledError is the compiler's reason for refusing a test, its slot
-// counted from the test's first instruction (not the wrapper's).
-type NotCompiledError struct{ Reason string }
-
-func (e *NotCompiledError) Error() string        { return e.Reason }
-func (e *NotCompiledError) Is(target error) bool { return target == ErrNotCompiled }
 
 // NFP compiles each test to an NFP image (compiler.Compile) and runs it on
 // the NFP emulator (emulator/nfp) as an XDP program, the test's memory as
@@ -45,7 +38,7 @@ type NFP struct{}
 
 func (NFP) Name() string { return "nfp" }
 
-// Compiles marks the engines that may refuse a program (ErrNotCompiled).
+// Compiles marks the engines that may refuse a program (conformance.ErrNotCompiled).
 func (NFP) Compiles() bool { return true }
 
 // r0Bytes is the room after the test's memory for the result.
@@ -101,7 +94,7 @@ func NFPWrapper(test asm.Instructions, size int) (prog asm.Instructions, funcs [
 		if in.IsFunctionCall() {
 			t := slot + 1 + int(in.Constant)
 			if t < entry || t >= end {
-				return nil, nil, fmt.Errorf("%w: call at %d to %d, outside the program", ErrLoad, slot-entry, t-entry)
+				return nil, nil, fmt.Errorf("%w: call at %d to %d, outside the program", conformance.ErrLoad, slot-entry, t-entry)
 			}
 			if !seen[t] {
 				seen[t] = true
@@ -116,7 +109,7 @@ func NFPWrapper(test asm.Instructions, size int) (prog asm.Instructions, funcs [
 
 func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 	if len(mem)+r0Bytes > 0x3fff {
-		return 0, fmt.Errorf("%w: %d bytes of memory (and 8 for r0) do not fit an NFP packet (16383 bytes)", ErrLoad, len(mem))
+		return 0, fmt.Errorf("%w: %d bytes of memory (and 8 for r0) do not fit an NFP packet (16383 bytes)", conformance.ErrLoad, len(mem))
 	}
 	prog, funcs, err := NFPWrapper(insns, len(mem))
 	if err != nil {
@@ -131,30 +124,30 @@ func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 			err = rep.Programs[0].Err
 		}
 		if strings.Contains(err.Error(), "BUG") {
-			return 0, fmt.Errorf("%w: compiler: %v", ErrLoad, err)
+			return 0, fmt.Errorf("%w: compiler: %v", conformance.ErrLoad, err)
 		}
 		return 0, refusal(obj, funcs[1].Slot, err)
 	}
 	// Through the image file, as `nfpcc run` loads it.
 	var buf bytes.Buffer
 	if err := imgs[0].Write(&buf); err != nil {
-		return 0, fmt.Errorf("%w: writing the image: %v", ErrLoad, err)
+		return 0, fmt.Errorf("%w: writing the image: %v", conformance.ErrLoad, err)
 	}
 	img, err := image.Read(&buf)
 	if err != nil {
-		return 0, fmt.Errorf("%w: reading the image back: %v", ErrLoad, err)
+		return 0, fmt.Errorf("%w: reading the image back: %v", conformance.ErrLoad, err)
 	}
 	p, err := nfp.LoadImage(img)
 	if err != nil {
-		return 0, fmt.Errorf("%w: NFP load: %v", ErrLoad, err)
+		return 0, fmt.Errorf("%w: NFP load: %v", conformance.ErrLoad, err)
 	}
 	maps, err := nfp.MapsFor(img)
 	if err != nil {
-		return 0, fmt.Errorf("%w: NFP maps: %v", ErrLoad, err)
+		return 0, fmt.Errorf("%w: NFP maps: %v", conformance.ErrLoad, err)
 	}
 	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps})
 	if err != nil {
-		return 0, fmt.Errorf("%w: NFP firmware: %v", ErrLoad, err)
+		return 0, fmt.Errorf("%w: NFP firmware: %v", conformance.ErrLoad, err)
 	}
 	pkt := make([]byte, len(mem)+r0Bytes)
 	copy(pkt, mem)
@@ -175,15 +168,17 @@ func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 func refusal(obj *loader.Object, entry int, err error) error {
 	var be *backend.Error
 	if errors.As(err, &be) && be.Pos >= entry {
-		return &NotCompiledError{fmt.Sprintf("slot %d: %s", be.Pos-entry, be.Msg)}
+		return &conformance.NotCompiledError{Reason: fmt.Sprintf("slot %d: %s", be.Pos-entry, be.Msg)}
 	}
 	var ve *verifier.Error
 	if _, verr := verifier.Verify(obj.Programs[0], obj.Maps, nil); errors.As(verr, &ve) && ve.PC >= entry {
-		return &NotCompiledError{fmt.Sprintf("rejected by the verifier: %d: (%s) %s", ve.PC-entry, ve.Insn, ve.Reason)}
+		return &conformance.NotCompiledError{Reason: fmt.Sprintf("rejected by the verifier: %d: (%s) %s", ve.PC-entry, ve.Insn, ve.Reason)}
 	}
-	return &NotCompiledError{fmt.Sprintf("%v (slots count from the XDP wrapper; the test starts at %d)", err, entry)}
+	return &conformance.NotCompiledError{Reason: fmt.Sprintf("%v (slots count from the XDP wrapper; the test starts at %d)", err, entry)}
 }
 
-func init() {
-	Engines["nfp"] = func() Engine { return NFP{} }
+// Register adds the engine to conformance.Engines under "nfp"; the
+// command line and the tests that offer it call it.
+func Register() {
+	conformance.Engines["nfp"] = func() conformance.Engine { return NFP{} }
 }
