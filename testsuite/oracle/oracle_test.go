@@ -109,7 +109,7 @@ func TestKernelOracle(t *testing.T) {
 		alt = foldingCsumDiff()
 	}
 
-	var rejected, skipped, unsupported, explainedList []string
+	var rejected, limited, skipped, unsupported, explainedList []string
 	programs, runs, mismatches, explained, refused := 0, 0, 0, 0, 0
 	for _, o := range objects(t) {
 		obj, err := loader.Load(o.path)
@@ -128,7 +128,11 @@ func TestKernelOracle(t *testing.T) {
 			}
 			r := &runner{t: t, name: name, obj: obj, prog: pi, fx: fixtures[o.key], ncpu: ncpu, dumps: map[int][]entry{}, actions: map[string]int{}}
 			if err := r.kernelLoad(); err != nil {
-				rejected = append(rejected, fmt.Sprintf("%s: %v", name, err))
+				if kernelLimit.MatchString(err.Error()) {
+					limited = append(limited, fmt.Sprintf("%s: %v", name, err))
+				} else {
+					rejected = append(rejected, fmt.Sprintf("%s: %v", name, err))
+				}
 				continue
 			}
 			defer r.close()
@@ -208,6 +212,7 @@ func TestKernelOracle(t *testing.T) {
 		list  []string
 	}{
 		{"programs rejected by the kernel", rejected},
+		{"kernel-limit verdicts (the kernel gave up on its own resource limits: no run to compare)", limited},
 		{"programs not compared (their result depends on the host)", skipped},
 		{"programs the interpreter cannot prepare (to fix in emulator/ebpf)", unsupported},
 		{"explained mismatches", explainedList},
