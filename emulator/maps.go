@@ -5,6 +5,10 @@ import (
 	"container/list"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"math"
+	"math/bits"
+	"slices"
 	"sort"
 )
 
@@ -97,6 +101,34 @@ type Entry struct {
 	Inner Map
 }
 
+// MaxMapBytes bounds the memory one emulated map may declare: max_entries
+// × value_size for arrays, max_entries × (key_size + value_size) for maps
+// that store keys (computed in 64 bits: both factors may be 2^32 − 1).
+// 4 GiB is the NFP's EMEM window per map (emulator/nfp: no offloaded map
+// can be larger) and the reach of the interpreter's 32-bit region offsets.
+// Only what a program touches is allocated: hash maps hold their entries,
+// arrays larger than flatArrayBytes allocate each value on first use.
+const MaxMapBytes = 1 << 32
+
+// flatArrayBytes is the largest array kept in one allocation (every value
+// zeroed up front, snapshots scan every index); larger arrays are sparse.
+const flatArrayBytes = 1 << 24
+
+// mapBytes is the memory spec declares, saturated at 2^64 − 1.
+func mapBytes(spec MapSpec) uint64 {
+	per := uint64(spec.ValueSize)
+	switch spec.Type {
+	case MapArray, MapPerCPUArray, MapProgArray, MapDevMap, MapCPUMap, MapXSKMap, MapPerfEventArray, MapArrayOfMaps:
+	default:
+		per += uint64(spec.KeySize)
+	}
+	hi, lo := bits.Mul64(uint64(spec.MaxEntries), per)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
+
 // NewMap creates an empty map of the spec's type.
 func NewMap(spec MapSpec) (Map, error) {
 	if spec.MaxEntries == 0 && spec.Type != MapPerfEventArray {
@@ -107,6 +139,14 @@ func NewMap(spec MapSpec) (Map, error) {
 	}
 	if spec.ValueSize == 0 {
 		return nil, fmt.Errorf("map %s: value size is 0", spec.Name)
+	}
+	if n := mapBytes(spec); n > MaxMapBytes {
+		size := fmt.Sprintf("%d bytes", n)
+		if n == math.MaxUint64 {
+			size = "more than 2^64 bytes"
+		}
+		return nil, fmt.Errorf("map %s: %s of %d entries (key %d bytes, value %d bytes) needs %s, more than the emulator's limit of %d bytes (4 GiB) per map",
+			spec.Name, spec.Type, spec.MaxEntries, spec.KeySize, spec.ValueSize, size, uint64(MaxMapBytes))
 	}
 	switch spec.Type {
 	case MapArrayOfMaps, MapHashOfMaps:
@@ -241,16 +281,25 @@ func (m *hashMap) Entries() []Entry {
 // arrayMap is ARRAY and PERCPU_ARRAY (dense: every index exists, zeroed,
 // and cannot be deleted) and the reference arrays PROG_ARRAY, DEVMAP,
 // CPUMAP, XSKMAP, PERF_EVENT_ARRAY (sparse: an index exists once set).
+//
+// An array of at most flatArrayBytes is one allocation; a larger one keeps
+// only the values used (lazy): a dense array's value comes into being,
+// zeroed, when first looked up or updated, a sparse array's when set.
 type arrayMap struct {
 	spec    MapSpec
 	dense   bool
-	values  []byte // MaxEntries × ValueSize
-	present []bool // sparse maps only
+	values  []byte // flat: MaxEntries × ValueSize
+	present []bool // flat sparse maps only
+	lazy    map[uint32][]byte
 }
 
 func newArrayMap(spec MapSpec, dense bool) *arrayMap {
 	m := &arrayMap{spec: spec, dense: dense}
-	m.values = make([]byte, int(spec.MaxEntries)*int(spec.ValueSize))
+	if mapBytes(spec) > flatArrayBytes {
+		m.lazy = map[uint32][]byte{}
+		return m
+	}
+	m.values = make([]byte, uint64(spec.MaxEntries)*uint64(spec.ValueSize))
 	if !dense {
 		m.present = make([]bool, spec.MaxEntries)
 	}
@@ -267,14 +316,35 @@ func (m *arrayMap) index(key []byte) (uint32, bool) {
 	return i, i < m.spec.MaxEntries
 }
 
+// exists reports whether index i holds a value.
+func (m *arrayMap) exists(i uint32) bool {
+	if m.dense {
+		return true
+	}
+	if m.lazy != nil {
+		return m.lazy[i] != nil
+	}
+	return m.present[i]
+}
+
+// slot is the storage of index i, brought into being if the array is lazy.
 func (m *arrayMap) slot(i uint32) []byte {
-	vs := m.spec.ValueSize
-	return m.values[i*vs : (i+1)*vs : (i+1)*vs]
+	vs := uint64(m.spec.ValueSize)
+	if m.lazy != nil {
+		v := m.lazy[i]
+		if v == nil {
+			v = make([]byte, vs)
+			m.lazy[i] = v
+		}
+		return v
+	}
+	o := uint64(i) * vs
+	return m.values[o : o+vs : o+vs]
 }
 
 func (m *arrayMap) Lookup(key []byte) []byte {
 	i, ok := m.index(key)
-	if !ok || (!m.dense && !m.present[i]) {
+	if !ok || !m.exists(i) {
 		return nil
 	}
 	return m.slot(i)
@@ -291,7 +361,7 @@ func (m *arrayMap) Update(key, value []byte, flags uint64) error {
 	if uint32(len(value)) != m.spec.ValueSize {
 		return EINVAL
 	}
-	exists := m.dense || m.present[i]
+	exists := m.exists(i)
 	if flags&3 == UpdateNoExist && exists {
 		return EEXIST
 	}
@@ -299,7 +369,7 @@ func (m *arrayMap) Update(key, value []byte, flags uint64) error {
 		return ENOENT
 	}
 	copy(m.slot(i), value)
-	if !m.dense {
+	if m.present != nil {
 		m.present[i] = true
 	}
 	return nil
@@ -310,8 +380,12 @@ func (m *arrayMap) Delete(key []byte) error {
 		return EINVAL
 	}
 	i, ok := m.index(key)
-	if !ok || !m.present[i] {
+	if !ok || !m.exists(i) {
 		return ENOENT
+	}
+	if m.lazy != nil {
+		delete(m.lazy, i)
+		return nil
 	}
 	m.present[i] = false
 	clear(m.slot(i))
@@ -320,17 +394,24 @@ func (m *arrayMap) Delete(key []byte) error {
 
 func (m *arrayMap) Entries() []Entry {
 	var out []Entry
-	for i := uint32(0); i < m.spec.MaxEntries; i++ {
-		if !m.dense && !m.present[i] {
-			continue
-		}
-		v := m.slot(i)
+	add := func(i uint32, v []byte) {
 		if m.dense && isZero(v) {
-			continue // dense arrays list only entries that differ from zero
+			return // dense arrays list only entries that differ from zero
 		}
 		k := make([]byte, 4)
 		binary.LittleEndian.PutUint32(k, i)
 		out = append(out, Entry{Key: k, Value: v})
+	}
+	if m.lazy != nil {
+		for _, i := range slices.Sorted(maps.Keys(m.lazy)) {
+			add(i, m.lazy[i])
+		}
+		return out
+	}
+	for i := uint32(0); i < m.spec.MaxEntries; i++ {
+		if m.exists(i) {
+			add(i, m.slot(i))
+		}
 	}
 	return out
 }

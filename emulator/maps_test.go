@@ -3,6 +3,8 @@ package emulator
 import (
 	"encoding/binary"
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -160,5 +162,77 @@ func TestNewMapErrors(t *testing.T) {
 		if _, err := NewMap(spec); err == nil {
 			t.Errorf("%+v: no error", spec)
 		}
+	}
+}
+
+// TestMapSizeLimit: maps declaring more than MaxMapBytes are refused with
+// an error naming the map and its size, computed without overflow (the
+// findings run_map_makeslice_len_out_of_range.o, image_map_size_panic.nfp
+// and run_map_slot_uint32_overflow.o panicked instead).
+func TestMapSizeLimit(t *testing.T) {
+	for _, c := range []struct {
+		spec MapSpec
+		want string
+	}{
+		{MapSpec{Name: "rxcnt", Type: MapPerCPUArray, KeySize: 4, ValueSize: 0xffffffff, MaxEntries: 0xffffffff}, "needs 18446744065119617025 bytes"},
+		{MapSpec{Name: "count", Type: MapArray, KeySize: 4, ValueSize: 1 << 24, MaxEntries: 1 << 25}, "needs 562949953421312 bytes"},
+		{MapSpec{Name: "rxcnt", Type: MapPerCPUArray, KeySize: 4, ValueSize: 1 << 16, MaxEntries: 1<<16 + 1}, "needs 4295032832 bytes"},
+		{MapSpec{Name: "big", Type: MapHash, KeySize: 0xffffffff, ValueSize: 0xffffffff, MaxEntries: 0xffffffff}, "more than 2^64 bytes"},
+		{MapSpec{Name: "keys", Type: MapHash, KeySize: 1 << 20, ValueSize: 8, MaxEntries: 1 << 12}, "needs 4295000064 bytes"},
+		{MapSpec{Name: "devs", Type: MapDevMap, KeySize: 4, ValueSize: 8, MaxEntries: 1 << 30}, "needs 8589934592 bytes"},
+	} {
+		_, err := NewMap(c.spec)
+		if err == nil || !strings.Contains(err.Error(), "map "+c.spec.Name+": ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error naming the map and %q", c.spec, err, c.want)
+		}
+	}
+}
+
+// TestLargeArrayLazy: an array of exactly MaxMapBytes works, allocating
+// only the values used; indices whose byte offset passes 4 GiB are
+// addressed in 64 bits.
+func TestLargeArrayLazy(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	m := mustMap(t, MapSpec{Name: "a", Type: MapPerCPUArray, KeySize: 4, ValueSize: 1 << 16, MaxEntries: 1 << 16})
+	last := m.Lookup(u32(1<<16 - 1))
+	if len(last) != 1<<16 || !isZero(last) {
+		t.Fatalf("last value: %d bytes", len(last))
+	}
+	last[1<<16-1] = 7 // through the lookup's pointer: the map's storage
+	if err := m.Update(u32(3), make([]byte, 1<<16), UpdateExist); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(u32(1<<16), make([]byte, 1<<16), UpdateAny); err != E2BIG {
+		t.Errorf("update past the end: %v, want E2BIG", err)
+	}
+	if m.Lookup(u32(1<<16)) != nil || m.Delete(u32(3)) != EINVAL {
+		t.Error("lookup past the end, or delete from an array")
+	}
+	es := m.Entries()
+	if len(es) != 1 || binary.LittleEndian.Uint32(es[0].Key) != 1<<16-1 || es[0].Value[1<<16-1] != 7 {
+		t.Errorf("entries %d, want only the value written", len(es))
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("a 4 GiB array with two values used allocated %d bytes", n)
+	}
+
+	// A sparse array (devmap) of 2^29 entries: a value exists once set.
+	d := mustMap(t, MapSpec{Name: "d", Type: MapDevMap, KeySize: 4, ValueSize: 8, MaxEntries: 1 << 29})
+	if d.Lookup(u32(5)) != nil || d.Delete(u32(5)) != ENOENT || d.Update(u32(5), u64(9), UpdateExist) != ENOENT {
+		t.Error("unset devmap entry")
+	}
+	if err := d.Update(u32(1<<29-1), u64(9), UpdateNoExist); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(u32(1<<29-1), u64(9), UpdateNoExist); err != EEXIST {
+		t.Errorf("second NOEXIST update: %v", err)
+	}
+	if es := d.Entries(); len(es) != 1 || binary.LittleEndian.Uint64(es[0].Value) != 9 {
+		t.Errorf("devmap entries %v", es)
+	}
+	if err := d.Delete(u32(1<<29 - 1)); err != nil || d.Lookup(u32(1<<29-1)) != nil || len(d.Entries()) != 0 {
+		t.Errorf("delete: %v", err)
 	}
 }

@@ -23,10 +23,14 @@ type fwMap struct {
 	stride uint64
 	region *Region
 	// hash maps: which slot each key occupies, so addresses stay stable
-	// while an entry lives.
+	// while an entry lives; slots holds the occupied ones (a map, not a
+	// slice of max_entries: only entries cost memory). Free slots are the
+	// ones given back (reused last first), then those from next on.
 	slotOf  map[string]int
+	slots   map[int][]byte
 	byPtr   map[*byte]int
 	free    []int
+	next    int
 	atomics map[uint64]bool // the firmware's, to forget a freed slot's marks
 }
 
@@ -53,11 +57,9 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 			return m.Lookup(key)
 		}
 	case emulator.MapHash, emulator.MapLRUHash, emulator.MapPerCPUHash, emulator.MapLRUPerCPUHash:
-		fm.region.Slots = make([][]byte, spec.MaxEntries)
-		fm.slotOf = map[string]int{}
-		for j := int(spec.MaxEntries) - 1; j >= 0; j-- {
-			fm.free = append(fm.free, j)
-		}
+		fm.slotOf, fm.slots = map[string]int{}, map[int][]byte{}
+		fm.region.NSlots = uint64(spec.MaxEntries)
+		fm.region.Slot = func(j uint64) []byte { return fm.slots[int(j)] }
 		fm.sync()
 	case emulator.MapPerfEventArray:
 		// Not memory: the helper records events.
@@ -79,16 +81,21 @@ func (fm *fwMap) sync() {
 		live[k] = true
 		j, ok := fm.slotOf[k]
 		if !ok {
-			j = fm.free[len(fm.free)-1]
-			fm.free = fm.free[:len(fm.free)-1]
+			if n := len(fm.free); n > 0 {
+				j = fm.free[n-1]
+				fm.free = fm.free[:n-1]
+			} else {
+				j = fm.next
+				fm.next++
+			}
 			fm.slotOf[k] = j
 		}
-		fm.region.Slots[j] = e.Value
+		fm.slots[j] = e.Value
 	}
 	for k, j := range fm.slotOf {
 		if !live[k] {
 			delete(fm.slotOf, k)
-			fm.region.Slots[j] = nil
+			delete(fm.slots, j)
 			for a := uint64(0); a < fm.stride; a += 4 {
 				delete(fm.atomics, fm.base+uint64(j)*fm.stride+a)
 			}
@@ -96,7 +103,7 @@ func (fm *fwMap) sync() {
 		}
 	}
 	fm.byPtr = map[*byte]int{}
-	for j, s := range fm.region.Slots {
+	for j, s := range fm.slots {
 		if len(s) > 0 {
 			fm.byPtr[&s[0]] = j
 		}
