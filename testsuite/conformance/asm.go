@@ -222,6 +222,21 @@ func (a *assembler) instr(in *asmInstr) error {
 	case mn == "call":
 		return a.call(ops)
 	case mn == "lddw":
+		if len(ops) == 3 && ops[1].Word != nil && *ops[1].Word == "map" {
+			// "lddw %r1, map N": the address of the object's map N, in the
+			// loader's kernel form (src BPF_PSEUDO_MAP_FD, imm the index).
+			dst, err := reg(ops[0])
+			if err != nil {
+				return err
+			}
+			n, err := imm32(ops[2])
+			if err != nil {
+				return err
+			}
+			a.emit(word{op: clsLD | modeIMM | sizeDW, dst: dst, src: 1, imm: n})
+			a.emit(word{})
+			return nil
+		}
 		if err := want(2); err != nil {
 			return err
 		}

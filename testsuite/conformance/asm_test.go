@@ -103,3 +103,20 @@ func TestParseData(t *testing.T) {
 		t.Errorf("bad mem: %v", err)
 	}
 }
+
+// TestAsmMapReference: "lddw %rN, map I" is the loader's map reference
+// (src BPF_PSEUDO_MAP_FD, imm the map's index) and round-trips.
+func TestAsmMapReference(t *testing.T) {
+	src := "lddw %r1, map 2\nlddw %r2, 0x100000002\nexit\n"
+	code, err := Assemble(src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code[1]>>4 != 1 || code[4] != 2 || code[17]>>4 != 0 {
+		t.Errorf("map reference encoded as % x", code[:24])
+	}
+	back, err := Disassemble(code)
+	if err != nil || back != src {
+		t.Errorf("round trip: %q, %v; want %q", back, err, src)
+	}
+}

@@ -138,6 +138,9 @@ func disasmOne(w word, next []byte) (string, bool, error) {
 				return "", false, fmt.Errorf("lddw without its second slot")
 			}
 			hi := binary.LittleEndian.Uint32(next[4:])
+			if w.src == 1 && hi == 0 {
+				return fmt.Sprintf("lddw %%r%d, map %d", w.dst, w.imm), true, nil
+			}
 			return fmt.Sprintf("lddw %%r%d, %#x", w.dst, uint64(hi)<<32|uint64(uint32(w.imm))), true, nil
 		case mode == modeABS && size != sizeDW:
 			return fmt.Sprintf("ldabs%s %d", sizeNames[size], w.imm), false, nil
