@@ -87,6 +87,16 @@ func (l *funcLifter) buildCFG() error {
 		}
 		leader[t] = true
 	}
+	// A path the verifier ended in the middle of a block (a state it found
+	// contradictory: no run gets there) leaves the rest of the block
+	// unreached; it starts a block of its own, which is dead.
+	if l.res != nil {
+		for i := 1; i < len(ins); i++ {
+			if l.reachable(ins[i].slot) != l.reachable(ins[i-1].slot) {
+				leader[i] = true
+			}
+		}
+	}
 	byFirst := map[int]*bblock{}
 	for i := 0; i < len(ins); {
 		j := i

@@ -2,7 +2,10 @@ package lift
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
@@ -61,5 +64,34 @@ func TestTextName(t *testing.T) {
 		if got := textName(in); got != want || !ir.ValidName(got) {
 			t.Errorf("textName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// reachFacts is a Facts that knows only which slots are reachable.
+type reachFacts map[int]bool
+
+func (f reachFacts) Reachable(pc int) bool              { return f[pc] }
+func (f reachFacts) Reg(pc, r int) *ir.Facts            { return nil }
+func (f reachFacts) Written(pc, r int) bool             { return f[pc] }
+func (f reachFacts) StackDepth(k int) (int, bool)       { return 0, false }
+func (f reachFacts) Region(pc, r int) (ir.Region, bool) { return ir.RegionAny, false }
+
+// TestPathEndsInBlock: when the verifier ends a path in the middle of a
+// block (a transfer gave a value that cannot exist), the instructions it
+// never reached are not lifted: the block ends in unreachable.
+func TestPathEndsInBlock(t *testing.T) {
+	p := programFromInsns("ends", asm.Instructions{
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Add.Imm(asm.R0, 2),
+		asm.Mul.Imm(asm.R0, 3), // never reached
+		asm.Return(),
+	})
+	m, err := Program(p, reachFacts{0: true, 1: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ir.Print(m)
+	if !strings.Contains(got, "unreachable") || strings.Contains(got, "mul64") || strings.Contains(got, "ret") {
+		t.Errorf("the unreached instructions were lifted:\n%s", got)
 	}
 }

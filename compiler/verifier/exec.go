@@ -13,7 +13,34 @@ type alt struct {
 // step interprets the instruction at pc on st (in place) and returns the
 // next pc (-1 when the path ends) and, for a conditional jump whose both
 // branches are feasible, the other branch.
+//
+// A path whose state turns out contradictory ends: no run gets there.
+// Conditional jumps find most contradictions when they refine (condJump
+// drops a branch whose refined scalars are empty); what the ranges could
+// not see at the branch shows later as a transfer function's empty result
+// (an operation on a value that cannot exist), and the path ends at that
+// instruction, before anything divides by an empty range or records facts
+// no value satisfies.
 func (v *vm) step(st *State, pc int) (int, *alt, error) {
+	next, alt, err := v.step1(st, pc)
+	if err == nil && next >= 0 && st.cur().contradictory() {
+		return -1, nil, nil
+	}
+	return next, alt, err
+}
+
+// contradictory reports a scalar register of the frame that holds no
+// value.
+func (f *frame) contradictory() bool {
+	for i := range f.regs {
+		if f.regs[i].Kind == ScalarKind && f.regs[i].Value.Empty() {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *vm) step1(st *State, pc int) (int, *alt, error) {
 	ins := v.insns[pc]
 	if v.target != nil {
 		if err := v.target.checkInsn(v, st, pc, ins); err != nil {

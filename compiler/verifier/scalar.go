@@ -85,8 +85,16 @@ func (s *Scalar) joinIn(t *Scalar) {
 // Empty reports a contradiction: no value satisfies every constraint. It
 // is how branch refinement finds a branch that cannot be taken.
 func (s Scalar) Empty() bool {
+	sub := s.Var.Subreg()
 	return s.SMin > s.SMax || s.UMin > s.UMax || s.S32Min > s.S32Max || s.U32Min > s.U32Max ||
-		s.Var.Value&s.Var.Mask != 0 || s.Var.Min() > s.UMax || s.Var.Max() < s.UMin
+		s.Var.Value&s.Var.Mask != 0 || s.Var.Min() > s.UMax || s.Var.Max() < s.UMin ||
+		uint32(sub.Min()) > s.U32Max || uint32(sub.Max()) < s.U32Min
+}
+
+// emptyScalar holds no value: the result of a transfer function applied to
+// a contradictory operand.
+func emptyScalar() Scalar {
+	return Scalar{Var: Tnum{Value: 1, Mask: 1}, SMin: 1, UMin: 1, S32Min: 1, U32Min: 1}
 }
 
 // sync makes the five views agree, as the kernel's reg_bounds_sync: each
@@ -119,33 +127,70 @@ func (s *Scalar) updateBounds() {
 }
 
 // deduce64 learns signed from unsigned and back when the range does not
-// cross the sign boundary.
+// cross the sign boundary. When the signed range crosses it (it is then
+// [0, SMax] ∪ [SMin, 2^64) read unsigned) and the unsigned range lies on
+// one side of the gap between those pieces, only one piece is left (as in
+// the kernel's __reg64_deduce_bounds): a contradiction shows as an empty
+// range.
 func (s *Scalar) deduce64() {
 	if int64(s.UMin) <= int64(s.UMax) { // unsigned range on one side of 2^63
 		s.SMin, s.SMax = max(s.SMin, int64(s.UMin)), min(s.SMax, int64(s.UMax))
 	}
 	if uint64(s.SMin) <= uint64(s.SMax) { // signed range on one side of 0
 		s.UMin, s.UMax = max(s.UMin, uint64(s.SMin)), min(s.UMax, uint64(s.SMax))
+	} else if s.SMin <= s.SMax && s.UMin <= s.UMax {
+		lo, hi := uint64(s.SMin), uint64(s.SMax) // the negative piece starts at lo, the other ends at hi
+		switch {
+		case s.UMax < lo: // only [0, hi] is left
+			s.UMax = min(s.UMax, hi)
+			if s.UMin <= s.UMax {
+				s.SMin, s.SMax = int64(s.UMin), int64(s.UMax)
+			}
+		case s.UMin > hi: // only [lo, 2^64) is left
+			s.UMin = max(s.UMin, lo)
+			if s.UMin <= s.UMax {
+				s.SMin, s.SMax = int64(s.UMin), int64(s.UMax)
+			}
+		}
 	}
 }
 
+// deduce32 is deduce64 for the low 32 bits.
 func (s *Scalar) deduce32() {
 	if int32(s.U32Min) <= int32(s.U32Max) {
 		s.S32Min, s.S32Max = max(s.S32Min, int32(s.U32Min)), min(s.S32Max, int32(s.U32Max))
 	}
 	if uint32(s.S32Min) <= uint32(s.S32Max) {
 		s.U32Min, s.U32Max = max(s.U32Min, uint32(s.S32Min)), min(s.U32Max, uint32(s.S32Max))
+	} else if s.S32Min <= s.S32Max && s.U32Min <= s.U32Max {
+		lo, hi := uint32(s.S32Min), uint32(s.S32Max)
+		switch {
+		case s.U32Max < lo:
+			s.U32Max = min(s.U32Max, hi)
+			if s.U32Min <= s.U32Max {
+				s.S32Min, s.S32Max = int32(s.U32Min), int32(s.U32Max)
+			}
+		case s.U32Min > hi:
+			s.U32Min = max(s.U32Min, lo)
+			if s.U32Min <= s.U32Max {
+				s.S32Min, s.S32Max = int32(s.U32Min), int32(s.U32Max)
+			}
+		}
 	}
 }
 
 // boundsTo32 narrows the 32-bit ranges when the 64-bit range stays within
-// one 2^32 window.
+// one 2^32 window, or spans two adjacent windows with low halves that
+// cross the 32-bit sign boundary only at the window change (the kernel's
+// __reg32_deduce_bounds: [-128, 127] has low halves in [-128, 127] too).
 func (s *Scalar) boundsTo32() {
 	if s.UMin>>32 == s.UMax>>32 {
 		s.U32Min, s.U32Max = max(s.U32Min, uint32(s.UMin)), min(s.U32Max, uint32(s.UMax))
 		if int32(uint32(s.UMin)) <= int32(uint32(s.UMax)) {
 			s.S32Min, s.S32Max = max(s.S32Min, int32(uint32(s.UMin))), min(s.S32Max, int32(uint32(s.UMax)))
 		}
+	} else if s.UMin <= s.UMax && uint32(s.UMin>>32)+1 == uint32(s.UMax>>32) && int32(s.UMin) < 0 && int32(s.UMax) >= 0 {
+		s.S32Min, s.S32Max = max(s.S32Min, int32(s.UMin)), min(s.S32Max, int32(s.UMax))
 	}
 	if s.SMin>>32 == s.SMax>>32 {
 		if int32(s.SMin) <= int32(s.SMax) {
@@ -154,6 +199,8 @@ func (s *Scalar) boundsTo32() {
 		if uint32(s.SMin) <= uint32(s.SMax) {
 			s.U32Min, s.U32Max = max(s.U32Min, uint32(s.SMin)), min(s.U32Max, uint32(s.SMax))
 		}
+	} else if s.SMin <= s.SMax && uint32(s.SMin>>32)+1 == uint32(s.SMax>>32) && int32(s.SMin) < 0 && int32(s.SMax) >= 0 {
+		s.S32Min, s.S32Max = max(s.S32Min, int32(s.SMin)), min(s.S32Max, int32(s.SMax))
 	}
 }
 
@@ -175,18 +222,25 @@ func (s *Scalar) boundsFrom32() {
 	}
 }
 
-// updateTnum narrows the tnum by the ranges.
+// updateTnum narrows the tnum by the ranges. A tnum that shares no value
+// with the smallest tnum of a range holds no value of the range: the
+// scalar is empty (an odd number in [4, 4]).
 func (s *Scalar) updateTnum() {
-	if s.UMin > s.UMax || s.U32Min > s.U32Max {
+	if s.UMin > s.UMax || s.U32Min > s.U32Max || s.Var.Value&s.Var.Mask != 0 {
+		return // already empty: an intersection could make the tnum look whole again
+	}
+	t, ok := s.Var.Intersect(TnumRange(s.UMin, s.UMax))
+	if !ok {
+		s.Var = emptyScalar().Var
 		return
 	}
-	if t, ok := s.Var.Intersect(TnumRange(s.UMin, s.UMax)); ok {
-		s.Var = t
+	s.Var = t
+	t, ok = s.Var.Subreg().Intersect(TnumRange(uint64(s.U32Min), uint64(s.U32Max)))
+	if !ok {
+		s.Var = emptyScalar().Var
+		return
 	}
-	sub := TnumRange(uint64(s.U32Min), uint64(s.U32Max))
-	if t, ok := s.Var.Subreg().Intersect(sub); ok {
-		s.Var = s.Var.WithSubreg(t)
-	}
+	s.Var = s.Var.WithSubreg(t)
 }
 
 // zext32 truncates to the low 32 bits and zero-extends, as every ALU32
@@ -287,6 +341,7 @@ func (s Scalar) String() string {
 func Intersect(a, b Scalar) Scalar {
 	r := Scalar{SMin: max(a.SMin, b.SMin), SMax: min(a.SMax, b.SMax), UMin: max(a.UMin, b.UMin), UMax: min(a.UMax, b.UMax),
 		S32Min: max(a.S32Min, b.S32Min), S32Max: min(a.S32Max, b.S32Max), U32Min: max(a.U32Min, b.U32Min), U32Max: min(a.U32Max, b.U32Max)}
+	r.Var = emptyScalar().Var // no common value: empty
 	if t, ok := a.Var.Intersect(b.Var); ok {
 		r.Var = t
 	}

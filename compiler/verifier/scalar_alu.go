@@ -102,7 +102,14 @@ func evalALU(op asm.ALUOp, a, b uint64, is32 bool) uint64 {
 // operations, sign-) extended low halves and truncate the result, which is
 // exact for every operation because the low 32 bits of a result depend only
 // on the low 32 bits of the operands.
+//
+// An operand that holds no value (a contradictory state, on a path that
+// cannot run) gives a result that holds none either, so the transfer
+// functions below may assume non-empty ranges (a divisor's UMax ≥ UMin).
 func scalarALU(op asm.ALUOp, d, s Scalar, is32 bool) Scalar {
+	if d.Empty() || s.Empty() {
+		return emptyScalar()
+	}
 	if d.IsConst() && s.IsConst() || op == asm.Neg && d.IsConst() {
 		return Const(evalALU(op, d.ConstValue(), s.ConstValue(), is32))
 	}
@@ -146,6 +153,9 @@ func maskShift(s Scalar, mask uint64) Scalar {
 }
 
 func scalarALU64(op asm.ALUOp, d, s Scalar) Scalar {
+	if d.Empty() || s.Empty() {
+		return emptyScalar()
+	}
 	r := Unknown()
 	switch op {
 	case asm.Add:
@@ -184,10 +194,10 @@ func scalarALU64(op asm.ALUOp, d, s Scalar) Scalar {
 			r.SMin, r.SMax = d.SMin/c, d.SMax/c
 		}
 	case asm.Div:
-		div := max(s.UMin, 1)
-		r.UMin, r.UMax = 0, d.UMax/div
+		// x/0 = 0: a divisor range that holds 0 lets 0 through.
+		r.UMin, r.UMax = 0, d.UMax/max(s.UMin, 1)
 		if s.UMin > 0 {
-			r.UMin = d.UMin / s.UMax
+			r.UMin = d.UMin / max(s.UMax, 1)
 		}
 	case asm.SMod:
 		if s.IsConst() && s.ConstValue() != 0 && int64(s.ConstValue()) != math.MinInt64 {
@@ -202,7 +212,7 @@ func scalarALU64(op asm.ALUOp, d, s Scalar) Scalar {
 			}
 		}
 	case asm.Mod:
-		if s.UMin > 0 {
+		if s.UMin > 0 && s.UMax > 0 {
 			r.UMin, r.UMax = 0, min(d.UMax, s.UMax-1)
 		} else { // the divisor may be zero: the dividend may come through
 			r.UMin, r.UMax = 0, d.UMax
