@@ -81,6 +81,7 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_lsh", ebpf.XDP, shiftProgram(asm.LSh)},
 		handWritten{"xdp_rsh", ebpf.XDP, shiftProgram(asm.RSh)},
 		handWritten{"xdp_arsh", ebpf.XDP, shiftProgram(asm.ArSh)},
+		handWritten{"xdp_dead_sext", ebpf.XDP, deadSextProgram()},
 	)
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
