@@ -115,12 +115,18 @@ func (g *gen) stmtDivMod() {
 		}
 	}
 	wide := !g.chance(g.cfg.ALU32Prob)
+	byImm := g.chance(g.cfg.ImmProb)
+	if wide && !byImm && !g.refused {
+		// The backend divides 64-bit values by registers only when it
+		// sees both are below 2^32, which mov32 does not show it.
+		wide = false
+	}
 	d := g.scalar()
 	g.clobber(d)
 	if wide && !g.refused {
 		g.emit(asm.Mov.Reg32(d, d)) // zero-extend: the verifier then knows d < 2^32
 	}
-	if g.chance(g.cfg.ImmProb) {
+	if byImm {
 		var v int32
 		switch g.intn(4) {
 		case 0:

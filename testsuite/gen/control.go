@@ -83,7 +83,12 @@ func (g *gen) condBody(j asm.Instruction) {
 		g.block(2 + g.intn(10))
 		g.observeAll()
 		then := g.st
-		g.jump(asm.Ja.Label(""), join)
+		if g.v4 && g.intn(4) == 0 {
+			// cpu v4 gotol: the displacement in imm.
+			g.jump(asm.Instruction{OpCode: asm.OpCode(asm.Jump32Class).SetJumpOp(asm.Ja)}, join)
+		} else {
+			g.jump(asm.Ja.Label(""), join)
+		}
 		g.place(els)
 		g.st = before
 		g.block(1 + g.intn(10))

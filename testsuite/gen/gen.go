@@ -312,6 +312,12 @@ func (g *gen) program() {
 	g.refused = g.chance(cfg.NFPRefusedProb)
 	g.resultMap = g.chance(cfg.ResultMapProb)
 	g.weights = cfg.Weights
+	if g.refused {
+		// The refused shapes are mostly atomics and divisions: make them
+		// frequent in the programs that may have them.
+		g.weights[StmtAtomic] *= 4
+		g.weights[StmtDivMod] *= 2
+	}
 	// LD_ABS and BPF-to-BPF calls do not mix (the kernel refuses it).
 	if g.tc && g.weights[StmtLdAbs] > 0 && cfg.MaxCallees > 0 && g.weights[StmtCall] > 0 {
 		if g.chance(0.5) {
@@ -425,8 +431,10 @@ func (g *gen) allowed(s Stmt) bool {
 		return g.useCalls && !g.inLoop && g.fnIndex+1 < len(g.callees)
 	case StmtMapLookup, StmtMapUpdate, StmtMapDelete, StmtPrandom, StmtSpill:
 		return !g.inLoop
-	case StmtMapValue, StmtAtomic:
+	case StmtMapValue:
 		return g.holdsMapValue() != noReg
+	case StmtAtomic:
+		return g.holdsMapValue() != noReg || g.refused
 	case StmtCsumDiff, StmtAdjustHead, StmtAdjustTail, StmtPerfOutput, StmtLdAbs:
 		return inEntry && !g.inLoop
 	case StmtParse, StmtVarOffset:

@@ -31,6 +31,7 @@ func (g *gen) stmtCsumDiff() {
 	fromStack := g.refused && g.intn(2) == 0
 	var fromOff int16
 	var fromN int
+	g.reserved |= 1 << p
 	if fromStack {
 		fromN = 4 * (1 + g.intn(4))
 		fromOff = g.genLo()
@@ -41,9 +42,10 @@ func (g *gen) stmtCsumDiff() {
 		g.clobber(asm.R0)
 		g.emit(asm.Mov.Reg(asm.R0, p))
 		g.set(asm.R0, g.st.r[p])
+		g.reserved &^= 1 << p
 		p = asm.R0
+		g.reserved |= 1 << p
 	}
-	g.reserved |= 1 << p
 	// The seed: a scalar copied into r5.
 	if g.intn(2) == 0 {
 		s := g.scalar()

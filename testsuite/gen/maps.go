@@ -286,7 +286,7 @@ func (g *gen) valueOp(v asm.Register) {
 			si--
 		}
 		n := 1 << si
-		abs := int(x.off) + g.intn(plain-int(x.off)-n+1)
+		abs := g.valueLane(x.off, plain, n)
 		d := g.pickDstExcept(1 << v)
 		if g.v4 && si < 3 && g.intn(4) == 0 {
 			g.emit(asm.LoadMemSX(d, v, int16(abs)-x.off, sizes[si]))
@@ -302,7 +302,7 @@ func (g *gen) valueOp(v asm.Register) {
 			si--
 		}
 		n := 1 << si
-		abs := int(x.off) + g.intn(plain-int(x.off)-n+1)
+		abs := g.valueLane(x.off, plain, n)
 		if g.intn(3) == 0 {
 			g.emit(asm.Instruction{OpCode: asm.StoreImmOp(sizes[si]), Dst: v, Offset: int16(abs) - x.off, Constant: int64(g.imm32())})
 		} else {
@@ -314,6 +314,22 @@ func (g *gen) valueOp(v asm.Register) {
 		g.sem.add(FMapValStore1 + Feature(si))
 		g.sem.add(FMapValLane0 + Feature(abs%8))
 	}
+}
+
+// valueLane picks the value offset of an n-byte access through a pointer
+// at off, below plain: naturally aligned (the NFP refuses accesses
+// crossing a 32-bit word and unaligned 8-byte loads) unless the program
+// may use refused shapes.
+func (g *gen) valueLane(off int16, plain, n int) int {
+	lo := int(off)
+	if g.refused {
+		return lo + g.intn(plain-lo-n+1)
+	}
+	first := (lo + n - 1) / n * n
+	if first+n > plain {
+		return lo + g.intn(plain-lo-n+1) // no aligned slot: the caller's size is too big anyway
+	}
+	return first + n*g.intn((plain-first-n)/n+1)
 }
 
 // atomicOps are the read-modify-write operations; only AddAtomic is what
@@ -332,10 +348,13 @@ func (g *gen) stmtAtomic() {
 	size := asm.DWord
 	var dst asm.Register
 	var off int16
-	if g.refused && g.intn(3) == 0 {
+	if g.refused && (v == noReg || g.intn(3) == 0) {
 		// On the stack: an initialised plain 8-byte slot.
 		lo := g.genLo()
 		at := lo + 8*int16(g.intn(int(-lo)/8))
+		for try := 0; try < 4 && !g.st.isInit(at, 8); try++ {
+			at = lo + 8*int16(g.intn(int(-lo)/8))
+		}
 		if !g.st.isInit(at, 8) {
 			return
 		}

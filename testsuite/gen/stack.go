@@ -117,7 +117,13 @@ func (g *gen) stmtSpill() {
 	c := 0
 	for _, r := range allRegs {
 		switch g.st.r[r].k {
-		case kCtx, kPkt, kPktEnd, kMapVal:
+		case kCtx:
+			// The NFP backend keeps the context out of registers and memory.
+			if g.refused {
+				cand[c] = r
+				c++
+			}
+		case kPkt, kPktEnd, kMapVal:
 			cand[c] = r
 			c++
 		}
