@@ -40,8 +40,8 @@ const DefaultLimit = 10_000_000
 
 func (m *Machine) errAt(pc uint32, format string, args ...any) error {
 	e := &RunError{PC: pc, Msg: fmt.Sprintf(format, args...)}
-	if m.prog != nil && int(pc) < len(m.prog.Text) {
-		e.Instr = m.prog.Text[pc]
+	if m.prog != nil {
+		e.Instr = m.prog.InstrText(pc)
 	}
 	return e
 }

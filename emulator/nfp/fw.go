@@ -164,7 +164,7 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	var tc []int64
 	if f.trace {
 		m.trace = func(pc uint32, _ *context) {
-			tr = append(tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.Text[pc]})
+			tr = append(tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.InstrText(pc)})
 			tc = append(tc, m.model.t)
 		}
 	} else {

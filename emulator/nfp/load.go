@@ -15,12 +15,10 @@ import (
 // the abort path, the next packet or a firmware helper).
 func LoadImage(img *image.Image) (*Program, error) {
 	ins := make([]isa.Instr, len(img.Code))
-	text := make([]string, len(img.Code))
 	for i, w := range img.Code {
 		ins[i] = isa.Decode(isa.Word(w))
-		text[i], _ = isa.Text(ins[i], isa.Options{Mode: isa.Ctx4})
 	}
-	p, err := translate(ins, img.Relocs, text)
+	p, err := translate(ins, img.Relocs, nil)
 	if err != nil {
 		return nil, err
 	}

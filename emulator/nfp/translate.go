@@ -7,13 +7,32 @@ import (
 	"github.com/nfpcc/nfpcc/isa/image"
 )
 
-// Program is code ready to run: the pre-decoded ops, the text of each
-// instruction for error messages and traces, and where execution starts.
+// Program is code ready to run: the pre-decoded ops, the instructions
+// (whose text error messages and traces print), and where execution
+// starts.
 type Program struct {
 	Code  []op
-	Text  []string
 	Entry uint32
 	Type  image.ProgType
+
+	ins []isa.Instr
+	// text is the instructions' text where the loader was given it (a
+	// dump); otherwise InstrText prints an instruction when asked, so that
+	// loading an image costs no printing (the differential fuzzer loads
+	// thousands a second).
+	text []string
+}
+
+// InstrText is the text of the instruction at pc, for messages and traces.
+func (p *Program) InstrText(pc uint32) string {
+	switch {
+	case int(pc) < len(p.text):
+		return p.text[pc]
+	case int(pc) < len(p.ins):
+		s, _ := isa.Text(p.ins[pc], isa.Options{Mode: isa.Ctx4})
+		return s
+	}
+	return ""
 }
 
 // branchInfo is what a relocation says about a branch word.
@@ -31,13 +50,7 @@ func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, 
 	if text != nil && len(text) != len(ins) {
 		return nil, fmt.Errorf("%d instruction texts for %d instructions", len(text), len(ins))
 	}
-	p := &Program{Code: make([]op, len(ins)), Text: text}
-	if p.Text == nil {
-		p.Text = make([]string, len(ins))
-		for i, in := range ins {
-			p.Text[i] = fmt.Sprintf("%+v", in)
-		}
-	}
+	p := &Program{Code: make([]op, len(ins)), ins: ins, text: text}
 	br := map[uint32]branchInfo{}
 	for _, r := range relocs {
 		switch r.Kind {
@@ -61,19 +74,19 @@ func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, 
 	for i, in := range ins {
 		o, err := translateOne(in)
 		if err != nil {
-			return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: err.Error()}
+			return nil, &RunError{PC: uint32(i), Instr: p.InstrText(uint32(i)), Msg: err.Error()}
 		}
 		o.dst.both = o.dst.idx
 		if o.flags&fWrBoth != 0 {
 			if !(o.dst.kind == oReg && o.dst.idx < rXin) {
-				return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: "gpr_wrboth without a GPR destination is not modelled"}
+				return nil, &RunError{PC: uint32(i), Instr: p.InstrText(uint32(i)), Msg: "gpr_wrboth without a GPR destination is not modelled"}
 			}
 			o.dst.both = o.dst.idx ^ rB
 		}
 		if o.kind == kBr || o.kind == kBrBit || o.kind == kJump {
 			if bi, ok := br[uint32(i)]; ok {
 				if o.kind == kJump {
-					return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: "relocation on a register jump"}
+					return nil, &RunError{PC: uint32(i), Instr: p.InstrText(uint32(i)), Msg: "relocation on a register jump"}
 				}
 				o.exit, o.aux = bi.exit, bi.aux
 				if bi.exit != exitHelper && bi.exit != exitDone {
@@ -81,7 +94,7 @@ func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, 
 				}
 			}
 			if o.exit == exitNone && o.kind != kJump && int(o.target) >= len(ins) {
-				return nil, &RunError{PC: uint32(i), Instr: p.Text[i], Msg: fmt.Sprintf("branch target .%d is outside the code (%d words) and no relocation says where it goes", o.target, len(ins))}
+				return nil, &RunError{PC: uint32(i), Instr: p.InstrText(uint32(i)), Msg: fmt.Sprintf("branch target .%d is outside the code (%d words) and no relocation says where it goes", o.target, len(ins))}
 			}
 		}
 		p.Code[i] = o
