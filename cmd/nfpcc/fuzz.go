@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nfpcc/nfpcc/testsuite/fuzz"
+	"github.com/nfpcc/nfpcc/testsuite/gen"
+)
+
+func init() {
+	register(&command{
+		name:    "fuzz",
+		summary: "differential fuzzing: generated programs, compiled image vs interpreter",
+		run:     fuzzMain,
+	})
+}
+
+// fuzzMain is `nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N]
+// [--packets N] [--out DIR]`: a campaign of generated programs, each
+// compiled and run on the NFP emulator and the interpreter over its
+// frames. A live progress line goes to stderr, the summary to stdout; each
+// mismatch is minimized and, with --out, written as a regression case.
+// Exit 1 on any mismatch, 2 on usage errors.
+func fuzzMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	duration := fs.Duration("duration", 60*time.Second, "how long to run (0: until --programs or interrupted)")
+	seed := fs.Uint64("seed", 1, "campaign seed: program k is generated from fuzz.ProgramSeed(seed, k)")
+	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "parallel workers")
+	programs := fs.Int("programs", 0, "stop after this many programs (0: no limit)")
+	packets := fs.Int("packets", 16, "frames per program")
+	out := fs.String("out", "", "directory for minimized findings (txtar regression cases)")
+	minimize := fs.Bool("minimize", true, "shrink each mismatch before reporting it")
+	stopAfter := fs.Int("stop-after", 0, "stop after this many mismatches (0: never)")
+	quiet := fs.Bool("q", false, "no progress line")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [--out DIR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *jobs < 1 || *packets < 1 {
+		fs.Usage()
+		return 2
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			fmt.Fprintf(stderr, "nfpcc fuzz: %v\n", err)
+			return 2
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var mu sync.Mutex // stderr is shared by the progress line and findings
+	c := &fuzz.Campaign{
+		Gen: gen.DefaultConfig(), Seed: *seed, Workers: *jobs, Duration: *duration,
+		MaxPrograms: *programs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter,
+	}
+	if !*quiet {
+		c.Progress = func(s *fuzz.Stats) {
+			mu.Lock()
+			fmt.Fprintf(stderr, "\r%s", s.Line())
+			mu.Unlock()
+		}
+	}
+	c.OnFinding = func(f *fuzz.Finding) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "\nmismatch: seed %#x: %s\n", f.Seed, f.Outcome.Reason)
+		if *out == "" {
+			return
+		}
+		if path, err := writeFinding(*out, f); err != nil {
+			fmt.Fprintf(stderr, "  cannot write it: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "  written to %s\n", path)
+		}
+	}
+	st, findings := c.Run(ctx)
+	if !*quiet {
+		fmt.Fprintln(stderr)
+	}
+	fmt.Fprint(stdout, st.Summary())
+	for _, f := range findings {
+		r := f.Case
+		o := f.Outcome
+		if f.Reduced != nil {
+			r, o = f.Reduced, f.ReducedOutcome
+		}
+		fmt.Fprintf(stdout, "mismatch: seed %#x (%d instructions, %d packets after minimizing): %s\n",
+			f.Seed, len(r.Insns()), len(r.Packets), o.Reason)
+	}
+	if len(findings) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// writeFinding writes f (minimized when it was) as DIR/seed-SEED.txtar.
+func writeFinding(dir string, f *fuzz.Finding) (string, error) {
+	c, o := f.Case, f.Outcome
+	if f.Reduced != nil {
+		c, o = f.Reduced, f.ReducedOutcome
+	}
+	comment := fmt.Sprintf("nfpcc fuzz finding: %s\nprogram seed %#x, compiled %s\n\n%s\n", o.Reason, f.Seed, f.Level, o.Detail)
+	data, err := c.Marshal(comment)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("seed-%016x.txtar", f.Seed))
+	return path, os.WriteFile(path, data, 0o644)
+}
