@@ -10,8 +10,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
-	"github.com/nfpcc/nfpcc/testsuite/golden"
 	"github.com/nfpcc/nfpcc/testsuite/gen"
+	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
 // TestRegressions replays every finding kept in testdata/regress: the
