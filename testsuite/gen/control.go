@@ -4,6 +4,26 @@ import (
 	"github.com/cilium/ebpf/asm"
 )
 
+// Jump instructions are built here rather than with cilium's JumpOp
+// methods, whose label metadata allocates; finish sets the targets.
+func jImm(op asm.JumpOp, r asm.Register, v int32) asm.Instruction {
+	return asm.Instruction{OpCode: op.Op(asm.ImmSource), Dst: r, Constant: int64(v)}
+}
+
+func jImm32(op asm.JumpOp, r asm.Register, v int32) asm.Instruction {
+	return asm.Instruction{OpCode: asm.OpCode(asm.Jump32Class).SetJumpOp(op).SetSource(asm.ImmSource), Dst: r, Constant: int64(v)}
+}
+
+func jReg(op asm.JumpOp, d, s asm.Register) asm.Instruction {
+	return asm.Instruction{OpCode: op.Op(asm.RegSource), Dst: d, Src: s}
+}
+
+func jReg32(op asm.JumpOp, d, s asm.Register) asm.Instruction {
+	return asm.Instruction{OpCode: asm.OpCode(asm.Jump32Class).SetJumpOp(op).SetSource(asm.RegSource), Dst: d, Src: s}
+}
+
+var jA = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja)}
+
 // jumpOps are the conditional jumps, signed and unsigned.
 var jumpOps = [...]asm.JumpOp{asm.JEq, asm.JNE, asm.JGT, asm.JGE, asm.JLT, asm.JLE, asm.JSGT, asm.JSGE, asm.JSLT, asm.JSLE, asm.JSet}
 
@@ -31,15 +51,15 @@ func (g *gen) cond() asm.Instruction {
 		}
 		g.coverImm(int64(v))
 		if wide {
-			return op.Imm(a, v, "")
+			return jImm(op, a, v)
 		}
-		return op.Imm32(a, v, "")
+		return jImm32(op, a, v)
 	}
 	b := g.scalarKeep(1 << a)
 	if wide {
-		return op.Reg(a, b, "")
+		return jReg(op, a, b)
 	}
-	return op.Reg32(a, b, "")
+	return jReg32(op, a, b)
 }
 
 // stmtBranch emits an if-then or if-then-else on a scalar compare.
@@ -87,7 +107,7 @@ func (g *gen) condBody(j asm.Instruction) {
 			// cpu v4 gotol: the displacement in imm.
 			g.jump(asm.Instruction{OpCode: asm.OpCode(asm.Jump32Class).SetJumpOp(asm.Ja)}, join)
 		} else {
-			g.jump(asm.Ja.Label(""), join)
+			g.jump(jA, join)
 		}
 		g.place(els)
 		g.st = before
@@ -215,7 +235,7 @@ func (g *gen) storeResult() {
 	g.emit(asm.Mov.Reg(t, p))
 	g.emit(asm.Add.Imm(t, int32(abs+8)))
 	skip := g.newLabel()
-	g.jump(asm.JGT.Reg(t, e, ""), skip)
+	g.jump(jReg(asm.JGT, t, e), skip)
 	g.emit(asm.StoreMem(p, int16(abs), g.acc, asm.DWord))
 	g.laneFeature(true, 8, abs)
 	g.place(skip)
@@ -313,9 +333,9 @@ func (g *gen) stmtLoop() {
 	w := g.chance(g.cfg.JMP32Prob)
 	imm := func(op asm.JumpOp, v int32) asm.Instruction {
 		if w {
-			return op.Imm32(c, v, "")
+			return jImm32(op, c, v)
 		}
-		return op.Imm(c, v, "")
+		return jImm(op, c, v)
 	}
 	switch form {
 	case 0: // c++ < N
@@ -336,9 +356,9 @@ func (g *gen) stmtLoop() {
 	case 5: // c++ < bound
 		g.emit(asm.Add.Imm(c, 1))
 		if w {
-			g.jump(asm.JLT.Reg32(c, bound, ""), head)
+			g.jump(jReg32(asm.JLT, c, bound), head)
 		} else {
-			g.jump(asm.JLT.Reg(c, bound, ""), head)
+			g.jump(jReg(asm.JLT, c, bound), head)
 		}
 		g.reserved &^= 1 << bound
 	}

@@ -29,6 +29,7 @@ package gen
 
 import (
 	"math/rand/v2"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -136,7 +137,7 @@ func DefaultConfig() Config {
 		JMP32Prob:      0.3,
 		ImmProb:        0.45,
 		CPUv4Prob:      0.5,
-		NFPRefusedProb: 0.05,
+		NFPRefusedProb: 0.1,
 		MaxDepth:       3,
 		MaxCallees:     3,
 		MaxLoopIters:   8,
@@ -207,14 +208,23 @@ func (p *Program) Object() *loader.Object {
 // Generate makes the program of seed under cfg; the same seed and cfg give
 // an identical program.
 func Generate(seed uint64, cfg Config) *Program {
-	g := &gen{cfg: &cfg}
+	g := genPool.Get().(*gen)
+	// Zero the state, keep the scratch slices' memory.
+	*g = gen{labels: g.labels[:0], fix: g.fix[:0], deferred: g.deferred[:0], mapInfo: g.mapInfo[:0], slots: g.slots[:0]}
+	g.cfg = &cfg
 	g.src.Seed(seed, 0x6e667063632d6765) // "nfpcc-ge"
 	g.rng = rand.New(&g.src)
 	g.p = &Program{Seed: seed, Type: ebpf.XDP}
-	g.insns = make(asm.Instructions, 0, cfg.MaxInsns*2+64)
+	g.insns = make(asm.Instructions, 0, cfg.MaxInsns+cfg.MaxInsns/2+64)
 	g.program()
-	return g.p
+	p := g.p
+	g.p, g.insns, g.cfg, g.rng = nil, nil, nil, nil
+	genPool.Put(g)
+	return p
 }
+
+// genPool keeps generators (their scratch slices) between programs.
+var genPool = sync.Pool{New: func() any { return new(gen) }}
 
 // fixup is a jump or call whose target is a label.
 type fixup struct {
@@ -246,6 +256,7 @@ type gen struct {
 	insns  asm.Instructions
 	fix    []fixup
 	labels []int32 // label → instruction index (-1 until placed)
+	slots  []int32 // finish's scratch: instruction index → slot
 
 	st       state
 	deferred []deferredExit
@@ -275,6 +286,7 @@ type gen struct {
 	adjusted  bool  // a packet-moving helper ran (reloads after it are counted)
 	sem       Features
 	weights   [NumStmts]int
+	total     int // sum of weights
 }
 
 func (g *gen) chance(p float64) bool { return g.rng.Float64() < p }
@@ -315,8 +327,8 @@ func (g *gen) program() {
 	if g.refused {
 		// The refused shapes are mostly atomics and divisions: make them
 		// frequent in the programs that may have them.
-		g.weights[StmtAtomic] *= 4
-		g.weights[StmtDivMod] *= 2
+		g.weights[StmtAtomic] *= 6
+		g.weights[StmtDivMod] *= 3
 	}
 	// LD_ABS and BPF-to-BPF calls do not mix (the kernel refuses it).
 	if g.tc && g.weights[StmtLdAbs] > 0 && cfg.MaxCallees > 0 && g.weights[StmtCall] > 0 {
@@ -330,6 +342,9 @@ func (g *gen) program() {
 		g.weights[StmtLdAbs], g.weights[StmtCtxLen] = 0, 0
 	} else {
 		g.weights[StmtAdjustHead], g.weights[StmtAdjustTail] = 0, 0
+	}
+	for _, w := range g.weights {
+		g.total += w
 	}
 	if g.weights[StmtCall] > 0 && cfg.MaxCallees > 0 {
 		g.useCalls = true
@@ -355,7 +370,8 @@ func (g *gen) program() {
 
 // finish resolves jumps and calls to slot offsets and fills Funcs.
 func (g *gen) finish() {
-	slots := make([]int32, len(g.insns)+1)
+	slots := append(g.slots[:0], make([]int32, len(g.insns)+1)...)
+	g.slots = slots
 	s := int32(0)
 	for i := range g.insns {
 		slots[i] = s
@@ -396,25 +412,23 @@ func (g *gen) finish() {
 
 func calleeName(i int) string { return "f" + string(rune('1'+i)) }
 
-// pickStmt chooses a statement by weight among those allowed now.
+// pickStmt chooses a statement by weight among those allowed now: by
+// weight among all, again while the choice is not allowed here (cheaper
+// than weighing the allowed ones each time; the mix is the same).
 func (g *gen) pickStmt() Stmt {
-	var w [NumStmts]int
-	total := 0
-	for s := Stmt(0); s < NumStmts; s++ {
-		if g.allowed(s) {
-			w[s] = g.weights[s]
-			total += w[s]
-		}
-	}
-	if total == 0 {
+	if g.total == 0 {
 		return StmtALU
 	}
-	x := g.intn(total)
-	for s := Stmt(0); s < NumStmts; s++ {
-		if x < w[s] {
+	for try := 0; try < 8; try++ {
+		x := g.intn(g.total)
+		s := Stmt(0)
+		for x >= g.weights[s] {
+			x -= g.weights[s]
+			s++
+		}
+		if g.allowed(s) {
 			return s
 		}
-		x -= w[s]
 	}
 	return StmtALU
 }

@@ -135,6 +135,9 @@ func (g *gen) stmtAdjustTail() {
 func (g *gen) stmtPerfOutput() {
 	idx := g.mapIndex(rolePerf)
 	src := g.intn(10)
+	if src >= 3 && g.holdsMapValue() != noReg && g.intn(3) == 0 {
+		src = 2
+	}
 	dataReg := noReg
 	var n int
 	switch {

@@ -144,7 +144,9 @@ func (g *gen) writeKey(mi *mapInfo) {
 }
 
 // fillStack initialises [off, off+n) (off 8-aligned) with aligned stores
-// of scalars and immediates; bytes from zeroFrom on get zeros.
+// of scalars and immediates; bytes from zeroFrom on get zeros. A slot
+// holding a spilled pointer is overwritten whole (a narrower store into it
+// is refused by the kernel), even past n.
 func (g *gen) fillStack(off int16, n, zeroFrom int) {
 	for b := 0; b < n; {
 		// The largest aligned size that fits, then maybe smaller.
@@ -154,6 +156,9 @@ func (g *gen) fillStack(off int16, n, zeroFrom int) {
 		}
 		if si > 0 && g.intn(3) == 0 {
 			si -= 1 + g.intn(si)
+		}
+		if b%8 == 0 && !g.st.canWrite(off+int16(b), 1) {
+			si = 3
 		}
 		sz := 1 << si
 		at := off + int16(b)
@@ -206,7 +211,7 @@ func (g *gen) stmtMapLookup() {
 	val := reg{k: kMapVal, m: uint8(idx)}
 	if g.depth < g.cfg.MaxDepth && g.intn(2) == 0 {
 		skip := g.newLabel()
-		g.jump(asm.JEq.Imm(asm.R0, 0, ""), skip)
+		g.jump(jImm(asm.JEq, asm.R0, 0), skip)
 		before := g.st
 		g.set(asm.R0, val)
 		g.depth++
@@ -226,11 +231,11 @@ func (g *gen) stmtMapLookup() {
 		return
 	}
 	if g.intn(2) == 0 {
-		g.jump(asm.JEq.Imm(asm.R0, 0, ""), g.failLabel())
+		g.jump(jImm(asm.JEq, asm.R0, 0), g.failLabel())
 	} else {
 		ok := g.newLabel()
-		g.jump(asm.JNE.Imm(asm.R0, 0, ""), ok)
-		g.jump(asm.Ja.Label(""), g.failLabel())
+		g.jump(jImm(asm.JNE, asm.R0, 0), ok)
+		g.jump(jA, g.failLabel())
 		g.place(ok)
 	}
 	g.set(asm.R0, val)
@@ -356,7 +361,7 @@ func (g *gen) stmtAtomic() {
 			at = lo + 8*int16(g.intn(int(-lo)/8))
 		}
 		if !g.st.isInit(at, 8) {
-			return
+			g.stackImm(at, 3, int64(g.imm32()))
 		}
 		dst, off = asm.R10, at
 		if g.intn(2) == 0 {
@@ -452,7 +457,7 @@ func (g *gen) storeResultMap() {
 	g.stackArg(asm.R2, off)
 	g.call(asm.FnMapLookupElem)
 	skip := g.newLabel()
-	g.jump(asm.JEq.Imm(asm.R0, 0, ""), skip)
+	g.jump(jImm(asm.JEq, asm.R0, 0), skip)
 	g.emit(asm.StoreMem(asm.R0, 0, g.acc, asm.DWord))
 	g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord))
 	g.emit(asm.Add.Imm(asm.R1, 1))

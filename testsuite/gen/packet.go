@@ -106,26 +106,26 @@ func (g *gen) ensure(n int) {
 	fail := g.failLabel()
 	switch form {
 	case 0: // if t > end goto fail
-		g.jump(asm.JGT.Reg(t, e, ""), fail)
+		g.jump(jReg(asm.JGT, t, e), fail)
 	case 1: // if end < t goto fail
-		g.jump(asm.JLT.Reg(e, t, ""), fail)
+		g.jump(jReg(asm.JLT, e, t), fail)
 	case 2: // if t >= end goto fail
-		g.jump(asm.JGE.Reg(t, e, ""), fail)
+		g.jump(jReg(asm.JGE, t, e), fail)
 	case 3: // if end <= t goto fail
-		g.jump(asm.JLE.Reg(e, t, ""), fail)
+		g.jump(jReg(asm.JLE, e, t), fail)
 	default:
 		ok := g.newLabel()
 		switch form {
 		case 4: // if t <= end goto ok
-			g.jump(asm.JLE.Reg(t, e, ""), ok)
+			g.jump(jReg(asm.JLE, t, e), ok)
 		case 5: // if end >= t goto ok
-			g.jump(asm.JGE.Reg(e, t, ""), ok)
+			g.jump(jReg(asm.JGE, e, t), ok)
 		case 6: // if t < end goto ok
-			g.jump(asm.JLT.Reg(t, e, ""), ok)
+			g.jump(jReg(asm.JLT, t, e), ok)
 		case 7: // if end > t goto ok
-			g.jump(asm.JGT.Reg(e, t, ""), ok)
+			g.jump(jReg(asm.JGT, e, t), ok)
 		}
-		g.jump(asm.Ja.Label(""), fail)
+		g.jump(jA, fail)
 		g.place(ok)
 	}
 	g.sem.add(FCheckJGT + Feature(form))
@@ -347,7 +347,7 @@ func (g *gen) stmtVarOffset() {
 	g.sem.add(FPktVarOffset)
 	if g.intn(2) == 0 && g.depth < g.cfg.MaxDepth {
 		skip := g.newLabel()
-		g.jump(asm.JGT.Reg(t, e, ""), skip)
+		g.jump(jReg(asm.JGT, t, e), skip)
 		before := g.st
 		g.st.widen(b, c+int16(n))
 		g.depth++
@@ -361,7 +361,7 @@ func (g *gen) stmtVarOffset() {
 		g.st = meet(&after, &before)
 		return
 	}
-	g.jump(asm.JGT.Reg(t, e, ""), g.failLabel())
+	g.jump(jReg(asm.JGT, t, e), g.failLabel())
 	g.st.widen(b, c+int16(n))
 	for i := 1 + g.intn(3); i > 0; i-- {
 		g.varAccess(b, n)
@@ -470,9 +470,9 @@ func (g *gen) stmtParse() {
 	}
 	var j asm.Instruction
 	if g.chance(g.cfg.JMP32Prob) {
-		j = op.Imm32(d, int32(imm), "")
+		j = jImm32(op, d, int32(imm))
 	} else {
-		j = op.Imm(d, int32(imm), "")
+		j = jImm(op, d, int32(imm))
 	}
 	g.condBody(j)
 }

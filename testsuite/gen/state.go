@@ -107,6 +107,9 @@ func (s *state) canWrite(off int16, n int) bool {
 
 // write records an n-byte scalar store at fp+off.
 func (s *state) write(off int16, n int) {
+	if !s.canWrite(off, n) {
+		panic("BUG: gen: a narrow store over a spilled pointer")
+	}
 	if n == 8 {
 		j := slotOf(off)
 		s.slot[j] = slotPlain
