@@ -2,12 +2,9 @@ package diff
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -16,11 +13,9 @@ import (
 
 	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/loader"
-	"github.com/nfpcc/nfpcc/emulator"
-	ebpfemu "github.com/nfpcc/nfpcc/emulator/ebpf"
-	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/fuzz"
 )
 
 // packets makes Ethernet/IPv4/IPv6 frames with random fields (few distinct
@@ -203,36 +198,11 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
-// checkProgram runs img and the object's program pi on the same packets;
-// it returns how many packets it compared.
+// checkProgram runs img and the object's program pi on the same packets
+// with testsuite/fuzz's harness (action, r0, packet, events and maps after
+// every packet); it returns how many packets it compared.
 func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *image.Image) int {
 	t.Helper()
-	// The image must survive its own file format.
-	var buf bytes.Buffer
-	if err := img.Write(&buf); err != nil {
-		t.Errorf("%s: writing the image: %v", name, err)
-		return 0
-	}
-	back, err := image.Read(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Errorf("%s: reading the image back: %v", name, err)
-		return 0
-	}
-	prog, err := nfp.LoadImage(back)
-	if err != nil {
-		t.Errorf("%s: NFP load: %v", name, err)
-		return 0
-	}
-	nmaps, err := nfp.MapsFor(back)
-	if err != nil {
-		t.Errorf("%s: maps: %v", name, err)
-		return 0
-	}
-	fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: nmaps})
-	if err != nil {
-		t.Errorf("%s: firmware: %v", name, err)
-		return 0
-	}
 	q := *obj
 	q.Programs = append([]*loader.Program(nil), obj.Programs...)
 	pp := *obj.Programs[pi]
@@ -240,59 +210,28 @@ func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *im
 		pp.Type = ebpf.XDP //: the nfp-jit objects name no hook
 	}
 	q.Programs[pi] = &pp
-	ref, err := ebpfemu.FromObject(&q, pi, ebpfemu.Options{})
-	if err != nil {
-		t.Logf("%s: the reference cannot load it: %v", name, err)
+	// The image must survive its own file format (RoundTrip).
+	pair, out := fuzz.Load(&q, pi, img, fuzz.Options{RoundTrip: true})
+	if pair == nil {
+		if out.Kind == fuzz.GenBug {
+			t.Logf("%s: the reference cannot load it: %s", name, out.Reason)
+		} else {
+			t.Errorf("%s: %s", name, out.Reason)
+		}
 		return 0
 	}
 	rng := rand.New(rand.NewPCG(7, uint64(len(name))))
 	n := 0
-	pkts := packets(rng, 80)
-	for i, pkt := range pkts {
-		want, err := ref.Run(pi, ebpfemu.Input{Packet: append([]byte(nil), pkt...)})
-		if err != nil {
-			t.Logf("%s: packet %d: reference: %v", name, i, err)
-			continue
-		}
-		got, err := fw.RunPacket(append([]byte(nil), pkt...))
-		if err != nil {
-			t.Errorf("%s: packet %d (%x): NFP: %v", name, i, pkt, err)
+	for i, pkt := range packets(rng, 80) {
+		switch o := pair.Run(i, pkt); o.Kind {
+		case fuzz.GenBug:
+			t.Logf("%s: packet %d: reference: %s", name, i, o.Reason)
+		case fuzz.Mismatch:
+			t.Errorf("%s: %s\n%s", name, o.Reason, o.Detail)
 			return n
+		default:
+			n++
 		}
-		hook, maxCode := emulator.HookXDP, uint64(3)
-		if img.Program.Type == image.ProgTC {
-			hook, maxCode = emulator.HookTC, 7
-		}
-		wantAct := nfp.OffloadAction(hook, want.Return)
-		var bad []string
-		if got.Action != wantAct {
-			bad = append(bad, fmt.Sprintf("action %s, reference %s (r0 %#x)", got.Action, wantAct, want.Return))
-		}
-		if uint32(got.Return) != uint32(want.Return) && want.Return <= maxCode {
-			bad = append(bad, fmt.Sprintf("r0 %#x, reference %#x", got.Return, want.Return))
-		}
-		if !reflect.DeepEqual(got.Events, want.Events) {
-			gj, _ := json.Marshal(got.Events)
-			wj, _ := json.Marshal(want.Events)
-			bad = append(bad, fmt.Sprintf("events\n  NFP %s\n  ref %s", gj, wj))
-		}
-		if !bytes.Equal(got.Packet, want.Packet) {
-			bad = append(bad, fmt.Sprintf("packet\n  NFP %x\n  ref %x", []byte(got.Packet), []byte(want.Packet)))
-		}
-		// Snapshots of big arrays are slow: compare the maps after the
-		// first packets, every 16th and the last.
-		if i < 4 || i%16 == 0 || i == len(pkts)-1 {
-			if g, w := fw.MapState(), ref.Snapshot(); !reflect.DeepEqual(g, w) {
-				gj, _ := json.Marshal(g)
-				wj, _ := json.Marshal(w)
-				bad = append(bad, fmt.Sprintf("maps\n  NFP %s\n  ref %s", gj, wj))
-			}
-		}
-		if len(bad) > 0 {
-			t.Errorf("%s: packet %d (%x): %s", name, i, pkt, strings.Join(bad, "; "))
-			return n
-		}
-		n++
 	}
 	return n
 }

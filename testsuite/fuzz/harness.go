@@ -109,19 +109,24 @@ type Pair struct {
 // Prepare compiles and loads obj's program pi; the Outcome says why not
 // when the Pair is nil.
 func Prepare(obj *loader.Object, pi int, opts Options) (*Pair, Outcome) {
-	p := obj.Programs[pi]
 	copts := opts.Compile
-	copts.Prog = p.Name
+	copts.Prog = obj.Programs[pi].Name
 	imgs, _, err := compiler.Compile(obj, copts)
 	if err != nil {
 		return nil, compileOutcome(err)
 	}
-	img := imgs[0]
+	return Load(obj, pi, imgs[0], opts)
+}
+
+// Load pairs an image compiled from obj's program pi with that program on
+// the interpreter; the Outcome says why not when the Pair is nil.
+func Load(obj *loader.Object, pi int, img *image.Image, opts Options) (*Pair, Outcome) {
 	if opts.RoundTrip {
 		var buf bytes.Buffer
 		if err := img.Write(&buf); err != nil {
 			return nil, mismatch("writing the image: %v", err)
 		}
+		var err error
 		if img, err = image.Read(bytes.NewReader(buf.Bytes())); err != nil {
 			return nil, mismatch("reading the image back: %v", err)
 		}
