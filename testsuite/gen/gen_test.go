@@ -55,7 +55,13 @@ func TestRefusedShapesVerify(t *testing.T) {
 // verifier accepted.
 func TestInterpreterRuns(t *testing.T) {
 	cfg := DefaultConfig()
+	refused := cfg
+	refused.NFPRefusedProb, refused.CPUv4Prob = 1, 1
 	for s := 0; s < *seeds; s++ {
+		cfg := cfg
+		if s%4 == 3 {
+			cfg = refused
+		}
 		p := Generate(uint64(s), cfg)
 		m, err := ebpfemu.FromObject(p.Object(), 0, ebpfemu.Options{})
 		if err != nil {

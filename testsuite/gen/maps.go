@@ -384,6 +384,9 @@ func (g *gen) stmtAtomic() {
 		}
 		dst, off = v, int16(abs)-x.off
 	}
+	if op == asm.CmpXchg && (!g.isFree(asm.R0) || dst == asm.R0) {
+		op = asm.AddAtomic // r0 is a loop counter or the pointer
+	}
 	g.reserved |= 1 << dst
 	s := g.scalar()
 	if op == asm.CmpXchg {
@@ -406,12 +409,14 @@ func (g *gen) stmtAtomic() {
 	if dst == s || (op == asm.CmpXchg && dst == asm.R0) {
 		return
 	}
+	fetch := op == asm.FetchAdd || op == asm.FetchAnd || op == asm.FetchOr || op == asm.FetchXor || op == asm.Xchg
+	if fetch {
+		g.clobber(s) // the operand's value is replaced by the old one
+	}
 	g.emit(op.Mem(dst, s, size, off))
-	switch op {
-	case asm.CmpXchg:
+	if op == asm.CmpXchg {
 		g.setScalar(asm.R0, prov{})
-	case asm.FetchAdd, asm.FetchAnd, asm.FetchOr, asm.FetchXor, asm.Xchg:
-		g.clobber(s)
+	} else if fetch {
 		g.setScalar(s, prov{})
 	}
 	g.sem.add(FAtomic)
