@@ -4,11 +4,24 @@ import (
 	"github.com/nfpcc/nfpcc/ir"
 )
 
+// atomicWords are the 32-bit words of one map's value (by index) that
+// atomics use; all is set when an atomic's offset is not known.
+type atomicWords struct {
+	words map[int64]*ir.Value
+	all   *ir.Value
+}
+
 // checkAtomicWords refuses programs that use a map value word both through
-// an atomic and through a plain load or store: the NFP's atomic engine
-// keeps such words big-endian (the driver swaps them for the host), so a
-// plain access would see the bytes reversed. The kernel's nfp verifier
-// refuses the same programs (nfp-isa.md §2.12.5, §4.10).
+// an atomic and in its little-endian form: through a plain load or store,
+// or through a bpf_map_update_elem that may write it non-zero. The NFP's
+// atomic engine keeps such words big-endian (the driver swaps them for the
+// host only), so the other access would see or leave the bytes reversed.
+// The kernel's nfp verifier refuses the same programs (nfp-isa.md
+// §2.12.5, §4.10; nfp_bpf_map_update_value_ok: "bpf_map_update_elem() is
+// required to initialize atomic counters to zero"). An atomic must also be
+// naturally aligned, as the kernel requires of every atomic (strict
+// alignment in check_atomic) and as the atomic engine works on whole
+// words.
 func (g *gen) checkAtomicWords() {
 	type use struct {
 		words   map[int64]*ir.Value
@@ -22,26 +35,19 @@ func (g *gen) checkAtomicWords() {
 				continue
 			}
 			info := v.Op.Info()
-			p := v.Args[0]
-			mapIdx, off, known := int64(-1), int64(0), false
-			if pi := g.info[g.rootOf(p).ID]; pi.kind == kMapValue {
-				mapIdx, off, known = int64(pi.c), pi.off, true
-			} else if fa := g.f.Facts[p.ID]; fa != nil {
-				if fa.Map != nil {
-					mapIdx = *fa.Map
-				}
-				if fa.Ptr != nil && fa.Ptr.MinOff == fa.Ptr.MaxOff {
-					off, known = fa.Ptr.MinOff, true
-				}
-			}
+			mapIdx, off, known := g.mapValOffset(v.Args[0])
 			u := per[mapIdx]
 			if u == nil {
 				u = &uses{atomic: use{words: map[int64]*ir.Value{}}, plain: use{words: map[int64]*ir.Value{}}}
 				per[mapIdx] = u
 			}
 			side, other := &u.plain, &u.atomic
-			if v.Op.IsMemory() && !isLoad(v.Op) && !isStore(v.Op) {
+			isAtomic := v.Op.IsMemory() && !isLoad(v.Op) && !isStore(v.Op)
+			if isAtomic {
 				side, other = &u.atomic, &u.plain
+				if known && (off+v.Imm)%int64(info.Size) != 0 {
+					g.fail(v, "%s at map value offset %d is not %d-byte aligned (the kernel refuses misaligned atomics)", v.Op, off+v.Imm, info.Size)
+				}
 			}
 			if !known {
 				side.unknown = v
@@ -65,9 +71,162 @@ func (g *gen) checkAtomicWords() {
 			}
 		}
 	}
+	atomic := map[int64]atomicWords{}
+	for m, u := range per {
+		atomic[m] = atomicWords{words: u.atomic.words, all: u.atomic.unknown}
+	}
+	g.checkAtomicUpdates(atomic)
+}
+
+// mapValOffset returns the map a map value pointer points into (-1 if not
+// known) and its offset in the value, if known.
+func (g *gen) mapValOffset(p *ir.Value) (mapIdx, off int64, known bool) {
+	mapIdx = -1
+	if pi := g.info[g.rootOf(p).ID]; pi.kind == kMapValue {
+		return int64(pi.c), pi.off, true
+	}
+	if fa := g.f.Facts[p.ID]; fa != nil {
+		if fa.Map != nil {
+			mapIdx = *fa.Map
+		}
+		if fa.Ptr != nil && fa.Ptr.MinOff == fa.Ptr.MaxOff {
+			off, known = fa.Ptr.MinOff, true
+		}
+	}
+	return mapIdx, off, known
 }
 
 func (g *gen) conflict(v, o *ir.Value, mapIdx int64) {
 	g.fail(v, "%s and %s (eBPF slot %d) use a word of map %d's value both atomically and plainly; the NFP keeps atomic words big-endian",
 		v.Op, o.Op, o.Pos, mapIdx)
+}
+
+// checkAtomicUpdates refuses a bpf_map_update_elem whose value may put a
+// non-zero byte in a word an atomic uses (per: by map index, -1 for
+// atomics whose map is not known): the firmware writes the value as it is,
+// little-endian, where the atomic engine expects a big-endian word.
+func (g *gen) checkAtomicUpdates(per map[int64]atomicWords) {
+	if len(per) == 0 {
+		return
+	}
+	preds := g.f.Preds()
+	for _, b := range g.f.Blocks {
+		for i, v := range b.Instrs {
+			if v.Op != ir.OpCall || v.Imm != 2 || len(v.Args) < 3 {
+				continue
+			}
+			m := g.info[g.rootOf(v.Args[0]).ID]
+			if m.kind != kMapRef || int(m.c) >= len(g.opts.Maps) {
+				continue // lowerCall refuses it
+			}
+			var words []int64
+			var at *ir.Value
+			for _, k := range []int64{int64(m.c), -1} {
+				u, ok := per[k]
+				if !ok {
+					continue
+				}
+				if u.all != nil {
+					at = u.all
+					words = nil
+					for w := int64(0); w < (int64(g.opts.Maps[m.c].ValueSize)+3)/4; w++ {
+						words = append(words, w)
+					}
+					break
+				}
+				for w, a := range u.words {
+					words, at = append(words, w), a
+				}
+			}
+			if len(words) == 0 {
+				continue
+			}
+			val := g.info[g.rootOf(v.Args[2]).ID]
+			if val.kind != kStack {
+				g.fail(v, "bpf_map_update_elem on map %d, whose value has atomic counters, with a value not at a constant stack address", m.c)
+			}
+			need := map[int64]bool{}
+			size := int64(g.opts.Maps[m.c].ValueSize)
+			for _, w := range words {
+				for k := w * 4; k < w*4+4 && k < size; k++ {
+					need[val.off+k] = true
+				}
+			}
+			if !g.stackZero(b, i, need, preds, map[*ir.Block]bool{}) {
+				g.fail(v, "bpf_map_update_elem may write a non-zero value to a word of map %d's value that %s (eBPF slot %d) uses atomically; the NFP keeps atomic words big-endian, so the update must write zeros there",
+					m.c, at.Op, at.Pos)
+			}
+		}
+	}
+}
+
+// stackZero reports whether the stack bytes need (fp-relative offsets)
+// are known to hold zero before instruction i of b: a store of zero bytes
+// covers each of them on every path that reaches it. It walks back
+// through b and its predecessors; a path reaching the entry, or a loop,
+// proves nothing.
+func (g *gen) stackZero(b *ir.Block, i int, need map[int64]bool, preds map[*ir.Block][]*ir.Block, onPath map[*ir.Block]bool) bool {
+	need = copyNeed(need)
+	for j := i - 1; j >= 0 && len(need) > 0; j-- {
+		v := b.Instrs[j]
+		if v.Region != ir.RegionStack || !v.Op.IsMemory() || isLoad(v.Op) {
+			continue
+		}
+		p := g.info[g.rootOf(v.Args[0]).ID]
+		if p.kind != kStack {
+			return false // a store through a variable stack pointer
+		}
+		size := int64(v.Op.Info().Size)
+		start := p.off + v.Imm
+		c, isConst := g.storedConst(v)
+		for k := int64(0); k < size; k++ {
+			if !need[start+k] {
+				continue
+			}
+			if !isStore(v.Op) || !isConst || byte(c>>(8*k)) != 0 {
+				return false
+			}
+			delete(need, start+k)
+		}
+	}
+	if len(need) == 0 {
+		return true
+	}
+	ps := preds[b]
+	if len(ps) == 0 || onPath[b] {
+		return false
+	}
+	onPath[b] = true
+	defer delete(onPath, b)
+	for _, p := range ps {
+		if !g.stackZero(p, len(p.Instrs), need, preds, onPath) {
+			return false
+		}
+	}
+	return true
+}
+
+// storedConst is the value a store writes, if known at compile time.
+func (g *gen) storedConst(v *ir.Value) (uint64, bool) {
+	val := v.Args[1]
+	lo, ok := g.constant(val, false)
+	if !ok {
+		if fa := g.f.Facts[val.ID]; fa != nil && fa.Tnum != nil && fa.Tnum.Mask == 0 {
+			return fa.Tnum.Value, true
+		}
+		return 0, false
+	}
+	hi, ok := g.constant(val, true)
+	if !ok {
+		return 0, false
+	}
+	return uint64(hi)<<32 | uint64(lo), true
+}
+
+func copyNeed(m map[int64]bool) map[int64]bool {
+	c := make(map[int64]bool, len(m))
+	for k := range m {
+		c[k] = true
+	}
+	return c
 }

@@ -240,8 +240,9 @@ func (g *gen) memStack(v *ir.Value, info *ir.OpInfo) {
 	}
 }
 
-// mapAddr puts the 40-bit address of a map value access in A20 (low 32
-// bits) and B21 (bits 39:32 << 24), the operands of a 40-bit BA command.
+// mapAddr returns the operands of a 40-bit BA command addressing a map
+// value access: the low 32 bits (in A20 when off moves them) and the
+// high operand (bits 39:32 << 24: the pointer's own, or B21).
 func (g *gen) mapAddr(v *ir.Value, off int64) (isa.Operand, isa.Operand) {
 	p := v.Args[0]
 	pi := g.info[g.rootOf(p).ID]
@@ -259,14 +260,21 @@ func (g *gen) mapAddr(v *ir.Value, off int64) (isa.Operand, isa.Operand) {
 		if off == 0 {
 			return isa.GPRA(pi.lo), isa.GPRB(pi.hi)
 		}
-		o := isa.Imm(uint32(off))
-		if off < 0 || off > limU {
+		// A map lies in one 4 GiB window of EMEM (the firmware puts map
+		// i at EMEMBase + i<<32 and refuses larger maps), so the access's
+		// address differs from the pointer's in the low 32 bits only:
+		// lo + off wraps, hi stays. (A +carry into hi would add 1 << 8,
+		// not 1 << 32, to the address: wrong for every negative offset.)
+		switch {
+		case off > 0 && off <= limU:
+			g.a.emit(isa.ALU(isa.GPRA(regScratchA), isa.GPRA(pi.lo), isa.OpAdd, isa.Imm(uint32(off))))
+		case off < 0 && -off <= limU:
+			g.a.emit(isa.ALU(isa.GPRA(regScratchA), isa.GPRA(pi.lo), isa.OpSub, isa.Imm(uint32(-off))))
+		default:
 			g.a.emit(isa.LoadImm32(isa.GPRB(regScratchA), uint32(off))...)
-			o = isa.GPRB(regScratchA)
+			g.a.emit(isa.ALU(isa.GPRA(regScratchA), isa.GPRA(pi.lo), isa.OpAdd, isa.GPRB(regScratchA)))
 		}
-		g.a.emit(isa.ALU(isa.GPRA(regScratchA), isa.GPRA(pi.lo), isa.OpAdd, o),
-			isa.ALU(isa.GPRB(regScratchB), isa.GPRB(pi.hi), isa.OpAddCarry, isa.Imm(0)))
-		return isa.GPRA(regScratchA), isa.GPRB(regScratchB)
+		return isa.GPRA(regScratchA), isa.GPRB(pi.hi)
 	}
 	g.fail(v, "map value access through v%d, which is not a map value pointer", p.ID)
 	return isa.None, isa.None
