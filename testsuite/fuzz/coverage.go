@@ -154,19 +154,9 @@ func FormName(ins asm.Instruction) string {
 			}
 		case asm.Neg:
 			return c + " neg"
-		case asm.Div:
-			if ins.Offset == 1 {
-				name = "sdiv"
-			}
-		case asm.Mod:
-			if ins.Offset == 1 {
-				name = "smod"
-			}
-		case asm.Mov:
-			if ins.Offset != 0 {
-				name = fmt.Sprintf("movsx%d", ins.Offset)
-			}
 		}
+		// cilium/ebpf decodes sdiv, smod and movsxN as ALU operations of
+		// their own (the offset that selects them is folded in).
 		return c + " " + name + " " + src
 	case cls.IsJump():
 		switch op.JumpOp() {
@@ -203,7 +193,7 @@ func FormName(ins asm.Instruction) string {
 		return "ldx" + sz
 	case asm.StXClass:
 		if op.Mode() == asm.AtomicMode {
-			return "atomic" + sz + " " + atomicName(ins)
+			return "atomic" + sz + " " + atomicName(op.AtomicOp())
 		}
 		return "stx" + sz
 	case asm.StClass:
@@ -219,23 +209,15 @@ func FormName(ins asm.Instruction) string {
 	return ""
 }
 
-// atomicName names an atomic instruction's operation from its immediate
-// (RFC 9669 §5.3: the ALU operation, 0x01 for FETCH; 0xe1 xchg, 0xf1
-// cmpxchg).
-func atomicName(ins asm.Instruction) string {
-	imm := uint32(ins.Constant)
-	switch imm {
-	case 0xe1:
+// atomicName names an atomic operation as allForms does.
+func atomicName(op asm.AtomicOp) string {
+	switch op {
+	case asm.Xchg:
 		return "xchg"
-	case 0xf1:
+	case asm.CmpXchg:
 		return "cmpxchg"
+	case asm.FetchAdd, asm.FetchAnd, asm.FetchOr, asm.FetchXor:
+		return "fetch_" + strings.ToLower(op.String()[len("Fetch"):])
 	}
-	name := map[uint32]string{0x00: "add", 0x40: "or", 0x50: "and", 0xa0: "xor"}[imm&^1]
-	if name == "" {
-		return fmt.Sprintf("%#x", imm)
-	}
-	if imm&1 != 0 {
-		return "fetch_" + name
-	}
-	return name
+	return strings.ToLower(op.String())
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/testsuite/gen"
 )
 
@@ -35,6 +36,8 @@ func Minimize(c *Case, check func(*Case) Outcome, failed Outcome) (*Case, Outcom
 		m.shrunk = false
 	}
 	m.try(func(q *Case) bool { return compact(q.P) })
+	m.try(dropMaps)
+	m.best.P.Hints = nil // they only steered frame generation
 	return m.best, m.out
 }
 
@@ -271,5 +274,34 @@ func compact(p *gen.Program) bool {
 		p.Funcs[i].Slot = slots[p.Funcs[i].Slot]
 	}
 	p.Insns = out
+	return true
+}
+
+// dropMaps removes the maps no instruction refers to any more and renumbers
+// the references; false if every map is used.
+func dropMaps(q *Case) bool {
+	used := make([]bool, len(q.P.Maps))
+	for _, ins := range q.P.Insns {
+		if ins.OpCode.IsDWordLoad() && ins.Src == asm.PseudoMapFD && int(ins.Constant) < len(used) {
+			used[ins.Constant] = true
+		}
+	}
+	index := make([]int64, len(q.P.Maps))
+	var maps []*loader.Map
+	for i, m := range q.P.Maps {
+		index[i] = int64(len(maps))
+		if used[i] {
+			maps = append(maps, m)
+		}
+	}
+	if len(maps) == len(q.P.Maps) {
+		return false
+	}
+	for i := range q.P.Insns {
+		if ins := &q.P.Insns[i]; ins.OpCode.IsDWordLoad() && ins.Src == asm.PseudoMapFD && int(ins.Constant) < len(index) {
+			ins.Constant = index[ins.Constant]
+		}
+	}
+	q.P.Maps = maps
 	return true
 }
