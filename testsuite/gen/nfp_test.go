@@ -19,6 +19,8 @@ import (
 
 var nfpSeeds = flag.Int("gen.nfp", 0, "compile this many programs for the NFP and compare emulator and interpreter")
 var nfpFirst = flag.Int("gen.nfp-first", 0, "first seed of -gen.nfp")
+var nfpRegs = flag.Int("gen.regs", 0, "compiler.Options.Regs for -gen.nfp (0: all registers)")
+var nfpRefused = flag.Float64("gen.refused", -1, "NFPRefusedProb for -gen.nfp (default: DefaultConfig's)")
 
 // TestNFPSanity compiles generated programs with compiler.Compile and
 // compares the NFP emulator with the interpreter on their packets. It is
@@ -30,6 +32,9 @@ func TestNFPSanity(t *testing.T) {
 		t.Skip("no -gen.nfp")
 	}
 	cfg := DefaultConfig()
+	if *nfpRefused >= 0 {
+		cfg.NFPRefusedProb = *nfpRefused
+	}
 	reasons := map[string][]uint64{}
 	compiled, mismatched := 0, 0
 	var bad []string
@@ -37,7 +42,7 @@ func TestNFPSanity(t *testing.T) {
 		seed := uint64(s)
 		p := Generate(seed, cfg)
 		obj := p.Object()
-		imgs, _, err := compiler.Compile(obj, compiler.Options{})
+		imgs, _, err := compiler.Compile(obj, compiler.Options{Regs: *nfpRegs})
 		if err != nil {
 			if strings.Contains(err.Error(), "BUG") {
 				t.Errorf("seed %d: %v", seed, firstLine(err.Error()))
