@@ -130,7 +130,6 @@ const (
 	FAdjustTailGrow
 	FPerfOutput
 	FPerfStack
-	FPerfPkt
 	FPerfMapValue
 	FPerfCtxLen
 	FResultMap
@@ -160,7 +159,7 @@ var semNames = func() []string {
 		{FMapLookup, "map.lookup"}, {FMapUpdate, "map.update"}, {FMapDelete, "map.delete"}, {FMapValPtrAdd, "mapval.ptr-add"},
 		{FAtomic, "atomic"}, {FAtomicStack, "atomic.stack"}, {FPrandom, "helper.prandom"}, {FCsumPkt, "csum.pkt"},
 		{FCsumStack, "csum.stack"}, {FAdjustHead, "xdp.adjust-head"}, {FAdjustTail, "xdp.adjust-tail"},
-		{FAdjustTailGrow, "xdp.adjust-tail-grow"}, {FPerfOutput, "perf.output"}, {FPerfStack, "perf.stack"}, {FPerfPkt, "perf.pkt"},
+		{FAdjustTailGrow, "xdp.adjust-tail-grow"}, {FPerfOutput, "perf.output"}, {FPerfStack, "perf.stack"},
 		{FPerfMapValue, "perf.mapval"}, {FPerfCtxLen, "perf.ctxlen"}, {FResultMap, "exit.result-map"},
 	} {
 		set(x.f, x.s)

@@ -101,9 +101,12 @@ func (g *gen) ensure(n int) {
 		g.emit(asm.Mov.Reg(t, p))
 		g.emit(asm.Add.Imm(t, k))
 	}
-	// t keeps p's range (adding a constant does); the failure path sees it.
-	g.set(t, reg{k: kPkt, off: g.st.r[p].off + int16(k), rng: g.st.r[p].rng})
+	// On the failure path the kernel marks t as at or beyond data_end
+	// (a negative range, mark_pkt_end): nothing may go through it there.
+	g.set(t, reg{})
 	fail := g.failLabel()
+	// t keeps p's range (adding a constant does) and gets the new one below.
+	g.set(t, reg{k: kPkt, off: g.st.r[p].off + int16(k), rng: g.st.r[p].rng})
 	switch form {
 	case 0: // if t > end goto fail
 		g.jump(jReg(asm.JGT, t, e), fail)
@@ -349,6 +352,7 @@ func (g *gen) stmtVarOffset() {
 		skip := g.newLabel()
 		g.jump(jReg(asm.JGT, t, e), skip)
 		before := g.st
+		before.r[t] = reg{} // beyond data_end on that path (mark_pkt_end)
 		g.st.widen(b, c+int16(n))
 		g.depth++
 		for i := 1 + g.intn(3); i > 0; i-- {
@@ -361,7 +365,10 @@ func (g *gen) stmtVarOffset() {
 		g.st = meet(&after, &before)
 		return
 	}
+	saved := g.st.r[t]
+	g.st.r[t] = reg{} // beyond data_end on the failure path (mark_pkt_end)
 	g.jump(jReg(asm.JGT, t, e), g.failLabel())
+	g.st.r[t] = saved
 	g.st.widen(b, c+int16(n))
 	for i := 1 + g.intn(3); i > 0; i-- {
 		g.varAccess(b, n)
