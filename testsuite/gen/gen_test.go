@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -91,10 +92,15 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// encode is the program's encoding plus every instruction's fields (the
+// encoding alone could hide what an encoder drops).
 func encode(t *testing.T, p *Program) string {
 	var b bytes.Buffer
 	if err := p.Insns.Marshal(&b, binary.LittleEndian); err != nil {
 		t.Fatal(err)
+	}
+	for _, ins := range p.Insns {
+		fmt.Fprintf(&b, "|%x %d %d %d %d", uint32(ins.OpCode), ins.Dst, ins.Src, ins.Offset, ins.Constant)
 	}
 	return b.String()
 }

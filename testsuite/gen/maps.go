@@ -337,6 +337,17 @@ func (g *gen) valueLane(off int16, plain, n int) int {
 	return first + n*g.intn((plain-first-n)/n+1)
 }
 
+// atomicInsn is op.Mem with the operation also in the immediate, as
+// asm.Instruction.Unmarshal leaves it: cilium/ebpf v0.22's Marshal takes
+// the immediate from Constant before it folds the operation in, so an
+// atomic built by AtomicOp.Mem alone encodes as ADD (the text form, the
+// kernel and every other consumer of the encoding would see an add).
+func atomicInsn(op asm.AtomicOp, dst, src asm.Register, size asm.Size, off int16) asm.Instruction {
+	ins := op.Mem(dst, src, size, off)
+	ins.Constant = int64(uint32(op) >> 8)
+	return ins
+}
+
 // atomicOps are the read-modify-write operations; only AddAtomic is what
 // the NFP backend lowers.
 var atomicOps = [...]asm.AtomicOp{asm.AddAtomic, asm.AndAtomic, asm.OrAtomic, asm.XorAtomic,
@@ -413,7 +424,7 @@ func (g *gen) stmtAtomic() {
 	if fetch {
 		g.clobber(s) // the operand's value is replaced by the old one
 	}
-	g.emit(op.Mem(dst, s, size, off))
+	g.emit(atomicInsn(op, dst, s, size, off))
 	if op == asm.CmpXchg {
 		g.setScalar(asm.R0, prov{})
 	} else if fetch {
