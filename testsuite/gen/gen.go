@@ -24,7 +24,46 @@
 //
 // Generation is deterministic in (seed, Config) and allocation-light: one
 // PCG generator, fixed-size abstract states copied by value, jump targets
-// resolved by index at the end.
+// resolved by index at the end, scratch memory pooled (about 30 µs and 16
+// allocations for a 190-instruction program: BenchmarkGenerate).
+//
+// What the programs contain (Coverage names each feature; TestCoverage
+// checks they all appear over 2000 seeds): XDP and tc programs; bounds
+// checks in all eight compare shapes (p+n against data_end either way
+// round, jumping to the failure or to the success path), packet loads of
+// 1/2/4/8 bytes at every lane, sign-extending ones, stores of registers and
+// immediates, accesses through data + (x & mask) rechecked, header-field
+// parsing, LD_ABS/LD_IND (tc), __sk_buff.len; every ALU op in 64 and 32
+// bits with register and immediate operands, edge constants and LD_IMM64
+// constants with non-zero upper halves, shifts by 0/31/32/63 and by masked
+// or unmasked registers, div/mod by registers that may be 0, endianness
+// conversions; cpu v4 movsx, ldsx, bswap, sdiv/smod, gotol; all jump
+// conditions signed and unsigned, 64 and 32 bits; if-then, if-then-else
+// (with values live after the join), early exits, counted loops; stack
+// stores and loads of every size, through fp or a register, spills and
+// fills of pointers; BPF-to-BPF calls with 0–5 arguments; hash and array
+// maps (lookup with null check, update with every flag, delete, value
+// accesses at every size and lane, pointers into values), atomics (add;
+// and/or/xor, fetch forms, xchg and cmpxchg on map values and the stack
+// when refused shapes are on); bpf_get_prandom_u32, bpf_csum_diff,
+// bpf_xdp_adjust_head/tail with packet pointers reloaded and rechecked
+// after them, bpf_perf_event_output from the stack or a map value.
+//
+// What they do not contain: packet or context pointers passed to
+// callees (callees see scalars only), helper calls or new pointers inside
+// loop bodies, nested loops, bpf_loop, tail calls, other helpers and map
+// types, global data (PseudoMapValue), data_meta, context fields besides
+// data, data_end and len, context stores, variable offsets into map values
+// or the stack, packet memory as a helper argument other than
+// bpf_csum_diff's (the kernel refuses it for perf_event_output, nfpcc's
+// verifier does not), "data_end - data" length checks (nfpcc's verifier
+// understands them, the kernel does not). Bytes bpf_xdp_adjust_head
+// exposes are left as the helper leaves them (zero in both emulators).
+//
+// Every program is meant to load into Linux too: 4000 default and 3000
+// refused-shape programs were loaded into Linux 6.18 and all accepted, and
+// BPF_PROG_TEST_RUN agreed with emulator/ebpf on 5000 of them (programs
+// without prandom and perf events, whose results depend on the host).
 package gen
 
 import (
