@@ -321,15 +321,15 @@ type gen struct {
 	mapInfo   []mapInfo
 	phis      int
 	resultMap bool
-	ladder    int   // next bounds-check length
-	adjusted  bool  // a packet-moving helper ran (reloads after it are counted)
+	ladder    int  // next bounds-check length
+	adjusted  bool // a packet-moving helper ran (reloads after it are counted)
 	sem       Features
 	weights   [NumStmts]int
 	total     int // sum of weights
 }
 
 func (g *gen) chance(p float64) bool { return g.rng.Float64() < p }
-func (g *gen) intn(n int) int         { return g.rng.IntN(n) }
+func (g *gen) intn(n int) int        { return g.rng.IntN(n) }
 
 // n is the number of instructions emitted so far.
 func (g *gen) n() int { return len(g.insns) }

@@ -7,13 +7,13 @@ import "github.com/cilium/ebpf/asm"
 type kind uint8
 
 const (
-	kNone    kind = iota // not readable (uninitialised, clobbered, or the paths disagree)
-	kScalar              // a number
-	kCtx                 // the context pointer, offset 0
-	kPkt                 // packet pointer: base + off, base's range proven
-	kPktEnd              // data_end
-	kMapVal              // non-null map value pointer + off
-	kStack               // fp + off
+	kNone   kind = iota // not readable (uninitialised, clobbered, or the paths disagree)
+	kScalar             // a number
+	kCtx                // the context pointer, offset 0
+	kPkt                // packet pointer: base + off, base's range proven
+	kPktEnd             // data_end
+	kMapVal             // non-null map value pointer + off
+	kStack              // fp + off
 )
 
 // prov says where a scalar came from, when it is an unmodified packet load:
