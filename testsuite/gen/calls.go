@@ -48,7 +48,7 @@ func (g *gen) stmtCall() {
 // survive), a 64-byte frame; it returns the accumulator.
 func (g *gen) function(i int) {
 	c := &g.callees[i]
-	g.fnIndex, g.frame, g.short = i, 64, -1
+	g.fnIndex, g.short = i, -1
 	g.st.reset()
 	g.phis = 0
 	g.place(c.label)

@@ -387,7 +387,7 @@ func (g *gen) pickLoopReg(avoid uint16) asm.Register {
 // entry generates the entry function: r6 keeps the context, r9 is the
 // accumulator.
 func (g *gen) entry() {
-	g.fnIndex, g.acc, g.frame, g.short = -1, asm.R9, 192, -1
+	g.fnIndex, g.acc, g.short = -1, asm.R9, -1
 	g.st.reset()
 	g.set(asm.R1, reg{k: kCtx})
 	g.emit(asm.Mov.Reg(asm.R6, asm.R1))

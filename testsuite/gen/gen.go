@@ -304,7 +304,6 @@ type gen struct {
 	// Per function.
 	fnIndex  int          // -1 in the entry, else index into callees
 	acc      asm.Register // the accumulator
-	frame    int16        // bytes of stack the function may use
 	target   int          // instruction budget of the current function body
 	depth    int          // nesting of arms and loops
 	inLoop   bool         // emitting a loop body: no new pointers, no calls
@@ -321,7 +320,6 @@ type gen struct {
 	mapInfo   []mapInfo
 	phis      int
 	resultMap bool
-	ladder    int  // next bounds-check length
 	adjusted  bool // a packet-moving helper ran (reloads after it are counted)
 	sem       Features
 	weights   [NumStmts]int

@@ -241,8 +241,7 @@ func (g *gen) isFree(r asm.Register) bool {
 	return true
 }
 
-// regsByPreference is the order free registers are tried in when no
-// preference is random: callee-saved last so pointers kept there survive.
+// allRegs are the registers statements choose from (r10 never).
 var allRegs = [...]asm.Register{asm.R0, asm.R1, asm.R2, asm.R3, asm.R4, asm.R5, asm.R6, asm.R7, asm.R8, asm.R9}
 
 // pickScalar returns a readable scalar register, preferring dirty ones and
