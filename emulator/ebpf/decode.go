@@ -35,7 +35,23 @@ type linker interface {
 type decoded struct {
 	code    []inst
 	helpers []*emulator.Helper // call targets, by inst.imm of opCall
-	text    []string           // per slot, for traces and errors
+	text    *insnText          // per slot, for traces and errors
+}
+
+// insnText prints a slot's instruction when an error or a trace asks for
+// it: printing every instruction at load cost more than running a packet
+// (the differential fuzzer loads thousands of programs a second).
+type insnText struct {
+	insns asm.Instructions
+	index []int32 // slot → index into insns; -1 for the second slot of lddw
+}
+
+// at is the text of the instruction at slot pc ("" for none).
+func (t *insnText) at(pc int) string {
+	if pc < 0 || pc >= len(t.index) || t.index[pc] < 0 {
+		return ""
+	}
+	return fmt.Sprint(t.insns[t.index[pc]])
 }
 
 // decode validates insns (reserved fields, registers, jump targets,
@@ -49,15 +65,21 @@ func decode(insns asm.Instructions, l linker) (*decoded, error) {
 		slot[i+1] = slot[i] + int(ins.Width())
 	}
 	n := slot[len(insns)]
-	d := &decoded{code: make([]inst, n), text: make([]string, n)}
+	text := &insnText{insns: append(asm.Instructions(nil), insns...), index: make([]int32, n)}
+	for pc := range text.index {
+		text.index[pc] = -1
+	}
+	for i := range insns {
+		text.index[slot[i]] = int32(i)
+	}
+	d := &decoded{code: make([]inst, n), text: text}
 	helperIndex := map[*emulator.Helper]uint64{}
 	type pending struct{ pc, target int }
 	var jumps []pending
 	for i, ins := range insns {
 		pc := slot[i]
-		d.text[pc] = fmt.Sprint(ins)
 		fail := func(format string, args ...any) error {
-			return &LoadError{PC: pc, Insn: d.text[pc], Msg: fmt.Sprintf(format, args...)}
+			return &LoadError{PC: pc, Insn: d.text.at(pc), Msg: fmt.Sprintf(format, args...)}
 		}
 		if ins.Dst > asm.R10 || ins.Src > asm.R10 {
 			return nil, fail("invalid register (dst r%d, src r%d)", ins.Dst, ins.Src)
@@ -85,15 +107,15 @@ func decode(insns asm.Instructions, l linker) (*decoded, error) {
 	}
 	for _, j := range jumps {
 		if j.target < 0 || j.target >= n {
-			return nil, &LoadError{PC: j.pc, Insn: d.text[j.pc], Msg: fmt.Sprintf("jump out of range to pc %d (program has %d slots)", j.target, n)}
+			return nil, &LoadError{PC: j.pc, Insn: d.text.at(j.pc), Msg: fmt.Sprintf("jump out of range to pc %d (program has %d slots)", j.target, n)}
 		}
 		if d.code[j.target].op == opInvalid {
-			return nil, &LoadError{PC: j.pc, Insn: d.text[j.pc], Msg: fmt.Sprintf("jump into the middle of lddw at pc %d", j.target-1)}
+			return nil, &LoadError{PC: j.pc, Insn: d.text.at(j.pc), Msg: fmt.Sprintf("jump into the middle of lddw at pc %d", j.target-1)}
 		}
 		d.code[j.pc].off = int32(j.target)
 	}
 	if last := d.code[n-1].op; last != opExit && last != opJA {
-		return nil, &LoadError{PC: n - 1, Insn: d.text[n-1], Msg: "last instruction is not exit or ja (execution could fall off the end)"}
+		return nil, &LoadError{PC: n - 1, Insn: d.text.at(n-1), Msg: "last instruction is not exit or ja (execution could fall off the end)"}
 	}
 	return d, nil
 }

@@ -30,25 +30,25 @@ func (m *Machine) fastW(a, n uint64) []byte {
 }
 
 // slowLoad handles context loads and reports bad accesses.
-func (m *Machine) slowLoad(pc int, text []string, a, n uint64) (uint64, error) {
+func (m *Machine) slowLoad(pc int, text *insnText, a, n uint64) (uint64, error) {
 	if a>>32 == regionCtx {
 		v, err := m.ctxLoad(offsetOf(a), n)
 		if err != nil {
-			return 0, &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
+			return 0, &RuntimeError{PC: pc, Insn: text.at(pc), Msg: err.Error()}
 		}
 		return v, nil
 	}
-	return 0, &MemoryError{PC: pc, Insn: text[pc], Addr: a, Size: n, Region: m.describe(a)}
+	return 0, &MemoryError{PC: pc, Insn: text.at(pc), Addr: a, Size: n, Region: m.describe(a)}
 }
 
-func (m *Machine) slowStore(pc int, text []string, a, n, v uint64) error {
+func (m *Machine) slowStore(pc int, text *insnText, a, n, v uint64) error {
 	if a>>32 == regionCtx {
 		if err := m.ctxStore(offsetOf(a), n, v); err != nil {
-			return &RuntimeError{PC: pc, Insn: text[pc], Msg: err.Error()}
+			return &RuntimeError{PC: pc, Insn: text.at(pc), Msg: err.Error()}
 		}
 		return nil
 	}
-	return &MemoryError{PC: pc, Insn: text[pc], Addr: a, Size: n, Write: true, Region: m.describe(a)}
+	return &MemoryError{PC: pc, Insn: text.at(pc), Addr: a, Size: n, Write: true, Region: m.describe(a)}
 }
 
 func store(b []byte, n int, v uint64) {
@@ -99,9 +99,9 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 	for {
 		if budget <= watch {
 			if budget == 0 {
-				return r[0], 0, nil, &RuntimeError{PC: pc, Insn: p.text[pc], Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
+				return r[0], 0, nil, &RuntimeError{PC: pc, Insn: p.text.at(pc), Msg: fmt.Sprintf("%v: %d instructions executed", ErrInstructionLimit, m.limit)}
 			}
-			m.traceStep(pc, p.text[pc], &code[pc])
+			m.traceStep(pc, p.text.at(pc), &code[pc])
 		}
 		budget--
 		in := &code[pc]
@@ -633,7 +633,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 		case opCallPC:
 			if m.depth+1 >= maxFrames {
-				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text[pc-1], Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
+				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc-1), Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
 			}
 			f := &m.frames[m.depth]
 			f.ret = pc
@@ -660,7 +660,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 			r[0] = v
 		default:
-			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text[pc-1], Msg: "jump into the second half of lddw"}
+			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc-1), Msg: "jump into the second half of lddw"}
 		}
 	}
 }

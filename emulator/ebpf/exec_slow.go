@@ -56,7 +56,7 @@ func (m *Machine) ldPacket(in *inst, r *[16]uint64) (uint64, bool) {
 }
 
 // atomic is STX|ATOMIC: read-modify-write of 4 or 8 bytes.
-func (m *Machine) atomic(pc int, text []string, in *inst) error {
+func (m *Machine) atomic(pc int, text *insnText, in *inst) error {
 	r := &m.regs
 	n := uint64(8)
 	if in.op == opAtomic32 {
@@ -66,7 +66,7 @@ func (m *Machine) atomic(pc int, text []string, in *inst) error {
 	b, err := m.bytes(a, n, true)
 	if err != nil {
 		me := err.(*MemoryError)
-		me.PC, me.Insn = pc, text[pc]
+		me.PC, me.Insn = pc, text.at(pc)
 		return me
 	}
 	var old uint64
@@ -131,13 +131,13 @@ func (m *Machine) traceStep(pc int, text string, in *inst) {
 // callHelper runs a helper call (opCall, or opCallX by the number in dst),
 // leaving its result in r0. done says the program ends here: a helper
 // ended it (r0 holds its value) or a tail call replaces it by next.
-func (m *Machine) callHelper(in *inst, pc int, text []string, helpers []*emulator.Helper, mayTailCall bool) (done bool, next *program, err error) {
+func (m *Machine) callHelper(in *inst, pc int, text *insnText, helpers []*emulator.Helper, mayTailCall bool) (done bool, next *program, err error) {
 	r := &m.regs
 	var h *emulator.Helper
 	if in.op == opCall {
 		h = helpers[in.imm]
 	} else if h = m.helpers[int32(r[in.dst&15])]; h == nil || int64(r[in.dst&15]) != int64(int32(r[in.dst&15])) {
-		return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
+		return false, nil, &RuntimeError{PC: pc, Insn: text.at(pc), Msg: fmt.Sprintf("callx to unknown helper %s (#%d)", helperName(int64(r[in.dst&15])), int64(r[in.dst&15]))}
 	}
 	m.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
 	v, herr := h.Fn(m.env, m, &m.args)
@@ -161,13 +161,13 @@ func (m *Machine) callHelper(in *inst, pc int, text []string, helpers []*emulato
 		}
 		np := m.progs[tc.Prog]
 		if np.loadErr != nil {
-			return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
+			return false, nil, &RuntimeError{PC: pc, Insn: text.at(pc), Msg: fmt.Sprintf("tail call to a program that did not load: %v", np.loadErr)}
 		}
 		r[10] = addr(regionStack, uint64(len(m.stack)))
 		m.setStackDepth(0)
 		return true, np, nil
 	default:
-		return false, nil, &RuntimeError{PC: pc, Insn: text[pc], Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
+		return false, nil, &RuntimeError{PC: pc, Insn: text.at(pc), Msg: fmt.Sprintf("%s: %v", h.Name, herr)}
 	}
 	r[0] = v
 	return false, nil, nil

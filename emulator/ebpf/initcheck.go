@@ -50,7 +50,7 @@ func checkInit(d *decoded, hook emulator.Hook) error {
 		reads, writes := regUse(in)
 		if miss := reads &^ s; miss != 0 {
 			r := bits.TrailingZeros16(miss)
-			return &LoadError{PC: pc, Insn: d.text[pc], Msg: fmt.Sprintf("r%d is read before it is written (uninitialized register)", r)}
+			return &LoadError{PC: pc, Insn: d.text.at(pc), Msg: fmt.Sprintf("r%d is read before it is written (uninitialized register)", r)}
 		}
 		s |= writes
 		switch {
