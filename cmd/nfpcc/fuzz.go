@@ -37,7 +37,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "campaign seed: program k is generated from fuzz.ProgramSeed(seed, k)")
 	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "parallel workers")
 	programs := fs.Int("programs", 0, "stop after this many programs (0: no limit)")
-	packets := fs.Int("packets", 16, "frames per program")
+	packets := fs.Int("packets", 64, "frames per program (each program is compiled once and runs them all)")
 	out := fs.String("out", "", "directory for minimized findings (txtar regression cases)")
 	minimize := fs.Bool("minimize", true, "shrink each mismatch before reporting it")
 	stopAfter := fs.Int("stop-after", 0, "stop after this many mismatches (0: never)")

@@ -8,13 +8,13 @@ import (
 )
 
 // BenchmarkCampaign measures the fuzzer's throughput as nfpcc fuzz runs it
-// (2 workers, 16 frames a program, no minimizing): b.N programs, reported
+// (2 workers, 64 frames a program, no minimizing): b.N programs, reported
 // as program×packet runs per second (the goal is ≥ 20,000 runs/s on a
 // 2-core machine).
 //
 //	go test ./testsuite/fuzz -run XXX -bench Campaign -benchtime 2000x
 func BenchmarkCampaign(b *testing.B) {
-	c := &Campaign{Gen: gen.DefaultConfig(), Seed: 1, Workers: 2, MaxPrograms: b.N, Packets: 16}
+	c := &Campaign{Gen: gen.DefaultConfig(), Seed: 1, Workers: 2, MaxPrograms: b.N, Packets: 64}
 	b.ResetTimer()
 	st, _ := c.Run(context.Background())
 	b.ReportMetric(float64(st.Runs)/b.Elapsed().Seconds(), "runs/s")

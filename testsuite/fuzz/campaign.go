@@ -22,7 +22,7 @@ type Campaign struct {
 	Workers     int
 	Duration    time.Duration // 0: no time limit
 	MaxPrograms int           // 0: no count limit
-	Packets     int           // frames per program (0: 16)
+	Packets     int           // frames per program (0: 64)
 	// Levels are the compiler configurations each program is compiled
 	// with and checked under (nil: the default options only).
 	Levels []Level
@@ -161,7 +161,7 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 	}
 	npkt := c.Packets
 	if npkt == 0 {
-		npkt = 16
+		npkt = 64
 	}
 	st := &Stats{Start: time.Now(), Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: NewCoverage()}
 	var next atomic.Int64
