@@ -189,7 +189,7 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var cov Coverage = NewCoverage()
+			var cov Coverage
 			for {
 				select {
 				case <-ctx.Done():
@@ -205,7 +205,7 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				seed := ProgramSeed(c.Seed, k)
 				cs := Generated(seed, c.Gen, npkt)
 				cov.Reset()
-				cov.AddProgram(cs.Insns())
+				cov.Add(cs.P)
 				var local Stats
 				local.Refusals, local.GenBugList = map[string]int{}, map[string]int{}
 				for _, lv := range levels {

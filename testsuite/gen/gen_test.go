@@ -10,7 +10,6 @@ import (
 
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	ebpfemu "github.com/nfpcc/nfpcc/emulator/ebpf"
-	"golang.org/x/tools/txtar"
 )
 
 var seeds = flag.Int("gen.seeds", 2000, "programs the generator tests check")
@@ -170,19 +169,4 @@ func TestDebugSeed(t *testing.T) {
 	t.Logf("%s\n%s", p, obj.Programs[0])
 	_, err := verifier.Verify(obj.Programs[0], obj.Maps, &verifier.Options{Type: p.Type})
 	t.Logf("verify: %v", err)
-}
-
-// TestRegressionArchive: a case written as txtar reads back to the same
-// program and packet.
-func TestRegressionArchive(t *testing.T) {
-	p := Generate(11, DefaultConfig())
-	pkt := Packets(p, 11, 1)[0]
-	a := Regression(p, pkt, "seed 11: an example")
-	q, pkt2, err := ParseRegression(txtar.Parse(txtar.Format(a)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if encode(t, p) != encode(t, q) || !bytes.Equal(pkt, pkt2) || !reflect.DeepEqual(p.Maps, q.Maps) {
-		t.Fatalf("the archive does not read back:\n%s", txtar.Format(a))
-	}
 }
