@@ -42,8 +42,9 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	minimize := fs.Bool("minimize", true, "shrink each mismatch before reporting it")
 	stopAfter := fs.Int("stop-after", 0, "stop after this many mismatches (0: never)")
 	quiet := fs.Bool("q", false, "no progress line")
+	kernel := fs.Bool("kernel", false, "also run every program in the running kernel (BPF_PROG_TEST_RUN; root) and compare it with the interpreter")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [--kernel] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -59,12 +60,18 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *kernel {
+		if err := fuzz.KernelAvailable(); err != nil {
+			fmt.Fprintf(stderr, "nfpcc fuzz: --kernel: the kernel oracle is unavailable here (%v); running without it\n", err)
+			*kernel = false
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var mu sync.Mutex // stderr is shared by the progress line and findings
 	c := &fuzz.Campaign{
 		Gen: gen.DefaultConfig(), Seed: *seed, Workers: *jobs, Duration: *duration,
-		MaxPrograms: *programs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter,
+		MaxPrograms: *programs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter, Kernel: *kernel,
 	}
 	if !*quiet {
 		c.Progress = func(s *fuzz.Stats) {

@@ -36,6 +36,9 @@ type Campaign struct {
 	OnFinding func(*Finding)
 	// StopAfter ends the campaign after this many findings (0: never).
 	StopAfter int
+	// Kernel also runs every program in the running kernel (see
+	// Options.Kernel); the caller checks KernelAvailable.
+	Kernel bool
 }
 
 // Level is one compiler configuration a campaign checks.
@@ -70,6 +73,10 @@ type Stats struct {
 	Refusals   map[string]int // by reason
 	GenBugList map[string]int // by reason
 	Coverage   Coverage
+	// KernelRuns counts the runs also compared with the kernel;
+	// KernelSkipped the programs the kernel did not run, by reason.
+	KernelRuns    int
+	KernelSkipped map[string]int
 }
 
 // ProgramsPerSec, RunsPerSec: rates over the elapsed time.
@@ -97,6 +104,10 @@ func (s *Stats) Summary() string {
 	fmt.Fprintf(&b, "op coverage: %s\n", s.Coverage.String())
 	writeCounts(&b, "refused", s.Refusals)
 	writeCounts(&b, "generator bugs", s.GenBugList)
+	if s.KernelRuns > 0 || len(s.KernelSkipped) > 0 {
+		fmt.Fprintf(&b, "kernel (BPF_PROG_TEST_RUN): %d runs also compared with the kernel\n", s.KernelRuns)
+		writeCounts(&b, "programs not run in the kernel (their results depend on the host)", s.KernelSkipped)
+	}
 	return b.String()
 }
 
@@ -128,7 +139,11 @@ func (s *Stats) snapshot() *Stats {
 	defer s.mu.Unlock()
 	c := &Stats{Start: s.Start, Elapsed: time.Since(s.Start), Programs: s.Programs, Checked: s.Checked,
 		Compiled: s.Compiled, Runs: s.Runs, Mismatches: s.Mismatches, GenBugs: s.GenBugs,
-		Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: s.Coverage.clone()}
+		Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: s.Coverage.clone(),
+		KernelRuns: s.KernelRuns, KernelSkipped: map[string]int{}}
+	for k, v := range s.KernelSkipped {
+		c.KernelSkipped[k] = v
+	}
 	for k, v := range s.Refusals {
 		c.Refusals[k] = v
 	}
@@ -163,7 +178,8 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 	if npkt == 0 {
 		npkt = 64
 	}
-	st := &Stats{Start: time.Now(), Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: NewCoverage()}
+	st := &Stats{Start: time.Now(), Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: NewCoverage(),
+		KernelSkipped: map[string]int{}}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var findings []*Finding
@@ -207,11 +223,16 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				cov.Reset()
 				cov.Add(cs.P)
 				var local Stats
-				local.Refusals, local.GenBugList = map[string]int{}, map[string]int{}
+				local.Refusals, local.GenBugList, local.KernelSkipped = map[string]int{}, map[string]int{}, map[string]int{}
 				for _, lv := range levels {
-					out := cs.Check(Options{Compile: lv.Options})
+					opts := Options{Compile: lv.Options, Kernel: c.Kernel}
+					out := cs.Check(opts)
 					local.Checked++
 					local.Runs += out.Runs
+					local.KernelRuns += out.KernelRuns
+					if out.KernelSkip != "" {
+						local.KernelSkipped[out.KernelSkip]++
+					}
 					switch out.Kind {
 					case Agreed:
 						local.Compiled++
@@ -225,7 +246,6 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 						local.Mismatches++
 						f := &Finding{Seed: seed, Level: lv.Name, Case: cs, Outcome: out}
 						if c.Minimize {
-							opts := Options{Compile: lv.Options}
 							f.Reduced, f.ReducedOutcome = Minimize(cs, func(q *Case) Outcome { return q.Check(opts) }, out)
 						}
 						if c.OnFinding != nil {
@@ -251,6 +271,10 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				}
 				for k, v := range local.GenBugList {
 					st.GenBugList[k] += v
+				}
+				st.KernelRuns += local.KernelRuns
+				for k, v := range local.KernelSkipped {
+					st.KernelSkipped[k] += v
 				}
 				st.Coverage.Merge(cov)
 				st.mu.Unlock()

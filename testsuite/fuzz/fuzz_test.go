@@ -168,3 +168,29 @@ func FuzzDifferential(f *testing.F) {
 		}
 	})
 }
+
+// TestKernelCampaign is the three-way check: a bounded campaign whose
+// programs also run in the kernel (BPF_PROG_TEST_RUN), where root and the
+// kernel allow; it skips elsewhere.
+func TestKernelCampaign(t *testing.T) {
+	if err := KernelAvailable(); err != nil {
+		t.Skipf("kernel oracle unavailable: %v", err)
+	}
+	c := &Campaign{Gen: gen.DefaultConfig(), Seed: 20261208, Workers: 2, MaxPrograms: 150, Packets: 16, Minimize: true, Kernel: true}
+	st, findings := c.Run(context.Background())
+	t.Logf("%s", st.Summary())
+	for _, f := range findings {
+		r := f.Reduced
+		if r == nil {
+			r = f.Case
+		}
+		text, _ := r.Marshal("")
+		t.Errorf("seed %#x: %s\n%s\nminimized:\n%s", f.Seed, f.Outcome.Reason, f.Outcome.Detail, text)
+	}
+	if st.GenBugs > 0 {
+		t.Errorf("%d generator bugs (the kernel rejects a generated program?): %v", st.GenBugs, st.GenBugList)
+	}
+	if st.KernelRuns == 0 {
+		t.Error("no run was compared with the kernel")
+	}
+}

@@ -60,6 +60,10 @@ type Outcome struct {
 	Detail string
 	Packet int // the packet that failed (Mismatch at run time), else -1
 	Runs   int // packets run on both engines and compared
+	// KernelRuns counts the packets also run in the kernel (Options.Kernel);
+	// KernelSkip says why the kernel did not run the program, if it did not.
+	KernelRuns int
+	KernelSkip string
 }
 
 // Options configure a check.
@@ -73,6 +77,10 @@ type Options struct {
 	// RoundTrip writes the image to bytes and reads it back before
 	// running it, so the .nfp container is exercised too.
 	RoundTrip bool
+	// Kernel runs the program in the running kernel too (BPF_PROG_LOAD,
+	// BPF_PROG_TEST_RUN) and compares it with the interpreter: the third
+	// engine. The caller checks KernelAvailable first.
+	Kernel bool
 }
 
 // Check compiles obj's program pi and runs it on both engines over
@@ -82,12 +90,16 @@ func Check(obj *loader.Object, pi int, packets [][]byte, opts Options) Outcome {
 	if pair == nil {
 		return out
 	}
+	defer pair.Close()
+	out.KernelSkip = pair.kernelSkip
 	for i, pkt := range packets {
-		if o := pair.Run(i, pkt); o.Kind != Agreed {
-			o.Runs = out.Runs
+		o := pair.Run(i, pkt)
+		if o.Kind != Agreed {
+			o.Runs, o.KernelRuns, o.KernelSkip = out.Runs, out.KernelRuns, out.KernelSkip
 			return o
 		}
 		out.Runs++
+		out.KernelRuns += o.KernelRuns
 	}
 	return out
 }
@@ -104,6 +116,19 @@ type Pair struct {
 	res     emulator.Result
 	// statefull: the program has maps whose contents must be compared.
 	stateful bool
+	// kern is the program in the kernel (Options.Kernel), nil when it is
+	// not run there; kernelSkip then says why.
+	kern       *kernelProg
+	kernelSkip string
+	prev       *emulator.State // the interpreter's maps before the current frame
+}
+
+// Close releases what the pair holds in the kernel.
+func (p *Pair) Close() {
+	if p.kern != nil {
+		p.kern.Close()
+		p.kern = nil
+	}
 }
 
 // Prepare compiles and loads obj's program pi; the Outcome says why not
@@ -150,6 +175,14 @@ func Load(obj *loader.Object, pi int, img *image.Image, opts Options) (*Pair, Ou
 	pair := &Pair{ref: ref, fw: fw, pi: pi, hook: emulator.HookXDP, maxCode: 3, stateful: len(obj.Maps) > 0}
 	if img.Program.Type == image.ProgTC {
 		pair.hook, pair.maxCode = emulator.HookTC, 7
+	}
+	if opts.Kernel {
+		if pair.kernelSkip = hostDependent(obj.Programs[pi]); pair.kernelSkip == "" {
+			if pair.kern, err = loadKernel(obj, pi); err != nil {
+				return nil, Outcome{Kind: GenBug, Reason: "kernel: " + RefusalClass(err.Error()), Detail: err.Error(), Packet: -1}
+			}
+			pair.prev = ref.Snapshot()
+		}
 	}
 	return pair, Outcome{Packet: -1}
 }
@@ -207,19 +240,72 @@ func (p *Pair) Run(i int, pkt []byte) Outcome {
 		wj, _ := json.Marshal(want.Events)
 		bad = append(bad, fmt.Sprintf("events:\n  NFP %s\n  ref %s", gj, wj))
 	}
+	var state *emulator.State
 	if p.stateful {
-		if g, w := p.fw.MapState(), p.ref.Snapshot(); !reflect.DeepEqual(g, w) {
+		state = p.ref.Snapshot()
+		if g := p.fw.MapState(); !reflect.DeepEqual(g, state) {
 			what = append(what, "maps")
 			gj, _ := json.Marshal(g)
-			wj, _ := json.Marshal(w)
+			wj, _ := json.Marshal(state)
 			bad = append(bad, fmt.Sprintf("maps:\n  NFP %s\n  ref %s", gj, wj))
 		}
 	}
-	if len(bad) == 0 {
+	if len(bad) > 0 {
+		return Outcome{Kind: Mismatch, Reason: strings.Join(what, ", ") + " differ", Packet: i,
+			Detail: fmt.Sprintf("packet %d: %x\n%s", i, pkt, strings.Join(bad, "\n"))}
+	}
+	if p.kern != nil {
+		o := p.runKernel(i, pkt, want, state)
+		p.prev = state
+		return o
+	}
+	return Outcome{Kind: Agreed, Packet: -1}
+}
+
+// runKernel runs packet i in the kernel and compares it with the
+// interpreter's result want and map state: the return value (32 bits, as
+// BPF_PROG_TEST_RUN reports it), the packet and the maps.
+func (p *Pair) runKernel(i int, pkt []byte, want *emulator.Result, state *emulator.State) Outcome {
+	ret, out, ok, err := p.kern.run(pkt)
+	if err != nil {
+		return Outcome{Kind: Mismatch, Reason: "kernel: BPF_PROG_TEST_RUN: " + err.Error(), Packet: i,
+			Detail: fmt.Sprintf("packet %d: %x\nkernel: %v\nreference: %s", i, pkt, err, brief(want))}
+	}
+	if !ok {
+		// A frame the kernel cannot take: if it changed the maps on the
+		// interpreter, the kernel's maps no longer start where the
+		// interpreter's do, and the kernel leaves the comparison.
+		if p.stateful && !reflect.DeepEqual(state, p.prev) {
+			p.Close()
+		}
 		return Outcome{Kind: Agreed, Packet: -1}
 	}
-	return Outcome{Kind: Mismatch, Reason: strings.Join(what, ", ") + " differ", Packet: i,
-		Detail: fmt.Sprintf("packet %d: %x\n%s", i, pkt, strings.Join(bad, "\n"))}
+	var what, bad []string
+	if ret != uint32(want.Return) {
+		what = append(what, "r0")
+		bad = append(bad, fmt.Sprintf("r0: kernel %#x, reference %#x", ret, want.Return))
+	}
+	if !bytes.Equal(out, want.Packet) {
+		what = append(what, "packet")
+		bad = append(bad, fmt.Sprintf("packet:\n  kernel %x\n  ref    %x", out, []byte(want.Packet)))
+	}
+	if p.stateful {
+		ks, err := p.kern.state()
+		if err != nil {
+			return Outcome{Kind: Mismatch, Reason: "kernel: reading maps: " + err.Error(), Packet: i}
+		}
+		if w := p.ref.Snapshot(); !reflect.DeepEqual(ks, w) {
+			what = append(what, "maps")
+			kj, _ := json.Marshal(ks)
+			wj, _ := json.Marshal(w)
+			bad = append(bad, fmt.Sprintf("maps:\n  kernel %s\n  ref    %s", kj, wj))
+		}
+	}
+	if len(bad) > 0 {
+		return Outcome{Kind: Mismatch, Reason: "kernel: " + strings.Join(what, ", ") + " differ from the interpreter", Packet: i,
+			Detail: fmt.Sprintf("packet %d: %x\n%s", i, pkt, strings.Join(bad, "\n"))}
+	}
+	return Outcome{Kind: Agreed, Packet: -1, KernelRuns: 1}
 }
 
 func sameEvents(a, b []emulator.Event) bool {

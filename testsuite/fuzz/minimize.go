@@ -49,6 +49,8 @@ func family(o Outcome) string {
 		return "compiler"
 	case strings.HasPrefix(o.Reason, "NFP"):
 		return "nfp"
+	case strings.HasPrefix(o.Reason, "kernel"):
+		return "kernel"
 	}
 	return "differ"
 }
