@@ -10,6 +10,7 @@
 // must preserve when it compiles a program for the NFP.
 //
 // The test needs root (or CAP_BPF and CAP_NET_ADMIN) and skips, saying
-// why, where BPF_PROG_LOAD is not available. It is the only place in the
-// project that uses cilium/ebpf's kernel-facing API.
+// why, where BPF_PROG_LOAD is not available. Beside testsuite/fuzz's
+// third engine (nfpcc fuzz --kernel), it is the only place in the project
+// that uses cilium/ebpf's kernel-facing API.
 package oracle
