@@ -186,26 +186,9 @@ func (m *Machine) exec(f *Func, v *Value, vals []uint64, fp uint64) (uint64, err
 		return 0, nil
 	case OpFP:
 		return fp, nil
-	case OpTrunc:
-		return arg(0) & math.MaxUint32, nil
-	case OpZext:
-		return arg(0), nil
-	case OpSext:
-		return uint64(int64(int32(arg(0)))), nil
-	case OpSext8:
-		return uint64(int64(int8(arg(0)))), nil
-	case OpSext16:
-		return uint64(int64(int16(arg(0)))), nil
-	case OpBswap16:
-		return uint64(bits.ReverseBytes16(uint16(arg(0)))), nil
-	case OpBswap32:
-		return uint64(bits.ReverseBytes32(uint32(arg(0)))), nil
-	case OpBswap64:
-		return bits.ReverseBytes64(arg(0)), nil
-	case OpNeg32:
-		return uint64(-uint32(arg(0))), nil
-	case OpNeg64:
-		return -arg(0), nil
+	case OpTrunc, OpZext, OpSext, OpSext8, OpSext16, OpBswap16, OpBswap32, OpBswap64, OpNeg32, OpNeg64:
+		r, _ := unary(v.Op, arg(0))
+		return r, nil
 	case OpMapRef:
 		if m.MapRef != nil {
 			return m.MapRef(v.Imm)
@@ -307,6 +290,60 @@ func (m *Machine) atomic(v *Value, arg func(int) uint64) (uint64, error) {
 		return 0, err
 	}
 	return old, nil
+}
+
+// unary computes a conversion, byte swap or negation.
+func unary(op Op, a uint64) (uint64, bool) {
+	switch op {
+	case OpTrunc:
+		return a & math.MaxUint32, true
+	case OpZext:
+		return a, true
+	case OpSext:
+		return uint64(int64(int32(a))), true
+	case OpSext8:
+		return uint64(int64(int8(a))), true
+	case OpSext16:
+		return uint64(int64(int16(a))), true
+	case OpBswap16:
+		return uint64(bits.ReverseBytes16(uint16(a))), true
+	case OpBswap32:
+		return uint64(bits.ReverseBytes32(uint32(a))), true
+	case OpBswap64:
+		return bits.ReverseBytes64(a), true
+	case OpNeg32:
+		return uint64(-uint32(a)), true
+	case OpNeg64:
+		return -a, true
+	}
+	return 0, false
+}
+
+// Fold computes a pure op (conversion, byte swap, negation, binary ALU op
+// or compare) on constant operands with the executor's semantics — the one
+// implementation of RFC 9669 arithmetic that constant folding in passes
+// uses too. The result is masked to the op's result type (an i32 is
+// zero-extended); ok is false for ops that are not pure computations or a
+// wrong operand count.
+func Fold(op Op, args ...uint64) (r uint64, ok bool) {
+	switch {
+	case len(args) == 1:
+		r, ok = unary(op, args[0])
+	case len(args) == 2 && op >= OpAdd32 && op <= OpArsh64:
+		r, ok = alu(op, args[0], args[1]), true
+	case len(args) == 2 && op >= OpEq32 && op <= OpSet64:
+		r, ok = compare(op, args[0], args[1]), true
+	}
+	if ok && op.Info().Result == I32 {
+		r &= math.MaxUint32
+	}
+	return r, ok
+}
+
+// FoldBranch decides a conditional branch (OpJeq32 … OpJset64) on constant
+// operands: true when the taken target is chosen.
+func FoldBranch(op Op, a, b uint64) bool {
+	return compare(op-OpJeq32+OpEq32, a, b) != 0
 }
 
 // alu computes a binary ALU op; 32-bit ops use the low halves and give a
