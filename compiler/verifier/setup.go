@@ -94,6 +94,9 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		if ins.OpCode == asm.InvalidOpCode {
 			return nil, v.errorf(pc, "invalid opcode")
 		}
+		if msg := checkEncoding(ins, pc+1 >= n); msg != "" {
+			return nil, v.errorf(pc, "%s", msg)
+		}
 		if ins.Dst > asm.R10 || ins.Src > asm.R10 && !ins.OpCode.IsDWordLoad() && !isCallLike(ins) {
 			return nil, v.errorf(pc, "invalid register (R%d, R%d)", ins.Dst, ins.Src)
 		}
