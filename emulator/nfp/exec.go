@@ -33,6 +33,9 @@ type Machine struct {
 	exited uint8
 	// trace, when set, sees every executed instruction.
 	trace func(pc uint32, c *context)
+
+	rs     runState
+	noFast bool // every word through step (tests compare both paths)
 }
 
 // DefaultLimit is the per-packet instruction budget.
@@ -93,32 +96,40 @@ type stop struct {
 	pc   uint32
 }
 
-// Run executes context ctx from pc until the program branches back to the
-// firmware (exitDone), and returns the A0 result word.
-func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
-	c := &m.ctxs[ctx]
-	c.lm = &m.lm
+// runState is what the general step carries between instructions: the
+// defer slots of a taken branch and a command waiting for its own.
+type runState struct {
+	end         uint64 // instruction count at which the limit is reached
+	endFast     uint64 // from here on, step checks every word (Run)
+	limit       uint64
+	deferLeft   int    // defer slots still to run
+	deferTarget uint32 // where a taken deferred branch goes
+	deferExit   uint8
+	deferHelper uint32
+	pend        cmdReq // command waiting for its defer slots
+	cmdLeft     int
+	cmdPC       uint32
+}
+
+// slow reports whether the next instruction needs the general step: a
+// trace, a pending LM pointer or CSR read, defer slots in flight, or the
+// cycle model not charging (path ended, slots of a taken deferred branch).
+func (m *Machine) slow(c *context) bool {
+	return c.lmPend != 0 || c.csrPend || m.trace != nil || m.rs.deferLeft > 0 || m.rs.cmdLeft > 0 ||
+		m.model.skip > 0 || !m.model.on || m.noFast || m.icount >= m.rs.endFast
+}
+
+// step executes the instruction at pc with every check: the general path
+// behind Run's fast loop (fast.go). done reports the end of the run.
+func (m *Machine) step(c *context, pc uint32) (next uint32, st stop, done bool, err error) {
+	rs := &m.rs
 	code := m.prog.Code
-	limit := m.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	end := m.icount + limit
-	var (
-		deferLeft   int    // defer slots still to run
-		deferTarget uint32 // where a taken deferred branch goes
-		deferExit   uint8
-		deferHelper uint32
-		pend        cmdReq // command waiting for its defer slots
-		cmdLeft     int
-		cmdPC       uint32
-	)
-	for {
+	{
 		if int(pc) >= len(code) {
-			return stop{}, m.errAt(pc, "execution ran past the end of the code (%d instructions)", len(code))
+			return 0, stop{}, true, m.errAt(pc, "execution ran past the end of the code (%d instructions)", len(code))
 		}
-		if m.icount >= end {
-			return stop{}, m.errAt(pc, "instruction limit %d reached (endless loop?)", limit)
+		if m.icount >= rs.end {
+			return 0, stop{}, true, m.errAt(pc, "instruction limit %d reached (endless loop?)", rs.limit)
 		}
 		if c.lmPend != 0 {
 			c.applyLM(m.icount)
@@ -130,12 +141,12 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 		next := pc + 1
 		taken := false
 		if c.csrPend && o.kind != kImmed {
-			return stop{}, m.errAt(pc, "local_csr_rd must be followed by immed[dst, 0]")
+			return 0, stop{}, true, m.errAt(pc, "local_csr_rd must be followed by immed[dst, 0]")
 		}
 		switch o.kind {
 		case kALU:
 			if (o.sub == aluAddC || o.sub == aluSubC) && c.ccUnk&ccC != 0 {
-				return stop{}, m.errAt(pc, "carry used after a logical operation (C undefined there)")
+				return 0, stop{}, true, m.errAt(pc, "carry used after a logical operation (C undefined there)")
 			}
 			l := m.read(c, &o.a)
 			r := m.read(c, &o.b)
@@ -170,7 +181,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			case aluAdd8:
 				res = (l + r) & 0xff
 			default:
-				return stop{}, m.errAt(pc, "alu operation %#x is not modelled", o.sub)
+				return 0, stop{}, true, m.errAt(pc, "alu operation %#x is not modelled", o.sub)
 			}
 			if o.flags&fNoCC == 0 && !isArith(o.sub) {
 				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
@@ -220,7 +231,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				case shfOr:
 					res = l | s
 				default:
-					return stop{}, m.errAt(pc, "alu_shf operation %d is not modelled", o.sub)
+					return 0, stop{}, true, m.errAt(pc, "alu_shf operation %d is not modelled", o.sub)
 				}
 			}
 			if o.flags&fNoCC == 0 {
@@ -299,7 +310,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			}
 		case kBr:
 			if c.ccUnk&condNeeds[o.sub&31] != 0 {
-				return stop{}, m.errAt(pc, "branch on a condition code the previous instruction left undefined (C/V after a logical operation, or after mul_step)")
+				return 0, stop{}, true, m.errAt(pc, "branch on a condition code the previous instruction left undefined (C/V after a logical operation, or after mul_step)")
 			}
 			taken = m.cond(c, o)
 		case kBrBit:
@@ -310,38 +321,38 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			taken = true
 		case kMul:
 			if err := m.mul(c, o); err != nil {
-				return stop{}, m.errAt(pc, "%v", err)
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kCSRRd:
 			v, err := m.csrRead(c, o.imm)
 			if err != nil {
-				return stop{}, m.errAt(pc, "%v", err)
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 			c.csrPend, c.csrVal = true, v
 		case kCSRWr:
 			v := m.read(c, &o.a)
 			if err := m.csrWrite(c, o.imm, v); err != nil {
-				return stop{}, m.errAt(pc, "%v", err)
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kCmd:
-			if cmdLeft > 0 {
-				return stop{}, m.errAt(pc, "command inside the defer slots of another command")
+			if rs.cmdLeft > 0 {
+				return 0, stop{}, true, m.errAt(pc, "command inside the defer slots of another command")
 			}
 			req, err := m.issue(c, o)
 			if err != nil {
-				return stop{}, m.errAt(pc, "%v", err)
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 			if o.defer_ == 0 {
 				if err := m.perform(c, &req); err != nil {
-					return stop{}, m.errAt(pc, "%v", err)
+					return 0, stop{}, true, m.errAt(pc, "%v", err)
 				}
 			} else {
-				pend, cmdLeft, cmdPC = req, int(o.defer_)+1, pc
+				rs.pend, rs.cmdLeft, rs.cmdPC = req, int(o.defer_)+1, pc
 			}
 		case kCtxArb:
-			return stop{}, m.errAt(pc, "ctx_arb (context arbitration) stops the context: not modelled")
+			return 0, stop{}, true, m.errAt(pc, "ctx_arb (context arbitration) stops the context: not modelled")
 		default:
-			return stop{}, m.errAt(pc, "instruction not modelled")
+			return 0, stop{}, true, m.errAt(pc, "instruction not modelled")
 		}
 		m.icount++
 		if mc := o.mclass; mc <= mcOneCC && m.model.on && m.model.skip == 0 {
@@ -354,30 +365,30 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			m.model.charge(o, taken)
 		}
 
-		if cmdLeft > 0 {
-			cmdLeft--
-			if cmdLeft == 0 {
-				if err := m.perform(c, &pend); err != nil {
-					return stop{}, m.errAt(cmdPC, "%v", err)
+		if rs.cmdLeft > 0 {
+			rs.cmdLeft--
+			if rs.cmdLeft == 0 {
+				if err := m.perform(c, &rs.pend); err != nil {
+					return 0, stop{}, true, m.errAt(rs.cmdPC, "%v", err)
 				}
 			} else if taken {
-				return stop{}, m.errAt(pc, "branch inside the defer slots of a command")
+				return 0, stop{}, true, m.errAt(pc, "branch inside the defer slots of a command")
 			}
 		}
-		if deferLeft > 0 {
+		if rs.deferLeft > 0 {
 			if o.kind == kBr || o.kind == kBrBit || o.kind == kJump {
-				return stop{}, m.errAt(pc, "branch inside a defer slot")
+				return 0, stop{}, true, m.errAt(pc, "branch inside a defer slot")
 			}
-			deferLeft--
-			if deferLeft == 0 {
+			rs.deferLeft--
+			if rs.deferLeft == 0 {
 				var (
 					st  stop
 					err error
 					ok  bool
 				)
-				next, st, ok, err = m.land(c, pc, deferTarget, deferExit, deferHelper)
+				next, st, ok, err = m.land(c, pc, rs.deferTarget, rs.deferExit, rs.deferHelper)
 				if err != nil || ok {
-					return st, err
+					return 0, st, true, err
 				}
 			}
 		} else if taken && o.exit == exitNone && o.defer_ == 0 && o.kind != kJump {
@@ -388,7 +399,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				tgt = m.read(c, &o.a) + o.imm
 			}
 			if o.defer_ > 0 {
-				deferLeft, deferTarget, deferExit, deferHelper = int(o.defer_), tgt, o.exit, o.aux
+				rs.deferLeft, rs.deferTarget, rs.deferExit, rs.deferHelper = int(o.defer_), tgt, o.exit, o.aux
 				m.model.skip = int(o.defer_)
 			} else {
 				var (
@@ -398,11 +409,11 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				)
 				next, st, ok, err = m.land(c, pc, tgt, o.exit, o.aux)
 				if err != nil || ok {
-					return st, err
+					return 0, st, true, err
 				}
 			}
 		}
-		pc = next
+		return next, stop{}, false, nil
 	}
 }
 

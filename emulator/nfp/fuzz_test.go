@@ -2,6 +2,8 @@ package nfp
 
 import (
 	"encoding/binary"
+	"fmt"
+	"reflect"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -162,12 +164,29 @@ func FuzzOps(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fw, err := NewFirmware(p, Options{Limit: 5000})
+		// The fast loop and the general step must agree on everything.
+		fast, err := NewFirmware(p, Options{Limit: 5000})
 		if err != nil {
 			return
 		}
+		gen, _ := NewFirmware(p, Options{Limit: 5000})
+		gen.M.noFast = true
 		for i := 0; i < 2; i++ {
-			_, _ = fw.RunPacket(make([]byte, 64))
+			rf, ef := fast.RunPacket(make([]byte, 64))
+			rg, eg := gen.RunPacket(make([]byte, 64))
+			if fmt.Sprint(ef) != fmt.Sprint(eg) {
+				t.Fatalf("packet %d: fast path error %v, general path %v", i, ef, eg)
+			}
+			if !reflect.DeepEqual(rf, rg) {
+				t.Fatalf("packet %d: fast path %+v, general path %+v", i, rf, rg)
+			}
+			for j := range fast.M.ctxs {
+				fast.M.ctxs[j].lm, gen.M.ctxs[j].lm = nil, nil
+				fast.M.ctxs[j].r[rSink] = 0 // "--" destinations of the fast path
+			}
+			if fast.M.ctxs != gen.M.ctxs || fast.M.lm != gen.M.lm {
+				t.Fatalf("packet %d: machine state differs between the fast and the general path", i)
+			}
 		}
 	})
 }

@@ -21,6 +21,8 @@ type Program struct {
 	// loading an image costs no printing (the differential fuzzer loads
 	// thousands a second).
 	text []string
+	// fast is Code for Run's fast loop (fast.go), one more word at the end.
+	fast []fop
 }
 
 // InstrText is the text of the instruction at pc, for messages and traces.
@@ -99,6 +101,7 @@ func translate(ins []isa.Instr, relocs []image.Reloc, text []string) (*Program, 
 		}
 		p.Code[i] = o
 	}
+	p.buildFast()
 	return p, nil
 }
 
