@@ -1,0 +1,172 @@
+package passes
+
+import "github.com/nfpcc/nfpcc/ir"
+
+// narrow does 64-bit work in 32 bits where the upper halves cannot matter
+// (demanded bits, in the spirit of LLVM's DemandedBits, for the two shapes
+// eBPF code produces):
+//   - a 64-bit compare (branch or value) of two sign-extended 32-bit values
+//     (a constant counts when it is one) is the 32-bit compare with the same
+//     condition: sext preserves order, signed and unsigned; of two
+//     zero-extended values, the unsigned 32-bit compare (also for signed
+//     conditions: both are non-negative); jset of an extended value with a
+//     mask whose upper half is zero (or, for zext, any mask) tests 32 bits;
+//   - a 64-bit add, sub, mul, and, or, xor (or a shift left by a constant
+//     below 32) whose only users are truncs: each trunc becomes the 32-bit
+//     op of the operands' low halves, and the 64-bit op dies.
+//
+// Remarks: each narrowed compare and operation.
+func narrow(u *Unit) {
+	f := u.f
+	users := uses(f)
+	for _, b := range f.Blocks {
+		for i := 0; i < len(b.Instrs); i++ {
+			v := b.Instrs[i]
+			isCmp := (v.Op >= ir.OpEq32 && v.Op <= ir.OpSet64) || v.Op.IsBranch()
+			if isCmp && wideCmp(v.Op) {
+				n := narrowCompare(f, b, i, v)
+				if n > 0 {
+					if v.Op.IsBranch() {
+						u.remark(nil, "b%d: 64-bit branch on extended 32-bit values as %s", b.ID, v.Op)
+					} else {
+						u.remark(v, "64-bit compare of extended 32-bit values as %s", v.Op)
+					}
+					i += n
+				}
+				continue
+			}
+			if v.Op != ir.OpTrunc {
+				continue
+			}
+			x := v.Args[0]
+			op32, ok := narrowOps[x.Op]
+			if !ok || x.Block == nil {
+				continue
+			}
+			if x.Op == ir.OpLsh64 {
+				if c, isC := isConst(x.Args[1]); !isC || c >= 32 {
+					continue
+				}
+			}
+			onlyTrunc := true
+			for _, w := range users[x] {
+				if w.Op != ir.OpTrunc {
+					onlyTrunc = false
+				}
+			}
+			if !onlyTrunc {
+				continue
+			}
+			var ins []*ir.Value
+			a := low(f, x.Args[0], &ins)
+			c := low(f, x.Args[1], &ins)
+			for j, nv := range ins {
+				nv.Pos = v.Pos
+				b.InsertBefore(i+j, nv)
+			}
+			i += len(ins)
+			v.Op, v.Args = op32, []*ir.Value{a, c}
+			u.remark(v, "%s only read through trunc: %s", x.Op, op32)
+		}
+	}
+}
+
+var narrowOps = map[ir.Op]ir.Op{
+	ir.OpAdd64: ir.OpAdd32, ir.OpSub64: ir.OpSub32, ir.OpMul64: ir.OpMul32,
+	ir.OpAnd64: ir.OpAnd32, ir.OpOr64: ir.OpOr32, ir.OpXor64: ir.OpXor32, ir.OpLsh64: ir.OpLsh32,
+}
+
+// low is the low half of the i64 v as an i32: the operand of a zext or
+// sext, a constant, or a new trunc (appended to ins).
+func low(f *ir.Func, v *ir.Value, ins *[]*ir.Value) *ir.Value {
+	switch v.Op {
+	case ir.OpZext, ir.OpSext:
+		return v.Args[0]
+	case ir.OpConst:
+		c := newConst(f, ir.I32, uint64(v.Imm), v.Pos)
+		*ins = append(*ins, c)
+		return c
+	}
+	t := f.NewValue(ir.OpTrunc, ir.I32, v)
+	*ins = append(*ins, t)
+	return t
+}
+
+// ext says how an i64 operand is extended from 32 bits: 's' for sext (or
+// a constant that is its own sign extension), 'z' for zext (or a constant
+// below 2^32), 'b' for a constant that is both, 0 otherwise.
+func ext(v *ir.Value) byte {
+	switch v.Op {
+	case ir.OpSext:
+		return 's'
+	case ir.OpZext:
+		return 'z'
+	case ir.OpConst:
+		c := v.Imm
+		s := int64(int32(c)) == c
+		z := c >= 0 && c < 1<<32
+		switch {
+		case s && z:
+			return 'b'
+		case s:
+			return 's'
+		case z:
+			return 'z'
+		}
+	}
+	return 0
+}
+
+// narrowCompare rewrites the 64-bit compare v (at b.Instrs[i]) to 32 bits
+// when its operands allow, returning how many instructions it inserted
+// before v plus one, or 0 when it did not.
+func narrowCompare(f *ir.Func, b *ir.Block, i int, v *ir.Value) int {
+	x, y := v.Args[0], v.Args[1]
+	ex, ey := ext(x), ext(y)
+	if ex == 0 || ey == 0 || (ex == 'b' && ey == 'b') {
+		return 0 // two constants are sccp's
+	}
+	kind := byte(0)
+	switch {
+	case (ex == 's' || ex == 'b') && (ey == 's' || ey == 'b'):
+		kind = 's'
+	case (ex == 'z' || ex == 'b') && (ey == 'z' || ey == 'b'):
+		kind = 'z'
+	default:
+		return 0
+	}
+	base := branchCompare(v.Op) // the value-compare row, 64-bit
+	if !v.Op.IsBranch() {
+		base = v.Op
+	}
+	base-- // the 32-bit row
+	op32 := base
+	switch {
+	case base == ir.OpSet32:
+		if kind == 's' {
+			// The upper half of sext x copies bit 31: a mask with upper
+			// bits is only safe when it is a constant of the zext kind.
+			for _, a := range []*ir.Value{x, y} {
+				if a.Op == ir.OpConst && a.Imm>>32 != 0 {
+					return 0
+				}
+			}
+		}
+	case kind == 'z' && base >= ir.OpSgt32 && base <= ir.OpSle32:
+		op32 = base - ir.OpSgt32 + ir.OpGt32 // both non-negative
+	}
+	var ins []*ir.Value
+	a := low(f, x, &ins)
+	c := low(f, y, &ins)
+	for j, nv := range ins {
+		nv.Pos = v.Pos
+		b.InsertBefore(i+j, nv)
+	}
+	if v.Op.IsBranch() {
+		v.Op = op32 - ir.OpEq32 + ir.OpJeq32
+	} else {
+		v.Op = op32
+	}
+	v.Args = []*ir.Value{a, c}
+	return len(ins) + 1
+}
