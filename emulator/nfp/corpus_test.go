@@ -11,6 +11,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/emulator/ebpf"
@@ -186,9 +187,11 @@ func short(p string) string {
 	return fmt.Sprint(p)
 }
 
-// BenchmarkJITCorpus runs the real JIT code of quic-lb and alaw2ulaw per
-// packet through the firmware model (packet set-up and result decoding
-// included), reporting emulated NFP instructions per second.
+// BenchmarkJITCorpus runs quic-lb and alaw2ulaw per packet through the
+// firmware model (packet set-up and result decoding included), as the
+// Linux JIT compiled them (jit/) and as nfpcc compiles the same objects
+// (nfpcc/), reporting emulated NFP instructions per second of wall-clock
+// and of CPU time, and allocations per packet.
 func BenchmarkJITCorpus(b *testing.B) {
 	dir := testsuite.Corpus(b, "nfp-jit")
 	cb, err := os.ReadFile(filepath.Join(dir, "cases.json"))
@@ -200,24 +203,55 @@ func BenchmarkJITCorpus(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, name := range []string{"xdp-quic-lb", "xdp-alaw2ulaw"} {
-		b.Run(name, func(b *testing.B) {
-			t := &testing.T{}
-			prog := loadDump(t, filepath.Join(dir, "programs", name+".asm"))
-			pkt, _ := nfp.ParsePacketHex(cases[name]["k_first"].Packet)
-			fw, err := nfp.NewFirmware(prog, nfp.Options{})
+		pkt, _ := nfp.ParsePacketHex(cases[name]["k_first"].Packet)
+		b.Run("jit/"+name, func(b *testing.B) {
+			prog := loadDump(&testing.T{}, filepath.Join(dir, "programs", name+".asm"))
+			benchPackets(b, prog, nil, pkt)
+		})
+		b.Run("nfpcc/"+name, func(b *testing.B) {
+			obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
 			if err != nil {
 				b.Fatal(err)
 			}
-			var insns uint64
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				r, err := fw.RunPacket(pkt)
-				if err != nil {
-					b.Fatal(err)
-				}
-				insns += r.Instructions
+			imgs, _, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true})
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(insns)/b.Elapsed().Seconds(), "insns/s")
+			prog, err := nfp.LoadImage(imgs[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			maps, err := nfp.MapsFor(imgs[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchPackets(b, prog, maps, pkt)
 		})
 	}
+}
+
+func benchPackets(b *testing.B, prog *nfp.Program, maps []emulator.Map, pkt []byte) {
+	fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var res nfp.PacketResult
+	if err := fw.RunPacketInto(pkt, &res); err != nil { // warm: result storage
+		b.Fatal(err)
+	}
+	var insns uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := nfp.CPUTime()
+	for i := 0; i < b.N; i++ {
+		if err := fw.RunPacketInto(pkt, &res); err != nil {
+			b.Fatal(err)
+		}
+		insns += res.Instructions
+	}
+	b.ReportMetric(float64(insns)/b.Elapsed().Seconds(), "insns/s")
+	if d := nfp.CPUTime() - cpu; d > 0 {
+		b.ReportMetric(float64(insns)/d.Seconds(), "insns/cpu-s")
+	}
+	b.ReportMetric(float64(res.Instructions), "insns/pkt")
 }

@@ -44,6 +44,10 @@ func (cm *cycleModel) start() {
 	*cm = cycleModel{t: FirmwareCycles, lastCC: FirmwareCycles, lastMem: FirmwareCycles, on: true}
 }
 
+// shown is the figure so far as a trace shows it: frozen once the path
+// ended, not counting the slots of a taken deferred branch.
+func (cm *cycleModel) shown() int64 { return cm.t }
+
 // end stops charging: the branch to the outro (or abort, or firmware)
 // ends the path at no extra cost.
 func (cm *cycleModel) end() { cm.on = false }

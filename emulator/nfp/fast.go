@@ -56,11 +56,11 @@ const (
 // fop is one word of the fast path.
 type fop struct {
 	k      uint8
-	ia, ib uint8 // source registers (rZero for a constant or no operand)
-	d, d2  uint8 // destination and its gpr_wrboth partner (= d otherwise)
-	x1     uint8 // shift amount / branch condition / bit number / immed shift
-	x2     uint8 // shift op / flags
-	x3     uint8 // shift control / flags
+	ia, ib uint8  // source registers (rZero for a constant or no operand)
+	d, d2  uint8  // destination and its gpr_wrboth partner (= d otherwise)
+	x1     uint8  // shift amount / branch condition / bit number / immed shift
+	x2     uint8  // shift op / flags
+	x3     uint8  // shift control / flags
 	ka, kb uint32 // constants ORed into the sources; kb: branch target
 }
 

@@ -3,9 +3,9 @@ package nfp
 import (
 	"encoding/binary"
 	"fmt"
-	"reflect"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 

@@ -74,6 +74,11 @@ type Firmware struct {
 	// (pass, drop, redir, abort) and per action name.
 	Stats   map[string]*Counter
 	Actions map[string]*Counter
+	// tr and tc collect the trace of the packet being run.
+	tr []emulator.TraceStep
+	tc []int64
+	// counters caches, per result code, its Stats and Actions counters.
+	counters [256][2]*Counter
 }
 
 // PacketResult is what one packet did.
@@ -130,21 +135,33 @@ func NewFirmware(prog *Program, opt Options) (*Firmware, error) {
 // frame in CTM, the packet vector and stack set up, the program entered,
 // and the result word decoded once the code branches back.
 func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
+	res := &PacketResult{}
+	if err := f.RunPacketInto(frame, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RunPacketInto is RunPacket into a result the caller owns: its Packet,
+// Trace and TraceCycles storage is reused, so a run that calls no helper
+// allocates nothing. On an error res is undefined.
+func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 	m := f.M
 	if len(frame) > CTMSize-PacketOffset {
-		return nil, fmt.Errorf("packet of %d bytes does not fit the %d-byte CTM buffer", len(frame), CTMSize-PacketOffset)
+		return fmt.Errorf("packet of %d bytes does not fit the %d-byte CTM buffer", len(frame), CTMSize-PacketOffset)
 	}
 	if len(frame) > 0x3fff {
-		return nil, fmt.Errorf("packet of %d bytes: longer than the packet vector's 14-bit length", len(frame))
+		return fmt.Errorf("packet of %d bytes: longer than the packet vector's 14-bit length", len(frame))
 	}
 	slot := f.npkt % 4
 	f.npkt++
 	c := &m.ctxs[slot]
 	c.reset(2 * slot)
 
-	// CTM buffer: headroom, then the frame.
-	ctm := m.mem.Region("CTM").Data
-	clear(ctm)
+	// CTM buffer: headroom, then the frame; only the bytes the last
+	// packet reached need clearing.
+	m.mem.resetCTM(PacketOffset, PacketOffset+uint64(len(frame)))
+	ctm := m.mem.CTM()
 	copy(ctm[PacketOffset:], frame)
 
 	// Stack and packet vector in LM.
@@ -160,13 +177,9 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	// single ARRAY map as address arithmetic from B23 = its EMEM base >> 8.
 	c.r[rB+23] = uint32(EMEMBase >> 8)
 
-	var tr []emulator.TraceStep
-	var tc []int64
 	if f.trace {
-		m.trace = func(pc uint32, _ *context) {
-			tr = append(tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.InstrText(pc)})
-			tc = append(tc, m.model.t)
-		}
+		f.tr, f.tc = res.Trace[:0], res.TraceCycles[:0]
+		m.trace = f.traceStep
 	} else {
 		m.trace = nil
 	}
@@ -175,12 +188,10 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 	m.model.start()
 	m.exited = exitNone
 	start := m.icount
-	st, err := m.Run(slot, f.Prog.Entry)
-	if err != nil {
-		return nil, err
+	if _, err := m.Run(slot, f.Prog.Entry); err != nil {
+		return err
 	}
-	_ = st
-	res := &PacketResult{
+	*res = PacketResult{
 		Return:       m.r0,
 		ResultWord:   c.r[rA+0],
 		Cycles:       m.model.t,
@@ -188,33 +199,57 @@ func (f *Firmware) RunPacket(frame []byte) (*PacketResult, error) {
 		Instructions: m.icount - start,
 		HelperCalls:  f.helperCalls - helpers,
 		Events:       f.Env.Events,
-		Trace:        tr,
-		TraceCycles:  tc,
+		Packet:       res.Packet[:0],
+	}
+	if f.trace {
+		res.Trace, res.TraceCycles = f.tr, f.tc
+		f.tr, f.tc = nil, nil
 	}
 	if err := f.decode(res); err != nil {
-		return nil, err
+		return err
 	}
 	// The packet as the program left it (adjust_head/tail move the
 	// vector's offset and length).
 	off := m.lm[pv/4+2] & 0x1fff
 	n := m.lm[pv/4+0] & 0x3fff
 	if uint64(off)+uint64(n) > CTMSize {
-		return nil, fmt.Errorf("packet vector after the run points outside the CTM buffer (offset %#x, length %d)", off, n)
+		return fmt.Errorf("packet vector after the run points outside the CTM buffer (offset %#x, length %d)", off, n)
 	}
-	res.Packet = append([]byte(nil), ctm[off:off+n]...)
-	f.count(f.Stats, res.Stat, len(frame))
-	f.count(f.Actions, res.Action, len(frame))
-	return res, nil
+	// Bytes the program moved into view (adjust_head) were cleared or
+	// written: mark them for the next packet's clear.
+	m.mem.ctmLo, m.mem.ctmHi = min(m.mem.ctmLo, uint64(off)), max(m.mem.ctmHi, uint64(off+n))
+	res.Packet = append(res.Packet, ctm[off:off+n]...)
+	f.count(res.ResultWord, len(frame), res)
+	return nil
 }
 
-func (f *Firmware) count(t map[string]*Counter, k string, n int) {
+func (f *Firmware) traceStep(pc uint32, _ *context) {
+	f.tr = append(f.tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.InstrText(pc)})
+	f.tc = append(f.tc, f.M.model.shown())
+}
+
+// count adds a packet to the per-stat-class and per-action counters; the
+// counters of a result code are found once.
+func (f *Firmware) count(w uint32, n int, res *PacketResult) {
+	code := uint8(w >> 16)
+	cs := f.counters[code]
+	if cs[0] == nil {
+		cs = [2]*Counter{counter(f.Stats, res.Stat), counter(f.Actions, res.Action)}
+		f.counters[code] = cs
+	}
+	for _, c := range cs {
+		c.Packets++
+		c.Bytes += uint64(n)
+	}
+}
+
+func counter(t map[string]*Counter, k string) *Counter {
 	c := t[k]
 	if c == nil {
 		c = &Counter{}
 		t[k] = c
 	}
-	c.Packets++
-	c.Bytes += uint64(n)
+	return c
 }
 
 // decode turns the result word into the action the firmware takes

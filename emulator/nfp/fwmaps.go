@@ -268,7 +268,7 @@ func (f *Firmware) currentPacket() []byte {
 	pv := uint32(pvBase + slot*64)
 	off := m.lm[pv/4+2] & 0x1fff
 	n := m.lm[pv/4] & 0x3fff
-	ctm := m.mem.Region("CTM").Data
+	ctm := m.mem.CTM()
 	if uint64(off)+uint64(n) > uint64(len(ctm)) {
 		return nil
 	}

@@ -13,6 +13,12 @@ import (
 type Memory struct {
 	regions []*Region // MU (CTM, IMEM, EMEM), sorted by base
 	cls     []*Region // cluster local scratch
+
+	// ctm is the packet buffer; [ctmLo, ctmHi) covers every byte of it a
+	// command or helper reached since the last ResetCTM, so that the next
+	// packet clears only those.
+	ctm          *Region
+	ctmLo, ctmHi uint64
 }
 
 // Region is a contiguous piece of emulated memory: either plain bytes
@@ -80,7 +86,9 @@ const (
 // IMEM and of CLS. EMEM regions are added per map.
 func NewMemory() *Memory {
 	m := &Memory{}
-	m.Add(&Region{Name: "CTM", Base: CTMBase, Data: make([]byte, CTMSize)})
+	m.ctm = &Region{Name: "CTM", Base: CTMBase, Data: make([]byte, CTMSize)}
+	m.Add(m.ctm)
+	m.ctmLo, m.ctmHi = 0, CTMSize // clear it all the first time
 	m.Add(&Region{Name: "IMEM", Base: IMEMBase, Data: make([]byte, IMEMSize)})
 	m.cls = []*Region{{Name: "CLS", Base: 0, Data: make([]byte, CLSSize)}}
 	return m
@@ -103,6 +111,9 @@ func (m *Memory) Add(r *Region) error {
 
 // Remove drops the region called name.
 func (m *Memory) Remove(name string) {
+	if name == "CTM" {
+		m.ctm = nil
+	}
 	out := m.regions[:0]
 	for _, r := range m.regions {
 		if r.Name != name {
@@ -122,11 +133,28 @@ func (m *Memory) Region(name string) *Region {
 	return nil
 }
 
+// CTM is the packet buffer's bytes.
+func (m *Memory) CTM() []byte { return m.ctm.Data }
+
+// resetCTM zeroes the bytes of the packet buffer used since the last
+// reset, and then marks [lo, hi) as used.
+func (m *Memory) resetCTM(lo, hi uint64) {
+	if m.ctmLo < m.ctmHi {
+		clear(m.ctm.Data[m.ctmLo:m.ctmHi])
+	}
+	m.ctmLo, m.ctmHi = lo, hi
+}
+
 // slice returns the n bytes at addr of the MU (cls false) or CLS space.
 func (m *Memory) slice(addr uint64, n int, cls bool) ([]byte, error) {
 	rs := m.regions
 	if cls {
 		rs = m.cls
+	} else if c := m.ctm; c != nil && addr >= c.Base && addr+uint64(n) <= c.Base+uint64(len(c.Data)) {
+		off := addr - c.Base
+		m.ctmLo = min(m.ctmLo, off)
+		m.ctmHi = max(m.ctmHi, off+uint64(n))
+		return c.Data[off : off+uint64(n)], nil
 	}
 	// The last region starting at or below addr is the only candidate.
 	i := sort.Search(len(rs), func(i int) bool { return rs[i].Base > addr }) - 1
