@@ -515,7 +515,9 @@ func (g *gen) perfOutput(v *ir.Value) {
 			ptrType = 6
 		case ir.PtrPkt:
 			ptrType = 8
-		case ir.PtrMapVal:
+		case ir.PtrMapVal, ir.PtrMapValOrNull:
+			// A lookup's result keeps its definition's fact; the verifier
+			// accepted it as the helper's data, so here it is not null.
 			ptrType = 4
 		default:
 			g.fail(v, "bpf_perf_event_output: data in %s memory is not supported", fa.Ptr.Kind)
