@@ -35,7 +35,9 @@ func cse(u *Unit) {
 				k := keyOf(v)
 				if w, ok := table[k]; ok {
 					if len(users[v]) > 0 {
-						u.remark(v, "%s same as v%d", v.Op, w.ID)
+						if v.Op != ir.OpConst {
+							u.remark(v, "%s same as v%d", v.Op, w.ID)
+						}
 						replaceAll(users[v], v, w)
 						users[w] = append(users[w], users[v]...)
 						users[v] = nil

@@ -22,6 +22,16 @@ func narrow(u *Unit) {
 	for _, b := range f.Blocks {
 		for i := 0; i < len(b.Instrs); i++ {
 			v := b.Instrs[i]
+			if n := extIdiom(f, b, i, v); n > 0 {
+				u.remark(v, "shift pair is %s", describeExt(v))
+				i += n - 1
+				continue
+			}
+			if n := maskNarrow(f, b, i, v, users); n > 0 {
+				u.remark(v, "and64 with a 32-bit mask as zext(and32) of the low halves")
+				i += n - 1
+				continue
+			}
 			isCmp := (v.Op >= ir.OpEq32 && v.Op <= ir.OpSet64) || v.Op.IsBranch()
 			if isCmp && wideCmp(v.Op) {
 				n := narrowCompare(f, b, i, v)
@@ -61,11 +71,11 @@ func narrow(u *Unit) {
 			a := low(f, x.Args[0], &ins)
 			c := low(f, x.Args[1], &ins)
 			for j, nv := range ins {
-				nv.Pos = v.Pos
+				nv.Pos = x.Pos
 				b.InsertBefore(i+j, nv)
 			}
 			i += len(ins)
-			v.Op, v.Args = op32, []*ir.Value{a, c}
+			v.Op, v.Args, v.Pos = op32, []*ir.Value{a, c}, x.Pos
 			u.remark(v, "%s only read through trunc: %s", x.Op, op32)
 		}
 	}
@@ -169,4 +179,113 @@ func narrowCompare(f *ir.Func, b *ir.Block, i int, v *ir.Value) int {
 	}
 	v.Args = []*ir.Value{a, c}
 	return len(ins) + 1
+}
+
+// extIdiom rewrites the shift pairs compilers use to extend: arsh64
+// (lsh64 (zext x), k), k for k = 56, 48, 32 is sext(sext8 x), sext(sext16 x),
+// sext x; rsh64 (lsh64 y, 32), 32 is zext(trunc y). v keeps its identity
+// (and facts: the value is the same). It returns how many instructions
+// now stand from index i up to and including v, or 0.
+func extIdiom(f *ir.Func, b *ir.Block, i int, v *ir.Value) int {
+	if v.Op != ir.OpArsh64 && v.Op != ir.OpRsh64 {
+		return 0
+	}
+	k, ok := isConst(v.Args[1])
+	sh := v.Args[0]
+	if !ok || sh.Op != ir.OpLsh64 {
+		return 0
+	}
+	k2, ok := isConst(sh.Args[1])
+	if !ok || k2 != k {
+		return 0
+	}
+	y := sh.Args[0]
+	if v.Op == ir.OpRsh64 {
+		if k != 32 {
+			return 0
+		}
+		t := f.NewValue(ir.OpTrunc, ir.I32, y)
+		t.Pos = v.Pos
+		b.InsertBefore(i, t)
+		v.Op, v.Args = ir.OpZext, []*ir.Value{t}
+		return 2
+	}
+	if y.Op != ir.OpZext {
+		return 0
+	}
+	x := y.Args[0]
+	switch k {
+	case 32:
+		v.Op, v.Args = ir.OpSext, []*ir.Value{x}
+		return 1
+	case 48, 56:
+		op := ir.OpSext8
+		if k == 48 {
+			op = ir.OpSext16
+		}
+		s := f.NewValue(op, ir.I32, x)
+		s.Pos = v.Pos
+		b.InsertBefore(i, s)
+		v.Op, v.Args = ir.OpSext, []*ir.Value{s}
+		return 2
+	}
+	return 0
+}
+
+func describeExt(v *ir.Value) string {
+	if v.Op == ir.OpZext {
+		return "zext(trunc)"
+	}
+	if a := v.Args[0]; a.Op == ir.OpSext8 || a.Op == ir.OpSext16 {
+		return "sext(" + a.Op.String() + ")"
+	}
+	return "sext"
+}
+
+// maskNarrow rewrites and64 x, c with c < 2^32 as zext(and32 (low x), c)
+// when the low half of x is cheaper than x itself (x is an extension, a
+// narrowable op, or is used only here). It returns how many instructions
+// now stand from index i up to and including v, or 0.
+func maskNarrow(f *ir.Func, b *ir.Block, i int, v *ir.Value, users map[*ir.Value][]*ir.Value) int {
+	if v.Op != ir.OpAnd64 {
+		return 0
+	}
+	c, ok := isConst(v.Args[1])
+	x := v.Args[0]
+	if !ok || c>>32 != 0 {
+		return 0
+	}
+	switch x.Op {
+	case ir.OpZext, ir.OpSext:
+	default:
+		_, narrowable := narrowOps[x.Op]
+		if !narrowable || len(users[x]) != 1 || (x.Op == ir.OpLsh64 && !smallShift(x)) {
+			return 0
+		}
+	}
+	var ins []*ir.Value
+	var lx *ir.Value
+	if x.Op == ir.OpZext || x.Op == ir.OpSext {
+		lx = x.Args[0]
+	} else {
+		a := low(f, x.Args[0], &ins)
+		d := low(f, x.Args[1], &ins)
+		op := f.NewValue(narrowOps[x.Op], ir.I32, a, d)
+		ins = append(ins, op)
+		lx = op
+	}
+	k := newConst(f, ir.I32, c, v.Pos)
+	and := f.NewValue(ir.OpAnd32, ir.I32, lx, k)
+	ins = append(ins, k, and)
+	for j, nv := range ins {
+		nv.Pos = v.Pos
+		b.InsertBefore(i+j, nv)
+	}
+	v.Op, v.Args = ir.OpZext, []*ir.Value{and}
+	return len(ins) + 1
+}
+
+func smallShift(x *ir.Value) bool {
+	c, ok := isConst(x.Args[1])
+	return ok && c < 32
 }
