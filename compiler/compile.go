@@ -1,5 +1,5 @@
 // Package compiler is nfpcc's driver: it runs the stages (loader output →
-// verifier → lift → backend) for each program of an object and turns a
+// verifier → lift → passes → backend) for each program of an object and turns a
 // stage's panic into an error naming the stage.
 package compiler
 
@@ -15,6 +15,7 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/passes"
 )
 
 // Options select what to compile.
@@ -27,6 +28,9 @@ type Options struct {
 	DefaultXDP bool
 	// Regs limits the backend's registers (0: all), to exercise spilling.
 	Regs int
+	// Passes selects the optimisation level and the -d flags of the
+	// middle end (the zero value: -O2).
+	Passes passes.Config
 }
 
 // ProgramReport says what happened to one program.
@@ -34,6 +38,8 @@ type ProgramReport struct {
 	Name  string
 	Err   error // nil when compiled
 	Stats backend.Stats
+	// Remarks are the middle end's decisions (every pass's).
+	Remarks []passes.Remark
 }
 
 // Report lists every program the object offered.
@@ -52,8 +58,8 @@ func Compile(obj *loader.Object, opts Options) ([]*image.Image, *Report, error) 
 	rep := &Report{}
 	var imgs []*image.Image
 	for _, p := range progs {
-		img, st, err := compileOne(obj, p, opts)
-		rep.Programs = append(rep.Programs, ProgramReport{Name: p.Name, Err: err, Stats: st})
+		img, st, rs, err := compileOne(obj, p, opts)
+		rep.Programs = append(rep.Programs, ProgramReport{Name: p.Name, Err: err, Stats: st, Remarks: rs})
 		if err == nil {
 			imgs = append(imgs, img)
 		}
@@ -93,17 +99,18 @@ func ProgType(p *loader.Program, defaultXDP bool) (image.ProgType, bool) {
 	return 0, false
 }
 
-func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Image, backend.Stats, error) {
+func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Image, backend.Stats, []passes.Remark, error) {
 	var st backend.Stats
+	var rs []passes.Remark
 	typ, ok := ProgType(p, opts.DefaultXDP)
 	if !ok {
-		return nil, st, fmt.Errorf("program type %v (section %q) is not offloadable to the NFP (XDP or tc)", p.Type, p.Section)
+		return nil, st, nil, fmt.Errorf("program type %v (section %q) is not offloadable to the NFP (XDP or tc)", p.Type, p.Section)
 	}
 	for _, m := range obj.Maps {
 		switch m.Type {
 		case ebpf.Hash, ebpf.Array, ebpf.PerfEventArray:
 		default:
-			return nil, st, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash, array and perf event array only)", m.Name, m.Type)
+			return nil, st, nil, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash, array and perf event array only)", m.Name, m.Type)
 		}
 	}
 	q := *p
@@ -120,6 +127,14 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		if err != nil {
 			return err
 		}
+		err = stage("passes", func() error {
+			var err error
+			rs, err = passes.Run(m, opts.Passes)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		return stage("backend", func() error {
 			var err error
 			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: Maps(obj), Regs: opts.Regs})
@@ -127,9 +142,9 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		})
 	})
 	if err != nil {
-		return nil, st, err
+		return nil, st, rs, err
 	}
-	return img, st, nil
+	return img, st, rs, nil
 }
 
 // Maps converts the object's maps to the image's map table (index = id).
