@@ -8,23 +8,31 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/nfpcc/nfpcc/backend"
 	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/lift"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/passes"
 )
 
 // compileImage writes the image of one program (the one named, or the
 // object's only entry program).
-func compileImage(path, prog, out string, listing, xdp bool, stdout, stderr io.Writer) int {
+func compileImage(path, prog, out string, listing, xdp bool, pc passes.Config, stdout, stderr io.Writer) int {
 	obj, err := loader.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 		return 2
 	}
-	imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: prog, DefaultXDP: xdp})
+	imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: prog, DefaultXDP: xdp, Passes: pc})
+	if rep != nil {
+		for _, r := range rep.Programs {
+			printRemarks(stderr, r.Name, r.Remarks, pc)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
 		return 1
@@ -59,6 +67,57 @@ func compileImage(path, prog, out string, listing, xdp bool, stdout, stderr io.W
 	return 0
 }
 
+// printRemarks writes the remarks of the passes flagged -d=PASS/debug.
+func printRemarks(w io.Writer, prog string, rs []passes.Remark, pc passes.Config) {
+	for _, r := range rs {
+		if pc.Flags[r.Pass] != "debug" {
+			continue
+		}
+		where := prog
+		if r.Func != prog && r.Func != "" {
+			where += ": " + r.Func
+		}
+		fmt.Fprintf(w, "%s: %s: %s\n", where, r.Pass, r)
+	}
+}
+
+// levelFlags are -O0, -O1 and -O2 (the default) and -d.
+type levelFlags struct {
+	o0, o1, o2 *bool
+	d          *string
+}
+
+func addLevelFlags(fs *flag.FlagSet) levelFlags {
+	return levelFlags{
+		o0: fs.Bool("O0", false, "no optimisation: only the passes correctness needs (the Linux JIT's one-to-one baseline)"),
+		o1: fs.Bool("O1", false, "the cheap passes: constants and branches from facts, copies, dead code, CFG"),
+		o2: fs.Bool("O2", false, "every pass (the default)"),
+		d:  fs.String("d", "", "middle-end debug flags, comma-separated: check (ir.Check after every pass), PASS/debug (print its remarks), PASS/off, PASS/dump (print the IR after it)"),
+	}
+}
+
+// config is the passes.Config the flags ask for; set reports whether a
+// level was given.
+func (l levelFlags) config(stderr io.Writer) (cfg passes.Config, set bool, err error) {
+	n := 0
+	for i, b := range []*bool{l.o0, l.o1, l.o2} {
+		if *b {
+			n++
+			cfg.Level = []passes.Level{passes.O0, passes.O1, passes.O2}[i]
+		}
+	}
+	if n > 1 {
+		return cfg, true, fmt.Errorf("give one of -O0, -O1, -O2")
+	}
+	if err := cfg.ParseDebug(*l.d); err != nil {
+		return cfg, n > 0, err
+	}
+	cfg.Dump = func(pass string, m *ir.Module) {
+		fmt.Fprintf(stderr, "# after %s\n%s", pass, ir.Print(m))
+	}
+	return cfg, n > 0, nil
+}
+
 // compileMain is the default action, `nfpcc prog.o -o prog.nfp [--prog
 // NAME] [-S]`: it compiles one program to an NFP image (compiler.Compile);
 // -S prints the image's disassembly. `--emit=ir` prints the SSA IR of each
@@ -73,9 +132,12 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	noFacts := fs.Bool("no-facts", false, "print the IR without its !facts (still lifted with them)")
 	listing := fs.Bool("S", false, "print the image's disassembly (to -o's file when no image is written, else stdout)")
 	xdp := fs.Bool("xdp", false, "treat programs whose section names no hook as XDP")
+	lf := addLevelFlags(fs)
+	after := fs.String("after", "", "with --emit=ir: the IR after this pass (implies -O2 unless a level is given)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
-		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
+		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [-O0|-O1|-O2] [--after=PASS] [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
+		fmt.Fprintf(stderr, "passes (in order): %s\n", strings.Join(passes.Names(), ", "))
 		fs.PrintDefaults()
 	}
 	var files []string
@@ -94,10 +156,22 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := files[0]
+	pc, levelSet, err := lf.config(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
+	if *after != "" {
+		if passes.Lookup(*after) == nil {
+			fmt.Fprintf(stderr, "nfpcc: --after=%s: no such pass (passes: %s)\n", *after, strings.Join(passes.Names(), ", "))
+			return 2
+		}
+		pc.StopAfter = *after
+	}
 	switch *emit {
 	case "ir":
 	case "":
-		return compileImage(path, *progName, *out, *listing, *xdp, stdout, stderr)
+		return compileImage(path, *progName, *out, *listing, *xdp, pc, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
 		return 2
@@ -116,11 +190,22 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	var b strings.Builder
 	written := 0
 	for _, p := range progs {
-		m, err := liftProgram(obj, p, !*noVerify)
+		m, err := liftProgram(obj, p, !*noVerify, *xdp)
 		if err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %s: %s: %v\n", path, p.Name, err)
 			status = 1
 			continue
+		}
+		// --emit=ir prints the lifted IR unless a level or --after asks
+		// for the passes.
+		if levelSet || *after != "" {
+			rs, err := passes.Run(m, pc)
+			printRemarks(stderr, p.Name, rs, pc)
+			if err != nil {
+				fmt.Fprintf(stderr, "nfpcc: %s: %s: %v\n", path, p.Name, err)
+				status = 1
+				continue
+			}
 		}
 		if *noFacts {
 			for _, f := range m.Funcs {
@@ -151,7 +236,14 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // liftProgram verifies (unless told not to) and lifts one program.
-func liftProgram(obj *loader.Object, p *loader.Program, verify bool) (*ir.Module, error) {
+func liftProgram(obj *loader.Object, p *loader.Program, verify, xdp bool) (*ir.Module, error) {
+	if xdp {
+		if _, ok := compiler.ProgType(p, true); ok && p.Type != ebpf.SchedCLS {
+			q := *p
+			q.Type = ebpf.XDP
+			p = &q
+		}
+	}
 	if !verify {
 		return lift.Program(p, nil)
 	}

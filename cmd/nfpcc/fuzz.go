@@ -9,9 +9,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nfpcc/nfpcc/compiler"
+	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/fuzz"
 	"github.com/nfpcc/nfpcc/testsuite/gen"
 )
@@ -42,9 +45,11 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	minimize := fs.Bool("minimize", true, "shrink each mismatch before reporting it")
 	stopAfter := fs.Int("stop-after", 0, "stop after this many mismatches (0: never)")
 	quiet := fs.Bool("q", false, "no progress line")
+	levels := fs.String("O", "2", "optimisation levels to check each program at, comma-separated (-O 0,1,2); every pass is followed by ir.Check")
+	debug := fs.String("d", "", "middle-end flags for every level (PASS/off, …), as nfpcc -d")
 	kernel := fs.Bool("kernel", false, "also run every program in the running kernel (BPF_PROG_TEST_RUN; root) and compare it with the interpreter")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [--kernel] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [-O 0,1,2] [-d FLAGS] [--kernel] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,6 +58,20 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 || *jobs < 1 || *packets < 1 {
 		fs.Usage()
 		return 2
+	}
+	var lvs []fuzz.Level
+	for _, l := range strings.Split(*levels, ",") {
+		lv, err := passes.ParseLevel(strings.TrimSpace(l))
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc fuzz: -O: %v\n", err)
+			return 2
+		}
+		cfg := passes.Config{Level: lv, Check: true}
+		if err := cfg.ParseDebug(*debug); err != nil {
+			fmt.Fprintf(stderr, "nfpcc fuzz: %v\n", err)
+			return 2
+		}
+		lvs = append(lvs, fuzz.Level{Name: lv.String(), Options: compiler.Options{Passes: cfg}})
 	}
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -72,6 +91,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	c := &fuzz.Campaign{
 		Gen: gen.DefaultConfig(), Seed: *seed, Workers: *jobs, Duration: *duration,
 		MaxPrograms: *programs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter, Kernel: *kernel,
+		Levels: lvs,
 	}
 	if !*quiet {
 		c.Progress = func(s *fuzz.Stats) {
@@ -83,7 +103,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	c.OnFinding = func(f *fuzz.Finding) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(stderr, "\nmismatch: seed %#x: %s\n", f.Seed, f.Outcome.Reason)
+		fmt.Fprintf(stderr, "\nmismatch: seed %#x at %s: %s\n", f.Seed, f.Level, f.Outcome.Reason)
 		if *out == "" {
 			return
 		}
@@ -104,8 +124,8 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 		if f.Reduced != nil {
 			r, o = f.Reduced, f.ReducedOutcome
 		}
-		fmt.Fprintf(stdout, "mismatch: seed %#x (%d instructions, %d packets after minimizing): %s\n",
-			f.Seed, len(r.Insns()), len(r.Packets), o.Reason)
+		fmt.Fprintf(stdout, "mismatch: seed %#x at %s (%d instructions, %d packets after minimizing): %s\n",
+			f.Seed, f.Level, len(r.Insns()), len(r.Packets), o.Reason)
 	}
 	if len(findings) > 0 {
 		return 1

@@ -77,6 +77,13 @@ type Stats struct {
 	// KernelSkipped the programs the kernel did not run, by reason.
 	KernelRuns    int
 	KernelSkipped map[string]int
+	// ByLevel counts runs and mismatches per level (Campaign.Levels).
+	ByLevel map[string]*LevelStats
+}
+
+// LevelStats are one level's counts.
+type LevelStats struct {
+	Compiled, Runs, Mismatches int
 }
 
 // ProgramsPerSec, RunsPerSec: rates over the elapsed time.
@@ -102,6 +109,17 @@ func (s *Stats) Summary() string {
 		s.Programs, s.Checked, s.Compiled, s.Runs, s.Elapsed.Seconds(), s.RunsPerSec(), s.ProgramsPerSec())
 	fmt.Fprintf(&b, "%d mismatches, %d generator bugs\n", s.Mismatches, s.GenBugs)
 	fmt.Fprintf(&b, "op coverage: %s\n", s.Coverage.String())
+	if len(s.ByLevel) > 1 {
+		names := make([]string, 0, len(s.ByLevel))
+		for n := range s.ByLevel {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			l := s.ByLevel[n]
+			fmt.Fprintf(&b, "  %s: %d compiled, %d runs, %d mismatches\n", n, l.Compiled, l.Runs, l.Mismatches)
+		}
+	}
 	writeCounts(&b, "refused", s.Refusals)
 	writeCounts(&b, "generator bugs", s.GenBugList)
 	if s.KernelRuns > 0 || len(s.KernelSkipped) > 0 {
@@ -140,7 +158,11 @@ func (s *Stats) snapshot() *Stats {
 	c := &Stats{Start: s.Start, Elapsed: time.Since(s.Start), Programs: s.Programs, Checked: s.Checked,
 		Compiled: s.Compiled, Runs: s.Runs, Mismatches: s.Mismatches, GenBugs: s.GenBugs,
 		Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: s.Coverage.clone(),
-		KernelRuns: s.KernelRuns, KernelSkipped: map[string]int{}}
+		KernelRuns: s.KernelRuns, KernelSkipped: map[string]int{}, ByLevel: map[string]*LevelStats{}}
+	for k, v := range s.ByLevel {
+		x := *v
+		c.ByLevel[k] = &x
+	}
 	for k, v := range s.KernelSkipped {
 		c.KernelSkipped[k] = v
 	}
@@ -179,7 +201,7 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 		npkt = 64
 	}
 	st := &Stats{Start: time.Now(), Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: NewCoverage(),
-		KernelSkipped: map[string]int{}}
+		KernelSkipped: map[string]int{}, ByLevel: map[string]*LevelStats{}}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var findings []*Finding
@@ -224,9 +246,22 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				cov.Add(cs.P)
 				var local Stats
 				local.Refusals, local.GenBugList, local.KernelSkipped = map[string]int{}, map[string]int{}, map[string]int{}
+				local.ByLevel = map[string]*LevelStats{}
 				for _, lv := range levels {
 					opts := Options{Compile: lv.Options, Kernel: c.Kernel}
 					out := cs.Check(opts)
+					ls := local.ByLevel[lv.Name]
+					if ls == nil {
+						ls = &LevelStats{}
+						local.ByLevel[lv.Name] = ls
+					}
+					ls.Runs += out.Runs
+					if out.Kind == Agreed || out.Kind == Mismatch {
+						ls.Compiled++
+					}
+					if out.Kind == Mismatch {
+						ls.Mismatches++
+					}
 					local.Checked++
 					local.Runs += out.Runs
 					local.KernelRuns += out.KernelRuns
@@ -277,6 +312,16 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 					st.KernelSkipped[k] += v
 				}
 				st.Coverage.Merge(cov)
+				for k, v := range local.ByLevel {
+					x := st.ByLevel[k]
+					if x == nil {
+						x = &LevelStats{}
+						st.ByLevel[k] = x
+					}
+					x.Compiled += v.Compiled
+					x.Runs += v.Runs
+					x.Mismatches += v.Mismatches
+				}
 				st.mu.Unlock()
 			}
 		}()
