@@ -88,11 +88,11 @@ type cmdReq struct {
 }
 
 // issue reads the operands of a command and applies indirect_ref.
-func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
+func (m *Machine) issue(c *context, o *op, r *cmdReq) error {
 	sem := &cmdTable[o.sub]
 	a := m.read(c, &o.a)
 	b := m.read(c, &o.b)
-	r := cmdReq{sem: sem, xfer: int(o.xfer), is64: sem.is64}
+	*r = cmdReq{sem: sem, xfer: int(o.xfer), is64: sem.is64}
 	switch o.sc { // address mode
 	case 0:
 		r.addr = (uint64(a)<<8 + uint64(b)) & (1<<40 - 1)
@@ -101,7 +101,7 @@ func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
 	case 4:
 		r.addr = uint64(a + b)
 	default:
-		return r, fmt.Errorf("%s: address mode %d is not modelled", sem.name, o.sc)
+		return fmt.Errorf("%s: address mode %d is not modelled", sem.name, o.sc)
 	}
 	cnt := int(o.imm)
 	if o.flags&fIndirect != 0 {
@@ -112,13 +112,13 @@ func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
 		if p>>3&7 == 2 { // ove_data: bits 31:16 are immediate data
 			r.data16 = p >> 16
 		} else if sem.kind == cAddImm {
-			return r, fmt.Errorf("%s with indirect_ref but no immediate data override (PREV_ALU %#x)", sem.name, p)
+			return fmt.Errorf("%s with indirect_ref but no immediate data override (PREV_ALU %#x)", sem.name, p)
 		}
 		if p&^0xffff1fb8 != 0 || (p>>3&7 != 0 && p>>3&7 != 2) {
-			return r, fmt.Errorf("%s: indirect_ref override %#x (signal/master/byte-mask fields) is not modelled", sem.name, p)
+			return fmt.Errorf("%s: indirect_ref override %#x (signal/master/byte-mask fields) is not modelled", sem.name, p)
 		}
 	} else if sem.kind == cAddImm {
-		return r, fmt.Errorf("%s without indirect_ref: immediate data source not modelled", sem.name)
+		return fmt.Errorf("%s without indirect_ref: immediate data source not modelled", sem.name)
 	}
 	switch sem.kind {
 	case cAdd, cAddImm:
@@ -131,12 +131,12 @@ func (m *Machine) issue(c *context, o *op) (cmdReq, error) {
 	case cRead8, cWrite8:
 		r.n = cnt + 1
 		if r.n > 32 {
-			return r, fmt.Errorf("%s of %d bytes: more than 32", sem.name, r.n)
+			return fmt.Errorf("%s of %d bytes: more than 32", sem.name, r.n)
 		}
 	default:
 		r.n = cnt + 1
 	}
-	return r, nil
+	return nil
 }
 
 // perform executes an issued command against memory and the transfer

@@ -35,6 +35,7 @@ type Machine struct {
 	trace func(pc uint32, c *context)
 
 	rs     runState
+	req    cmdReq // the fast loop's command
 	noFast bool // every word through step (tests compare both paths)
 }
 
@@ -112,11 +113,11 @@ type runState struct {
 }
 
 // slow reports whether the next instruction needs the general step: a
-// trace, a pending LM pointer or CSR read, defer slots in flight, or the
-// cycle model not charging (path ended, slots of a taken deferred branch).
+// trace, a pending LM pointer or CSR read, defer slots in flight, the
+// slots of a taken deferred branch (not charged), the limit near.
 func (m *Machine) slow(c *context) bool {
 	return c.lmPend != 0 || c.csrPend || m.trace != nil || m.rs.deferLeft > 0 || m.rs.cmdLeft > 0 ||
-		m.model.skip > 0 || !m.model.on || m.noFast || m.icount >= m.rs.endFast
+		m.model.skip > 0 || m.noFast || m.icount >= m.rs.endFast
 }
 
 // step executes the instruction at pc with every check: the general path
@@ -145,171 +146,27 @@ func (m *Machine) step(c *context, pc uint32) (next uint32, st stop, done bool, 
 		}
 		switch o.kind {
 		case kALU:
-			if (o.sub == aluAddC || o.sub == aluSubC) && c.ccUnk&ccC != 0 {
-				return 0, stop{}, true, m.errAt(pc, "carry used after a logical operation (C undefined there)")
-			}
-			l := m.read(c, &o.a)
-			r := m.read(c, &o.b)
-			var res uint32
-			switch o.sub {
-			case aluB:
-				res = r
-			case aluNotB:
-				res = ^r
-			case aluAnd:
-				res = l & r
-			case aluOr:
-				res = l | r
-			case aluXor:
-				res = l ^ r
-			case aluNotAnd:
-				res = ^l & r
-			case aluAndNot:
-				res = l &^ r
-			case aluAdd:
-				res = m.add(c, l, r, 0, o.flags)
-			case aluAddC:
-				res = m.add(c, l, r, b2u(c.cy), o.flags)
-			case aluSub:
-				res = m.add(c, l, ^r, 1, o.flags)
-			case aluSubC:
-				res = m.add(c, l, ^r, b2u(c.cy), o.flags)
-			case aluBMinA:
-				res = m.add(c, r, ^l, 1, o.flags)
-			case aluAdd16:
-				res = (l + r) & 0xffff
-			case aluAdd8:
-				res = (l + r) & 0xff
-			default:
-				return 0, stop{}, true, m.errAt(pc, "alu operation %#x is not modelled", o.sub)
-			}
-			if o.flags&fNoCC == 0 && !isArith(o.sub) {
-				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
-			}
-			c.prevRes, c.prevA = res, aval(o, l, r)
-			if o.dst.kind == oReg { // write, inlined
-				c.r[o.dst.idx], c.r[o.dst.both] = res, res
-			} else {
-				c.writeOther(&o.dst, res)
+			if err := m.execALU(c, o); err != nil {
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kShf:
-			l := m.read(c, &o.a)
-			r := m.read(c, &o.b)
-			n := uint32(o.shift)
-			if n == shfInd {
-				n = c.prevA & 31
-			}
-			var res uint32
-			if o.sub == shfAsr {
-				sign := c.prevRes >> 31
-				s := r >> n
-				if sign != 0 && n != 0 {
-					s |= ^uint32(0) << (32 - n)
-				}
-				res = s
-			} else {
-				var s uint32
-				switch o.sc {
-				case scRot:
-					s = bits.RotateLeft32(r, -int(n))
-				case scShr:
-					s = r >> n
-				case scShl:
-					s = r << n
-				}
-				switch o.sub {
-				case shfB:
-					res = s
-				case shfNotB:
-					res = ^s
-				case shfAnd:
-					res = l & s
-				case shfNotAnd:
-					res = ^l & s
-				case shfAndNot:
-					res = l &^ s
-				case shfOr:
-					res = l | s
-				default:
-					return 0, stop{}, true, m.errAt(pc, "alu_shf operation %d is not modelled", o.sub)
-				}
-			}
-			if o.flags&fNoCC == 0 {
-				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
-			}
-			c.prevRes, c.prevA = res, aval(o, l, r)
-			if o.dst.kind == oReg { // write, inlined
-				c.r[o.dst.idx], c.r[o.dst.both] = res, res
-			} else {
-				c.writeOther(&o.dst, res)
+			if err := m.execShf(c, o); err != nil {
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kDblShf:
-			l := m.read(c, &o.a)
-			r := m.read(c, &o.b)
-			n := uint32(o.shift)
-			if n == shfInd {
-				n = c.prevA & 31
-			}
-			res := uint32((uint64(l)<<32 | uint64(r)) >> n)
-			if o.flags&fNoCC == 0 {
-				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
-			}
-			c.prevRes, c.prevA = res, aval(o, l, r)
-			if o.dst.kind == oReg { // write, inlined
-				c.r[o.dst.idx], c.r[o.dst.both] = res, res
-			} else {
-				c.writeOther(&o.dst, res)
+			if err := m.execDblShf(c, o); err != nil {
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kLdField:
-			// a: the destination (also the preserved bytes), b: the source.
-			old := m.read(c, &o.a)
-			src := m.read(c, &o.b)
-			n := uint32(o.shift)
-			if o.sc == scShl {
-				src <<= n
-			} else if o.sc == scShr {
-				src >>= n
-			} else if o.sc == scRot {
-				src = bits.RotateLeft32(src, -int(n))
-			}
-			mask := o.imm // the byte mask as bits (translate)
-			keep := old
-			if o.flags&fClear != 0 {
-				keep = 0
-			}
-			res := src&mask | keep&^mask
-			if o.flags&fLoadCC != 0 {
-				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
-			}
-			c.prevRes = res
-			if o.dst.kind == oReg { // write, inlined
-				c.r[o.dst.idx], c.r[o.dst.both] = res, res
-			} else {
-				c.writeOther(&o.dst, res)
+			if err := m.execLdField(c, o); err != nil {
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kImmed:
-			v := o.imm
-			if c.csrPend {
-				v = c.csrVal
-				c.csrPend = false
-			}
-			if o.sc != immAll {
-				old := m.read(c, &o.dst)
-				sh := uint32(o.shift) * 8
-				var mask uint32 = 0xff
-				if o.sc == immWord {
-					mask = 0xffff
-				}
-				v = old&^(mask<<sh) | (v&mask)<<sh
-			}
-			c.prevRes = v
-			if o.dst.kind == oReg { // write, inlined
-				c.r[o.dst.idx], c.r[o.dst.both] = v, v
-			} else {
-				c.writeOther(&o.dst, v)
+			if err := m.execImmed(c, o); err != nil {
+				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 		case kBr:
-			if c.ccUnk&condNeeds[o.sub&31] != 0 {
+			if c.cc>>4&condNeeds[o.sub&31] != 0 {
 				return 0, stop{}, true, m.errAt(pc, "branch on a condition code the previous instruction left undefined (C/V after a logical operation, or after mul_step)")
 			}
 			taken = m.cond(c, o)
@@ -338,8 +195,8 @@ func (m *Machine) step(c *context, pc uint32) (next uint32, st stop, done bool, 
 			if rs.cmdLeft > 0 {
 				return 0, stop{}, true, m.errAt(pc, "command inside the defer slots of another command")
 			}
-			req, err := m.issue(c, o)
-			if err != nil {
+			var req cmdReq
+			if err := m.issue(c, o, &req); err != nil {
 				return 0, stop{}, true, m.errAt(pc, "%v", err)
 			}
 			if o.defer_ == 0 {
@@ -478,11 +335,7 @@ func (m *Machine) add(c *context, l, r, cin uint32, flags uint16) uint32 {
 	s := uint64(l) + uint64(r) + uint64(cin)
 	res := uint32(s)
 	if flags&fNoCC == 0 {
-		c.z = res == 0
-		c.n = int32(res) < 0
-		c.cy = s>>32 != 0
-		c.v = (^(l^r)&(l^res))>>31 != 0
-		c.ccUnk = 0
+		c.cc = arithCC(l, r, s)
 	}
 	return res
 }
@@ -515,37 +368,221 @@ var condNeeds = [32]uint8{
 
 // branch conditions (§2.5).
 func (m *Machine) cond(c *context, o *op) bool {
-	switch o.sub {
-	case 0:
-		return c.z
-	case 1:
-		return !c.z
-	case 2:
-		return c.n
-	case 3:
-		return !c.n
-	case 4:
-		return c.cy
-	case 5:
-		return !c.cy
-	case 6:
-		return c.v
-	case 7:
-		return !c.v
-	case 8:
-		return c.n == c.v
-	case 9:
-		return c.n != c.v
-	case 10:
-		return c.z || c.n != c.v
-	case 11:
-		return !c.z && c.n == c.v
-	case 16:
+	switch {
+	case o.sub < 12:
+		return condTable[o.sub]>>(c.cc&15)&1 != 0
+	case o.sub == 16:
 		return uint32(c.num) == o.aux
-	case 17:
+	case o.sub == 17:
 		return uint32(c.num) != o.aux
-	case 24:
+	case o.sub == 24:
 		return true
 	}
 	return false
+}
+
+// logicCC is the condition codes after a logical operation: Z and N from
+// the result, C and V not known.
+func logicCC(res uint32) uint8 {
+	return b2u8(res == 0) | uint8(res>>31)<<1 | (ccC|ccV)<<4
+}
+
+// arithCC is the condition codes after x + y (+ carry in) = s.
+func arithCC(x, y uint32, s uint64) uint8 {
+	res := uint32(s)
+	return b2u8(res == 0) | uint8(res>>31)<<1 | uint8(s>>32&1)<<2 | uint8((^(x^y)&(x^res))>>31)<<3
+}
+
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// flag reports a condition code's value (tests).
+func (c *context) flag(f uint8) bool { return c.cc&f != 0 }
+
+// execALU performs a ALU word (either path).
+func (m *Machine) execALU(c *context, o *op) error {
+	if (o.sub == aluAddC || o.sub == aluSubC) && c.cc>>4&ccC != 0 {
+		return fmt.Errorf("carry used after a logical operation (C undefined there)")
+	}
+	l := m.read(c, &o.a)
+	r := m.read(c, &o.b)
+	var res uint32
+	switch o.sub {
+	case aluB:
+		res = r
+	case aluNotB:
+		res = ^r
+	case aluAnd:
+		res = l & r
+	case aluOr:
+		res = l | r
+	case aluXor:
+		res = l ^ r
+	case aluNotAnd:
+		res = ^l & r
+	case aluAndNot:
+		res = l &^ r
+	case aluAdd:
+		res = m.add(c, l, r, 0, o.flags)
+	case aluAddC:
+		res = m.add(c, l, r, uint32(c.cc>>2&1), o.flags)
+	case aluSub:
+		res = m.add(c, l, ^r, 1, o.flags)
+	case aluSubC:
+		res = m.add(c, l, ^r, uint32(c.cc>>2&1), o.flags)
+	case aluBMinA:
+		res = m.add(c, r, ^l, 1, o.flags)
+	case aluAdd16:
+		res = (l + r) & 0xffff
+	case aluAdd8:
+		res = (l + r) & 0xff
+	default:
+		return fmt.Errorf("alu operation %#x is not modelled", o.sub)
+	}
+	if o.flags&fNoCC == 0 && !isArith(o.sub) {
+		c.cc = logicCC(res)
+	}
+	c.prevRes, c.prevA = res, aval(o, l, r)
+	if o.dst.kind == oReg { // write, inlined
+		c.r[o.dst.idx], c.r[o.dst.both] = res, res
+	} else {
+		c.writeOther(&o.dst, res)
+	}
+	return nil
+}
+
+// execShf performs a Shf word (either path).
+func (m *Machine) execShf(c *context, o *op) error {
+	l := m.read(c, &o.a)
+	r := m.read(c, &o.b)
+	n := uint32(o.shift)
+	if n == shfInd {
+		n = c.prevA & 31
+	}
+	var res uint32
+	if o.sub == shfAsr {
+		sign := c.prevRes >> 31
+		s := r >> n
+		if sign != 0 && n != 0 {
+			s |= ^uint32(0) << (32 - n)
+		}
+		res = s
+	} else {
+		var s uint32
+		switch o.sc {
+		case scRot:
+			s = bits.RotateLeft32(r, -int(n))
+		case scShr:
+			s = r >> n
+		case scShl:
+			s = r << n
+		}
+		switch o.sub {
+		case shfB:
+			res = s
+		case shfNotB:
+			res = ^s
+		case shfAnd:
+			res = l & s
+		case shfNotAnd:
+			res = ^l & s
+		case shfAndNot:
+			res = l &^ s
+		case shfOr:
+			res = l | s
+		default:
+			return fmt.Errorf("alu_shf operation %d is not modelled", o.sub)
+		}
+	}
+	if o.flags&fNoCC == 0 {
+		c.cc = logicCC(res)
+	}
+	c.prevRes, c.prevA = res, aval(o, l, r)
+	if o.dst.kind == oReg { // write, inlined
+		c.r[o.dst.idx], c.r[o.dst.both] = res, res
+	} else {
+		c.writeOther(&o.dst, res)
+	}
+	return nil
+}
+
+// execDblShf performs a DblShf word (either path).
+func (m *Machine) execDblShf(c *context, o *op) error {
+	l := m.read(c, &o.a)
+	r := m.read(c, &o.b)
+	n := uint32(o.shift)
+	if n == shfInd {
+		n = c.prevA & 31
+	}
+	res := uint32((uint64(l)<<32 | uint64(r)) >> n)
+	if o.flags&fNoCC == 0 {
+		c.cc = logicCC(res)
+	}
+	c.prevRes, c.prevA = res, aval(o, l, r)
+	if o.dst.kind == oReg { // write, inlined
+		c.r[o.dst.idx], c.r[o.dst.both] = res, res
+	} else {
+		c.writeOther(&o.dst, res)
+	}
+	return nil
+}
+
+// execLdField performs a LdField word (either path).
+func (m *Machine) execLdField(c *context, o *op) error {
+	// a: the destination (also the preserved bytes), b: the source.
+	old := m.read(c, &o.a)
+	src := m.read(c, &o.b)
+	n := uint32(o.shift)
+	if o.sc == scShl {
+		src <<= n
+	} else if o.sc == scShr {
+		src >>= n
+	} else if o.sc == scRot {
+		src = bits.RotateLeft32(src, -int(n))
+	}
+	mask := o.imm // the byte mask as bits (translate)
+	keep := old
+	if o.flags&fClear != 0 {
+		keep = 0
+	}
+	res := src&mask | keep&^mask
+	if o.flags&fLoadCC != 0 {
+		c.cc = logicCC(res)
+	}
+	c.prevRes = res
+	if o.dst.kind == oReg { // write, inlined
+		c.r[o.dst.idx], c.r[o.dst.both] = res, res
+	} else {
+		c.writeOther(&o.dst, res)
+	}
+	return nil
+}
+
+// execImmed performs a Immed word (either path).
+func (m *Machine) execImmed(c *context, o *op) error {
+	v := o.imm
+	if c.csrPend {
+		v = c.csrVal
+		c.csrPend = false
+	}
+	if o.sc != immAll {
+		old := m.read(c, &o.dst)
+		sh := uint32(o.shift) * 8
+		var mask uint32 = 0xff
+		if o.sc == immWord {
+			mask = 0xffff
+		}
+		v = old&^(mask<<sh) | (v&mask)<<sh
+	}
+	c.prevRes = v
+	if o.dst.kind == oReg { // write, inlined
+		c.r[o.dst.idx], c.r[o.dst.both] = v, v
+	} else {
+		c.writeOther(&o.dst, v)
+	}
+	return nil
 }

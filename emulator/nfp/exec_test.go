@@ -61,13 +61,13 @@ func TestALUAndFlags(t *testing.T) {
 	if c.r[rA+0] != 0 || c.r[rA+1] != 2 || c.r[rB+1] != 2 {
 		t.Errorf("64-bit add: %#x:%#x", c.r[rA+1], c.r[rA+0])
 	}
-	if c.cy || !c.n || c.z || c.v {
-		t.Errorf("3-5 flags z=%v n=%v c=%v v=%v; want n only", c.z, c.n, c.cy, c.v)
+	if c.flag(ccC) || !c.flag(ccN) || c.flag(ccZ) || c.flag(ccV) {
+		t.Errorf("3-5 flags z=%v n=%v c=%v v=%v; want n only", c.flag(ccZ), c.flag(ccN), c.flag(ccC), c.flag(ccV))
 	}
 	// Signed overflow: 0x7fffffff + 1.
 	_, c = mustSeq(t, nil, isa.Immed(A(0), 0x7fffffff), isa.ALU(B(3), A(0), isa.OpAdd, K(1)))
-	if !c.v || !c.n || c.r[rB+3] != 0x80000000 || c.r[rA+3] != 0 {
-		t.Errorf("overflow: v=%v n=%v B3=%#x A3=%#x", c.v, c.n, c.r[rB+3], c.r[rA+3])
+	if !c.flag(ccV) || !c.flag(ccN) || c.r[rB+3] != 0x80000000 || c.r[rA+3] != 0 {
+		t.Errorf("overflow: v=%v n=%v B3=%#x A3=%#x", c.flag(ccV), c.flag(ccN), c.r[rB+3], c.r[rA+3])
 	}
 }
 

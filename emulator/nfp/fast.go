@@ -42,6 +42,9 @@ const (
 	fkBrCond  // conditional branch, no defer, no relocation
 	fkBr      // br, no defer, no relocation
 	fkBrBit   // br_bset / br_bclr, no defer, no relocation
+	fkBMinAC  // B - A - !C
+	fkCmd     // a memory command without defer slots
+	fkGen     // an ALU-class word in another form (LM operands, no_cc, …): exec* on the op
 )
 
 // Register-file slots the fast path uses beyond the architectural ones
@@ -146,14 +149,16 @@ func fastOp(o *op) fop {
 	case kALU, kShf, kDblShf, kLdField, kImmed:
 		d, d2, ok := fastDst(o.dst)
 		if !ok {
-			return slow
+			return gen(o)
 		}
 		f.d, f.d2 = d, d2
+	case kMul:
+		return gen(o)
 	}
 	switch o.kind {
 	case kALU:
 		if o.flags&fNoCC != 0 {
-			return slow
+			return gen(o)
 		}
 		// Back to field order: A is the A field.
 		a, b := o.a, o.b
@@ -165,7 +170,7 @@ func fastOp(o *op) fop {
 		f.ia, f.ka, ok1 = fastSrc(a)
 		f.ib, f.kb, ok2 = fastSrc(b)
 		if !ok1 || !ok2 {
-			return slow
+			return gen(o)
 		}
 		switch o.sub {
 		case aluB:
@@ -191,22 +196,19 @@ func fastOp(o *op) fop {
 		case aluBMinA:
 			f.k = pick(sw, fkSub, fkBMinA)
 		case aluSubC:
-			if sw {
-				return slow
-			}
-			f.k = fkSubC
+			f.k = pick(sw, fkBMinAC, fkSubC)
 		default:
-			return slow
+			return gen(o)
 		}
 	case kShf, kDblShf:
 		if o.flags&fNoCC != 0 || o.shift == shfInd {
-			return slow
+			return gen(o)
 		}
 		var ok1, ok2 bool
 		f.ia, f.ka, ok1 = fastSrc(o.a)
 		f.ib, f.kb, ok2 = fastSrc(o.b)
 		if !ok1 || !ok2 {
-			return slow
+			return gen(o)
 		}
 		f.x1, f.x2, f.x3 = o.shift, o.sub, o.sc
 		if o.flags&fSwapped != 0 {
@@ -219,19 +221,19 @@ func fastOp(o *op) fop {
 			f.k = fkAsr
 		default:
 			if o.sub > shfOr || o.sc > scShl {
-				return slow
+				return gen(o)
 			}
 			f.k = fkShf
 		}
 	case kLdField:
 		if o.a.kind != oReg {
-			return slow
+			return gen(o)
 		}
 		var ok bool
 		f.ia = o.a.idx
 		f.ib, f.kb, ok = fastSrc(o.b)
 		if !ok || o.sc > scShl {
-			return slow
+			return gen(o)
 		}
 		f.k, f.x1, f.x2, f.ka = fkLdField, o.shift, o.sc, o.imm
 		if o.flags&fClear != 0 {
@@ -247,7 +249,7 @@ func fastOp(o *op) fop {
 			break
 		}
 		if o.dst.kind != oReg {
-			return slow
+			return gen(o)
 		}
 		f.k, f.ia = fkImmedW, o.dst.idx
 		f.x1 = o.shift * 8
@@ -268,6 +270,11 @@ func fastOp(o *op) fop {
 			return slow
 		}
 		f.kb = o.target
+	case kCmd:
+		if o.defer_ != 0 {
+			return slow
+		}
+		f.k = fkCmd
 	case kBrBit:
 		if o.exit != exitNone || o.defer_ != 0 || o.a.kind != oReg {
 			return slow
@@ -281,6 +288,10 @@ func fastOp(o *op) fop {
 	}
 	return f
 }
+
+// gen runs an ALU-class word through its exec* function inside the fast
+// loop: no condition of the general path applies to it.
+func gen(o *op) fop { return fop{k: fkGen} }
 
 func pick(c bool, a, b uint8) uint8 {
 	if c {
@@ -329,7 +340,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 		switch f.k {
 		case fkMovB:
 			res := r[f.ib] | f.kb
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, r[f.ia]|f.ka
 			r[f.d], r[f.d2] = res, res
 			t++
@@ -337,7 +348,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			pc++
 		case fkMovA:
 			res := r[f.ia] | f.ka
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, res
 			r[f.d], r[f.d2] = res, res
 			t++
@@ -362,13 +373,13 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			default:
 				res = a &^ b
 			}
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, a
 			r[f.d], r[f.d2] = res, res
 			t++
 			lastCC = t
 			pc++
-		case fkAdd, fkSub, fkBMinA, fkAddC, fkSubC:
+		case fkAdd, fkSub, fkBMinA, fkAddC, fkSubC, fkBMinAC:
 			a, b := r[f.ia]|f.ka, r[f.ib]|f.kb
 			var x, y, cin uint32
 			switch f.k {
@@ -379,18 +390,20 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			case fkBMinA:
 				x, y, cin = b, ^a, 1
 			default:
-				if c.ccUnk&ccC != 0 {
+				if c.cc>>4&ccC != 0 {
 					goto slow // step reports the undefined carry
 				}
 				x, y = a, b
 				if f.k == fkSubC {
 					y = ^b
+				} else if f.k == fkBMinAC {
+					x, y = b, ^a
 				}
-				cin = b2u(c.cy)
+				cin = uint32(c.cc >> 2 & 1)
 			}
 			s := uint64(x) + uint64(y) + uint64(cin)
 			res := uint32(s)
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, s>>32 != 0, (^(x^y)&(x^res))>>31 != 0, 0
+			c.cc = arithCC(x, y, s)
 			c.prevRes, c.prevA = res, a
 			r[f.d], r[f.d2] = res, res
 			t++
@@ -423,7 +436,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			default:
 				res = l | s
 			}
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, l
 			if f.x2>>4 != 0 {
 				c.prevA = rv
@@ -439,7 +452,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			if c.prevRes>>31 != 0 && sh != 0 {
 				res |= ^uint32(0) << (32 - sh)
 			}
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, l
 			if f.x2>>4 != 0 {
 				c.prevA = rv
@@ -451,7 +464,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 		case fkDblShf:
 			l, rv := r[f.ia]|f.ka, r[f.ib]|f.kb
 			res := uint32((uint64(l)<<32 | uint64(rv)) >> f.x1)
-			c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+			c.cc = logicCC(res)
 			c.prevRes, c.prevA = res, l
 			if f.x2>>4 != 0 {
 				c.prevA = rv
@@ -475,7 +488,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			}
 			res := src&f.ka | old&^f.ka
 			if f.x3&fxLoadCC != 0 {
-				c.z, c.n, c.cy, c.v, c.ccUnk = res == 0, int32(res) < 0, false, false, ccC|ccV
+				c.cc = logicCC(res)
 			}
 			c.prevRes = res
 			r[f.d], r[f.d2] = res, res
@@ -495,11 +508,10 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			pc++
 		case fkBrCond:
 			cond := f.x1
-			if c.ccUnk&condNeeds[cond] != 0 {
+			if c.cc>>4&condNeeds[cond] != 0 {
 				goto slow // step reports the undefined condition code
 			}
-			ccs := b2u(c.z) | b2u(c.n)<<1 | b2u(c.cy)<<2 | b2u(c.v)<<3
-			if condTable[cond]>>ccs&1 == 0 {
+			if condTable[cond]>>(c.cc&15)&1 == 0 {
 				t++
 				pc++
 				break
@@ -534,6 +546,49 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 				t += cycBrTakenLate
 			}
 			pc = f.kb
+		case fkCmd:
+			o := &m.prog.Code[pc]
+			req := &m.req
+			err := m.issue(c, o, req)
+			if err == nil {
+				err = m.perform(c, req)
+			}
+			if err != nil {
+				m.sync(n-1, t, lastCC)
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+			if m.model.on {
+				m.model.t, m.model.lastCC = t, lastCC
+				m.model.charge(o, false)
+				t = m.model.t
+			}
+			pc++
+		case fkGen:
+			o := &m.prog.Code[pc]
+			var err error
+			switch o.kind {
+			case kALU:
+				err = m.execALU(c, o)
+			case kShf:
+				err = m.execShf(c, o)
+			case kDblShf:
+				err = m.execDblShf(c, o)
+			case kLdField:
+				err = m.execLdField(c, o)
+			case kImmed:
+				err = m.execImmed(c, o)
+			case kMul:
+				err = m.mul(c, o)
+			}
+			if err != nil {
+				m.sync(n-1, t, lastCC)
+				return stop{}, m.errAt(pc, "%v", err)
+			}
+			t++
+			if o.mclass == mcOneCC {
+				lastCC = t
+			}
+			pc++
 		default:
 			goto slow
 		}
@@ -541,7 +596,7 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 	slow:
 		// The general path, from this word on, as long as a rare
 		// condition holds. The word has not been executed yet.
-		m.icount, m.model.t, m.model.lastCC = n-1, t, lastCC
+		m.sync(n-1, t, lastCC)
 		{
 			var st stop
 			var done bool
@@ -551,6 +606,15 @@ func (m *Machine) Run(ctx int, pc uint32) (stop, error) {
 			}
 		}
 		n, t, lastCC = m.icount, m.model.t, m.model.lastCC
+	}
+}
+
+// sync writes the fast loop's locals back. After the path's end the
+// model's figure is final: the fast loop's charges then go nowhere.
+func (m *Machine) sync(n uint64, t, lastCC int64) {
+	m.icount = n
+	if m.model.on {
+		m.model.t, m.model.lastCC = t, lastCC
 	}
 }
 

@@ -67,8 +67,9 @@ type context struct {
 	lmAt   [4]uint64        // instruction count at which the pending value takes effect
 	lmPend uint8            // bit i: pointer i has a pending write
 
-	z, n, cy, v bool
-	ccUnk       uint8 // cc* bits whose value is not known
+	// cc holds the condition codes: bits 3:0 the values of Z N C V (the
+	// cc* bits), bits 7:4 those whose value is not known.
+	cc uint8
 
 	prevRes uint32 // PREV_ALU result
 	prevA   uint32 // PREV_ALU A operand (indirect shift amounts)

@@ -47,7 +47,7 @@ func (m *Machine) mul(c *context, o *op) error {
 			p = uint64(c.mulL) * uint64(c.mulR)
 		}
 		c.mulDone, c.mulHi = true, uint32(p>>32)
-		c.ccUnk = ccZ | ccN | ccC | ccV
+		c.cc = (ccZ | ccN | ccC | ccV) << 4
 		c.write(&o.dst, uint32(p))
 		if t != mul32x32 {
 			c.mulType = -1
