@@ -36,7 +36,7 @@ type Machine struct {
 
 	rs     runState
 	req    cmdReq // the fast loop's command
-	noFast bool // every word through step (tests compare both paths)
+	noFast bool   // every word through step (tests compare both paths)
 }
 
 // DefaultLimit is the per-packet instruction budget.
