@@ -80,6 +80,14 @@ func hiZeroFacts(f *ir.Func, v *ir.Value) bool {
 	return false
 }
 
+// isCtxFact reports whether the verifier proved v the context pointer
+// itself (a block parameter every predecessor passes the context to, a
+// reload of a spilled context).
+func isCtxFact(f *ir.Func, v *ir.Value) bool {
+	fa := f.Facts[v.ID]
+	return fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrCtx && fa.Ptr.MinOff == 0 && fa.Ptr.MaxOff == 0
+}
+
 // classify decides every value's kind.
 func (g *gen) classify() {
 	f := g.f
@@ -112,7 +120,7 @@ func (g *gen) classify() {
 		for pi, p := range b.Params {
 			in := &g.info[p.ID]
 			in.hiZero = hiZeroFacts(f, p)
-			if bi == 0 && pi == 0 {
+			if bi == 0 && pi == 0 || isCtxFact(f, p) {
 				in.kind = kCtx
 			}
 		}
@@ -140,6 +148,12 @@ func (g *gen) classify() {
 						d = -d
 					}
 					in.kind, in.off, in.hiZero = kStack, a.off+d, true
+				}
+			case ir.OpLoad64:
+				// A reload of the spilled context is the context: its
+				// register value is never read (as in the Linux JIT).
+				if v.Region == ir.RegionStack && isCtxFact(f, v) {
+					in.kind = kCtx
 				}
 			case ir.OpZext, ir.OpTrunc:
 				a := g.info[v.Args[0].ID]

@@ -210,6 +210,13 @@ func (g *gen) memStack(v *ir.Value, info *ir.OpInfo) {
 		g.extract(v, size, lane, g.lmWord(v, addr&^3, size < 4), isa.None)
 	case isStore(v.Op):
 		val := v.Args[1]
+		if g.info[g.rootOf(val).ID].kind == kCtx && size == 8 {
+			// Spilling the context: its reloads are the context again
+			// and never read the slot; it gets a non-null placeholder.
+			g.a.emit(isa.Mov(g.lmWord(v, addr, false), isa.Imm(1)))
+			g.a.emit(isa.Mov(g.lmWord(v, addr+4, false), isa.Imm(0)))
+			return
+		}
 		switch size {
 		case 8:
 			w := g.lmWord(v, addr, false)
