@@ -9,8 +9,15 @@ import (
 )
 
 // Maps live in emulated EMEM: map i at EMEMBase + i<<32, one value per
-// slot of a stride of the value size rounded up to 4 bytes (the patched
-// count-min JIT indexes its ARRAY as base + index*4). The slots alias the
+// slot. An ARRAY's slots are the value size rounded up to a power of two
+// (at least 4): the patched JIT of the count-min corpus, which inlines the
+// lookup, forms the address as B23 << 8 + (index << log2(stride)) — its
+// dumps shift the masked index left by 2 for their 4-byte values
+// (alu_shf[…, AND, *l$index0, <<2], nfp-isa.md §2.2), and a 48-byte value
+// sits in a 64-byte slot. A single shift is the only way that JIT indexes,
+// so a stride that is not a power of two cannot be what the firmware lays
+// out. Hash slots are the value size rounded up to 4 (only the helper's
+// returned pointer reaches them). The slots alias the
 // values of the shared emulator.Map, so lookups, updates, deletes and
 // capacity follow the one implementation of map semantics, and a program's
 // loads and atomics through a looked-up pointer change the map itself.
@@ -39,7 +46,10 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 	if i >= 127 {
 		return nil, fmt.Errorf("map %s: more than 127 maps", spec.Name)
 	}
-	fm := &fwMap{index: i, m: m, base: EMEMBase + uint64(i)<<32, stride: uint64((spec.ValueSize + 3) &^ 3), atomics: atomics}
+	fm := &fwMap{index: i, m: m, base: EMEMBase + uint64(i)<<32, stride: (uint64(spec.ValueSize) + 3) &^ 3, atomics: atomics}
+	if spec.Type == emulator.MapArray || spec.Type == emulator.MapPerCPUArray {
+		fm.stride = ArrayStride(spec.ValueSize)
+	}
 	if fm.stride == 0 {
 		fm.stride = 4
 	}
@@ -67,6 +77,16 @@ func newFWMap(i int, m emulator.Map, atomics map[uint64]bool) (*fwMap, error) {
 		return nil, fmt.Errorf("map %s: %s maps are not offloaded to the NFP", spec.Name, spec.Type)
 	}
 	return fm, nil
+}
+
+// ArrayStride is the distance between two ARRAY values in EMEM: the value
+// size rounded up to a power of two, at least 4 (see above).
+func ArrayStride(valueSize uint32) uint64 {
+	s := uint64(4)
+	for s < uint64(valueSize) {
+		s <<= 1
+	}
+	return s
 }
 
 // sync brings a hash map's slots up to date after the map changed: new
