@@ -40,6 +40,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "campaign seed: program k is generated from fuzz.ProgramSeed(seed, k)")
 	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "parallel workers")
 	programs := fs.Int("programs", 0, "stop after this many programs (0: no limit)")
+	runs := fs.Int("runs", 0, "stop after this many program×packet runs (0: no limit)")
 	packets := fs.Int("packets", 64, "frames per program (each program is compiled once and runs them all)")
 	out := fs.String("out", "", "directory for minimized findings (txtar regression cases)")
 	minimize := fs.Bool("minimize", true, "shrink each mismatch before reporting it")
@@ -90,7 +91,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	var mu sync.Mutex // stderr is shared by the progress line and findings
 	c := &fuzz.Campaign{
 		Gen: gen.DefaultConfig(), Seed: *seed, Workers: *jobs, Duration: *duration,
-		MaxPrograms: *programs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter, Kernel: *kernel,
+		MaxPrograms: *programs, MaxRuns: *runs, Packets: *packets, Minimize: *minimize, StopAfter: *stopAfter, Kernel: *kernel,
 		Levels: lvs,
 	}
 	if !*quiet {

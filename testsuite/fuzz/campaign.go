@@ -22,6 +22,7 @@ type Campaign struct {
 	Workers     int
 	Duration    time.Duration // 0: no time limit
 	MaxPrograms int           // 0: no count limit
+	MaxRuns     int           // stop once this many program×packet runs are done (0: no limit)
 	Packets     int           // frames per program (0: 64)
 	// Levels are the compiler configurations each program is compiled
 	// with and checked under (nil: the default options only).
@@ -239,6 +240,14 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				k := int(next.Add(1) - 1)
 				if c.MaxPrograms > 0 && k >= c.MaxPrograms {
 					return
+				}
+				if c.MaxRuns > 0 {
+					st.mu.Lock()
+					done := st.Runs >= c.MaxRuns
+					st.mu.Unlock()
+					if done {
+						return
+					}
 				}
 				seed := ProgramSeed(c.Seed, k)
 				cs := Generated(seed, c.Gen, npkt)
