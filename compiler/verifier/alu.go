@@ -53,7 +53,12 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 	case asm.Mov:
 		if is32 {
 			if src.Kind != ScalarKind {
-				return v.errorf(pc, "R%d partial copy of pointer", ins.Src)
+				if v.opts.Unprivileged {
+					return v.errorf(pc, "R%d partial copy of pointer", ins.Src)
+				}
+				// Root's allow_ptr_leaks: the low half of an address is
+				// some number.
+				return v.writeReg(st, pc, ins.Dst, scalarReg(Unknown().zext32()))
 			}
 			return v.writeReg(st, pc, ins.Dst, scalarReg(src.Value.zext32()))
 		}
@@ -95,8 +100,29 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		return v.writeReg(st, pc, ins.Dst, scalarReg(scalarALU(op, dst.Value, src.Value, is32)))
 	}
 	// At least one operand is a pointer.
+	if dst.Kind != ScalarKind && src.Kind != ScalarKind && op == asm.Sub && v.opts.Unprivileged {
+		return v.errorf(pc, "R%d pointer -= pointer prohibited", ins.Dst)
+	}
 	if is32 {
+		if op == asm.Sub && dst.Kind != ScalarKind && src.Kind != ScalarKind && subtractable(&dst, &src) {
+			// Root subtracts pointers in 32 bits too (cilium's
+			// "w1 -= w3" of two packet pointers): the low half of the
+			// difference.
+			return v.writeReg(st, pc, ins.Dst, scalarReg(ptrDiff(&dst, &src).Value.zext32()))
+		}
 		return v.errorf(pc, "R%d 32-bit pointer arithmetic prohibited", ins.Dst)
+	}
+	if v.opts.Unprivileged && ins.OpCode.Source() == asm.RegSource && (op == asm.Add || op == asm.Sub) {
+		// Without bypass_spec_v1 the kernel masks pointer arithmetic
+		// against speculation, which it can do for stack and map value
+		// pointers only (retrieve_ptr_limit).
+		p, pr := dst, ins.Dst
+		if dst.Kind == ScalarKind {
+			p, pr = src, ins.Src
+		}
+		if p.Kind != Stack && p.Kind != MapValue {
+			return v.errorf(pc, "R%d has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root", pr)
+		}
 	}
 	if dst.Kind == ScalarKind { // scalar + pointer
 		if op != asm.Add {
@@ -115,7 +141,7 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		if op != asm.Sub {
 			return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Dst, aluSyms[op])
 		}
-		if region(dst.Kind) != region(src.Kind) || dst.Kind != Stack && region(dst.Kind) != Packet || dst.Kind == Stack && dst.Frame != src.Frame {
+		if !subtractable(&dst, &src) {
 			// Differences of map values or contexts would leak addresses.
 			return v.errorf(pc, "R%d pointer -= pointer prohibited", ins.Dst)
 		}
@@ -193,6 +219,8 @@ func (v *vm) ptrArith(pc int, r asm.Register, p Reg, s Scalar, sub bool) (Reg, e
 	switch p.Kind {
 	case MapValueOrNull:
 		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on map_value_or_null prohibited, null-check it first", r)
+	case SockOrNull, Sock:
+		return Reg{}, v.errorf(pc, "R%d pointer arithmetic on %s prohibited", r, p.Kind)
 	case Stack:
 		if sub {
 			// Even of a constant: compilers add negative offsets instead.
@@ -276,4 +304,17 @@ func region(k Kind) Kind {
 func inFrame(r *Reg) bool {
 	lo, hi := int64(r.Off)+r.Value.SMin, int64(r.Off)+r.Value.SMax
 	return lo >= -StackSize && hi <= 0
+}
+
+// subtractable reports whether the difference of two pointers is a number
+// that leaks no address: both in the packet (or metadata), or both in one
+// stack frame.
+func subtractable(dst, src *Reg) bool {
+	if region(dst.Kind) != region(src.Kind) {
+		return false
+	}
+	if dst.Kind == Stack {
+		return dst.Frame == src.Frame
+	}
+	return region(dst.Kind) == Packet
 }

@@ -27,8 +27,15 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			return err
 		}
 	}
+	if h.id == 12 && len(st.refs) > 0 {
+		return v.errorf(pc, "tail_call would lead to reference leak")
+	}
+	if h.perfmon && v.opts.Unprivileged {
+		return v.errorf(pc, "unknown func bpf_%s#%d", h.name, id)
+	}
 	fr := st.cur()
 	mapIdx := -1
+	var released uint32
 	nonNull := false // a lookup that cannot fail
 	for i, k := range h.args {
 		if k == argNone {
@@ -60,16 +67,41 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			if err := v.checkMapCompat(pc, h, v.maps[mapIdx]); err != nil {
 				return err
 			}
-		case argMapKey, argMapValue:
+		case argSock:
+			if r.Kind != Sock {
+				return v.errorf(pc, "R%d type=%s expected=sock_common", rn, r.Kind)
+			}
+			if r.Off != 0 {
+				return v.errorf(pc, "R%d must have zero offset when passed to release func", rn)
+			}
+			released = r.ID
+		case argInt:
+			// Four initialised bytes the helper may rewrite.
+			if err := v.helperMem(st, pc, rn, r, 4, false); err != nil {
+				return err
+			}
+			if err := v.helperMem(st, pc, rn, r, 4, true); err != nil {
+				return err
+			}
+		case argConstStr:
+			if r.Kind != MapValue || r.Map < 0 || r.Map >= len(v.maps) || !v.maps[r.Map].ReadOnly || !r.Value.IsConst() {
+				return v.errorf(pc, "R%d does not point to a readonly map'", rn)
+			}
+			m := v.maps[r.Map]
+			off := int64(r.Off) + int64(r.Value.ConstValue())
+			if off < 0 || off >= int64(len(m.Contents)) || slices.Index(m.Contents[off:], 0) < 0 {
+				return v.errorf(pc, "string is not zero-terminated")
+			}
+		case argMapKey, argMapValue, argUninitMapValue:
 			if mapIdx < 0 {
 				return v.errorf(pc, "invalid map_ptr to access map->key")
 			}
 			m := v.maps[mapIdx]
 			size := int32(m.KeySize)
-			if k == argMapValue {
+			if k != argMapKey {
 				size = int32(m.ValueSize)
 			}
-			if err := v.helperMem(st, pc, rn, r, size, false); err != nil {
+			if err := v.helperMem(st, pc, rn, r, size, k == argUninitMapValue); err != nil {
 				return err
 			}
 			if k == argMapKey && h.ret == retMapValueOrNull {
@@ -129,6 +161,22 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 		if nonNull {
 			ret = Reg{Kind: MapValue, Map: mapIdx, Value: Const(0)}
 		}
+	case retSockOrNull:
+		id := v.newID()
+		ret = Reg{Kind: SockOrNull, ID: id, Value: Const(0)}
+		st.refs = append(st.refs, ref{id: id, pc: pc})
+	}
+	if h.release {
+		if !st.dropRef(released) {
+			return v.errorf(pc, "reference has not been acquired before")
+		}
+		// Every copy of the released pointer dies (the kernel's
+		// release_reference).
+		st.forEachReg(func(r *Reg) {
+			if (r.Kind == Sock || r.Kind == SockOrNull) && r.ID == released {
+				*r = v.deadPointer()
+			}
+		})
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		fr.regs[r] = Reg{}
@@ -253,4 +301,14 @@ func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, u
 		return err
 	}
 	return v.errorf(pc, "R%d type=%s expected=fp, pkt, map_value", rn, ptr.Kind)
+}
+
+// deadPointer is what a pointer becomes when the object it points to is
+// gone: an unknown number for root (allow_ptr_leaks), unreadable without
+// CAP_PERFMON, as the kernel's mark_reg_invalid.
+func (v *vm) deadPointer() Reg {
+	if v.opts.Unprivileged {
+		return Reg{}
+	}
+	return unknownReg()
 }

@@ -124,6 +124,22 @@ func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 
 // pointer and all its copies become null or a valid pointer; other
 // pointers are never null.
 func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
+	if p.Kind == SockOrNull {
+		id := p.ID
+		st.forEachReg(func(r *Reg) {
+			if r.Kind == SockOrNull && r.ID == id {
+				if isNull {
+					*r = constReg(0)
+				} else {
+					r.Kind = Sock
+				}
+			}
+		})
+		if isNull { // no socket, nothing to release
+			st.dropRef(id)
+		}
+		return true
+	}
 	if p.Kind != MapValueOrNull {
 		return !isNull
 	}
@@ -207,6 +223,17 @@ func endDiffRange(st *State, r *Reg) {
 }
 
 // forEachReg visits every register and spilled register of every frame.
+// dropRef forgets reference id; false if the path does not hold it.
+func (st *State) dropRef(id uint32) bool {
+	for i, r := range st.refs {
+		if r.id == id {
+			st.refs = append(st.refs[:i:i], st.refs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 func (st *State) forEachReg(f func(*Reg)) {
 	for _, fr := range st.frames {
 		for i := range fr.regs {

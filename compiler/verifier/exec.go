@@ -147,6 +147,9 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 		return 0, err
 	}
 	if len(st.frames) == 1 {
+		if len(st.refs) > 0 {
+			return 0, v.errorf(pc, "Unreleased reference id=%d alloc_insn=%d", st.refs[0].id, st.refs[0].pc)
+		}
 		if r0.Kind != ScalarKind {
 			return 0, v.errorf(pc, "R0 leaks addr as return value")
 		}

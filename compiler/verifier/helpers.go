@@ -21,6 +21,10 @@ const (
 	argSize               // the size of the previous memory argument, > 0
 	argSizeOrZero         // the same, 0 allowed
 	argCtx                // the program's context
+	argSock               // a socket from a lookup, checked non-null (ARG_PTR_TO_BTF_ID_SOCK_COMMON)
+	argUninitMapValue     // pointer to map.ValueSize bytes the helper writes
+	argInt                // pointer to 4 initialised bytes the helper may rewrite (ARG_PTR_TO_INT)
+	argConstStr           // pointer into a read-only map value holding a NUL-terminated string
 )
 
 // retKind is what a helper returns in r0.
@@ -30,6 +34,7 @@ const (
 	retInt retKind = iota
 	retVoid
 	retMapValueOrNull
+	retSockOrNull // a socket reference, to be released (sk_release) before exit
 )
 
 // progSet says which program types may call a helper.
@@ -59,6 +64,11 @@ type helper struct {
 	// mapTypes restricts the map argument (nil: any map the helper's
 	// kind allows).
 	mapTypes []ebpf.MapType
+	// release marks sk_release: its argument's reference ends.
+	release bool
+	// perfmon marks helpers the kernel gives only with CAP_PERFMON
+	// (refused with --unprivileged).
+	perfmon bool
 }
 
 // helpers is the prototype table; ids are the kernel's (enum bpf_func_id).
@@ -68,7 +78,7 @@ var helpers = []helper{
 	{id: 3, name: "map_delete_elem", args: [5]argKind{argMap, argMapKey}, progs: progAll},
 	{id: 4, name: "probe_read", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
 	{id: 5, name: "ktime_get_ns", progs: progAll},
-	{id: 6, name: "trace_printk", args: [5]argKind{argMem, argSize}, progs: progAll},
+	{id: 6, name: "trace_printk", args: [5]argKind{argMem, argSize}, progs: progAll, perfmon: true},
 	{id: 7, name: "get_prandom_u32", progs: progAll},
 	{id: 8, name: "get_smp_processor_id", progs: progAll},
 	{id: 9, name: "skb_store_bytes", args: [5]argKind{argCtx, argScalar, argMem, argSize, argScalar}, progs: progTC | progSock, pktData: true},
@@ -124,9 +134,46 @@ var helpers = []helper{
 	{id: 65, name: "xdp_adjust_tail", args: [5]argKind{argCtx, argScalar}, progs: progXDP, pktData: true},
 	{id: 69, name: "fib_lookup", args: [5]argKind{argCtx, argMem, argSize, argScalar}, progs: progXDP | progTC},
 	{id: 80, name: "get_current_cgroup_id", progs: progTrace | progSock},
-	{id: 112, name: "probe_read_kernel", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
-	{id: 113, name: "probe_read_user", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 112, name: "probe_read_user", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace},
+	{id: 113, name: "probe_read_kernel", args: [5]argKind{argUninitMem, argSizeOrZero, argAnything}, progs: progTrace | progNet, perfmon: true},
 	{id: 125, name: "ktime_get_boot_ns", progs: progAll},
+
+	// The rest of what an XDP or tc program may call up to Linux 6.18:
+	// bpf_base_func_proto, bpf_sk_base_func_proto, tc_cls_act_func_proto
+	// and xdp_func_proto (net/core/filter.c, kernel/bpf/helpers.c).
+	{id: 66, name: "skb_get_xfrm_state", args: [5]argKind{argCtx, argScalar, argUninitMem, argSize, argScalar}, progs: progTC},
+	{id: 68, name: "skb_load_bytes_relative", args: [5]argKind{argCtx, argScalar, argUninitMem, argSize, argScalar}, progs: progTC | progSocket | progSock},
+	{id: 79, name: "skb_cgroup_id", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 83, name: "skb_ancestor_cgroup_id", args: [5]argKind{argCtx, argScalar}, progs: progTC},
+	{id: 84, name: "sk_lookup_tcp", args: [5]argKind{argCtx, argMem, argSize, argScalar, argScalar}, ret: retSockOrNull, progs: progXDP | progTC | progSock},
+	{id: 85, name: "sk_lookup_udp", args: [5]argKind{argCtx, argMem, argSize, argScalar, argScalar}, ret: retSockOrNull, progs: progXDP | progTC | progSock},
+	{id: 86, name: "sk_release", args: [5]argKind{argSock}, progs: progXDP | progTC | progSock, release: true},
+	{id: 87, name: "map_push_elem", args: [5]argKind{argMap, argMapValue, argScalar}, progs: progAll,
+		mapTypes: []ebpf.MapType{ebpf.Queue, ebpf.Stack, ebpf.BloomFilter}},
+	{id: 88, name: "map_pop_elem", args: [5]argKind{argMap, argUninitMapValue}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.Queue, ebpf.Stack}},
+	{id: 89, name: "map_peek_elem", args: [5]argKind{argMap, argUninitMapValue}, progs: progAll,
+		mapTypes: []ebpf.MapType{ebpf.Queue, ebpf.Stack, ebpf.BloomFilter}},
+	{id: 97, name: "skb_ecn_set_ce", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 99, name: "skc_lookup_tcp", args: [5]argKind{argCtx, argMem, argSize, argScalar, argScalar}, ret: retSockOrNull, progs: progXDP | progTC | progSock},
+	{id: 118, name: "jiffies64", progs: progAll},
+	{id: 120, name: "get_ns_current_pid_tgid", args: [5]argKind{argScalar, argScalar, argUninitMem, argSize}, progs: progAll},
+	{id: 130, name: "ringbuf_output", args: [5]argKind{argMap, argMem, argSizeOrZero, argScalar}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.RingBuf}},
+	{id: 134, name: "ringbuf_query", args: [5]argKind{argMap, argScalar}, progs: progAll, mapTypes: []ebpf.MapType{ebpf.RingBuf}},
+	{id: 135, name: "csum_level", args: [5]argKind{argCtx, argScalar}, progs: progTC},
+	{id: 151, name: "skb_cgroup_classid", args: [5]argKind{argCtx}, progs: progTC},
+	{id: 152, name: "redirect_neigh", args: [5]argKind{argScalar, argMemOrNull, argSizeOrZero, argScalar}, progs: progTC},
+	{id: 155, name: "redirect_peer", args: [5]argKind{argScalar, argScalar}, progs: progTC},
+	{id: 160, name: "ktime_get_coarse_ns", progs: progAll},
+	{id: 163, name: "check_mtu", args: [5]argKind{argCtx, argScalar, argInt, argScalar, argScalar}, progs: progXDP | progTC},
+	{id: 177, name: "trace_vprintk", args: [5]argKind{argMem, argSize, argMemOrNull, argSizeOrZero}, progs: progAll, perfmon: true},
+	{id: 182, name: "strncmp", args: [5]argKind{argMem, argSize, argConstStr}, progs: progAll},
+	{id: 188, name: "xdp_get_buff_len", args: [5]argKind{argCtx}, progs: progXDP},
+	{id: 189, name: "xdp_load_bytes", args: [5]argKind{argCtx, argScalar, argUninitMem, argSize}, progs: progXDP},
+	{id: 190, name: "xdp_store_bytes", args: [5]argKind{argCtx, argScalar, argMem, argSize}, progs: progXDP, pktData: false},
+	{id: 192, name: "skb_set_tstamp", args: [5]argKind{argCtx, argScalar, argScalar}, progs: progTC},
+	{id: 195, name: "map_lookup_percpu_elem", args: [5]argKind{argMap, argMapKey, argScalar}, ret: retMapValueOrNull, progs: progAll,
+		mapTypes: []ebpf.MapType{ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash}},
+	{id: 208, name: "ktime_get_tai_ns", progs: progAll},
 }
 
 var helperIndex = func() map[int32]*helper {
@@ -170,4 +217,35 @@ var specialMaps = map[ebpf.MapType][]int32{
 	ebpf.XSKMap:         {1, 51},
 	ebpf.SockMap:        {1, 3, 52, 53, 60},
 	ebpf.SockHash:       {1, 3, 70, 71, 72},
+}
+
+// HelperInfo is what the stages after the verifier need of a helper's
+// prototype; the verifier's table is the one place that knows helpers.
+type HelperInfo struct {
+	ID   int32
+	Name string // without the bpf_ prefix
+	// Args is how many argument registers (r1…) the helper reads; a
+	// variadic helper (trace_printk) reads all five.
+	Args int
+	// Void helpers leave r0 uninitialised.
+	Void bool
+	// MovesPacket: every packet pointer is invalid after the call.
+	MovesPacket bool
+}
+
+// Helper returns helper id's prototype, false if the verifier does not
+// know it (and therefore rejects every call to it).
+func Helper(id int32) (HelperInfo, bool) {
+	h := helperByID(id)
+	if h == nil {
+		return HelperInfo{}, false
+	}
+	n := 0
+	for n < len(h.args) && h.args[n] != argNone {
+		n++
+	}
+	if h.id == 6 { // trace_printk(fmt, fmt_size, ...)
+		n = 5
+	}
+	return HelperInfo{ID: h.id, Name: h.name, Args: n, Void: h.ret == retVoid, MovesPacket: h.pktData}, true
 }

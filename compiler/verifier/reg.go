@@ -32,13 +32,20 @@ const (
 	MapValue
 	// MapValueOrNull is a lookup result not yet compared with zero.
 	MapValueOrNull
+	// SockOrNull is a socket lookup's result (sk_lookup_tcp, skc_lookup_tcp)
+	// not yet compared with zero; ID names the reference, which must be
+	// released (sk_release) on every path that finds a socket.
+	SockOrNull
+	// Sock is a socket reference checked non-null.
+	Sock
 	// Mixed is only found in joined facts: different paths disagree on the kind.
 	Mixed
 )
 
 var kindNames = [...]string{
 	Uninit: "?", ScalarKind: "scalar", Ctx: "ctx", Stack: "fp", Packet: "pkt", PacketEnd: "pkt_end",
-	PacketMeta: "pkt_meta", MapPtr: "map_ptr", MapValue: "map_value", MapValueOrNull: "map_value_or_null", Mixed: "mixed",
+	PacketMeta: "pkt_meta", MapPtr: "map_ptr", MapValue: "map_value", MapValueOrNull: "map_value_or_null",
+	SockOrNull: "sock_common_or_null", Sock: "sock_common", Mixed: "mixed",
 }
 
 func (k Kind) String() string {
@@ -49,7 +56,7 @@ func (k Kind) String() string {
 }
 
 // IsPointer reports whether the kind is some pointer.
-func (k Kind) IsPointer() bool { return k >= Ctx && k <= MapValueOrNull }
+func (k Kind) IsPointer() bool { return k >= Ctx && k < Mixed }
 
 // Reg is the abstract value of one register on one path.
 type Reg struct {

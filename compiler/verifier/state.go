@@ -45,12 +45,21 @@ type frame struct {
 // State is the abstract state of one path: its call frames, innermost last.
 type State struct {
 	frames []*frame
+	// refs are the socket references this path holds (the kernel's
+	// acquired_refs), in acquisition order.
+	refs []ref
+}
+
+// ref is one acquired reference: its ID and the instruction that took it.
+type ref struct {
+	id uint32
+	pc int
 }
 
 func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
 
 func (st *State) clone() *State {
-	n := &State{frames: make([]*frame, len(st.frames))}
+	n := &State{frames: make([]*frame, len(st.frames)), refs: append([]ref(nil), st.refs...)}
 	for i, f := range st.frames {
 		g := *f
 		g.stack = append([]slot(nil), f.stack...)
@@ -135,7 +144,7 @@ func regCovers(old, cur *Reg, ids *idMap) bool {
 		if !ids.check(old.ID, cur.ID) || (old.ID == 0) != (cur.ID == 0) {
 			return false
 		}
-	case MapValueOrNull:
+	case MapValueOrNull, SockOrNull, Sock:
 		if !ids.check(old.ID, cur.ID) {
 			return false
 		}
@@ -148,10 +157,15 @@ func regCovers(old, cur *Reg, ids *idMap) bool {
 // kernel's states_equal). live says which registers of the innermost frame
 // are read later.
 func covers(old, cur *State, live uint16) bool {
-	if len(old.frames) != len(cur.frames) {
+	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
 		return false
 	}
 	var ids idMap
+	for i := range old.refs {
+		if !ids.check(old.refs[i].id, cur.refs[i].id) {
+			return false
+		}
+	}
 	for fi := range old.frames {
 		of, cf := old.frames[fi], cur.frames[fi]
 		if of.callsite != cf.callsite || of.fn != cf.fn {

@@ -72,6 +72,12 @@ type Options struct {
 	Entry map[asm.Register]Reg
 	// EntryStack initialises bytes of the entry frame's stack.
 	EntryStack []StackBytes
+	// Unprivileged applies the rules the kernel applies to a loader
+	// without CAP_PERFMON (allow_ptr_leaks and bypass_spec_v1 off): no
+	// pointer subtraction, no ALU on pointers beyond add/sub of scalars, no
+	// perfmon helpers. The default is root's rules: offloading a program
+	// needs CAP_SYS_ADMIN or CAP_BPF.
+	Unprivileged bool
 	// Assume lists conditional jumps whose fall-through is declared
 	// infeasible: only the taken branch, refined by the condition, is
 	// followed. Test harnesses encode assumptions this way.
