@@ -9,22 +9,22 @@ import (
 type argKind uint8
 
 const (
-	argNone       argKind = iota
-	argAnything           // any initialised value
-	argScalar             // a number
-	argMap                // a map (CONST_PTR_TO_MAP)
-	argMapKey             // pointer to map.KeySize readable bytes
-	argMapValue           // pointer to map.ValueSize readable bytes
-	argMem                // pointer to readable memory, its size in the next argument
-	argMemOrNull          // like argMem, or a null pointer with size 0
-	argUninitMem          // pointer to writable memory the helper fills, size next
-	argSize               // the size of the previous memory argument, > 0
-	argSizeOrZero         // the same, 0 allowed
-	argCtx                // the program's context
-	argSock               // a socket from a lookup, checked non-null (ARG_PTR_TO_BTF_ID_SOCK_COMMON)
-	argUninitMapValue     // pointer to map.ValueSize bytes the helper writes
-	argInt                // pointer to 4 initialised bytes the helper may rewrite (ARG_PTR_TO_INT)
-	argConstStr           // pointer into a read-only map value holding a NUL-terminated string
+	argNone           argKind = iota
+	argAnything               // any initialised value
+	argScalar                 // a number
+	argMap                    // a map (CONST_PTR_TO_MAP)
+	argMapKey                 // pointer to map.KeySize readable bytes
+	argMapValue               // pointer to map.ValueSize readable bytes
+	argMem                    // pointer to readable memory, its size in the next argument
+	argMemOrNull              // like argMem, or a null pointer with size 0
+	argUninitMem              // pointer to writable memory the helper fills, size next
+	argSize                   // the size of the previous memory argument, > 0
+	argSizeOrZero             // the same, 0 allowed
+	argCtx                    // the program's context
+	argSock                   // a socket from a lookup, checked non-null (ARG_PTR_TO_BTF_ID_SOCK_COMMON)
+	argUninitMapValue         // pointer to map.ValueSize bytes the helper writes
+	argInt                    // pointer to 4 initialised bytes the helper may rewrite (ARG_PTR_TO_INT)
+	argConstStr               // pointer into a read-only map value holding a NUL-terminated string
 )
 
 // retKind is what a helper returns in r0.
