@@ -37,6 +37,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	targetName := fs.String("target", "host", "rules to check: host (the kernel's) or nfp (the kernel's and the NFP's)")
 	typeName := fs.String("type", "", "program type for sections whose names do not give it: xdp, tc, socket, …")
 	asJSON := fs.Bool("json", false, "print the verdicts as JSON, one object per program")
+	unpriv := fs.Bool("unprivileged", false, "the kernel's rules for a loader without CAP_PERFMON (default: root's, as offload requires)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc]")
 		fs.PrintDefaults()
@@ -76,7 +77,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	status := 0
 	var verdicts []verdict
 	for _, p := range progs {
-		opts := &verifier.Options{Target: target}
+		opts := &verifier.Options{Target: target, Unprivileged: *unpriv}
 		if override != ebpf.UnspecifiedProgram && (p.Type == ebpf.UnspecifiedProgram || *typeName != "") {
 			opts.Type = override
 		}
