@@ -32,12 +32,17 @@ const (
 	MACLimitPPS = 54.4e6
 )
 
-// cycleModel accumulates the model's figure along the executed path.
+// cycleModel accumulates the model's figure along the executed path, and
+// beside it what the published model leaves out (helpers.go): the
+// firmware helpers' cycles and the DRAM engine work of every atomic.
 type cycleModel struct {
 	t, lastCC, lastMem int64
 	dram               float64
 	on                 bool
 	skip               int // instructions not charged (slots of a taken deferred branch)
+
+	helper int64   // estimated cycles of the firmware helpers called
+	xdram  float64 // DRAM engine cycles the published figure leaves out
 }
 
 func (cm *cycleModel) start() {
@@ -92,10 +97,12 @@ func (cm *cycleModel) charge(o *op, taken bool) {
 		}
 		cm.lastMem = cm.t
 		cm.dram += o.dram
+		cm.xdram += o.xdram
 	case mcMemNoSwap:
 		cm.t += cycMemNoSwap
 		cm.lastMem = cm.t
 		cm.dram += o.dram
+		cm.xdram += o.xdram
 	}
 }
 

@@ -69,6 +69,7 @@ type Firmware struct {
 	trace       bool
 	npkt        int
 	helperCalls int
+	underived   int // calls of helpers without a derived cost
 
 	// Stats counts packets and bytes per firmware stat class
 	// (pass, drop, redir, abort) and per action name.
@@ -83,17 +84,25 @@ type Firmware struct {
 
 // PacketResult is what one packet did.
 type PacketResult struct {
-	Action       string               `json:"action"`
-	Return       uint64               `json:"return"`      // R0 at the program's exit
-	ResultWord   uint32               `json:"result_word"` // A0 as the firmware reads it
-	Stat         string               `json:"stat"`
-	Packet       emulator.HexBytes    `json:"packet"`
-	Cycles       int64                `json:"cycles"`      // published model, incl. 224 firmware cycles
-	DRAMCycles   float64              `json:"dram_cycles"` // per-NIC DRAM engine cycles
-	Instructions uint64               `json:"instructions"`
-	HelperCalls  int                  `json:"helper_calls,omitempty"`
-	Events       []emulator.Event     `json:"events,omitempty"` // perf_event_output records
-	Trace        []emulator.TraceStep `json:"trace,omitempty"`
+	Action       string            `json:"action"`
+	Return       uint64            `json:"return"`      // R0 at the program's exit
+	ResultWord   uint32            `json:"result_word"` // A0 as the firmware reads it
+	Stat         string            `json:"stat"`
+	Packet       emulator.HexBytes `json:"packet"`
+	Cycles       int64             `json:"cycles"`      // published model, incl. 224 firmware cycles
+	DRAMCycles   float64           `json:"dram_cycles"` // per-NIC DRAM engine cycles
+	Instructions uint64            `json:"instructions"`
+	HelperCalls  int               `json:"helper_calls,omitempty"`
+	// The extended figure: Cycles plus the firmware helpers' estimated
+	// cycles (HelperCycles), DRAMCycles plus the DRAM work the published
+	// model leaves out (helpers, atomics other than add_imm). ExtPartial:
+	// a helper without a derived cost was called (helpercost.go).
+	HelperCycles  int64                `json:"helper_cycles,omitempty"`
+	ExtCycles     int64                `json:"ext_cycles"`
+	ExtDRAMCycles float64              `json:"ext_dram_cycles"`
+	ExtPartial    bool                 `json:"ext_partial,omitempty"`
+	Events        []emulator.Event     `json:"events,omitempty"` // perf_event_output records
+	Trace         []emulator.TraceStep `json:"trace,omitempty"`
 	// TraceCycles is, per Trace step, the model's cycle count before the
 	// instruction (it stops growing once the path has reached the outro).
 	TraceCycles []int64 `json:"trace_cycles,omitempty"`
@@ -183,7 +192,7 @@ func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 	} else {
 		m.trace = nil
 	}
-	helpers := f.helperCalls
+	helpers, underived := f.helperCalls, f.underived
 	f.Env.Events = nil
 	m.model.start()
 	m.exited = exitNone
@@ -200,6 +209,11 @@ func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 		HelperCalls:  f.helperCalls - helpers,
 		Events:       f.Env.Events,
 		Packet:       res.Packet[:0],
+
+		HelperCycles:  m.model.helper,
+		ExtCycles:     m.model.t + m.model.helper,
+		ExtDRAMCycles: m.model.dram + m.model.xdram,
+		ExtPartial:    f.underived != underived,
 	}
 	if f.trace {
 		res.Trace, res.TraceCycles = f.tr, f.tc

@@ -257,7 +257,26 @@ func (f *Firmware) callHelper(c *context, id uint32) error {
 	}
 	lo, hi := uint32(ret), uint32(ret>>32)
 	c.r[rA+0], c.r[rB+0], c.r[rA+1], c.r[rB+1] = lo, lo, hi, hi
+	f.chargeHelper(id, args[0])
 	return nil
+}
+
+// chargeHelper adds a helper's estimated cost (helpercost.go) to the
+// extended figure.
+func (f *Firmware) chargeHelper(id uint32, mapIndex uint64) {
+	var key uint32
+	if mapIndex < uint64(len(f.maps)) {
+		key = f.maps[mapIndex].m.Spec().KeySize
+	}
+	cyc, dram, derived := HelperCost(id, key)
+	if !f.M.model.on {
+		return
+	}
+	f.M.model.helper += cyc
+	f.M.model.xdram += dram
+	if !derived {
+		f.underived++
+	}
 }
 
 // perfOutput is bpf_perf_event_output: R2 = map, R3 = flags, R4 = data

@@ -97,6 +97,15 @@ func TestMapHelpersAndAtomics(t *testing.T) {
 	if r.Action != "XDP_PASS" || r.HelperCalls != 2 {
 		t.Errorf("action %s, %d helper calls", r.Action, r.HelperCalls)
 	}
+	// The extended figure: update (186 + 25) and lookup (186) of a
+	// 4-byte key beside the published one; DRAM: the helpers' engine work
+	// (update 18.60, lookup 14.54) besides the published read32 and add_imm.
+	if r.HelperCycles != 186+25+186 || r.ExtCycles != r.Cycles+r.HelperCycles || r.ExtPartial {
+		t.Errorf("helper cycles %d, extended %d (published %d), partial %v", r.HelperCycles, r.ExtCycles, r.Cycles, r.ExtPartial)
+	}
+	if d := r.ExtDRAMCycles - r.DRAMCycles - (5*dramRead32 + 4*dramAddImm); d > 1e-9 || d < -1e-9 {
+		t.Errorf("extended DRAM %.4f, published %.4f", r.ExtDRAMCycles, r.DRAMCycles)
+	}
 	st := fw.MapState()
 	want := []emulator.StateEntry{{Key: "34120000", Value: "7c770000"}}
 	if got := st.Maps["h"]; len(got) != 1 || got[0] != want[0] {
@@ -295,5 +304,38 @@ func TestArrayLookup(t *testing.T) {
 	}
 	if c.r[rA+12] != 0 || c.r[rA+13] != 0 {
 		t.Errorf("lookup of index 9 returned %#x:%#x, want NULL", c.r[rA+13], c.r[rA+12])
+	}
+}
+
+// TestAtomicDRAMCycles: a blocking 40-bit add is no DRAM work in the
+// published model (only add_imm and read32 are), and add_imm's 3.2198 in
+// the extended figure.
+func TestAtomicDRAMCycles(t *testing.T) {
+	m, err := emulator.NewMap(emulator.MapSpec{Name: "a", Type: emulator.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := []isa.Instr{
+		isa.Mov(A(6), B(23)),
+		isa.Immed(isa.Xfer(0), 5),
+		isa.Cmd(isa.TargetMU, "add", 0, A(6), K(0), isa.Mode40AB, 1, isa.CtxSwapWait),
+		isa.Cmd(isa.TargetMU, "set", 0, A(6), K(4), isa.Mode40AB, 1, isa.CtxSwapWait),
+		isa.Immed(A(0), 0x110000),
+		isa.Br(isa.BR, 0),
+	}
+	p, err := LoadImage(buildImage(t, ins, nil, []int{len(ins) - 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFirmware(p, Options{Maps: []emulator.Map{m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fw.RunPacket(make([]byte, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.DRAMCycles != 0 || r.ExtDRAMCycles != 2*dramAddImm || r.ExtCycles != r.Cycles {
+		t.Errorf("DRAM published %.4f extended %.4f, cycles %d/%d", r.DRAMCycles, r.ExtDRAMCycles, r.Cycles, r.ExtCycles)
 	}
 }

@@ -519,6 +519,10 @@ func translateCmd(x isa.CmdInstr) (op, error) {
 			o.dram = dramRead32
 		case cAddImm:
 			o.dram = dramAddImm
+		case cAdd, cSet, cClr, cXor:
+			// Every other atomic works the DRAM engine as add_imm does
+			// (an estimate: the paper measured add_imm only).
+			o.xdram = dramAddImm
 		}
 	}
 	return o, nil
