@@ -30,8 +30,6 @@ import (
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
-	"github.com/nfpcc/nfpcc/isa"
-	"github.com/nfpcc/nfpcc/isa/asm"
 	"github.com/nfpcc/nfpcc/isa/image"
 )
 
@@ -94,22 +92,9 @@ func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error)
 		}
 		return p, maps, img.Program.Name, nil
 	}
-	prog, err := asm.Assemble(path, data, asm.Options{Mode: isa.Ctx4})
+	p, err := nfp.LoadDumpText(path, data)
 	if err != nil {
 		return nil, nil, "", err
-	}
-	ins := make([]isa.Instr, len(prog.Words))
-	text := make([]string, len(prog.Words))
-	lines := strings.Split(string(data), "\n")
-	for i, w := range prog.Words {
-		ins[i] = isa.Decode(w)
-		if l := prog.Lines[i]; l >= 1 && l <= len(lines) {
-			text[i] = strings.TrimSpace(dumpPrefix.ReplaceAllString(lines[l-1], ""))
-		}
-	}
-	p, err := nfp.LoadDump(ins, text)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("%s: %v", path, err)
 	}
 	var maps []emulator.Map
 	if objPath != "" {
@@ -123,9 +108,6 @@ func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error)
 	}
 	return p, maps, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), nil
 }
-
-// dumpPrefix is the address and word-index columns of a dump line.
-var dumpPrefix = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.\d+\s+`)
 
 // nfpRunJSON is the --json output: the interpreter's report shape (object,
 // program, hook, packets, counts, maps) plus cycles and the projection.
@@ -152,6 +134,12 @@ type nfpSummaryJSON struct {
 	MeanCycles float64                 `json:"mean_cycles"`
 	MaxCycles  int64                   `json:"max_cycles"`
 	Projection nfp.Projection          `json:"projection"`
+	// The extended figure (firmware helper and DRAM atomic costs the
+	// published model leaves out; emulator/nfp/helpercost.go).
+	ExtMeanCycles float64        `json:"ext_mean_cycles"`
+	ExtMaxCycles  int64          `json:"ext_max_cycles"`
+	ExtProjection nfp.Projection `json:"ext_projection"`
+	ExtPartial    bool           `json:"ext_partial,omitempty"`
 }
 
 // runNFP implements `nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...)
@@ -223,7 +211,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	}
 
 	rep := nfpRunJSON{Object: prog, Program: progName, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
-	var sum, dram float64
+	var sum, dram, xsum, xdram float64
 	ok := 0
 	for i, fr := range frames {
 		r, err := fw.RunPacket(fr.data)
@@ -242,6 +230,10 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		if r.Cycles > rep.Summary.MaxCycles {
 			rep.Summary.MaxCycles = r.Cycles
 		}
+		xsum += float64(r.ExtCycles)
+		xdram += r.ExtDRAMCycles
+		rep.Summary.ExtMaxCycles = max(rep.Summary.ExtMaxCycles, r.ExtCycles)
+		rep.Summary.ExtPartial = rep.Summary.ExtPartial || r.ExtPartial
 		if nfpLeaves(r.Action) {
 			if err := out.write(fr.ci, r.Packet); err != nil {
 				return errf("%v", err)
@@ -253,6 +245,8 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	if ok > 0 {
 		rep.Summary.MeanCycles = sum / float64(ok)
 		rep.Summary.Projection = nfp.Project(rep.Summary.MeanCycles, dram/float64(ok))
+		rep.Summary.ExtMeanCycles = xsum / float64(ok)
+		rep.Summary.ExtProjection = nfp.Project(rep.Summary.ExtMeanCycles, xdram/float64(ok))
 	}
 	rep.Maps = fw.MapState().Maps
 	if err := out.close(); err != nil {
@@ -274,6 +268,16 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// throughput formats a projection: per core, per card, DRAM, MAC, result.
+func throughput(pr nfp.Projection) string {
+	dram := "unbounded"
+	if pr.DRAMPPS > 0 {
+		dram = fmt.Sprintf("%.2f Mpps", pr.DRAMPPS/1e6)
+	}
+	return fmt.Sprintf("%.3f Mpps per core; %d cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)",
+		pr.PerCorePPS/1e6, nfp.CardCores, pr.CardCoresPPS/1e6, dram, pr.MACPPS/1e6, pr.PPS/1e6, pr.Bound)
+}
+
 // nfpLeaves says whether the firmware sends the packet on.
 func nfpLeaves(action string) bool {
 	switch action {
@@ -293,7 +297,11 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 			continue
 		}
 		r := p.PacketResult
-		fmt.Fprintf(bw, "packet %d: %s (return %d, %d instructions, %d cycles)\n", p.Index, r.Action, int64(r.Return), r.Instructions, r.Cycles)
+		ext := ""
+		if r.ExtCycles != r.Cycles {
+			ext = fmt.Sprintf(", extended %d", r.ExtCycles)
+		}
+		fmt.Fprintf(bw, "packet %d: %s (return %d, %d instructions, %d cycles%s)\n", p.Index, r.Action, int64(r.Return), r.Instructions, r.Cycles, ext)
 		for k, s := range r.Trace {
 			fmt.Fprintf(bw, "  .%d: %s", s.PC, s.Text)
 			if k < len(r.TraceCycles) {
@@ -318,15 +326,17 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 	}
 	fmt.Fprintln(bw)
 	if s.MeanCycles > 0 {
-		pr := s.Projection
-		fmt.Fprintf(bw, "cycles/packet: mean %.1f, max %d (published model, incl. %d firmware cycles); DRAM %.2f\n",
-			s.MeanCycles, s.MaxCycles, nfp.FirmwareCycles, pr.DRAMCycles)
-		dram := "unbounded"
-		if pr.DRAMPPS > 0 {
-			dram = fmt.Sprintf("%.2f Mpps", pr.DRAMPPS/1e6)
+		// The published model's figure, and beside it the extended one.
+		note := ""
+		if s.ExtPartial {
+			note = "; perf_event_output has no derived cost: a lower bound"
 		}
-		fmt.Fprintf(bw, "throughput: %.3f Mpps per core; %d cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)\n",
-			pr.PerCorePPS/1e6, nfp.CardCores, pr.CardCoresPPS/1e6, dram, pr.MACPPS/1e6, pr.PPS/1e6, pr.Bound)
+		fmt.Fprintf(bw, "cycles/packet: mean %.1f, max %d (published model, incl. %d firmware cycles); DRAM %.2f\n",
+			s.MeanCycles, s.MaxCycles, nfp.FirmwareCycles, s.Projection.DRAMCycles)
+		fmt.Fprintf(bw, "               mean %.1f, max %d (extended: + firmware helpers, estimated from CoreNIC; DRAM of every atomic%s); DRAM %.2f\n",
+			s.ExtMeanCycles, s.ExtMaxCycles, note, s.ExtProjection.DRAMCycles)
+		fmt.Fprintf(bw, "throughput: %s (published)\n", throughput(s.Projection))
+		fmt.Fprintf(bw, "            %s (extended)\n", throughput(s.ExtProjection))
 	}
 	names := make([]string, 0, len(rep.Maps))
 	for n := range rep.Maps {

@@ -3,9 +3,12 @@ package nfp
 import (
 	"encoding/binary"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/asm"
 	"github.com/nfpcc/nfpcc/isa/image"
 )
 
@@ -132,4 +135,31 @@ func MapsFor(img *image.Image) ([]emulator.Map, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// dumpPrefix is the address and word-index columns of a dump line.
+var dumpPrefix = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.\d+\s+`)
+
+// LoadDumpText assembles a Linux JIT dump's text (isa/asm, 4-context
+// mode) and prepares it with LoadDump, keeping each word's line as its
+// text for messages and traces. name is the file name messages give.
+func LoadDumpText(name string, src []byte) (*Program, error) {
+	prog, err := asm.Assemble(name, src, asm.Options{Mode: isa.Ctx4})
+	if err != nil {
+		return nil, err
+	}
+	ins := make([]isa.Instr, len(prog.Words))
+	text := make([]string, len(prog.Words))
+	lines := strings.Split(string(src), "\n")
+	for i, w := range prog.Words {
+		ins[i] = isa.Decode(w)
+		if l := prog.Lines[i]; l >= 1 && l <= len(lines) {
+			text[i] = strings.TrimSpace(dumpPrefix.ReplaceAllString(lines[l-1], ""))
+		}
+	}
+	p, err := LoadDump(ins, text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return p, nil
 }
