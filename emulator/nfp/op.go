@@ -155,9 +155,9 @@ type op struct {
 	mask   uint8  // ld_field byte mask
 	a, b   operand
 	dst    operand
-	imm    uint32 // immed value / jump immediate / command count / csr address / branch target
-	target uint32 // branch target (code index)
+	imm    uint32  // immed value / jump immediate / command count / csr address / branch target
+	target uint32  // branch target (code index)
 	dram   float64 // DRAM engine cycles of the published model
 	xdram  float64 // DRAM engine cycles it leaves out (atomics other than add_imm)
-	aux    uint32 // helper id, ctx number for br=ctx
+	aux    uint32  // helper id, ctx number for br=ctx
 }
