@@ -243,7 +243,7 @@ func (g *gen) memStack(v *ir.Value, info *ir.OpInfo) {
 			}
 		}
 	default:
-		g.fail(v, "%s on the stack is not supported", v.Op)
+		g.stackAtomic(v, addr, size)
 	}
 }
 

@@ -43,7 +43,10 @@ func (g *gen) stagedSizes(v *ir.Value) (key, val int64) {
 	return key, val
 }
 
-// stagingSize is the staging area's size: the most any one call needs.
+// stagingSize is the staging area's size: the most any one call needs,
+// rounded up to 8 bytes so that the frame above it stays 8-aligned in LM
+// (an aligned 8-byte stack access then never straddles two *l$index3
+// windows; stack_atomics.go relies on it).
 func (g *gen) stagingSize() int64 {
 	var n int64
 	for _, b := range g.f.Blocks {
@@ -52,7 +55,7 @@ func (g *gen) stagingSize() int64 {
 			n = max(n, round4(k)+round4(val))
 		}
 	}
-	return n
+	return (n + 7) &^ 7
 }
 
 // stage copies n bytes at stack byte src (not word-aligned) to the aligned

@@ -82,6 +82,7 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_rsh", ebpf.XDP, shiftProgram(asm.RSh)},
 		handWritten{"xdp_arsh", ebpf.XDP, shiftProgram(asm.ArSh)},
 		handWritten{"xdp_dead_sext", ebpf.XDP, deadSextProgram()},
+		handWritten{"xdp_stack_atomics", ebpf.XDP, stackAtomicsProgram()},
 	)
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
