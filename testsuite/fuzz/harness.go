@@ -114,7 +114,7 @@ type Pair struct {
 	hook    emulator.Hook
 	maxCode uint64
 	res     emulator.Result
-	// statefull: the program has maps whose contents must be compared.
+	// stateful: the program has maps whose contents must be compared.
 	stateful bool
 	// kern is the program in the kernel (Options.Kernel), nil when it is
 	// not run there; kernelSkip then says why.
