@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nfpcc/nfpcc/compiler"
+	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/asm"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -40,10 +43,11 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	entry := fs.Uint("entry", 0, "entry word")
 	stack := fs.Uint("stack", 0, "eBPF stack size in bytes")
 	ctx8 := fs.Bool("ctx8", false, "registers are numbered for 8-context mode (default 4-context, as eBPF offload runs)")
-	jit := fs.Bool("jit", false, "FILE is a Linux JIT dump: turn its placeholder branches (br[.15000]) into the kernel's relocations")
+	jit := fs.Bool("jit", false, "FILE is a Linux JIT dump: turn its placeholder branches (br[.15000]) into the kernel's relocations (the default when FILE looks like one: \"ADDR:\t.N  insn\" lines)")
+	objFlag := fs.String("obj", "", "the eBPF object whose maps the code uses (default for a JIT dump X.asm: X.bpf.o beside it, if present)")
 	style := fs.String("style", "kernel", "values of the fields objdump does not print: kernel (the Linux JIT's) or netronome (Netronome's assembler's)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome] [--jit]")
+		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome] [--jit] [--obj PROG.bpf.o]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true, "jit": true})); err != nil {
@@ -81,6 +85,18 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	isDump := nfpDumpFirstLine.Match(bytes.SplitN(text, []byte("\n"), 2)[0])
+	if isDump {
+		// A dump keeps the kernel's placeholders: without its relocations
+		// the image would branch to .15000.
+		*jit = true
+	}
+	objPath := *objFlag
+	if objPath == "" && isDump {
+		if p := strings.TrimSuffix(src, filepath.Ext(src)) + ".bpf.o"; isBPFObject(p) {
+			objPath = p
+		}
+	}
 	if *jit {
 		if err := asm.InferJITRelocs(prog); err != nil {
 			fmt.Fprintf(stderr, "nfpcc as: %s: %v\n", src, err)
@@ -99,6 +115,19 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	for i, w := range prog.Words {
 		img.Code = append(img.Code, uint64(w))
 		img.Lines = append(img.Lines, image.Line{Addr: uint32(i), PC: image.NoPC, File: src, Line: uint32(prog.Lines[i])})
+	}
+	// The maps the code uses, from the object, so that the image runs as
+	// the dump does with that object (`nfpcc run X.asm X.bpf.o`).
+	if objPath != "" {
+		obj, err := loader.Load(objPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+			return 2
+		}
+		img.Maps = compiler.Maps(obj)
+		if len(img.Maps) > 0 {
+			img.Program.Caps |= image.CapMaps
+		}
 	}
 	// asm's relocation kinds are numbered as the kernel's, as image's are.
 	for _, r := range prog.Relocs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -239,5 +240,69 @@ func TestAsUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "p.nfp")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestAsJITDumpRuns: `nfpcc as X.asm -o X.nfp` (the companion X.bpf.o
+// found beside the dump, or --obj) and then `nfpcc run X.nfp` give, on both
+// example packets of every nfp-jit dump, the cycles, DRAM cycles, action,
+// r0, packet and maps of running the dump itself (`nfpcc run X.asm X.bpf.o`).
+func TestAsJITDumpRuns(t *testing.T) {
+	corpus := testsuite.Corpus(t, "nfp-jit")
+	dir := filepath.Join(corpus, "programs")
+	cb, err := os.ReadFile(filepath.Join(corpus, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases map[string]map[string]struct {
+		Packet string `json:"packet_pattern_hex"`
+	}
+	if err := json.Unmarshal(cb, &cases); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.asm"))
+	if len(files) != 8 {
+		t.Fatalf("%d dumps, want 8", len(files))
+	}
+	out := t.TempDir()
+	for i, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".asm")
+		obj := filepath.Join(dir, name+".bpf.o")
+		img := filepath.Join(out, name+".nfp")
+		args := []string{"as", f, "-o", img}
+		if i%2 == 1 {
+			// The dump copied alone: the object given with --obj.
+			alone := filepath.Join(out, name+".asm")
+			src, _ := os.ReadFile(f)
+			if err := os.WriteFile(alone, src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args = []string{"as", alone, "--obj", obj, "-o", img}
+		}
+		var stdout, stderr bytes.Buffer
+		if rc := Main(args, &stdout, &stderr); rc != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, rc, stderr.String())
+		}
+		var pkts []string
+		for _, k := range []string{"k_first", "i_first"} {
+			pkts = append(pkts, "--packet", cases[name][k].Packet)
+		}
+		run := func(a ...string) string {
+			var o, e bytes.Buffer
+			if rc := Main(append(append([]string{"run", "--json"}, a...), pkts...), &o, &e); rc != 0 {
+				t.Fatalf("run %v: exit %d\n%s%s", a, rc, o.String(), e.String())
+			}
+			// The reports differ only in the file named.
+			var rep map[string]any
+			if err := json.Unmarshal(o.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			delete(rep, "object")
+			b, _ := json.Marshal(rep)
+			return string(b)
+		}
+		if got, want := run(img), run(f, obj); got != want {
+			t.Errorf("%s: the assembled image runs\n%s\nthe dump\n%s", name, got, want)
+		}
 	}
 }
