@@ -145,6 +145,19 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			// checked with the memory argument before it
 		}
 	}
+	if h.id == 12 && v.opts.Unprivileged {
+		// One tail call instruction, one program array: without
+		// bypass_spec_v1 the kernel's fixup refuses a call site that saw
+		// two (record_func_map's poisoned map_ptr).
+		if v.tailMap == nil {
+			v.tailMap = map[int]int{}
+		}
+		if m, ok := v.tailMap[pc]; ok && m != mapIdx {
+			v.tailMap[pc] = -1
+		} else if !ok {
+			v.tailMap[pc] = mapIdx
+		}
+	}
 	// Effects.
 	var ret Reg
 	switch h.ret {

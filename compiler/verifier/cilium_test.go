@@ -76,7 +76,7 @@ const ciliumAccepted, ciliumWithin = 64, 10
 func TestCilium(t *testing.T) {
 	root, rows := readCilium(t)
 	objs := map[string]*loader.Object{}
-	var accepted, within, slots int
+	var accepted, within, slots, unprivSame int
 	var total time.Duration
 	for _, r := range rows {
 		obj := objs[r.object]
@@ -91,6 +91,13 @@ func TestCilium(t *testing.T) {
 		if p == nil {
 			t.Errorf("%s %s: program not found", r.object, r.prog)
 			continue
+		}
+		uo := r.opts()
+		uo.Unprivileged = true
+		if _, uerr := verifier.Verify(p, obj.Maps, uo); (uerr == nil) == (r.kernelUnpriv == "accept") {
+			unprivSame++
+		} else {
+			t.Logf("%s/%s: unprivileged: nfpcc %v, kernel %s", r.object, r.prog, uerr, r.kernelUnpriv)
 		}
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
@@ -120,6 +127,7 @@ func TestCilium(t *testing.T) {
 	if accepted < ciliumAccepted || within < ciliumWithin {
 		t.Errorf("accepted %d (want ≥ %d), %d within 1.5× of the kernel (want ≥ %d)", accepted, ciliumAccepted, within, ciliumWithin)
 	}
+	t.Logf("unprivileged: %d/%d verdicts equal the kernel's", unprivSame, len(rows))
 	t.Logf("accepted %d/%d, %d within 1.5× of the kernel's processed count, %d slots in %v: %.0f slots/s (verify only)",
 		accepted, len(rows), within, slots, total.Round(time.Millisecond), float64(slots)/total.Seconds())
 }

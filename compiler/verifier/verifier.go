@@ -136,7 +136,11 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	if err := v.run(); err != nil {
+	err = v.run()
+	if err == nil {
+		err = v.checkFixups()
+	}
+	if err != nil {
 		if opts.Log != nil {
 			fmt.Fprintln(opts.Log, err)
 			if e, ok := err.(*Error); ok && e.Source != "" {
@@ -178,6 +182,9 @@ type vm struct {
 	typeAt map[int]Kind
 	// badCompare is set by refine for comparisons that leak pointers.
 	badCompare bool
+	// tailMap is the program array each tail call site used (-1: several),
+	// for Options.Unprivileged.
+	tailMap map[int]int
 	// stackOffAt records a stack access's constant offset per instruction (NFP).
 	stackOffAt map[int]int32
 }
@@ -353,4 +360,15 @@ func (v *vm) result() *Result {
 	}
 	sortStrings(r.Warnings)
 	return r
+}
+
+// checkFixups refuses what the kernel refuses after verification, when it
+// rewrites instructions (do_misc_fixups).
+func (v *vm) checkFixups() error {
+	for pc := range v.insns {
+		if m, ok := v.tailMap[pc]; ok && m < 0 {
+			return v.errorf(-1, "tail_call abusing map_ptr")
+		}
+	}
+	return nil
 }
