@@ -62,6 +62,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of bpf_get_prandom_u32")
 	ifindex := fs.Uint("ifindex", 1, "ingress interface index the context reports")
 	rxQueue := fs.Uint("rx-queue", 0, "receive queue the context reports")
+	profile := fs.String("profile", "", "NFP images and JIT dumps: write an HTML profile of the cycles to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
 		fs.PrintDefaults()
@@ -84,6 +85,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	objPath := positional[0]
 	if isNFPFile(objPath) { // an NFP image: the NFP emulator runs it (run_nfp.go)
 		return runNFP(origArgs, stdout, stderr)
+	}
+	if *profile != "" {
+		return fail("--profile needs an NFP image or JIT dump (the cycle model is the NFP's)")
 	}
 	if len(positional) > 1 {
 		if len(packets) == 0 {

@@ -109,6 +109,19 @@ func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error)
 	return p, maps, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), nil
 }
 
+// imageLines is the line table of an image file (nil for a dump).
+func imageLines(path string) []image.Line {
+	data, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
+		return nil
+	}
+	img, err := image.Unmarshal(data)
+	if err != nil {
+		return nil
+	}
+	return img.Lines
+}
+
 // nfpRunJSON is the --json output: the interpreter's report shape (object,
 // program, hook, packets, counts, maps) plus cycles and the projection.
 type nfpRunJSON struct {
@@ -160,6 +173,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "print every executed NFP instruction")
 	maxInsns := fs.Uint64("max-insns", nfp.DefaultLimit, "NFP instruction limit per packet")
 	seed := fs.Uint64("seed", 1, "seed of the PseudoRndNum CSR (bpf_get_prandom_u32)")
+	profile := fs.String("profile", "", "write an HTML profile (per-word executions and model cycles, hottest path, eBPF slot and C line, per-packet cycles) to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
 		fmt.Fprintln(stderr, "       nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
@@ -190,6 +204,12 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		packets = append(packets, positional[1:]...)
 	}
 
+	// With --profile an image may be followed by its eBPF object: the
+	// page then shows each slot's instruction and C line.
+	profObj := ""
+	if *profile != "" && objPath != "" && imageLines(prog) != nil {
+		profObj, objPath = objPath, ""
+	}
 	p, maps, progName, err := loadNFP(prog, objPath)
 	if err != nil {
 		return errf("%v", err)
@@ -204,6 +224,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps, Trace: *trace, Limit: *maxInsns, Seed: *seed})
 	if err != nil {
 		return errf("%s: %v", prog, err)
+	}
+	if *profile != "" {
+		fw.Profile = nfp.NewProfile(len(p.Code))
 	}
 	out, err := createPcapOut(*pcapOut)
 	if err != nil {
@@ -251,6 +274,17 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	rep.Maps = fw.MapState().Maps
 	if err := out.close(); err != nil {
 		return errf("%v", err)
+	}
+	if *profile != "" {
+		var slots map[uint32]ebpfSlot
+		if profObj != "" {
+			if slots, err = ebpfSlots(profObj, progName); err != nil {
+				return errf("%v", err)
+			}
+		}
+		if err := writeProfile(*profile, prog, progName, p, imageLines(prog), slots, fw.Profile); err != nil {
+			return errf("%v", err)
+		}
 	}
 
 	if *asJSON {

@@ -75,6 +75,9 @@ type Firmware struct {
 	// (pass, drop, redir, abort) and per action name.
 	Stats   map[string]*Counter
 	Actions map[string]*Counter
+	// Profile, when set, collects per-word executions and cycles and
+	// per-packet figures and paths (profile.go) of the packets run.
+	Profile *Profile
 	// tr and tc collect the trace of the packet being run.
 	tr []emulator.TraceStep
 	tc []int64
@@ -186,11 +189,17 @@ func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 	// single ARRAY map as address arithmetic from B23 = its EMEM base >> 8.
 	c.r[rB+23] = uint32(EMEMBase >> 8)
 
-	if f.trace {
+	switch {
+	case f.trace:
 		f.tr, f.tc = res.Trace[:0], res.TraceCycles[:0]
 		m.trace = f.traceStep
-	} else {
+	case f.Profile != nil:
+		m.trace = f.profileStep
+	default:
 		m.trace = nil
+	}
+	if f.Profile != nil {
+		f.Profile.begin()
 	}
 	helpers, underived := f.helperCalls, f.underived
 	f.Env.Events = nil
@@ -219,6 +228,9 @@ func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 		res.Trace, res.TraceCycles = f.tr, f.tc
 		f.tr, f.tc = nil, nil
 	}
+	if f.Profile != nil {
+		f.Profile.end(res.Cycles, res.ExtCycles)
+	}
 	if err := f.decode(res); err != nil {
 		return err
 	}
@@ -237,9 +249,16 @@ func (f *Firmware) RunPacketInto(frame []byte, res *PacketResult) error {
 	return nil
 }
 
-func (f *Firmware) traceStep(pc uint32, _ *context) {
+func (f *Firmware) traceStep(pc uint32, c *context) {
 	f.tr = append(f.tr, emulator.TraceStep{PC: int(pc), Text: f.Prog.InstrText(pc)})
 	f.tc = append(f.tc, f.M.model.shown())
+	if f.Profile != nil {
+		f.profileStep(pc, c)
+	}
+}
+
+func (f *Firmware) profileStep(pc uint32, _ *context) {
+	f.Profile.step(pc, f.M.model.shown())
 }
 
 // count adds a packet to the per-stat-class and per-action counters; the
