@@ -150,7 +150,11 @@ func NewMap(spec MapSpec) (Map, error) {
 	}
 	switch spec.Type {
 	case MapArrayOfMaps, MapHashOfMaps:
-		return newOuterMap(spec)
+		m, err := newOuterMap(spec)
+		if err != nil {
+			return nil, err // not a nil *outerMap inside a non-nil Map
+		}
+		return m, nil
 	case MapHash, MapPerCPUHash, MapDevMapHash:
 		if spec.KeySize == 0 {
 			return nil, fmt.Errorf("map %s: %s with key size 0", spec.Name, spec.Type)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"runtime"
 	"testing"
 
@@ -44,8 +45,27 @@ func FuzzRun(f *testing.F) {
 	for _, w := range img.Code {
 		seed = binary.LittleEndian.AppendUint64(seed, w)
 	}
-	f.Add(seed, []byte{4, 2, 8, 5, 6, 0, 9, 1, 0, 15, 6, 0}, make([]byte, 60))
-	f.Add(seed[:64], []byte{}, []byte{1, 2, 3})
+	f.Add(seed, []byte{4, 2, 8, 5, 6, 0, 9, 1, 0, 15, 6, 0}, make([]byte, 60), []byte{})
+	f.Add(seed[:64], []byte{}, []byte{1, 2, 3}, []byte{})
+	// Map tables with huge and overflowing sizes (the findings: values and
+	// entries of 0xffffffff, 16 MiB × 2^25, one past 4 GiB, a stride that
+	// passes the 4 GiB window only once rounded to a power of two).
+	for _, m := range [][4]uint32{
+		{2, 4, 0xffffffff, 0xffffffff},
+		{2, 4, 1 << 24, 1 << 25},
+		{6, 4, 1 << 16, 1<<16 + 1},
+		{2, 4, 48, 1 << 26},
+		{1, 0xffffffff, 0xffffffff, 0xffffffff},
+		{1, 4, 8, 1 << 24},
+		{2, 4, 4, 16},
+	} {
+		var b []byte
+		b = append(b, byte(m[0]))
+		b = binary.LittleEndian.AppendUint32(b, m[1])
+		b = binary.LittleEndian.AppendUint32(b, m[2])
+		b = binary.LittleEndian.AppendUint32(b, m[3])
+		f.Add(seed, []byte{}, make([]byte, 60), b)
+	}
 	// Real JIT code as seeds, so that mutations explore the instructions
 	// the emulator models rather than invalid words.
 	for _, name := range []string{"xdp-quic-lb", "xdp-count-min.1"} {
@@ -54,11 +74,26 @@ func FuzzRun(f *testing.F) {
 			for _, w := range words {
 				b = binary.LittleEndian.AppendUint64(b, uint64(w))
 			}
-			f.Add(b, []byte{}, make([]byte, 64))
+			f.Add(b, []byte{}, make([]byte, 64), []byte{2, 4, 0, 0, 0, 4, 0, 0, 0, 16, 0, 0, 0})
 		}
 	}
-	f.Fuzz(func(t *testing.T, code, relocs, pkt []byte) {
+	f.Fuzz(func(t *testing.T, code, relocs, pkt, maps []byte) {
 		img := &image.Image{Program: image.Program{Type: image.ProgXDP}}
+		for i := 0; i+13 <= len(maps) && i < 13*4; i += 13 {
+			img.Maps = append(img.Maps, image.Map{
+				Name: fmt.Sprintf("m%d", i/13), Type: uint32(maps[i] % 32),
+				KeySize:    binary.LittleEndian.Uint32(maps[i+1:]),
+				ValueSize:  binary.LittleEndian.Uint32(maps[i+5:]),
+				MaxEntries: binary.LittleEndian.Uint32(maps[i+9:]),
+			})
+		}
+		ms, err := MapsFor(img)
+		if err != nil {
+			if !strings.Contains(err.Error(), "map m") {
+				t.Fatalf("map table %+v: the error does not name the map: %v", img.Maps, err)
+			}
+			ms = nil
+		}
 		for i := 0; i+8 <= len(code) && i < 8*256; i += 8 {
 			w := binary.LittleEndian.Uint64(code[i:]) & isa.InstrMask
 			img.Code = append(img.Code, uint64(isa.WithECC(w)))
@@ -77,8 +112,11 @@ func FuzzRun(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fw, err := NewFirmware(p, Options{Limit: 10_000})
+		fw, err := NewFirmware(p, Options{Limit: 10_000, Maps: ms})
 		if err != nil {
+			if len(ms) > 0 && !strings.Contains(err.Error(), "map m") {
+				t.Fatalf("map table %+v: the error does not name the map: %v", img.Maps, err)
+			}
 			return
 		}
 		_, _ = fw.RunPacket(pkt)
