@@ -387,7 +387,7 @@ func (g *gen) allocatePass(spill bool) error {
 		}
 		in := &g.info[iv.v.ID]
 		need := 2
-		if in.hiZero {
+		if in.hiZero && !g.wideDiv(iv.v) {
 			need = 1
 		}
 		pool := anyPool

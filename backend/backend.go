@@ -81,6 +81,7 @@ type gen struct {
 	// staging is the size of the area after the spill area where map
 	// helpers' unaligned stack keys and values are copied (staging.go).
 	staging       int64
+	divScratch    int64         // LM byte of the 64-bit division's scratch words (lower_div.go)
 	slots         [][]*interval // spill slots and the ranges sharing each
 	spilledValues int
 	folded        int
@@ -154,6 +155,11 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("%d bytes of stack and %d of spilled values and staged helper arguments exceed the %d-byte frame", f.StackSize, g.spillBytes+g.staging, image.MaxStack)}
 	}
 	g.lower()
+	if n := len(g.a.items); n > image.MaxCode {
+		// Branches reach 14 bits of the code store (each 32-bit
+		// division by a register unrolls to ~200 words).
+		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("the program needs %d words of code, more than the %d a branch can reach", n, image.MaxCode)}
+	}
 	code, relocs, lines, err := g.a.finish()
 	if err != nil {
 		return nil, st, err

@@ -254,7 +254,7 @@ func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
 		restore = append(restore, func() { g.info[r.ID] = old })
 		in.spilled = false
 		in.lo, in.hi = reloadRegs[k], -1
-		if !in.hiZero {
+		if !in.hiZero || g.wideDiv(r) {
 			in.hi = reloadRegs[k+1]
 		}
 		k += 2

@@ -1,8 +1,6 @@
 package backend
 
 import (
-	"math/bits"
-
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa"
 )
@@ -82,8 +80,8 @@ func (g *gen) lowerALU(v *ir.Value) {
 		g.shift64(v)
 	case ir.OpMul32, ir.OpMul64:
 		g.mul(v)
-	case ir.OpDiv32, ir.OpDiv64, ir.OpMod32, ir.OpMod64:
-		g.divPow2(v)
+	case ir.OpDiv32, ir.OpDiv64, ir.OpMod32, ir.OpMod64, ir.OpSdiv32, ir.OpSdiv64, ir.OpSmod32, ir.OpSmod64:
+		g.div(v)
 	default:
 		g.fail(v, "op %s is not supported by the NFP backend", v.Op)
 	}
@@ -306,51 +304,6 @@ func (g *gen) mul(v *ir.Value) {
 	}
 }
 
-// divPow2 lowers division and modulo by a constant: a shift or a mask for
-// powers of two, otherwise divConst.
-func (g *gen) divPow2(v *ir.Value) {
-	c, ok := g.constant(v.Args[1], false)
-	ch, ok2 := g.constant(v.Args[1], true)
-	wide := v.Op == ir.OpDiv64 || v.Op == ir.OpMod64
-	if !ok && (!wide || g.info[g.rootOf(v.Args[0]).ID].hiZero && g.info[g.rootOf(v.Args[1]).ID].hiZero) {
-		g.divReg(v)
-		return
-	}
-	if !ok || !ok2 || (wide && ch != 0) || c == 0 || c >= 1<<31 {
-		g.fail(v, "%s by 0, by a constant from 2^31 up or by a value wider than 32 bits is not supported", v.Op)
-	}
-	if wide && !g.info[v.Args[0].ID].hiZero {
-		g.fail(v, "%s of a value wider than 32 bits is not supported", v.Op)
-	}
-	if c&(c-1) != 0 {
-		g.divConst(v, c)
-		return
-	}
-	n := bits.TrailingZeros32(c)
-	s := g.src(v.Args[0], false, right, limU)
-	d := g.dlo(v)
-	switch v.Op {
-	case ir.OpDiv32, ir.OpDiv64:
-		if n == 0 {
-			g.a.emit(isa.Mov(d, s))
-		} else {
-			g.a.emit(isa.Shf(d, isa.None, isa.ShfB, s, isa.ShiftR, n))
-		}
-	default:
-		m := g.src(v.Args[1], false, left, limU)
-		if c-1 <= limU {
-			m = isa.Imm(c - 1)
-		} else {
-			g.a.emit(isa.LoadImm32(isa.GPRA(regScratchA), c-1)...)
-			m = isa.GPRA(regScratchA)
-		}
-		g.alu(d, m, isa.OpAnd, s)
-	}
-	if dh := g.dhi(v); !dh.IsNone() {
-		g.a.emit(isa.Immed(dh, 0))
-	}
-}
-
 // shiftVar64 shifts by a register: bit 5 of the amount selects the >= 32
 // sequence (unless the verifier's range decides it), each shift takes its
 // amount (mod 32) from the previous ALU instruction's A operand. The bits
@@ -460,93 +413,5 @@ func (g *gen) shiftVar64(v *ir.Value) {
 		ge()
 		a.place(end)
 		g.lm3 = -1
-	}
-}
-
-// divConst divides the 32-bit dividend by a constant c (not a power of two,
-// below 2^31) by restoring division, unrolled: 32 steps each shift the next
-// dividend bit from q (the result register, B side) into the remainder r
-// (A20), subtract c when r >= c (into B20 first; the borrow decides) and set
-// the quotient bit. r < c < 2^31 keeps r << 1 within 32 bits. The quotient
-// or the remainder is the result; the upper half is zero.
-func (g *gen) divConst(v *ir.Value, c uint32) {
-	a := g.a
-	d := g.dlo(v)
-	a.emit(isa.Mov(d, g.src(v.Args[0], false, right, limU)))
-	cv := isa.Imm(c)
-	if c > limU {
-		a.emit(isa.LoadImm32(isa.GPRB(regScratchB), c)...)
-		cv = isa.GPRB(regScratchB)
-	}
-	g.divSteps(v, cv)
-	if dh := g.dhi(v); !dh.IsNone() {
-		a.emit(isa.Immed(dh, 0))
-	}
-}
-
-// divReg divides 32-bit values by a register, as eBPF: x / 0 = 0 and
-// x % 0 = x; a divisor from 2^31 up goes at most once (q = x >= y), below
-// it the steps of divConst.
-func (g *gen) divReg(v *ir.Value) {
-	a := g.a
-	d := g.dlo(v)
-	y := isa.GPRB(regScratchB)
-	mod := v.Op == ir.OpMod32 || v.Op == ir.OpMod64
-	a.emit(isa.Mov(y, g.src(v.Args[1], false, right, limU)))
-	// d may be the divisor's register: y is read from B21 from here on;
-	// a large constant dividend must not pass through B21.
-	if c, ok := g.constant(v.Args[0], false); ok && c > limU {
-		a.emit(isa.LoadImm32(d, c)...)
-	} else {
-		a.emit(isa.Mov(d, g.src(v.Args[0], false, right, limU)))
-	}
-	zero, big, end := a.newLabel(), a.newLabel(), a.newLabel()
-	a.emit(isa.ALU(isa.None, isa.None, isa.OpB, y))
-	a.branch(isa.BEQ, zero, 0)
-	a.branch(isa.BMI, big, 0)
-	g.divSteps(v, y)
-	a.branch(isa.BR, end, 0)
-	// y >= 2^31: x - y without a borrow means a quotient of 1.
-	a.place(big)
-	t := isa.GPRB(regScratchA)
-	a.emit(isa.ALU(t, isa.GPRA(d.Num), isa.OpSub, y))
-	a.branch(isa.BLO, zero, 0)
-	if mod {
-		a.emit(isa.ALU(d, isa.None, isa.OpB, t))
-	} else {
-		a.emit(isa.Immed(d, 1))
-	}
-	a.branch(isa.BR, end, 0)
-	// y == 0, or a quotient of 0: the quotient is 0, the remainder x (in d).
-	a.place(zero)
-	if !mod {
-		a.emit(isa.Immed(d, 0))
-	}
-	a.place(end)
-	if dh := g.dhi(v); !dh.IsNone() {
-		a.emit(isa.Immed(dh, 0))
-	}
-}
-
-// divSteps divides the result register (holding the dividend) by cv (an
-// immediate or a B register below 2^31) as described at divConst, leaving
-// the quotient or the remainder in it.
-func (g *gen) divSteps(v *ir.Value, cv isa.Operand) {
-	a := g.a
-	d := g.dlo(v)
-	q := isa.GPRB(d.Num)
-	r, t := isa.GPRA(regScratchA), isa.GPRB(regScratchA)
-	a.emit(isa.Immed(r, 0))
-	for i := 0; i < 32; i++ {
-		skip := a.newLabel()
-		a.emit(isa.DblShf(r, r, q, 31),
-			isa.Shf(d, isa.None, isa.ShfB, q, isa.ShiftL, 1),
-			isa.ALU(t, r, isa.OpSub, cv))
-		a.branch(isa.BLO, skip, 0)
-		a.emit(isa.ALU(r, isa.None, isa.OpB, t), isa.ALU(d, isa.Imm(1), isa.OpOr, q))
-		a.place(skip)
-	}
-	if v.Op == ir.OpMod32 || v.Op == ir.OpMod64 {
-		a.emit(isa.ALU(d, r, isa.OpOr, isa.Imm(0)))
 	}
 }

@@ -55,6 +55,7 @@ func (g *gen) stagingSize() int64 {
 			n = max(n, round4(k)+round4(val))
 		}
 	}
+	n = max(n, g.divScratchBytes())
 	return (n + 7) &^ 7
 }
 

@@ -83,6 +83,7 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_arsh", ebpf.XDP, shiftProgram(asm.ArSh)},
 		handWritten{"xdp_dead_sext", ebpf.XDP, deadSextProgram()},
 		handWritten{"xdp_stack_atomics", ebpf.XDP, stackAtomicsProgram()},
+		handWritten{"xdp_div_wide", ebpf.XDP, divWideProgram()},
 	)
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/conformance"
 )
 
@@ -34,9 +35,18 @@ import (
 // does not run as the XDP program itself but as a subprogram of one
 // (NFPWrapper) that stores the test's full 64-bit r0 into 8 bytes appended
 // to the packet; the engine reads r0 from the packet the NIC sends on.
-type NFP struct{}
+//
+// Passes selects the middle end's level; the zero value is -O2, under
+// which most tests fold to constants before the backend sees them, so the
+// engine "nfp-O0" runs them unoptimised to test the backend's lowerings.
+type NFP struct{ Passes passes.Config }
 
-func (NFP) Name() string { return "nfp" }
+func (e NFP) Name() string {
+	if e.Passes.Level == passes.O0 {
+		return "nfp-O0"
+	}
+	return "nfp"
+}
 
 // Compiles marks the engines that may refuse a program (conformance.ErrNotCompiled).
 func (NFP) Compiles() bool { return true }
@@ -107,7 +117,7 @@ func NFPWrapper(test asm.Instructions, size int) (prog asm.Instructions, funcs [
 	return append(prog, test...), funcs, nil
 }
 
-func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
+func (e NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 	if len(mem)+r0Bytes > 0x3fff {
 		return 0, fmt.Errorf("%w: %d bytes of memory (and 8 for r0) do not fit an NFP packet (16383 bytes)", conformance.ErrLoad, len(mem))
 	}
@@ -118,7 +128,7 @@ func (NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 	obj := &loader.Object{Path: "conformance", Programs: []*loader.Program{{
 		Name: "xdp_conformance", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: prog, Funcs: funcs,
 	}}}
-	imgs, rep, err := compiler.Compile(obj, compiler.Options{})
+	imgs, rep, err := compiler.Compile(obj, compiler.Options{Passes: e.Passes})
 	if err != nil {
 		if rep != nil && len(rep.Programs) == 1 && rep.Programs[0].Err != nil {
 			err = rep.Programs[0].Err
@@ -177,8 +187,9 @@ func refusal(obj *loader.Object, entry int, err error) error {
 	return &conformance.NotCompiledError{Reason: fmt.Sprintf("%v (slots count from the XDP wrapper; the test starts at %d)", err, entry)}
 }
 
-// Register adds the engine to conformance.Engines under "nfp"; the
-// command line and the tests that offer it call it.
+// Register adds the engine to conformance.Engines under "nfp" (and
+// "nfp-O0"); the command line and the tests that offer it call it.
 func Register() {
 	conformance.Engines["nfp"] = func() conformance.Engine { return NFP{} }
+	conformance.Engines["nfp-O0"] = func() conformance.Engine { return NFP{Passes: passes.Config{Level: passes.O0}} }
 }
