@@ -80,6 +80,20 @@ func hiZeroFacts(f *ir.Func, v *ir.Value) bool {
 	return false
 }
 
+// factConst returns the value the verifier proved v holds, if one.
+func factConst(f *ir.Func, v *ir.Value) (uint64, bool) {
+	fa := f.Facts[v.ID]
+	switch {
+	case fa == nil || v.Type != ir.I64:
+		return 0, false
+	case fa.U64 != nil && fa.U64.Min == fa.U64.Max:
+		return fa.U64.Min, true
+	case fa.Tnum != nil && fa.Tnum.Mask == 0:
+		return fa.Tnum.Value, true
+	}
+	return 0, false
+}
+
 // isCtxFact reports whether the verifier proved v the context pointer
 // itself (a block parameter every predecessor passes the context to, a
 // reload of a spilled context).
@@ -142,6 +156,11 @@ func (g *gen) classify() {
 				in.kind, in.c, in.off = kMapValue, uint64(v.Imm), v.Imm2
 			case ir.OpAdd64, ir.OpSub64:
 				a, c := g.info[v.Args[0].ID], g.info[v.Args[1].ID]
+				if k, ok := factConst(f, v.Args[1]); ok && c.kind != kConst {
+					// fp + an index the verifier proved constant (stack.data:
+					// (r1 & 1) << 3 of a known r1) is a constant address.
+					c = vinfo{kind: kConst, c: k}
+				}
 				if a.kind == kStack && c.kind == kConst {
 					d := int64(c.c)
 					if v.Op == ir.OpSub64 {

@@ -110,6 +110,7 @@ func TestHandWrittenO0(t *testing.T) {
 		{"xdp_div_wide", ebpf.XDP, divWideProgram()},
 		{"xdp_stack_atomics", ebpf.XDP, stackAtomicsProgram()},
 		{"xdp_div_const", ebpf.XDP, divProgram()},
+		{"xdp_stack_index", ebpf.XDP, stackIndexProgram()},
 	}
 	for _, p := range progs {
 		t.Run(p.name, func(t *testing.T) {
@@ -126,4 +127,41 @@ func TestHandWrittenO0(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stackIndexProgram reads a two-entry table on the stack (packet
+// doublewords) at fp - 16 + ((c & 1) << 3) for c = 51 and 50: an index the
+// verifier proves constant (bpf_conformance stack.data), which -O0 leaves
+// to the backend.
+func stackIndexProgram() asm.Instructions {
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 32),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.Mov.Reg(asm.R6, asm.R2),
+		asm.LoadMem(asm.R1, asm.R6, 0, asm.DWord),
+		asm.StoreMem(asm.R10, -16, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R6, 8, asm.DWord),
+		asm.StoreMem(asm.R10, -8, asm.R1, asm.DWord),
+	}
+	for i, c := range []int32{51, 50} {
+		code = append(code,
+			asm.Mov.Imm(asm.R1, c),
+			asm.And.Imm(asm.R1, 1),
+			asm.LSh.Imm(asm.R1, 3),
+			asm.Mov.Reg(asm.R2, asm.R10),
+			asm.Add.Reg(asm.R2, asm.R1),
+			asm.LoadMem(asm.R3, asm.R2, -16, asm.DWord),
+			asm.LoadMem(asm.R4, asm.R2, -12, asm.Word),
+			asm.Add.Reg(asm.R3, asm.R4),
+			asm.StoreMem(asm.R6, int16(16+8*i), asm.R3, asm.DWord),
+		)
+	}
+	return append(code,
+		asm.Mov.Imm(asm.R0, 3),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return())
 }
