@@ -114,6 +114,7 @@ type Pair struct {
 	hook    emulator.Hook
 	maxCode uint64
 	res     emulator.Result
+	got     nfp.PacketResult // the NFP's result, reused from packet to packet
 	// stateful: the program has maps whose contents must be compared.
 	stateful bool
 	// kern is the program in the kernel (Options.Kernel), nil when it is
@@ -213,7 +214,8 @@ func (p *Pair) Run(i int, pkt []byte) Outcome {
 		return Outcome{Kind: GenBug, Reason: "interpreter: " + err.Error(), Packet: i}
 	}
 	want := &p.res
-	got, err := p.fw.RunPacket(append([]byte(nil), pkt...))
+	got := &p.got
+	err := p.fw.RunPacketInto(pkt, got)
 	if err != nil {
 		return Outcome{Kind: Mismatch, Reason: "NFP: " + err.Error(), Packet: i,
 			Detail: fmt.Sprintf("packet %d: %x\nNFP stopped: %v\nreference: %s", i, pkt, err, brief(want))}
