@@ -30,7 +30,7 @@ func TestConformanceCommand(t *testing.T) {
 		t.Errorf("exit %d, output %q", code, out)
 	}
 	code, _, errOut := nfpcc("conformance", "--engine=nfp9000", good)
-	if code != 2 || !strings.Contains(errOut, `unknown engine "nfp9000" (known: interp, interp-xdp, nfp)`) {
+	if code != 2 || !strings.Contains(errOut, `unknown engine "nfp9000" (known: interp, interp-xdp, nfp, nfp-O0)`) {
 		t.Errorf("unknown engine: exit %d, %q", code, errOut)
 	}
 	if code, _, _ := nfpcc("conformance"); code != 2 {
