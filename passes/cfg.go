@@ -8,7 +8,8 @@ import "github.com/nfpcc/nfpcc/ir"
 //   - an empty block (no parameters, only `jump c(args)`) is bypassed: its
 //     predecessors jump to c directly (args are defined above it, so they
 //     dominate every predecessor's end), unless that gives a conditional
-//     branch two edges to one block;
+//     branch two edges to one block or arguments to a conditional edge (the
+//     backend gives each such edge a trampoline: the block is shared);
 //   - a block reached by one jump from a block with no other successor is
 //     merged into it (its parameters become the jump's arguments).
 //
@@ -40,6 +41,11 @@ func cfg(u *Unit) {
 						continue
 					}
 					if pt.Op.IsBranch() && pt.Targets[1-k].Block == dest.Block {
+						continue
+					}
+					if pt.Op.IsBranch() && len(dest.Args) > 0 {
+						// A conditional edge with arguments costs a
+						// trampoline of its own: the empty block shares one.
 						continue
 					}
 					u.remark(nil, "b%d: empty b%d bypassed: b%d goes to b%d", p.ID, b.ID, p.ID, dest.Block.ID)

@@ -18,7 +18,9 @@ import (
 // at other bytes.
 //
 // Needs PropInlined (a callfn would be a writer it cannot see into).
-// Facts: the replaced value's facts are dropped; the survivor's hold.
+// Facts: a value whose facts differ from the earlier one's is kept (the
+// verifier knew something different there, which the backend may use);
+// otherwise the survivor's facts are the same.
 // Remarks: each value or load replaced, by what.
 func cse(u *Unit) {
 	f := u.f
@@ -33,7 +35,7 @@ func cse(u *Unit) {
 			switch {
 			case pure(v) && len(v.Args) <= 3:
 				k := keyOf(v)
-				if w, ok := table[k]; ok {
+				if w, ok := table[k]; ok && !betterFacts(f, v, w) {
 					if len(users[v]) > 0 {
 						if v.Op != ir.OpConst {
 							u.remark(v, "%s same as v%d", v.Op, w.ID)
@@ -48,7 +50,7 @@ func cse(u *Unit) {
 				added = append(added, k)
 			case v.Op.Info().Fmt == ir.FmtLoad && !v.Op.Info().Effect:
 				k := memKey{v.Op, v.Args[0].ID, v.Imm, v.Region}
-				if w, ok := mem[k]; ok && w.Op == v.Op {
+				if w, ok := mem[k]; ok && w.Op == v.Op && !betterFacts(f, v, w) {
 					if len(users[v]) > 0 {
 						u.remark(v, "redundant %s %s[v%d%+d]: v%d read it, no store between", v.Op, v.Region, v.Args[0].ID, v.Imm, w.ID)
 						replaceAll(users[v], v, w)
@@ -74,6 +76,17 @@ func cse(u *Unit) {
 		}
 	}
 	walk(f.Entry(), memAvail{})
+}
+
+// betterFacts reports whether v carries facts w lacks: the verifier saw v
+// at a point where more was known (a branch refined an operand), and the
+// backend reads those facts (packet offsets, upper halves), so v stays.
+func betterFacts(f *ir.Func, v, w *ir.Value) bool {
+	fv := f.Facts[v.ID]
+	if fv.Empty() {
+		return false
+	}
+	return fv.String() != f.Facts[w.ID].String()
 }
 
 type exprKey struct {
