@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,13 +121,30 @@ func TestCompileImage(t *testing.T) {
 	require.Contains(t, errOut, "eBPF slot 14: store32 of context field at offset 32 is not supported")
 }
 
-// TestReport prints the comparison with the Linux JIT for all 8 programs.
+// TestReport prints the comparison with the Linux JIT for all 8 programs,
+// -O0 and -O2 side by side (-O2 within issue 10's target: at most 2250
+// body words in all) and the savings of each pass.
 func TestReport(t *testing.T) {
 	dir := testsuite.Corpus(t, "nfp-jit")
 	code, out, errOut := nfpcc("report", "--corpus", dir)
 	require.Equal(t, 0, code, errOut)
-	require.Equal(t, 8+3, strings.Count(out, "\n"), out)
+	sections := strings.Split(out, "\n\n")
+	require.Len(t, sections, 3, out)
+	require.Equal(t, 8+3, strings.Count(sections[0], "\n")+1, out)
 	require.Contains(t, out, "xdp-quic-lb")
+	var jit, o0, o2 int
+	var r0, r2 float64
+	for _, l := range strings.Split(sections[1], "\n") {
+		if strings.HasPrefix(l, "total body words") {
+			_, err := fmt.Sscanf(strings.TrimPrefix(l, "total body words"), "%d %d %d %f %f", &jit, &o0, &o2, &r0, &r2)
+			require.NoError(t, err, l)
+		}
+	}
+	require.LessOrEqual(t, o2, 2250, sections[1])
+	require.Less(t, o2, o0, sections[1])
+	for _, p := range []string{"sccp", "copyprop", "narrow", "cse", "stackfwd", "deadcode", "cfg"} {
+		require.Contains(t, sections[2], "\n"+p+" ", sections[2])
+	}
 	code, _, errOut = nfpcc("report", "--corpus", t.TempDir())
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "summary.csv")

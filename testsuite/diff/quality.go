@@ -17,6 +17,7 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator/ebpf"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/passes"
 )
 
 // QualityRow is one nfp-jit program: the JIT's body words and model cycles
@@ -33,11 +34,18 @@ type QualityRow struct {
 	// emulator, and ours.
 	JITExtCycles []int64
 	ExtCycles    []int64
+	// Remarks are the middle end's decisions for the program.
+	Remarks []passes.Remark
 }
 
 // Quality compiles the programs of the nfp-jit corpus in dir and runs the
 // example packets of cases.json on the emulator.
-func Quality(dir string) ([]QualityRow, error) {
+func Quality(dir string) ([]QualityRow, error) { return QualityWith(dir, compiler.Options{}) }
+
+// QualityWith is Quality with compiler options (the level, -d flags):
+// nfpcc report's -O0 column and per-pass savings.
+func QualityWith(dir string, opts compiler.Options) ([]QualityRow, error) {
+	opts.DefaultXDP = true
 	f, err := os.Open(filepath.Join(dir, "summary.csv"))
 	if err != nil {
 		return nil, err
@@ -73,11 +81,11 @@ func Quality(dir string) ([]QualityRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		imgs, rep, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true})
+		imgs, rep, err := compiler.Compile(obj, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
 		}
-		row := QualityRow{Program: name, JITWords: jit, Words: rep.Programs[0].Stats.BodyWords}
+		row := QualityRow{Program: name, JITWords: jit, Words: rep.Programs[0].Stats.BodyWords, Remarks: rep.Programs[0].Remarks}
 		prog, err := nfp.LoadImage(imgs[0])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
