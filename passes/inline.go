@@ -13,9 +13,11 @@ import (
 // call chain's stack to 512 bytes. Required at every level: the backend
 // lowers one function.
 //
-// Each inlined body gets a frame of its own below all earlier ones (simple,
-// if not the tightest): its fp becomes `add64 fp, -DEPTH`, which the
-// backend folds into the stack accesses as it folds any fp+constant.
+// Each inlined body gets its frame right below its caller's (sibling calls
+// share the bytes: a callee's frame dies when it returns, so the stack is
+// the deepest call chain's, which the verifier bounds by 512): its fp
+// becomes `add64 fp, -DEPTH`, which the backend folds into the stack
+// accesses as it folds any fp+constant.
 //
 // Facts: the callee's facts hold at every call (the verifier checked the
 // body for each), so they are copied, except that stack pointer offsets
@@ -32,7 +34,13 @@ func inline(u *Unit, m *ir.Module) {
 	}
 	f := m.Funcs[0]
 	u.f = f
-	depth := int64(f.StackSize+7) &^ 7
+	// base is, for each call, how far below the entry's fp the frame of
+	// the function containing it ends: the callee's frame goes there.
+	// Sibling calls reuse the same bytes (a callee's frame is dead once it
+	// returns), so the stack is the deepest chain's, as the verifier's.
+	base := map[*ir.Value]int64{}
+	top := int64(f.StackSize+7) &^ 7
+	deepest := top
 	for n := 0; ; n++ {
 		if n > 1000 {
 			u.err = fmt.Errorf("more than 1000 inlined calls")
@@ -48,19 +56,28 @@ func inline(u *Unit, m *ir.Module) {
 			u.err = fmt.Errorf("call of unknown function %s", call.Sym)
 			return
 		}
-		frame := -depth
-		depth += int64(callee.StackSize+7) &^ 7
-		if depth > 512 {
-			u.err = fmt.Errorf("the call chain's stack (%d bytes) exceeds 512", depth)
+		d, ok := base[call]
+		if !ok {
+			d = top
+		}
+		frame := -d
+		end := d + int64(callee.StackSize+7)&^7
+		if end > 512 {
+			u.err = fmt.Errorf("the call chain's stack (%d bytes) exceeds 512", end)
 			return
 		}
+		deepest = max(deepest, end)
 		u.remark(call, "call of %s inlined (frame at fp%+d)", callee.Name, frame)
-		if err := inlineOne(f, b, i, callee, frame); err != nil {
+		calls, err := inlineOne(f, b, i, callee, frame)
+		if err != nil {
 			u.err = err
 			return
 		}
+		for _, c := range calls {
+			base[c] = end
+		}
 	}
-	f.StackSize = int(depth)
+	f.StackSize = int(deepest)
 	m.Funcs = m.Funcs[:1]
 }
 
@@ -79,11 +96,11 @@ func findCall(f *ir.Func) (*ir.Block, int) {
 // after b, binds the callee's parameters to the call's arguments, and
 // turns each ret into a jump to the rest of b, whose new parameter
 // replaces the call's result.
-func inlineOne(f *ir.Func, b *ir.Block, i int, callee *ir.Func, frame int64) error {
+func inlineOne(f *ir.Func, b *ir.Block, i int, callee *ir.Func, frame int64) (calls []*ir.Value, err error) {
 	call := b.Instrs[i]
 	entry := callee.Blocks[0]
 	if len(entry.Params) > len(call.Args) {
-		return fmt.Errorf("call of %s passes %d arguments, it takes %d", callee.Name, len(call.Args), len(entry.Params))
+		return nil, fmt.Errorf("call of %s passes %d arguments, it takes %d", callee.Name, len(call.Args), len(entry.Params))
 	}
 	rest := f.NewBlock()
 	f.Blocks = f.Blocks[:len(f.Blocks)-1]
@@ -135,6 +152,9 @@ func inlineOne(f *ir.Func, b *ir.Block, i int, callee *ir.Func, frame int64) err
 			nb.Append(nv)
 			if v.Op == ir.OpFP {
 				fps = append(fps, nv)
+			}
+			if v.Op == ir.OpCallFn {
+				calls = append(calls, nv)
 			}
 		}
 	}
@@ -193,7 +213,7 @@ func inlineOne(f *ir.Func, b *ir.Block, i int, callee *ir.Func, frame int64) err
 			nb.InsertBefore(at+2, add)
 		}
 	}
-	return nil
+	return calls, nil
 }
 
 func indexOf(b *ir.Block, v *ir.Value) int {
