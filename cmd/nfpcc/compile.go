@@ -134,9 +134,11 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	xdp := fs.Bool("xdp", false, "treat programs whose section names no hook as XDP")
 	lf := addLevelFlags(fs)
 	after := fs.String("after", "", "with --emit=ir: the IR after this pass (implies -O2 unless a level is given)")
+	dump := fs.String("dump-passes", "", "write an HTML page with function `FUNC` after every pass (-o FILE, else stdout)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
 		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [-O0|-O1|-O2] [--after=PASS] [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
+		fmt.Fprintln(stderr, "       nfpcc PROG.o --dump-passes=FUNC [-O0|-O1|-O2] [-o passes.html]")
 		fmt.Fprintf(stderr, "passes (in order): %s\n", strings.Join(passes.Names(), ", "))
 		fs.PrintDefaults()
 	}
@@ -167,6 +169,9 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		pc.StopAfter = *after
+	}
+	if *dump != "" {
+		return dumpPasses(path, *progName, *dump, *out, *xdp, pc, stdout, stderr)
 	}
 	switch *emit {
 	case "ir":
