@@ -245,7 +245,6 @@ func (w *progWorld) context(frame []byte) []byte {
 	return ctx
 }
 
-
 // outcome is what one run of a program on one frame shows.
 type outcome struct {
 	r0     uint64
@@ -346,8 +345,10 @@ func TestExecCorpus(t *testing.T) {
 	if d := testsuite.CorporaDir(); d != "" {
 		more, _ := filepath.Glob(filepath.Join(d, "nfp-jit", "programs", "*.o"))
 		files = append(files, more...)
-		more, _ = filepath.Glob(filepath.Join(d, "ebpf-samples", "*", "*.o"))
-		files = append(files, more...)
+		if !testing.Short() { // the Linux samples: 25 s
+			more, _ = filepath.Glob(filepath.Join(d, "ebpf-samples", "*", "*.o"))
+			files = append(files, more...)
+		}
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	frames := gen.Packets(gen.Generate(1, gen.DefaultConfig()), 1, 24)
