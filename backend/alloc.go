@@ -149,7 +149,7 @@ func (g *gen) classify() {
 				}
 				in.hiZero = in.c>>32 == 0
 			case ir.OpFP:
-				in.kind, in.off, in.hiZero = kStack, g.frames[v], true
+				in.kind, in.off, in.hiZero = kStack, 0, true
 			case ir.OpMapRef:
 				in.kind, in.c = kMapRef, uint64(v.Imm)
 			case ir.OpMapValue:

@@ -74,7 +74,6 @@ type gen struct {
 	// usesAdjustHead asks for the firmware's adjust_head capability.
 	usesAdjustHead bool
 	usesAdjustTail bool
-	frames         map[*ir.Value]int64 // fp of inlined bodies: their frame's offset
 	// spillBytes is the size of the spill area at the bottom of the frame;
 	// the eBPF stack lies above it.
 	spillBytes int64
@@ -128,21 +127,14 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		return nil, st, fmt.Errorf("no functions")
 	}
 	f := m.Funcs[0]
-	var frames map[*ir.Value]int64
 	if len(m.Funcs) > 1 {
-		var err error
-		f, frames, err = inlineCalls(m)
-		if err != nil {
-			return nil, st, &Error{Func: m.Funcs[0].Name, Pos: -1, Msg: err.Error()}
-		}
-		if err := ir.Check(f); err != nil {
-			return nil, st, fmt.Errorf("BUG in backend: inlining made invalid IR: %v", err)
-		}
+		// passes' inline (required at every level) makes one function.
+		return nil, st, fmt.Errorf("BUG in backend: %d functions: BPF-to-BPF calls are inlined by the passes before the backend", len(m.Funcs))
 	}
 	if opts.Type != image.ProgXDP && opts.Type != image.ProgTC {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("program type %s is not supported (XDP and tc only)", opts.Type)}
 	}
-	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1, frames: frames}
+	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
 	g.checkAtomicWords()
 	g.groupPacketLoads()

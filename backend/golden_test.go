@@ -7,6 +7,7 @@ import (
 
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
@@ -25,6 +26,10 @@ func TestGolden(t *testing.T) {
 		}
 		if err := ir.CheckModule(m); err != nil {
 			t.Fatalf("ir: %v", err)
+		}
+		// The required passes (inlining) run before every backend.
+		if _, err := passes.Run(m, passes.Config{Level: passes.O0, Check: true}); err != nil {
+			t.Fatalf("passes: %v", err)
 		}
 		var maps []image.Map
 		for _, l := range strings.Split(strings.TrimSpace(sec["maps"]), "\n") {
