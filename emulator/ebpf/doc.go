@@ -27,7 +27,9 @@
 //   - Semantics pinned by the conformance suite: division by zero gives 0,
 //     modulo by zero leaves the destination (zero-extended for 32 bits),
 //     shift counts are masked, 32-bit results are zero-extended, LD_ABS
-//     and LD_IND out of the packet end the program with r0 = 0.
+//     and LD_IND out of the packet end the program with r0 = 0; their
+//     negative offsets from SKF_LL_OFF up read relative to the mac or
+//     network header (emulator.Packet.LegacyLoad).
 //   - Contexts are struct xdp_md and struct __sk_buff with the kernel's
 //     offsets; 32-bit loads of data, data_end and data_meta give packet
 //     pointers, as after the kernel's context rewriting.

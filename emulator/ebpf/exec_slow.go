@@ -23,36 +23,26 @@ func (m *Machine) setStackDepth(depth int) {
 	}
 }
 
-// ldPacket is LD_ABS/LD_IND: a big-endian load from the packet at imm
-// (plus src for IND).
+// ldPacket is LD_ABS/LD_IND: a big-endian load from the packet at the
+// signed 32-bit offset imm (plus src for IND), negative offsets relative to
+// the network or mac header as the kernel maps them (emulator.Packet.LegacyLoad).
 func (m *Machine) ldPacket(in *inst, r *[16]uint64) (uint64, bool) {
 	pk := m.env.Packet
 	if pk == nil {
 		return 0, false
 	}
-	off := int64(int32(in.imm))
-	n := int64(1)
+	off := int32(in.imm)
+	if in.op >= opLdIndB {
+		off = int32(uint32(r[in.src&15]) + uint32(in.imm))
+	}
+	n := 1
 	switch in.op {
 	case opLdAbsH, opLdIndH:
 		n = 2
 	case opLdAbsW, opLdIndW:
 		n = 4
 	}
-	if in.op >= opLdIndB {
-		off = int64(int32(uint32(r[in.src&15]) + uint32(in.imm)))
-	}
-	data := pk.Bytes()
-	if off < 0 || off+n > int64(len(data)) {
-		return 0, false
-	}
-	b := data[off:]
-	switch n {
-	case 1:
-		return uint64(b[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(b)), true
-	}
-	return uint64(binary.BigEndian.Uint32(b)), true
+	return pk.LegacyLoad(off, n)
 }
 
 // atomic is STX|ATOMIC: read-modify-write of 4 or 8 bytes.

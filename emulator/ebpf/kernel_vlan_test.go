@@ -19,7 +19,10 @@ import (
 // shows of the kernel: a pushed tag stays offload metadata and is not in
 // the output bytes unless a second push moves it into the packet; a pop
 // takes the outer tag out of the packet and makes the next tag, if any,
-// the offloaded one. Skips without BPF.
+// the offloaded one; a push that moves a tag into the frame leaves the
+// network header where it was (4 bytes further from data), a pop puts it
+// back (at least ETH_HLEN in), the mac header stays at data (LD_IND and
+// LD_ABS at SKF_NET_OFF and SKF_LL_OFF). Skips without BPF.
 func TestKernelVlan(t *testing.T) {
 	eth := "020000000001020000000002"
 	ipv4 := "45000024000100004011f9c4c0a80001c0a800021234003500105c5edeadbeefcafebabe"
@@ -58,6 +61,9 @@ func TestKernelVlan(t *testing.T) {
 		"len":          {asm.LoadMem(asm.R0, asm.R6, 0, asm.Word)},
 		"data_end - data": {asm.LoadMem(asm.R1, asm.R6, 76, asm.Word), asm.LoadMem(asm.R0, asm.R6, 80, asm.Word),
 			asm.Sub.Reg(asm.R0, asm.R1)},
+		// Where the network and mac headers are after the helpers.
+		"ld_ind net+0": {asm.Mov.Imm(asm.R8, emulator.SKFNetOff), asm.LoadInd(asm.R0, asm.R8, 0, asm.Word)},
+		"ld_abs ll+12": {asm.LoadAbs(emulator.SKFLLOff+12, asm.Word)},
 	}
 	for sname, seq := range seqs {
 		for rname, ro := range readouts {
