@@ -22,7 +22,9 @@ type Machine struct {
 	// idx (mapref), MapValue the address of byte off of its value
 	// (mapvalue), CtxPtr the pointer a context field holds (ctxptr, given
 	// the field's address), PktLoad a legacy packet load (pktload: ctx, the
-	// offset, the size; its error ends the program).
+	// offset operand's 32 bits — a signed offset, negative ones relative to
+	// the network or mac header as pktload says — and the size; its error
+	// ends the program).
 	MapRef   func(idx int64) (uint64, error)
 	MapValue func(idx, off int64) (uint64, error)
 	CtxPtr   func(field uint64) (uint64, error)

@@ -210,10 +210,14 @@ const (
 
 	// Legacy packet loads (BPF_LD with BPF_ABS or BPF_IND, classic-BPF
 	// style, used by socket filters and old tc programs): read 1, 2 or 4
-	// bytes of the packet of the skb context (first operand) at a 32-bit
-	// offset (second operand), in network byte order, zero-extended. If the
-	// bytes are outside the packet the program ends, returning 0 — hence
-	// they are Effect ops.
+	// bytes of the packet of the skb context (first operand) at a signed
+	// 32-bit offset (second operand), in network byte order, zero-extended.
+	// As in the kernel (bpf_skb_load_helper_convert_offset), an offset in
+	// [SKF_NET_OFF = -0x100000, 0) is relative to the network header (14
+	// bytes into a tc frame) and one in [SKF_LL_OFF = -0x200000,
+	// SKF_NET_OFF) to the mac header (the frame's start); lower ones fail.
+	// If the bytes are outside the packet the program ends, returning 0 —
+	// hence they are Effect ops.
 	OpPktLoad8
 	OpPktLoad16
 	OpPktLoad32

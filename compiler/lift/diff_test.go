@@ -120,13 +120,9 @@ func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
 		},
 		MapRef: func(idx int64) (uint64, error) { return wMaps + 16*uint64(idx), nil },
 		PktLoad: func(_, off uint64, size int) (uint64, error) {
-			pk := w.env.Packet
-			if off > uint64(pk.Len()) || uint64(size) > uint64(pk.Len())-off {
+			v, ok := w.env.Packet.LegacyLoad(int32(off), size)
+			if !ok {
 				return 0, ir.ErrPacketEnd
-			}
-			var v uint64
-			for _, c := range pk.Bytes()[off : off+uint64(size)] {
-				v = v<<8 | uint64(c)
 			}
 			return v, nil
 		},
