@@ -175,11 +175,13 @@ func execCheck(t *testing.T, before, after *ir.Module, n int) {
 	t.Logf("%d of %d inputs ran", ran, n)
 }
 
-// TestMagic32 checks the multiply-high division for many divisors on edge
+// TestMagic32 checks the multiply-high division (unsigned and signed) for
+// many divisors, negative ones too, on edge
 // and random dividends, through the IR strength writes and the executor.
 func TestMagic32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	divisors := []uint32{3, 5, 6, 7, 9, 10, 11, 12, 13, 25, 100, 641, 1000, 65537, 1<<31 - 1, 1 << 31, 1<<31 + 1, 0xfffffffe, 0xffffffff}
+	divisors := []uint32{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 100, 641, 1000, 1 << 16, 65537, 1<<30 + 1, 1<<31 - 1, 1 << 31, 1<<31 + 1, 0xfffffffe, 0xffffffff,
+		0xfffffffd, 0xfffffff9, 0xfffffff8, 0xffffff9c}
 	for i := 0; i < 200; i++ {
 		divisors = append(divisors, rng.Uint32()>>uint(rng.IntN(31)))
 	}
@@ -187,7 +189,7 @@ func TestMagic32(t *testing.T) {
 		if c < 2 {
 			continue
 		}
-		for _, op := range []string{"div32", "mod32"} {
+		for _, op := range []string{"div32", "mod32", "sdiv32", "smod32"} {
 			src := fmt.Sprintf("func f {\nb0(v0:i64):\n  v1:i32 = trunc v0\n  v2:i32 = const %d\n  v3:i32 = %s v1, v2\n  v4:i64 = zext v3\n  ret v4\n}\n", int32(c), op)
 			m, err := ir.Parse(src)
 			if err != nil {
@@ -197,7 +199,8 @@ func TestMagic32(t *testing.T) {
 			if _, err := RunPass(Lookup("strength"), m, Config{Check: true}); err != nil {
 				t.Fatal(err)
 			}
-			xs := []uint64{0, 1, uint64(c) - 1, uint64(c), uint64(c) + 1, 1<<32 - 1, 1<<32 - 2, 1 << 31, uint64(c) * 2, uint64(c)*3 - 1}
+			xs := []uint64{0, 1, uint64(c) - 1, uint64(c), uint64(c) + 1, 1<<32 - 1, 1<<32 - 2, 1 << 31, 1<<31 - 1, 1<<31 + 1, uint64(c) * 2, uint64(c)*3 - 1,
+				uint64(-c), uint64(-c) + 1, uint64(-c) - 1}
 			for j := 0; j < 300; j++ {
 				xs = append(xs, uint64(rng.Uint32()))
 			}
