@@ -93,6 +93,8 @@ type gen struct {
 	groups map[*ir.Value]*pktGroup
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
+	// pktNegs are the out-of-line parts of BPF_LD IND (negative offsets).
+	pktNegs []pktNeg
 }
 
 type tramp struct {
@@ -223,6 +225,9 @@ func (g *gen) lower() {
 		}
 		a.emit(isa.Immed(isa.GPRBoth(0), 0), isa.Immed(isa.GPRBoth(1), 0))
 		a.reloc(isa.BR, image.RelocBrGoOut, g.out, 0, 0)
+	}
+	for _, n := range g.pktNegs {
+		g.pktNegPath(n)
 	}
 	for _, t := range g.tramps {
 		a.place(t.l)

@@ -431,20 +431,47 @@ func (g *gen) lowerCall(v *ir.Value) {
 	}
 }
 
-// lowerPktLoad is BPF_LD ABS/IND at a constant offset (nfp-isa.md §4.6):
-// past the packet's end the program ends with r0 = 0, as eBPF says;
-// otherwise read8 of 4 bytes puts the first in the most significant byte,
-// so a right shift gives the big-endian value.
+// Legacy packet loads take a signed 32-bit offset; the kernel maps the
+// negative ones (bpf_skb_load_helper_convert_offset, net/core/filter.c):
+// [SKF_NET_OFF, 0) from the network header, ETH_HLEN into a tc frame,
+// [SKF_LL_OFF, SKF_NET_OFF) from the mac header, the frame's start; lower
+// ones fail. emulator.LegacyOffset is the same map.
+const (
+	skfNetOff  = -0x100000 // SKF_NET_OFF
+	skfLLOff   = -0x200000 // SKF_LL_OFF
+	tcNetStart = 14        // skb_network_offset of a tc frame
+)
+
+// legacyOffset is the frame offset a legacy load at off reads, false if it
+// always fails.
+func legacyOffset(off int32) (int64, bool) {
+	switch {
+	case off >= 0:
+		return int64(off), true
+	case off >= skfNetOff:
+		return int64(off) - skfNetOff + tcNetStart, true
+	case off >= skfLLOff:
+		return int64(off) - skfLLOff, true
+	}
+	return 0, false
+}
+
+// lowerPktLoad is BPF_LD ABS/IND at a constant offset (nfp-isa.md §4.6),
+// a negative one mapped to its frame offset here: past the packet's end
+// the program ends with r0 = 0, as eBPF says; otherwise read8 of 4 bytes
+// puts the first in the most significant byte, so a right shift gives the
+// big-endian value.
 func (g *gen) lowerPktLoad(v *ir.Value) {
 	a := g.a
 	size := v.Op.Info().Size
-	off, ok := g.constant(v.Args[1], false)
+	c, ok := g.constant(v.Args[1], false)
 	if !ok {
 		g.pktLoadInd(v, size)
 		return
 	}
-	end := uint64(off) + uint64(size)
-	if end > 0x3fff {
+	off, valid := legacyOffset(int32(c))
+	end := off + int64(size)
+	if !valid || end > 0x3fff {
 		// Beyond any packet: always ends the program.
 		a.emit(isa.Immed(isa.GPRBoth(0), 0), isa.Immed(isa.GPRBoth(1), 0))
 		a.reloc(isa.BR, image.RelocBrGoOut, g.out, 0, 0)
@@ -458,35 +485,78 @@ func (g *gen) lowerPktLoad(v *ir.Value) {
 		a.emit(isa.Immed(isa.GPRA(regScratchA), uint32(end)), isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, isa.GPRA(regScratchA)))
 	}
 	a.branch(isa.BLO, exit, 0)
-	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.offOperand(int64(off)), isa.Mode32, 4, isa.CtxSwapWait))
-	d := g.dlo(v)
+	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.offOperand(off), isa.Mode32, 4, isa.CtxSwapWait))
+	g.pktLoadResult(g.dlo(v), size)
+}
+
+// pktLoadResult moves the big-endian value read8 left in $xfer_0 to d.
+func (g *gen) pktLoadResult(d isa.Operand, size int) {
 	if size == 4 {
-		a.emit(isa.Mov(d, isa.Xfer(0)))
+		g.a.emit(isa.Mov(d, isa.Xfer(0)))
 	} else {
-		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
+		g.a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
 	}
 }
 
-// pktLoadInd is BPF_LD IND: the offset is a 32-bit value (src + imm). As
-// the interpreter reads it as a signed 32-bit offset, anything from 2^31 up
-// is out of bounds: end = off + size either carries out of 32 bits or
-// exceeds the length (< 2^14), and both exit with r0 = 0.
+// pktNeg is the out-of-line part of a BPF_LD IND whose offset is negative
+// or past the end (pktLoadInd), emitted after the body: its labels, the
+// load, the register the result goes to (a spilled result's reload
+// register, stored after done) and the size.
+type pktNeg struct {
+	l, done, exit label
+	v             *ir.Value
+	d             isa.Operand
+	size          int
+}
+
+// pktLoadInd is BPF_LD IND: the offset is a 32-bit value (src + imm),
+// signed. In line, end = off + size in A20: no carry and a length of at
+// least end reads at off. A carry means off >= 2^32 - size, a network
+// header offset of about 2^20: out of bounds. A length below end (off past
+// the end, or negative) goes to the out-of-line part (pktNegPath).
 func (g *gen) pktLoadInd(v *ir.Value, size int) {
 	a := g.a
-	exit := a.newLabel()
-	g.pktExits = append(g.pktExits, exit)
+	n := pktNeg{l: a.newLabel(), done: a.newLabel(), exit: a.newLabel(), v: v, d: g.dlo(v), size: size}
+	g.pktExits = append(g.pktExits, n.exit)
+	g.pktNegs = append(g.pktNegs, n)
 	end := isa.GPRA(regScratchA)
 	a.emit(isa.ALU(end, g.src(v.Args[1], false, left, limU), isa.OpAdd, isa.Imm(uint32(size))))
-	a.branch(isa.BCS, exit, 0)
+	a.branch(isa.BCS, n.exit, 0)
 	a.emit(isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, end))
-	a.branch(isa.BLO, exit, 0)
+	a.branch(isa.BLO, n.l, 0)
 	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), g.src(v.Args[1], false, right, limU), isa.Mode32, 4, isa.CtxSwapWait))
-	d := g.dlo(v)
-	if size == 4 {
-		a.emit(isa.Mov(d, isa.Xfer(0)))
-	} else {
-		a.emit(isa.Shf(d, isa.None, isa.ShfB, isa.Xfer(0), isa.ShiftR, 32-8*size))
-	}
+	g.pktLoadResult(n.d, size)
+	a.place(n.done)
+}
+
+// pktNegPath is the out-of-line part of a BPF_LD IND, entered with A20 =
+// off + size (no carry) past the packet's length: it maps a negative off
+// as legacyOffset does into B21 (off - SKF_NET_OFF carries in the network
+// header's range, off - SKF_LL_OFF in the mac header's), exits with
+// r0 = 0 for any other offset or past the end, else reads as in line and
+// goes back.
+func (g *gen) pktNegPath(n pktNeg) {
+	a := g.a
+	a.pc = n.v.Pos
+	off, eff, end := isa.GPRA(regScratchA), isa.GPRB(regScratchB), isa.GPRA(regScratchA)
+	size := uint32(n.size)
+	mac, check := a.newLabel(), a.newLabel()
+	a.place(n.l)
+	a.emit(isa.ALU(off, off, isa.OpSub, isa.Imm(size)))
+	a.emit(isa.Immed(eff, -skfNetOff), isa.ALU(eff, off, isa.OpAdd, eff))
+	a.branch(isa.BCC, mac, 0)
+	a.emit(isa.ALU(eff, eff, isa.OpAdd, isa.Imm(tcNetStart)))
+	a.branch(isa.BR, check, 0)
+	a.place(mac)
+	a.emit(isa.Immed(eff, -skfLLOff), isa.ALU(eff, off, isa.OpAdd, eff))
+	a.branch(isa.BCC, n.exit, 0)
+	a.place(check)
+	a.emit(isa.ALU(end, eff, isa.OpAdd, isa.Imm(size)))
+	a.emit(isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, end))
+	a.branch(isa.BLO, n.exit, 0)
+	a.emit(isa.Cmd(isa.TargetMU, "read8", 0, isa.LM(1, 2), eff, isa.Mode32, 4, isa.CtxSwapWait))
+	g.pktLoadResult(n.d, n.size)
+	a.branch(isa.BR, n.done, 0)
 }
 
 // perfOutput calls the firmware's bpf_perf_event_output (nfp-isa.md §4.9):

@@ -77,6 +77,7 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()},
 		handWritten{"xdp_csum_diff", ebpf.XDP, csumProgram()},
 		handWritten{"tc_ldind", ebpf.SchedCLS, ldIndProgram()},
+		handWritten{"tc_ldind_negative", ebpf.SchedCLS, ldIndNegativeProgram()},
 		handWritten{"xdp_div_const", ebpf.XDP, divProgram()},
 		handWritten{"xdp_lsh", ebpf.XDP, shiftProgram(asm.LSh)},
 		handWritten{"xdp_rsh", ebpf.XDP, shiftProgram(asm.RSh)},
