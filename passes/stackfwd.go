@@ -6,7 +6,8 @@ import "github.com/nfpcc/nfpcc/ir"
 // stack slots the lifter could not promote: sub-word spills, slots whose
 // address escapes to a helper) and drops stack stores that are
 // overwritten, or that the function returns after, before anything may
-// read them. It works along extended basic blocks, as cse's loads: a store
+// read them (a load forwarded or unused reads nothing: deadcode removes
+// it), and stores of the value the slot already holds. It works along extended basic blocks, as cse's loads: a store
 // reaches a load through the same address value at the same offset with
 // the same width when no writer that may alias lies between (memAvail).
 //
@@ -26,6 +27,11 @@ func stackfwd(u *Unit) {
 			switch {
 			case info.Fmt == ir.FmtStore && !info.Fetch && v.Op <= ir.OpStore64 && v.Region == ir.RegionStack:
 				k := memKey{storeToLoad(v.Op), v.Args[0].ID, v.Imm, ir.RegionStack}
+				if s, ok := mem[k]; ok && s.Op == v.Op && s.Args[1] == v.Args[1] {
+					u.remark(v, "stack store [v%d%+d] writes the value the store at pc %d left there: removed", v.Args[0].ID, v.Imm, s.Pos)
+					dead = append(dead, v)
+					continue
+				}
 				if s, ok := pending[k]; ok {
 					u.remark(s, "stack store [v%d%+d] overwritten by the store at pc %d before any read: removed", v.Args[0].ID, v.Imm, v.Pos)
 					dead = append(dead, s)
@@ -52,7 +58,11 @@ func stackfwd(u *Unit) {
 					users[src] = append(users[src], users[v]...)
 					users[v] = nil
 				}
-				forgetRead(pending, v)
+				if len(users[v]) > 0 {
+					// A load forwarded or unused goes (deadcode): it reads
+					// nothing. Others may read the pending stores.
+					forgetRead(pending, v)
+				}
 			default:
 				if info.ReadsMem || info.WritesMem {
 					if v.Op.IsCall() || !v.Op.IsMemory() || v.Region == ir.RegionAny || v.Region == ir.RegionStack {
