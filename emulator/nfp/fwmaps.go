@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"sort"
 
 	"github.com/nfpcc/nfpcc/emulator"
 )
@@ -112,16 +113,24 @@ func (fm *fwMap) sync() {
 		}
 		fm.slots[j] = e.Value
 	}
+	// A deleted entry's slot keeps its bytes until a new key takes it: the
+	// memory is still there on the card (and in the kernel, until RCU hands
+	// it out again), so a program reading through a pointer it looked up
+	// before the delete reads the old value, as on the interpreter. Freed
+	// slots join the free list in index order, so addresses do not depend
+	// on Go's map iteration order.
+	var freed []int
 	for k, j := range fm.slotOf {
 		if !live[k] {
 			delete(fm.slotOf, k)
-			delete(fm.slots, j)
 			for a := uint64(0); a < fm.stride; a += 4 {
 				delete(fm.atomics, fm.base+uint64(j)*fm.stride+a)
 			}
-			fm.free = append(fm.free, j)
+			freed = append(freed, j)
 		}
 	}
+	sort.Sort(sort.Reverse(sort.IntSlice(freed)))
+	fm.free = append(fm.free, freed...)
 	fm.byPtr = map[*byte]int{}
 	for j, s := range fm.slots {
 		if len(s) > 0 {
