@@ -22,7 +22,6 @@ const (
 	kMapValue       // global data: map c, byte off
 	kCtx            // the program context
 	kAlias          // the registers of root
-	kDead           // a pure value nobody uses: not computed
 )
 
 type vinfo struct {
@@ -106,30 +105,6 @@ func isCtxFact(f *ir.Func, v *ir.Value) bool {
 func (g *gen) classify() {
 	f := g.f
 	g.info = make([]vinfo, f.NumValues())
-	uses := map[*ir.Value]int{}
-	for _, b := range f.Blocks {
-		for _, v := range b.Instrs {
-			if c, ok := cmpOps[v.Op]; ok && v.Op.IsBranch() {
-				if _, decided := g.decide(c, v.Args[0], v.Args[1]); decided {
-					// Folded: its operands are not needed for it.
-					for _, t := range v.Targets {
-						for _, a := range t.Args {
-							uses[a]++
-						}
-					}
-					continue
-				}
-			}
-			for _, a := range v.Args {
-				uses[a]++
-			}
-			for _, t := range v.Targets {
-				for _, a := range t.Args {
-					uses[a]++
-				}
-			}
-		}
-	}
 	for bi, b := range f.Blocks {
 		for pi, p := range b.Params {
 			in := &g.info[p.ID]
@@ -184,9 +159,6 @@ func (g *gen) classify() {
 					in.kind, in.root = kAlias, g.rootOf(v.Args[0])
 					in.hiZero = true
 				}
-			}
-			if in.kind == kReg && v.Type != ir.Void && uses[v] == 0 && !v.Op.Info().Effect {
-				in.kind = kDead
 			}
 		}
 	}

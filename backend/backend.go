@@ -11,9 +11,10 @@
 // What it does differently: SSA values instead of eBPF registers get the
 // registers (linear scan), a value whose upper half the verifier proved zero
 // has no upper register at all and 64-bit ops on it become 32-bit code,
-// zext/trunc cost nothing, constants and stack addresses are folded into
-// the instructions that use them, and compares the verifier's packet facts
-// decide are not emitted.
+// zext/trunc cost nothing, and constants and stack addresses are folded into
+// the instructions that use them. IR→IR work (inlining, compares the facts
+// decide, dead values) is the passes' (docs/passes.md): the backend lowers
+// every value and branch it is given.
 //
 // Anything not supported is an error naming the function, the value and
 // its eBPF slot: the backend never writes an image it is unsure of.
@@ -43,7 +44,6 @@ type Stats struct {
 	Words     int // all code words
 	BodyWords int // words before the outro
 	Regs      int // most registers live at once
-	Folded    int // conditional branches decided by facts
 	Spilled   int // values kept in local memory (slots are shared)
 }
 
@@ -83,7 +83,6 @@ type gen struct {
 	divScratch    int64         // LM byte of the 64-bit division's scratch words (lower_div.go)
 	slots         [][]*interval // spill slots and the ranges sharing each
 	spilledValues int
-	folded        int
 	lm3           int64 // base of the LM3 window in force, -1 if none
 	lm0Key        bool  // ActLMAddr0 moved for a helper key
 	// trampolines are taken-branch edges with block arguments, emitted
@@ -180,7 +179,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Program: image.Program{Name: opts.Name, Type: opts.Type, StackSize: uint32(f.StackSize), Caps: caps},
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
-	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Folded: g.folded, Spilled: g.spilledValues}
+	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues}
 	return img, st, nil
 }
 

@@ -15,7 +15,9 @@ import (
 // program in IR text with the verifier's facts written as !facts) and
 // compares the listing with `out`, or the error with `error`. A `maps`
 // section lists the program's maps, a `type` section "tc" makes it a tc
-// program, one a line: NAME TYPE KEY VALUE ENTRIES.
+// program, one a line: NAME TYPE KEY VALUE ENTRIES. A `level` section
+// (O1, O2) runs the passes of that level first; without, only the
+// required ones (inlining).
 // `go test ./backend -run Golden -update` rewrites the expected sections.
 func TestGolden(t *testing.T) {
 	golden.Run(t, "testdata/*.txtar", func(t *testing.T, a *golden.Archive) {
@@ -27,8 +29,15 @@ func TestGolden(t *testing.T) {
 		if err := ir.CheckModule(m); err != nil {
 			t.Fatalf("ir: %v", err)
 		}
-		// The required passes (inlining) run before every backend.
-		if _, err := passes.Run(m, passes.Config{Level: passes.O0, Check: true}); err != nil {
+		// The passes run first: the required ones (inlining), or the level
+		// a `level` section names (O1, O2).
+		level := passes.O0
+		if l := strings.TrimSpace(a.Section("level")); l != "" {
+			if level, err = passes.ParseLevel(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := passes.Run(m, passes.Config{Level: level, Check: true}); err != nil {
 			t.Fatalf("passes: %v", err)
 		}
 		var maps []image.Map

@@ -367,66 +367,9 @@ var cmpOps = map[ir.Op]cmp{
 	ir.OpSet32: {cset, false, 0, ir.OpJset32}, ir.OpSet64: {cset, true, 0, ir.OpJset64},
 }
 
-// decide uses the verifier's packet facts to settle a compare of a packet
-// pointer with pkt_end: x + N <= pkt_end (!le(+N,pkt_end)) decides x > end,
-// x >= end (N >= 1) and their mirror images. It reports (outcome, true)
-// when the compare need not be emitted.
-func (g *gen) decide(c cmp, x, y *ir.Value) (bool, bool) {
-	isEnd := func(v *ir.Value) bool {
-		fa := g.f.Facts[v.ID]
-		return fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPktEnd
-	}
-	le := func(v *ir.Value) (int64, bool) {
-		fa := g.f.Facts[v.ID]
-		if fa == nil {
-			return 0, false
-		}
-		best, ok := int64(0), false
-		for _, b := range fa.Le {
-			if b.Limit == "pkt_end" && b.Off >= 0 && (!ok || b.Off > best) {
-				best, ok = b.Off, true
-			}
-		}
-		return best, ok
-	}
-	cond := c.cond
-	if isEnd(x) && !isEnd(y) {
-		// Mirror: end OP y is y OP' end.
-		x, y = y, x
-		cond = map[uint8]uint8{cgt: clt, cge: cle, clt: cgt, cle: cge, ceq: ceq, cne: cne}[cond]
-	}
-	if !isEnd(y) || cond == 0 {
-		return false, false
-	}
-	n, ok := le(x)
-	if !ok {
-		return false, false
-	}
-	switch {
-	case cond == cgt: // x > end: never
-		return false, true
-	case cond == cle: // x <= end: always
-		return true, true
-	case cond == cge && n >= 1:
-		return false, true
-	case cond == clt && n >= 1:
-		return true, true
-	}
-	return false, false
-}
-
 func (g *gen) lowerBranch(v *ir.Value, next *ir.Block) {
 	c := cmpOps[v.Op]
 	taken, fall := v.Targets[0], v.Targets[1]
-	if out, ok := g.decide(c, v.Args[0], v.Args[1]); ok {
-		g.folded++
-		if out {
-			g.edge(v, taken, next)
-		} else {
-			g.edge(v, fall, next)
-		}
-		return
-	}
 	// Branch on the opposite condition when the taken block comes next.
 	if c.inv != 0 && taken.Block == next && len(taken.Args) == 0 && len(fall.Args) == 0 {
 		g.condBranch(cmpOps[c.inv], v.Args[0], v.Args[1], g.blocks[fall.Block])
