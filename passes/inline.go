@@ -79,6 +79,12 @@ func inline(u *Unit, m *ir.Module) {
 	}
 	f.StackSize = int(deepest)
 	m.Funcs = m.Funcs[:1]
+	// A callee that never returns (every path ends the program: a tail
+	// call that cannot fail, a path the verifier proved dead) leaves the
+	// rest of its caller's block unreachable.
+	if n := f.RemoveUnreachable(); n > 0 {
+		u.remark(nil, "%d blocks after calls that never return removed", n)
+	}
 }
 
 func findCall(f *ir.Func) (*ir.Block, int) {
