@@ -105,6 +105,7 @@ var Pipeline = mustBuild([]*Pass{
 	{Name: "inline", Doc: "BPF-to-BPF calls replaced by the callee's body in its own frame", Required: true, Min: O0, mod: inline},
 	{Name: "sccp", Doc: "sparse conditional constant propagation on the verifier's facts; branches the facts decide", Min: O1, Needs: []Prop{PropInlined}, Invalidates: []Prop{PropNoDead, PropDom}, fn: sccp},
 	{Name: "copyprop", Doc: "copies (identities, trivial block parameters) replaced by their source", Min: O1, Invalidates: []Prop{PropNoDead}, fn: copyprop},
+	{Name: "bce", Doc: "packet bounds checks along a chain with one failure merged into the first, strengthened", Min: O2, Invalidates: []Prop{PropNoDead}, fn: bce},
 	{Name: "strength", Doc: "multiply, divide and modulo by constants as shifts, masks and multiply-high", Min: O2, Invalidates: []Prop{PropNoDead}, fn: strength},
 	{Name: "narrow", Doc: "demanded bits: 64-bit work whose upper half is never read done in 32 bits", Min: O2, Invalidates: []Prop{PropNoDead}, fn: narrow},
 	{Name: "cse", Doc: "common subexpressions and redundant loads with no store between (dominator scopes)", Min: O2, Needs: []Prop{PropInlined}, Invalidates: []Prop{PropNoDead}, fn: cse},
@@ -116,6 +117,9 @@ var Pipeline = mustBuild([]*Pass{
 }, []constraint{
 	{"inline", "sccp", "facts of a callee's parameters hold only once its body sees the call's arguments; every pass after assumes one function"},
 	{"sccp", "copyprop", "sccp turns block parameters into copies of one constant"},
+	{"sccp", "bce", "checks the facts already decide are gone before chains are merged"},
+	{"copyprop", "bce", "failure edges are compared by their arguments' identity: copies must be gone"},
+	{"bce", "cse", "the strengthened check's address may repeat one computed later"},
 	{"copyprop", "cse", "cse compares operands by identity: copies must be gone first"},
 	{"strength", "cse", "the shifts and multiplies strength reduction writes may repeat"},
 	{"narrow", "cse", "narrowed operations (trunc of the same operand) repeat"},
