@@ -2,8 +2,6 @@ package lift
 
 import (
 	"bytes"
-	"encoding/binary"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -13,222 +11,9 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfemu "github.com/nfpcc/nfpcc/emulator/ebpf"
-	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/irworld"
 )
-
-// progWorld is the environment ir.Machine runs a lifted XDP or tc program
-// in: the emulator's maps, packet and helpers, laid out at addresses of its
-// own, and a context filled as the reference interpreter fills it.
-type progWorld struct {
-	env     *emulator.Env
-	regions []worldRegion
-	values  map[*byte]uint64 // map value slices handed to the program
-	valueOf map[uint64]int   // their addresses → map index
-	next    uint64
-}
-
-type worldRegion struct {
-	base uint64
-	b    []byte
-}
-
-const (
-	wCtx    = 0x1_0000_0000
-	wPkt    = 0x2_0000_0000
-	wStack  = 0x3_0000_0000 // top of the first frame
-	wMaps   = 0x4_0000_0000 // map pointers: wMaps + 16*index
-	wValues = 0x5_0000_0000
-)
-
-func (w *progWorld) Bytes(addr, n uint64, write bool) ([]byte, error) {
-	for _, r := range w.regions {
-		if addr >= r.base && addr+n <= r.base+uint64(len(r.b)) && addr+n >= addr {
-			return r.b[addr-r.base : addr-r.base+n], nil
-		}
-	}
-	return nil, fmt.Errorf("%d bytes at %#x: outside memory", n, addr)
-}
-
-func (w *progWorld) ValueAddr(mapIndex int, value []byte) uint64 {
-	if len(value) == 0 {
-		return 0
-	}
-	if a, ok := w.values[&value[0]]; ok {
-		return a
-	}
-	a := w.next
-	w.next += uint64(len(value)+15) &^ 15
-	w.values[&value[0]] = a
-	w.valueOf[a] = mapIndex
-	w.regions = append(w.regions, worldRegion{a, value})
-	return a
-}
-
-func (w *progWorld) MapIndex(ptr uint64) (int, error) {
-	if ptr < wMaps || (ptr-wMaps)%16 != 0 || int((ptr-wMaps)/16) >= len(w.env.Maps) {
-		return 0, fmt.Errorf("%#x is not a map pointer", ptr)
-	}
-	return int((ptr - wMaps) / 16), nil
-}
-
-func (w *progWorld) Load(addr uint64, size int) (uint64, error) {
-	b, err := w.Bytes(addr, uint64(size), false)
-	if err != nil {
-		return 0, err
-	}
-	var buf [8]byte
-	copy(buf[:], b)
-	return binary.LittleEndian.Uint64(buf[:]), nil
-}
-
-func (w *progWorld) Store(addr uint64, size int, v uint64) error {
-	b, err := w.Bytes(addr, uint64(size), true)
-	if err != nil {
-		return err
-	}
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], v)
-	copy(b, buf[:size])
-	return nil
-}
-
-// machine prepares ir.Machine for one packet.
-func (w *progWorld) machine(m *ir.Module, frame []byte) *ir.Machine {
-	pk := emulator.NewPacket(frame)
-	w.env.Packet = pk
-	w.env.Events, w.env.Redirect, w.env.Printk, w.env.TailCall = nil, nil, nil, nil
-	w.values = map[*byte]uint64{}
-	w.valueOf = map[uint64]int{}
-	w.next = wValues
-	w.regions = []worldRegion{
-		{wCtx, w.context(frame)},
-		{wPkt, pk.Buf},
-		{wStack - 8*ir.FrameSize, make([]byte, 8*ir.FrameSize)},
-	}
-	helpers := emulator.KernelHelpers()
-	return &ir.Machine{
-		Module: m, Mem: w, StackTop: wStack, CheckFacts: true, PtrFacts: w.ptrFacts,
-		Helper: func(id int64, args []uint64) (uint64, error) {
-			h := helpers[int32(id)]
-			if h == nil {
-				return 0, fmt.Errorf("helper %d: %w", id, ir.ErrUnsupported)
-			}
-			var a [5]uint64
-			copy(a[:], args)
-			return h.Fn(w.env, w, &a)
-		},
-		MapRef: func(idx int64) (uint64, error) { return wMaps + 16*uint64(idx), nil },
-		PktLoad: func(_, off uint64, size int) (uint64, error) {
-			v, ok := w.env.Packet.LegacyLoad(int32(off), size)
-			if !ok {
-				return 0, ir.ErrPacketEnd
-			}
-			return v, nil
-		},
-		MapValue: func(idx, off int64) (uint64, error) {
-			v := w.env.Maps[idx].Lookup(make([]byte, 4))
-			if v == nil {
-				return 0, fmt.Errorf("map %d has no value", idx)
-			}
-			return w.ValueAddr(int(idx), v) + uint64(off), nil
-		},
-		CtxPtr: func(field uint64) (uint64, error) {
-			pk := w.env.Packet
-			data, end, meta := uint64(0), uint64(4), uint64(8) // struct xdp_md
-			if w.env.Hook == emulator.HookTC {
-				data, end, meta = 76, 80, 140 // struct __sk_buff
-			}
-			switch field - wCtx {
-			case data:
-				return wPkt + uint64(pk.Data), nil
-			case end:
-				return wPkt + uint64(pk.End), nil
-			case meta:
-				if w.env.Hook == emulator.HookTC {
-					return wPkt + uint64(pk.Data), nil // no metadata before tc
-				}
-				return wPkt + uint64(pk.Meta), nil
-			}
-			return 0, fmt.Errorf("ctx field %d is not a pointer", field-wCtx)
-		},
-	}
-}
-
-// ptrFacts checks pointer facts against where x really points.
-func (w *progWorld) ptrFacts(fa *ir.Facts, x, fp uint64) error {
-	pk := w.env.Packet
-	p := fa.Ptr
-	if p == nil {
-		return fmt.Errorf("!map or !le without !ptr")
-	}
-	var base uint64
-	mapIdx := -1
-	switch p.Kind {
-	case ir.PtrPkt:
-		base = wPkt + uint64(pk.Data)
-	case ir.PtrPktMeta:
-		base = wPkt + uint64(pk.Meta)
-	case ir.PtrPktEnd:
-		base = wPkt + uint64(pk.End)
-	case ir.PtrCtx:
-		base = wCtx
-	case ir.PtrStack:
-		base = fp
-	case ir.PtrMap:
-		base, mapIdx = x, int((x-wMaps)/16)
-		if x < wMaps || (x-wMaps)%16 != 0 {
-			return fmt.Errorf("not a map pointer")
-		}
-	case ir.PtrMapVal, ir.PtrMapValOrNull:
-		if x == 0 && p.Kind == ir.PtrMapValOrNull {
-			return nil
-		}
-		found := false
-		for a, idx := range w.valueOf {
-			for _, r := range w.regions {
-				if r.base == a && x >= a && x < a+uint64(len(r.b)) {
-					base, mapIdx, found = a, idx, true
-				}
-			}
-		}
-		if !found {
-			return fmt.Errorf("not a map value pointer")
-		}
-	default:
-		return nil
-	}
-	off := int64(x - base)
-	if off < p.MinOff || off > p.MaxOff {
-		return fmt.Errorf("offset %d outside !ptr(%s,%+d,%+d)", off, p.Kind, p.MinOff, p.MaxOff)
-	}
-	if fa.Map != nil && mapIdx >= 0 && int64(mapIdx) != *fa.Map {
-		return fmt.Errorf("points into map %d, not !map(%d)", mapIdx, *fa.Map)
-	}
-	for _, l := range fa.Le {
-		if x+uint64(l.Off) > wPkt+uint64(pk.End) {
-			return fmt.Errorf("!le(%+d,pkt_end) but the packet ends %d bytes after", l.Off, wPkt+uint64(pk.End)-x)
-		}
-	}
-	return nil
-}
-
-// context is the context of one run: struct xdp_md (zero apart from the
-// pointers, which CtxPtr gives), or struct __sk_buff with len, wire_len,
-// protocol and gso_segs as the reference interpreter sets them.
-func (w *progWorld) context(frame []byte) []byte {
-	if w.env.Hook != emulator.HookTC {
-		return make([]byte, 24)
-	}
-	ctx := make([]byte, 192)
-	binary.LittleEndian.PutUint32(ctx[0:], uint32(len(frame)))   // len
-	binary.LittleEndian.PutUint32(ctx[160:], uint32(len(frame))) // wire_len
-	if len(frame) >= 14 {
-		binary.LittleEndian.PutUint32(ctx[16:], uint32(frame[12])|uint32(frame[13])<<8) // protocol
-	}
-	binary.LittleEndian.PutUint32(ctx[164:], 1) // gso_segs
-	return ctx
-}
 
 // packets makes frames that get past the parsers of the test programs:
 // Ethernet (sometimes VLAN-tagged) + IPv4 or IPv6 + TCP, UDP or ICMP with
@@ -331,14 +116,14 @@ func TestDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &progWorld{env: emulator.NewEnv(hook, maps, 0)}
+			w := irworld.New(emulator.NewEnv(hook, maps, 0))
 			rng := rand.New(rand.NewPCG(1, uint64(len(name))))
-			seedMaps(rng, obj, ref.Env().Maps, maps)
+			irworld.SeedMaps(rng, obj, ref.Env().Maps, maps)
 			returns := map[uint64]int{}
 			for k, frame := range packets(rng, perProgram) {
 				want, werr := ref.Run(pi, ebpfemu.Input{Packet: frame})
-				got, gerr := w.machine(m, frame).Run(p.Name, wCtx)
-				if gerr != nil && werr == nil && w.env.TailCall != nil {
+				got, gerr := w.Machine(m, frame).Run(p.Name, irworld.CtxAddr)
+				if gerr != nil && werr == nil && w.Env.TailCall != nil {
 					skipped = append(skipped, name+" (tail calls)")
 					break
 				}
@@ -351,8 +136,8 @@ func TestDifferential(t *testing.T) {
 				}
 				runs++
 				returns[got]++
-				gotPkt := w.env.Packet.Bytes()
-				gotMaps := emulator.Snapshot(w.env.Maps)
+				gotPkt := w.Env.Packet.Bytes()
+				gotMaps := emulator.Snapshot(w.Env.Maps)
 				if got != want.Return || !bytes.Equal(gotPkt, want.Packet) || !reflect.DeepEqual(gotMaps, want.Maps) {
 					t.Errorf("%s: packet %d %x:\n IR   r0=%d packet %x maps %+v\n eBPF r0=%d packet %x maps %+v", name, k, frame,
 						got, gotPkt, gotMaps, want.Return, []byte(want.Packet), want.Maps)
@@ -365,31 +150,5 @@ func TestDifferential(t *testing.T) {
 	t.Logf("%d packet runs agree; skipped: %v", runs, skipped)
 	if runs == 0 {
 		t.Fatal("nothing ran")
-	}
-}
-
-// seedMaps puts the same entries into both map sets: for every map with
-// keys of at most 4 bytes (global data excepted), every key whose bytes are
-// 0–3, with random values, so lookups of the generated packets' addresses
-// and ports hit.
-func seedMaps(rng *rand.Rand, obj *loader.Object, a, b []emulator.Map) {
-	for i, lm := range obj.Maps {
-		if lm.Contents != nil || lm.KeySize == 0 || lm.KeySize > 4 {
-			continue
-		}
-		n := 1 << (2 * lm.KeySize)
-		for k := 0; k < n; k++ {
-			key := make([]byte, lm.KeySize)
-			for j := range key {
-				key[j] = byte(k >> (2 * j) & 3)
-			}
-			val := make([]byte, lm.ValueSize)
-			for j := range val {
-				val[j] = byte(rng.IntN(256))
-			}
-			if a[i].Update(key, val, emulator.UpdateAny) == nil {
-				b[i].Update(key, val, emulator.UpdateAny)
-			}
-		}
 	}
 }
