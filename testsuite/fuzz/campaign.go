@@ -3,6 +3,7 @@ package fuzz
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -152,26 +153,24 @@ func writeCounts(b *strings.Builder, title string, m map[string]int) {
 	}
 }
 
+// addCounts adds the counts of src to dst.
+func addCounts(dst, src map[string]int) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
 // snapshot copies the counts under the lock.
 func (s *Stats) snapshot() *Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &Stats{Start: s.Start, Elapsed: time.Since(s.Start), Programs: s.Programs, Checked: s.Checked,
 		Compiled: s.Compiled, Runs: s.Runs, Mismatches: s.Mismatches, GenBugs: s.GenBugs,
-		Refusals: map[string]int{}, GenBugList: map[string]int{}, Coverage: s.Coverage.clone(),
-		KernelRuns: s.KernelRuns, KernelSkipped: map[string]int{}, ByLevel: map[string]*LevelStats{}}
+		Refusals: maps.Clone(s.Refusals), GenBugList: maps.Clone(s.GenBugList), Coverage: s.Coverage.clone(),
+		KernelRuns: s.KernelRuns, KernelSkipped: maps.Clone(s.KernelSkipped), ByLevel: map[string]*LevelStats{}}
 	for k, v := range s.ByLevel {
 		x := *v
 		c.ByLevel[k] = &x
-	}
-	for k, v := range s.KernelSkipped {
-		c.KernelSkipped[k] = v
-	}
-	for k, v := range s.Refusals {
-		c.Refusals[k] = v
-	}
-	for k, v := range s.GenBugList {
-		c.GenBugList[k] = v
 	}
 	return c
 }
@@ -310,16 +309,10 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 				st.Runs += local.Runs
 				st.Mismatches += local.Mismatches
 				st.GenBugs += local.GenBugs
-				for k, v := range local.Refusals {
-					st.Refusals[k] += v
-				}
-				for k, v := range local.GenBugList {
-					st.GenBugList[k] += v
-				}
+				addCounts(st.Refusals, local.Refusals)
+				addCounts(st.GenBugList, local.GenBugList)
 				st.KernelRuns += local.KernelRuns
-				for k, v := range local.KernelSkipped {
-					st.KernelSkipped[k] += v
-				}
+				addCounts(st.KernelSkipped, local.KernelSkipped)
 				st.Coverage.Merge(cov)
 				for k, v := range local.ByLevel {
 					x := st.ByLevel[k]

@@ -296,10 +296,10 @@ func (p *Pair) runKernel(i int, pkt []byte, want *emulator.Result, state *emulat
 		if err != nil {
 			return Outcome{Kind: Mismatch, Reason: "kernel: reading maps: " + err.Error(), Packet: i}
 		}
-		if w := p.ref.Snapshot(); !reflect.DeepEqual(ks, w) {
+		if !reflect.DeepEqual(ks, state) {
 			what = append(what, "maps")
 			kj, _ := json.Marshal(ks)
-			wj, _ := json.Marshal(w)
+			wj, _ := json.Marshal(state)
 			bad = append(bad, fmt.Sprintf("maps:\n  kernel %s\n  ref    %s", kj, wj))
 		}
 	}
