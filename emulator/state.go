@@ -37,9 +37,7 @@ type StateEntry struct {
 // ParseState reads a JSON map state; errors name the map and entry.
 func ParseState(data []byte) (*State, error) {
 	var s State
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeJSON(data, &s); err != nil {
 		return nil, fmt.Errorf("map state: %w", err)
 	}
 	if s.Maps == nil {
