@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -35,7 +34,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Load reads the eBPF ELF object at path. See LoadBytes.
 func Load(path string) (*Object, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadCapped(path, MaxObjectSize)
 	if err != nil {
 		return nil, &Error{Object: filepath.Base(path), Stage: "read", Err: err}
 	}
@@ -56,7 +55,10 @@ func Load(path string) (*Object, error) {
 // reference to the kernel form documented on Program.Insns (link.go).
 func LoadBytes(name string, b []byte) (*Object, error) {
 	fail := func(stage, section string, err error) (*Object, error) {
-		return nil, &Error{Object: name, Section: section, Stage: stage, Err: err}
+		return nil, &Error{Object: name, Section: section, Stage: stage, Err: truncated(err, len(b))}
+	}
+	if err := sniff(b); err != nil {
+		return fail("elf", "", err)
 	}
 	info, err := inspect(b)
 	if err != nil {

@@ -231,8 +231,20 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// cutObject is the first 300 bytes of a real object.
+func cutObject(t *testing.T) []byte {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "progs", "xdp_drop.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[:300]
+}
+
 // TestErrors: bad input is named, with the stage that refused it.
 func TestErrors(t *testing.T) {
+	nfpImage := make([]byte, 64)
+	copy(nfpImage, "\x7fELF\x02\x01\x01")
+	binary.LittleEndian.PutUint16(nfpImage[18:], 250) // EM_NFP
 	x86 := make([]byte, 64)
 	copy(x86, "\x7fELF\x02\x01\x01")
 	binary.LittleEndian.PutUint16(x86[16:], 1)  // ET_REL
@@ -244,8 +256,13 @@ func TestErrors(t *testing.T) {
 		b    []byte
 		want string
 	}{
-		{"empty.o", nil, "loader: empty.o: elf: not a valid ELF file"},
-		{"text.o", []byte("hello, world, this is not an object file at all...................."), "loader: text.o: elf: not a valid ELF file"},
+		{"empty.o", nil, "loader: empty.o: elf: empty file: not an eBPF object"},
+		{"text.o", []byte("hello, world, this is not an object file at all...................."), "loader: text.o: elf: not an ELF file (it starts with \"hello, w\")"},
+		{"prog.c", []byte("#include <linux/bpf.h>\nint f(void) { return 2; }\n"), "loader: prog.c: elf: C source, not an eBPF object: compile it with clang first"},
+		{"short.o", []byte("\x7fEL"), "loader: short.o: elf: truncated ELF: 3 bytes"},
+		{"header.o", x86[:40], "loader: header.o: elf: truncated ELF: 40 bytes"},
+		{"cut.o", cutObject(t), "loader: cut.o: elf: truncated ELF: the file (300 bytes) ends inside"},
+		{"prog.nfp", nfpImage, "loader: prog.nfp: elf: an NFP image (ELF for the NFP), not an eBPF object"},
 		{"x86.o", x86, "loader: x86.o: elf: e_machine EM_X86_64: not an eBPF object"},
 	}
 	for _, c := range cases {
@@ -254,6 +271,12 @@ func TestErrors(t *testing.T) {
 		if err == nil || !errors.As(err, &le) || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q…", c.name, err, c.want)
 		}
+	}
+	if _, err := ReadCapped("/dev/zero", 1<<20); err == nil || !strings.Contains(err.Error(), "more than 1 MiB") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
 	}
 	_, err := Load(filepath.Join(t.TempDir(), "missing.o"))
 	if err == nil || !strings.HasPrefix(err.Error(), "loader: missing.o: read: ") {
