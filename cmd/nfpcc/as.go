@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -35,8 +33,7 @@ func init() {
 // line. With --jit the placeholders of a Linux JIT dump are read back as
 // the relocations the kernel kept aside (asm.InferJITRelocs).
 func asMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("as", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("as", stdout, stderr, "nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome] [--jit] [--obj PROG.bpf.o]")
 	out := fs.String("o", "", "output image (default: FILE with extension .nfp)")
 	typ := fs.String("type", "xdp", "program type: xdp or tc")
 	name := fs.String("name", "", "program name (default: FILE's base name)")
@@ -46,24 +43,21 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 	jit := fs.Bool("jit", false, "FILE is a Linux JIT dump: turn its placeholder branches (br[.15000]) into the kernel's relocations (the default when FILE looks like one: \"ADDR:\t.N  insn\" lines)")
 	objFlag := fs.String("obj", "", "the eBPF object whose maps the code uses (default for a JIT dump X.asm: X.bpf.o beside it, if present)")
 	style := fs.String("style", "kernel", "values of the fields objdump does not print: kernel (the Linux JIT's) or netronome (Netronome's assembler's)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc as FILE.s [-o FILE.nfp] [--type xdp|tc] [--name NAME] [--entry N] [--stack BYTES] [--ctx8] [--style kernel|netronome] [--jit] [--obj PROG.bpf.o]")
-		fs.PrintDefaults()
+	files, status, err := fs.parse(args)
+	if err != nil {
+		return status
 	}
-	if err := fs.Parse(interspersed(args, map[string]bool{"ctx8": true, "jit": true})); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fs.Usage()
 		return 2
 	}
-	src := fs.Arg(0)
+	src := files[0]
 	pt, err := image.ParseProgType(*typ)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
 		return 2
 	}
-	text, err := os.ReadFile(src)
+	text, err := readInput(src)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
 		return 2
@@ -107,7 +101,11 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		*name = strings.TrimSuffix(filepath.Base(src), filepath.Ext(src))
 	}
 	if *out == "" {
-		*out = strings.TrimSuffix(src, filepath.Ext(src)) + ".nfp"
+		*out = defaultOutput(src, ".nfp")
+	}
+	if err := checkOutput(*out, src, *objFlag); err != nil {
+		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+		return 2
 	}
 	img := &image.Image{Program: image.Program{
 		Name: *name, Type: pt, Entry: uint32(*entry), StackSize: uint32(*stack),
@@ -141,34 +139,9 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc as: %s: %v\n", src, err)
 		return 2
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
+	if err := writeOutput(*out, data, stdout); err != nil {
 		fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
 		return 2
 	}
 	return 0
-}
-
-// interspersed moves flags after the file name to the front, so that
-// `nfpcc as prog.s -o prog.nfp` works as with GNU tools. bools names the
-// flags that take no value.
-func interspersed(args []string, bools map[string]bool) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			rest = append(rest, a)
-			continue
-		}
-		flags = append(flags, a)
-		n := strings.TrimLeft(a, "-")
-		if !strings.Contains(n, "=") && !bools[n] && i+1 < len(args) {
-			flags = append(flags, args[i+1])
-			i++
-		}
-	}
-	return append(flags, rest...)
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -20,7 +20,9 @@ import (
 )
 
 // compileImage writes the image of one program (the one named, or the
-// object's only entry program).
+// object's only entry program) to out ("-": stdout), or with listing its
+// disassembly instead (to out, else stdout), as clang -S writes assembly
+// and no object.
 func compileImage(path, prog, out string, listing, xdp bool, pc passes.Config, stdout, stderr io.Writer) int {
 	obj, err := loader.Load(path)
 	if err != nil {
@@ -46,23 +48,23 @@ func compileImage(path, prog, out string, listing, xdp bool, pc passes.Config, s
 		return 2
 	}
 	img := imgs[0]
-	if out == "" && !listing {
-		fmt.Fprintf(stderr, "nfpcc: %s: no output: give -o FILE or -S\n", path)
-		return 2
-	}
-	if out != "" {
-		var b strings.Builder
+	var data []byte
+	if listing {
+		data = []byte(backend.Listing(img))
+		if out == "" {
+			out = "-"
+		}
+	} else {
+		var b bytes.Buffer
 		if err := img.Write(&b); err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
 			return 1
 		}
-		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
-			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
-			return 2
-		}
+		data = b.Bytes()
 	}
-	if listing {
-		io.WriteString(stdout, backend.Listing(img))
+	if err := writeOutput(out, data, stdout); err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
 	}
 	return 0
 }
@@ -123,39 +125,36 @@ func (l levelFlags) config(stderr io.Writer) (cfg passes.Config, set bool, err e
 // -S prints the image's disassembly. `--emit=ir` prints the SSA IR of each
 // program (loaded, verified, lifted) instead.
 func compileMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("nfpcc", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("nfpcc", stdout, stderr,
+		"nfpcc PROG.o [-o PROG.nfp] [flags]   (default output: PROG.nfp beside PROG.o; -o - for stdout)",
+		"nfpcc PROG.o -S [-o PROG.s]          (the listing instead of the image)",
+		"nfpcc PROG.o --emit=ir [-O0|-O1|-O2] [--after=PASS] [--prog NAME] [--no-verify] [--no-facts] [-o FILE]",
+		"nfpcc PROG.o --dump-passes=FUNC [-O0|-O1|-O2] [-o passes.html]",
+		"passes (in order): "+strings.Join(passes.Names(), ", "))
 	emit := fs.String("emit", "", "what to write instead of an NFP image: ir (the SSA IR after lifting)")
 	progName := fs.String("prog", "", "only this program of the object (by function name)")
-	out := fs.String("o", "", "output file (the NFP image; with --emit, the emitted text)")
+	out := fs.String("o", "", "output file, - for stdout (default: the image beside the object, PROG.nfp; with -S or --emit, stdout)")
 	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
 	noFacts := fs.Bool("no-facts", false, "print the IR without its !facts (still lifted with them)")
-	listing := fs.Bool("S", false, "print the image's disassembly (to -o's file when no image is written, else stdout)")
+	listing := fs.Bool("S", false, "write the image's listing (to -o's file, else stdout) instead of the image; `nfpcc as` assembles it back")
 	xdp := fs.Bool("xdp", false, "treat programs whose section names no hook as XDP")
-	lf := addLevelFlags(fs)
+	lf := addLevelFlags(fs.FlagSet)
 	after := fs.String("after", "", "with --emit=ir: the IR after this pass (implies -O2 unless a level is given)")
 	dump := fs.String("dump-passes", "", "write an HTML page with function `FUNC` after every pass (-o FILE, else stdout)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc PROG.o -o PROG.nfp [flags]")
-		fmt.Fprintln(stderr, "       nfpcc PROG.o --emit=ir [-O0|-O1|-O2] [--after=PASS] [--prog NAME] [--no-verify] [--no-facts] [-o FILE]")
-		fmt.Fprintln(stderr, "       nfpcc PROG.o --dump-passes=FUNC [-O0|-O1|-O2] [-o passes.html]")
-		fmt.Fprintf(stderr, "passes (in order): %s\n", strings.Join(passes.Names(), ", "))
-		fs.PrintDefaults()
-	}
-	var files []string
-	for rest := args; len(rest) > 0; {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, status, err := fs.parse(args)
+	if err != nil {
+		return status
 	}
 	if len(files) != 1 {
 		fs.Usage()
 		return 2
+	}
+	if err := checkOutput(*out, files[0]); err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
+	if *out == "" && !*listing && *emit == "" && *dump == "" {
+		*out = defaultOutput(files[0], ".nfp")
 	}
 	path := files[0]
 	pc, levelSet, err := lf.config(stderr)
@@ -191,7 +190,6 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
 		return 2
 	}
-	status := 0
 	var b strings.Builder
 	written := 0
 	for _, p := range progs {
@@ -229,14 +227,13 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		b.WriteString(ir.Print(m))
 		written++
 	}
-	if *out != "" && *out != "-" {
-		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
-			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
-			return 2
-		}
-		return status
+	if *out == "" {
+		*out = "-"
 	}
-	io.WriteString(stdout, b.String())
+	if err := writeOutput(*out, []byte(b.String()), stdout); err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
 	return status
 }
 

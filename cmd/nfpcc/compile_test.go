@@ -83,7 +83,7 @@ func TestEmitIRErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{progPath("xdp_drop.o")}, "no output: give -o FILE or -S"},
+		{[]string{progPath("xdp_drop.o"), "-o", progPath("xdp_drop.o")}, "is also an input: choose another -o"},
 		{[]string{progPath("xdp_drop.o"), "--emit=asm"}, "unknown --emit=asm"},
 		{[]string{progPath("xdp_drop.o"), "--emit=ir", "--prog", "nope"}, `no program "nope" (the object has: xdp_drop)`},
 		{[]string{"/nonexistent.o", "--emit=ir"}, "/nonexistent.o"},

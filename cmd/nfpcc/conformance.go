@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -28,30 +27,26 @@ func init() { nfpengine.Register() }
 // the compiler's reason, and end "N passed, N failed, N not compiled": a
 // refusal is not a failure. Exit 1 if any test failed, 2 on usage errors.
 func conformanceMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("conformance", stdout, stderr, "nfpcc conformance [--engine=interp|interp-xdp|nfp] [-v] FILE.data...")
 	engine := fs.String("engine", "interp", "engine to run the tests on: "+strings.Join(conformance.EngineNames(), ", "))
 	verbose := fs.Bool("v", false, "also print a line for every passing test")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc conformance [--engine=interp|interp-xdp|nfp] [-v] FILE.data...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	files, status, err := fs.parse(args)
+	if err != nil {
+		return status
 	}
 	mk, ok := conformance.Engines[*engine]
 	if !ok {
 		fmt.Fprintf(stderr, "nfpcc conformance: unknown engine %q (known: %s)\n", *engine, strings.Join(conformance.EngineNames(), ", "))
 		return 2
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fs.Usage()
 		return 2
 	}
 	e := mk()
 	_, compiles := e.(interface{ Compiles() bool })
 	passed, failed, notCompiled := 0, 0, 0
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		o := conformance.RunFile(e, path)
 		if o.Passed() {
 			passed++

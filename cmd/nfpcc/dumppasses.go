@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/ir"
@@ -58,11 +57,10 @@ func dumpPasses(path, progName, fn, out string, xdp bool, pc passes.Config, stdo
 		}
 	}
 	page := passes.HTML(fmt.Sprintf("%s: %s at %s", path, fn, pc.Level), snaps)
-	if out == "" || out == "-" {
-		io.WriteString(stdout, page)
-		return 0
+	if out == "" {
+		out = "-"
 	}
-	if err := os.WriteFile(out, []byte(page), 0o644); err != nil {
+	if err := writeOutput(out, []byte(page), stdout); err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 		return 2
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,8 +33,7 @@ func init() {
 // mismatch is minimized and, with --out, written as a regression case.
 // Exit 1 on any mismatch, 2 on usage errors.
 func fuzzMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("fuzz", stdout, stderr, "nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [-O 0,1,2] [-d FLAGS] [--kernel] [--out DIR]")
 	duration := fs.Duration("duration", 60*time.Second, "how long to run (0: until --programs or interrupted)")
 	seed := fs.Uint64("seed", 1, "campaign seed: program k is generated from fuzz.ProgramSeed(seed, k)")
 	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "parallel workers")
@@ -49,14 +47,11 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	levels := fs.String("O", "2", "optimisation levels to check each program at, comma-separated (-O 0,1,2); every pass is followed by ir.Check")
 	debug := fs.String("d", "", "middle-end flags for every level (PASS/off, …), as nfpcc -d")
 	kernel := fs.Bool("kernel", false, "also run every program in the running kernel (BPF_PROG_TEST_RUN; root) and compare it with the interpreter")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [-O 0,1,2] [-d FLAGS] [--kernel] [--out DIR]")
-		fs.PrintDefaults()
+	rest, status, err := fs.parse(args)
+	if err != nil {
+		return status
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 0 || *jobs < 1 || *packets < 1 {
+	if len(rest) != 0 || *jobs < 1 || *packets < 1 {
 		fs.Usage()
 		return 2
 	}

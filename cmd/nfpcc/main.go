@@ -10,7 +10,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,7 +49,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && commands[args[1]] != nil {
+			return commands[args[1]].run([]string{"-h"}, stdout, stderr)
+		}
 		usage(stdout)
+		return 0
+	case "-version", "--version", "version":
+		io.WriteString(stdout, version())
 		return 0
 	}
 	if c, ok := commands[args[0]]; ok {
@@ -61,7 +66,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: nfpcc PROG.o -o PROG.nfp [flags]   compile an eBPF object for the NFP")
-	fmt.Fprintln(w, "       nfpcc COMMAND [arguments]")
+	fmt.Fprintln(w, "       nfpcc COMMAND [arguments]   (nfpcc COMMAND -h: its flags)")
+	fmt.Fprintln(w, "       nfpcc --version")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -70,24 +76,5 @@ func usage(w io.Writer) {
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
-	}
-}
-
-// parseArgs parses flags that may stand before, between or after the
-// positional arguments (`nfpcc run prog.o --packet …` and `nfpcc run
-// --packet … prog.o` both work, as with clang and llc) and returns the
-// positional arguments in order. A flag error has already been printed by
-// the flag set.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 }

@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/isa"
 )
 
@@ -25,22 +24,18 @@ func init() {
 // Its output is GNU objdump 2.40's (`objdump -d`, target nfp-elf) line for
 // line.
 func objdumpMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("objdump", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("objdump", stdout, stderr, "nfpcc objdump [-M ctx4|ctx8[,no-pc]] [--raw] FILE")
 	var mopts []string
 	fs.Func("M", "disassembler options: ctx4, ctx8, no-pc (comma-separated, may repeat)", func(s string) error {
 		mopts = append(mopts, strings.Split(s, ",")...)
 		return nil
 	})
 	raw := fs.Bool("raw", false, "FILE holds raw words: hex, one per line, or little-endian 64-bit binary")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc objdump [-M ctx4|ctx8[,no-pc]] [--raw] FILE")
-		fs.PrintDefaults()
+	files, status, err := fs.parse(normalizeObjdumpArgs(args))
+	if err != nil {
+		return status
 	}
-	if err := fs.Parse(normalizeObjdumpArgs(args)); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fs.Usage()
 		return 2
 	}
@@ -61,8 +56,8 @@ func objdumpMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	path := files[0]
+	data, err := loader.ReadCapped(path, maxImageInput)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
 		return 2

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -27,15 +26,15 @@ func init() {
 // side, then what each pass saves: its remarks at -O2 and the words with
 // it switched off (-d=PASS/off).
 func reportMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("report", stdout, stderr, "nfpcc report [--corpus DIR] [--passes=false]")
 	corpus := fs.String("corpus", "", "the nfp-jit corpus folder (summary.csv, cases.json, programs/)")
 	perPass := fs.Bool("passes", true, "also attribute the savings to the passes (compiles the corpus once per pass)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	rest, status, err := fs.parse(args)
+	if err != nil {
+		return status
 	}
-	if fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: nfpcc report [--corpus DIR] [--passes=false]")
+	if len(rest) != 0 {
+		fs.Usage()
 		return 2
 	}
 	dir := *corpus

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -47,8 +45,9 @@ type runReport struct {
 // report gives per packet the action and return value, then the count of
 // each action. Maps persist from packet to packet.
 func runMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run", stdout, stderr,
+		"nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]",
+		"nfpcc run PROG.nfp … (the same flags: the NFP emulator runs the image)")
 	progName := fs.String("prog", "", "program (function name) to run; needed when the object has several")
 	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
 	var packets packetList
@@ -63,16 +62,12 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	ifindex := fs.Uint("ifindex", 1, "ingress interface index the context reports")
 	rxQueue := fs.Uint("rx-queue", 0, "receive queue the context reports")
 	profile := fs.String("profile", "", "NFP images and JIT dumps: write an HTML profile of the cycles to this file")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
-		fs.PrintDefaults()
-	}
 	// Flags may come before or after the object: parse, take one
 	// positional argument, parse again.
 	origArgs := args
-	positional, err := parseArgs(fs, args)
+	positional, status, err := fs.parse(args)
 	if err != nil {
-		return 2
+		return status
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)
@@ -136,7 +131,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		} else {
 			rep.Counts[res.Action]++
 			if leaves(hook, res.Return) {
-				if err := out.write(in.ci, res.Packet); err != nil {
+				if err := out.write(in.ts, res.Packet); err != nil {
 					return fail("%s: %v", *pcapOut, err)
 				}
 			}
@@ -148,13 +143,13 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if *mapsOut != "" {
 		b, err := snap.Marshal()
 		if err == nil {
-			err = os.WriteFile(*mapsOut, b, 0o644)
+			err = writeOutput(*mapsOut, b, stdout)
 		}
 		if err != nil {
 			return fail("--save-maps: %v", err)
 		}
 	}
-	if err := out.close(); err != nil {
+	if err := out.close(stdout); err != nil {
 		return fail("%v", err)
 	}
 

@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -70,7 +69,7 @@ var nfpDumpFirstLine = regexp.MustCompile(`^\s*[0-9a-f]+:\s+\.0\s+\S`)
 // loadNFP reads an image, or a JIT dump (assembled by isa/asm; its maps, if
 // any, come from the eBPF object objPath).
 func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error) {
-	data, err := os.ReadFile(path)
+	data, err := loader.ReadCapped(path, maxImageInput)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -111,7 +110,7 @@ func loadNFP(path, objPath string) (*nfp.Program, []emulator.Map, string, error)
 
 // imageLines is the line table of an image file (nil for a dump).
 func imageLines(path string) []image.Line {
-	data, err := os.ReadFile(path)
+	data, err := loader.ReadCapped(path, maxImageInput)
 	if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
 		return nil
 	}
@@ -161,8 +160,9 @@ type nfpSummaryJSON struct {
 // them), the same report, plus the published model's cycles per packet and
 // the throughput projection.
 func runNFP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run", stdout, stderr,
+		"nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]",
+		"nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
 	fs.String("prog", "", "ignored for NFP images (one program per image)")
 	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
 	var packets packetList
@@ -174,14 +174,9 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	maxInsns := fs.Uint64("max-insns", nfp.DefaultLimit, "NFP instruction limit per packet")
 	seed := fs.Uint64("seed", 1, "seed of the PseudoRndNum CSR (bpf_get_prandom_u32)")
 	profile := fs.String("profile", "", "write an HTML profile (per-word executions and model cycles, hottest path, eBPF slot and C line, per-packet cycles) to this file")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]")
-		fmt.Fprintln(stderr, "       nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
-		fs.PrintDefaults()
-	}
-	positional, err := parseArgs(fs, args)
+	positional, status, err := fs.parse(args)
 	if err != nil {
-		return 2
+		return status
 	}
 	errf := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)
@@ -258,7 +253,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		rep.Summary.ExtMaxCycles = max(rep.Summary.ExtMaxCycles, r.ExtCycles)
 		rep.Summary.ExtPartial = rep.Summary.ExtPartial || r.ExtPartial
 		if nfpLeaves(r.Action) {
-			if err := out.write(fr.ci, r.Packet); err != nil {
+			if err := out.write(fr.ts, r.Packet); err != nil {
 				return errf("%v", err)
 			}
 		}
@@ -272,7 +267,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 		rep.Summary.ExtProjection = nfp.Project(rep.Summary.ExtMeanCycles, xdram/float64(ok))
 	}
 	rep.Maps = fw.MapState().Maps
-	if err := out.close(); err != nil {
+	if err := out.close(stdout); err != nil {
 		return errf("%v", err)
 	}
 	if *profile != "" {

@@ -9,12 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/nfpcc/nfpcc/emulator"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/emulator/pcap"
 )
 
 // What `nfpcc run` shares between its two engines (run.go: the eBPF
@@ -30,8 +27,7 @@ func (h *packetList) Set(s string) error { *h = append(*h, s); return nil }
 // inputPacket is one frame to run, with its capture timestamp.
 type inputPacket struct {
 	data []byte
-	ts   time.Time
-	ci   gopacket.CaptureInfo
+	ts   time.Time // zero for --packet
 }
 
 // readInputs reads the packets of a run: a pcap(ng) file, or hex strings
@@ -50,38 +46,30 @@ func readInputs(pcapPath string, packets []string) ([]inputPacket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--packet #%d: %v", i+1, err)
 		}
-		out = append(out, inputPacket{data: b, ci: gopacket.CaptureInfo{CaptureLength: len(b), Length: len(b)}})
+		out = append(out, inputPacket{data: b})
 	}
 	return out, nil
 }
 
-// readPcap reads every frame of a pcap or pcapng file.
+// readPcap reads every frame of a pcap or pcapng file (emulator/pcap:
+// a capture cut short or corrupt is an error, not fewer packets). Frames
+// must be Ethernet, as XDP and tc programs see them.
 func readPcap(path string) ([]inputPacket, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	type source interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	defer f.Close()
+	ps, err := pcap.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	var src source
-	if r, err := pcapgo.NewReader(bytes.NewReader(data)); err == nil {
-		src = r
-	} else if ng, ngErr := pcapgo.NewNgReader(bytes.NewReader(data), pcapgo.DefaultNgReaderOptions); ngErr == nil {
-		src = ng
-	} else {
-		return nil, fmt.Errorf("%s: not a pcap or pcapng file (%v)", path, err)
-	}
-	var out []inputPacket
-	for {
-		b, ci, err := src.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
+	out := make([]inputPacket, 0, len(ps))
+	for i, p := range ps {
+		if p.LinkType != pcap.LinkEthernet {
+			return nil, fmt.Errorf("%s: packet %d: link type %d: XDP and tc programs run on Ethernet frames (link type %d)", path, i+1, p.LinkType, pcap.LinkEthernet)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: packet %d: %v", path, len(out)+1, err)
-		}
-		out = append(out, inputPacket{data: append([]byte(nil), b...), ts: ci.Timestamp, ci: ci})
+		out = append(out, inputPacket{data: p.Data, ts: p.Timestamp})
 	}
 	return out, nil
 }
@@ -91,7 +79,7 @@ func applyMapState(path string, maps []emulator.Map) error {
 	if path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readInput(path)
 	if err != nil {
 		return err
 	}
@@ -105,48 +93,42 @@ func applyMapState(path string, maps []emulator.Map) error {
 	return nil
 }
 
-// pcapOut is the --out file: the frames that leave the program.
+// pcapOut is the --out file: the frames that leave the program, written
+// atomically when the run ends.
 type pcapOut struct {
 	path string
-	f    *os.File
-	w    *pcapgo.Writer
+	buf  bytes.Buffer
+	w    *pcap.Writer
 }
 
-// createPcapOut opens --out; "" gives a writer that drops everything.
+// createPcapOut starts --out; "" gives a writer that drops everything.
 func createPcapOut(path string) (*pcapOut, error) {
+	o := &pcapOut{path: path}
 	if path == "" {
-		return &pcapOut{}, nil
+		return o, nil
 	}
-	f, err := os.Create(path)
+	w, err := pcap.NewWriter(&o.buf, pcap.LinkEthernet, 65536)
 	if err != nil {
 		return nil, err
 	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return &pcapOut{path: path, f: f, w: w}, nil
+	o.w = w
+	return o, nil
 }
 
-func (o *pcapOut) write(ci gopacket.CaptureInfo, frame []byte) error {
+func (o *pcapOut) write(ts time.Time, frame []byte) error {
 	if o.w == nil {
 		return nil
 	}
-	ci.CaptureLength, ci.Length = len(frame), len(frame)
-	if err := o.w.WritePacket(ci, frame); err != nil {
-		return fmt.Errorf("%s: %v", o.path, err)
-	}
-	return nil
+	return o.w.Write(ts, frame, len(frame))
 }
 
-// close reports a failed final write: a silently truncated pcap would
-// look like a program that dropped packets.
-func (o *pcapOut) close() error {
-	if o.f == nil {
+// close writes the file; a failed write is an error (a silently truncated
+// pcap would look like a program that dropped packets).
+func (o *pcapOut) close(stdout io.Writer) error {
+	if o.w == nil {
 		return nil
 	}
-	if err := o.f.Close(); err != nil {
+	if err := writeOutput(o.path, o.buf.Bytes(), stdout); err != nil {
 		return fmt.Errorf("%s: %v", o.path, err)
 	}
 	return nil

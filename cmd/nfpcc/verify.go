@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,21 +29,16 @@ var progTypes = map[string]ebpf.ProgramType{
 // before every instruction, then the error or the processed count); with
 // --json the verdicts as a JSON array.
 func verifyMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("verify", stdout, stderr, "nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc] [--json]")
 	progName := fs.String("prog", "", "only the program with this function name")
 	logAll := fs.Bool("log", false, "print the state before each instruction (the kernel's log level 2)")
 	targetName := fs.String("target", "host", "rules to check: host (the kernel's) or nfp (the kernel's and the NFP's)")
 	typeName := fs.String("type", "", "program type for sections whose names do not give it: xdp, tc, socket, …")
 	asJSON := fs.Bool("json", false, "print the verdicts as JSON, one object per program")
 	unpriv := fs.Bool("unprivileged", false, "the kernel's rules for a loader without CAP_PERFMON (default: root's, as offload requires)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc]")
-		fs.PrintDefaults()
-	}
-	files, err := parseArgs(fs, args)
+	files, status, err := fs.parse(args)
 	if err != nil {
-		return 2
+		return status
 	}
 	if len(files) != 1 {
 		fs.Usage()
@@ -74,7 +68,6 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc verify: %s: %v\n", files[0], err)
 		return 2
 	}
-	status := 0
 	var verdicts []verdict
 	for _, p := range progs {
 		opts := &verifier.Options{Target: target, Unprivileged: *unpriv}
