@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -70,10 +71,15 @@ type pFact struct {
 	Args  []string `parser:"| \"(\" @(Int | Ident) ( \",\" @(Int | Ident) )* \")\" )"`
 }
 
-var irParser = participle.MustBuild[pModule](
-	participle.Lexer(irLexDef{}),
-	participle.Elide("Space", "Comment"),
-)
+// irParser is built on first use, not at package initialisation: every
+// nfpcc command imports ir, and building the grammar costs about a
+// millisecond of start-up that `nfpcc verify` does not need.
+var irParser = sync.OnceValue(func() *participle.Parser[pModule] {
+	return participle.MustBuild[pModule](
+		participle.Lexer(irLexDef{}),
+		participle.Elide("Space", "Comment"),
+	)
+})
 
 // Parse reads a module in the IR text format. Errors name the line and
 // column. Parse resolves names (values, blocks) but does not check types or
@@ -82,7 +88,7 @@ func Parse(src string) (*Module, error) { return ParseNamed("", src) }
 
 // ParseNamed is Parse with a file name for error messages.
 func ParseNamed(filename, src string) (*Module, error) {
-	ast, err := irParser.ParseString(filename, src)
+	ast, err := irParser().ParseString(filename, src)
 	if err != nil {
 		var perr participle.Error
 		if errors.As(err, &perr) {

@@ -193,7 +193,7 @@ func Assemble(file string, src []byte, opt Options) (*Program, error) {
 		if skipLine.MatchString(text) {
 			continue
 		}
-		l, err := lineParser.ParseString(file, text)
+		l, err := lineParser().ParseString(file, text)
 		if err != nil {
 			// An objdump line whose word prints exactly as its text is
 			// that word, even where the text is not assembly (objdump's
@@ -466,7 +466,7 @@ func canonText(s string) string {
 		return c.(string)
 	}
 	c := "\x00unparsable: " + s
-	if l, err := lineParser.ParseString("", s); err == nil && l.Instr != nil {
+	if l, err := lineParser().ParseString("", s); err == nil && l.Instr != nil {
 		c = canonInstr(l.Instr, nil)
 	}
 	if canonCached.Add(1) <= maxCanonCache {

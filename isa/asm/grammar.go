@@ -1,6 +1,8 @@
 package asm
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -19,16 +21,22 @@ import (
 //
 // and with labels (`name:`). Comments start with `;`, `//` or `#` (objdump
 // appends `# ERROR` to words it cannot decode).
-var nfpLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `(;|//|#)[^\n]*`},
-	{Name: "Invalid", Pattern: `<invalid_instruction>:[ \t]*0x[0-9a-fA-F]+`},
-	{Name: "Addr", Pattern: `[0-9a-fA-F]+:\t`},
-	{Name: "Word", Pattern: `[0-9a-f]{16}\b`},
-	{Name: "PC", Pattern: `\.[0-9]+`},
-	{Name: "LM", Pattern: `\*l\$index[0-9](\[[0-9]+\]|\+\+|--)?`},
-	{Name: "Punct", Pattern: `[\[\],:]`},
-	{Name: "Atom", Pattern: `[^\s\[\],:;#/]+(/[^\s\[\],:;#/]+)*`},
-	{Name: "Whitespace", Pattern: `[ \t\r]+`},
+//
+// The lexer and parser are built on first use (lineParser), not at package
+// initialisation: every nfpcc command imports this package, and building
+// them costs about a millisecond of start-up.
+var nfpLexer = sync.OnceValue(func() *lexer.StatefulDefinition {
+	return lexer.MustSimple([]lexer.SimpleRule{
+		{Name: "Comment", Pattern: `(;|//|#)[^\n]*`},
+		{Name: "Invalid", Pattern: `<invalid_instruction>:[ \t]*0x[0-9a-fA-F]+`},
+		{Name: "Addr", Pattern: `[0-9a-fA-F]+:\t`},
+		{Name: "Word", Pattern: `[0-9a-f]{16}\b`},
+		{Name: "PC", Pattern: `\.[0-9]+`},
+		{Name: "LM", Pattern: `\*l\$index[0-9](\[[0-9]+\]|\+\+|--)?`},
+		{Name: "Punct", Pattern: `[\[\],:]`},
+		{Name: "Atom", Pattern: `[^\s\[\],:;#/]+(/[^\s\[\],:;#/]+)*`},
+		{Name: "Whitespace", Pattern: `[ \t\r]+`},
+	})
 })
 
 // srcLine is one parsed line.
@@ -69,8 +77,10 @@ type mod struct {
 	Args    []*arg `parser:"  ( @@ ( \",\" @@ )* )? \"]\" )?"`
 }
 
-var lineParser = participle.MustBuild[srcLine](
-	participle.Lexer(nfpLexer),
-	participle.Elide("Whitespace", "Comment"),
-	participle.UseLookahead(3),
-)
+var lineParser = sync.OnceValue(func() *participle.Parser[srcLine] {
+	return participle.MustBuild[srcLine](
+		participle.Lexer(nfpLexer()),
+		participle.Elide("Whitespace", "Comment"),
+		participle.UseLookahead(3),
+	)
+})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -17,13 +18,17 @@ import (
 // spaces. `#` starts a comment. What the operands must be for each
 // mnemonic is checked by the encoder (mnemonics table below), so errors
 // can say "Invalid register: %r50" rather than "unexpected token".
-var asmLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `#[^\n]*`},
-	{Name: "Reg", Pattern: `%[a-zA-Z]+[0-9]*`},
-	{Name: "Number", Pattern: `[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)`},
-	{Name: "Ident", Pattern: `[a-zA-Z_][a-zA-Z0-9_.]*`},
-	{Name: "Punct", Pattern: `[\[\]:,]`},
-	{Name: "Whitespace", Pattern: `[ \t\r]+`},
+// asmLexer and asmParser are built on first use (package initialisation
+// is paid by every nfpcc command).
+var asmLexer = sync.OnceValue(func() *lexer.StatefulDefinition {
+	return lexer.MustSimple([]lexer.SimpleRule{
+		{Name: "Comment", Pattern: `#[^\n]*`},
+		{Name: "Reg", Pattern: `%[a-zA-Z]+[0-9]*`},
+		{Name: "Number", Pattern: `[-+]?(0[xX][0-9a-fA-F]+|[0-9]+)`},
+		{Name: "Ident", Pattern: `[a-zA-Z_][a-zA-Z0-9_.]*`},
+		{Name: "Punct", Pattern: `[\[\]:,]`},
+		{Name: "Whitespace", Pattern: `[ \t\r]+`},
+	})
 })
 
 type asmLine struct {
@@ -67,11 +72,13 @@ func (o *asmOperand) String() string {
 	return ""
 }
 
-var asmParser = participle.MustBuild[asmLine](
-	participle.Lexer(asmLexer),
-	participle.Elide("Comment", "Whitespace"),
-	participle.UseLookahead(2),
-)
+var asmParser = sync.OnceValue(func() *participle.Parser[asmLine] {
+	return participle.MustBuild[asmLine](
+		participle.Lexer(asmLexer()),
+		participle.Elide("Comment", "Whitespace"),
+		participle.UseLookahead(2),
+	)
+})
 
 // AsmError is an assembler error at a line of the source.
 type AsmError struct {
@@ -145,7 +152,7 @@ func Assemble(src string, firstLine int) ([]byte, error) {
 	exitSeen := false
 	for i, text := range strings.Split(src, "\n") {
 		a.line = firstLine + i
-		l, err := asmParser.ParseString("", text)
+		l, err := asmParser().ParseString("", text)
 		if err != nil {
 			return nil, &AsmError{Line: a.line, Msg: strings.TrimPrefix(err.Error(), "1:")}
 		}
