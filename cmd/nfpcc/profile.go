@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf/btf"
 
@@ -132,7 +133,7 @@ func writeProfile(path, object, progName string, p *nfp.Program, lines []image.L
 		return err
 	}
 	bw := bufio.NewWriter(f)
-	if err := profileTmpl.Execute(bw, &pg); err != nil {
+	if err := profileTmpl().Execute(bw, &pg); err != nil {
 		f.Close()
 		return err
 	}
@@ -205,10 +206,13 @@ func (s sourceLines) text(file string, line int) string {
 	return ""
 }
 
-var profileTmpl = template.Must(template.New("profile").Funcs(template.FuncMap{
-	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2": func(v float64) string { return fmt.Sprintf("%.2f", v) },
-}).Parse(`<!DOCTYPE html>
+// profileTmpl is parsed on first use: a package-level template would be
+// parsed at the start of every command (issue 12: start-up).
+var profileTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("profile").Funcs(template.FuncMap{
+		"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"f2": func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	}).Parse(`<!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
 <head>
 <meta charset="utf-8"/>
@@ -248,3 +252,4 @@ svg polyline.ext { fill: none; stroke: #d33; stroke-width: 1.5; }
 </body>
 </html>
 `))
+})
