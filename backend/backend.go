@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/nfpcc/nfpcc/backend/sched"
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -37,6 +38,12 @@ type Options struct {
 	// Regs limits the registers the allocator may use (0: all); tests
 	// set it low to exercise spilling.
 	Regs int
+	// NoSched skips the scheduler (backend/sched): the machine IR as
+	// instruction selection made it is laid out.
+	NoSched bool
+	// Dump, when set, receives the machine IR after each stage ("isel",
+	// "sched") in mir's text form.
+	Dump func(stage, mir string)
 }
 
 // Stats are figures about one compiled program.
@@ -45,6 +52,9 @@ type Stats struct {
 	BodyWords int // words before the outro
 	Regs      int // most registers live at once
 	Spilled   int // values kept in local memory (slots are shared)
+	// DeferFilled counts defer slots the scheduler filled, ComparesDropped
+	// the compares it removed because the previous word set the flags.
+	DeferFilled, ComparesDropped int
 }
 
 // Error is an unsupported construct.
@@ -148,12 +158,22 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("%d bytes of stack and %d of spilled values and staged helper arguments exceed the %d-byte frame", f.StackSize, g.spillBytes+g.staging, image.MaxStack)}
 	}
 	g.lower()
-	if n := len(g.a.items); n > image.MaxCode {
+	if opts.Dump != nil {
+		opts.Dump("isel", g.a.f.Print())
+	}
+	var ss sched.Stats
+	if !opts.NoSched {
+		ss = sched.Run(&g.a.f)
+		if opts.Dump != nil {
+			opts.Dump("sched", g.a.f.Print())
+		}
+	}
+	if n := len(g.a.f.Instrs); n > image.MaxCode {
 		// Branches reach 14 bits of the code store (each 32-bit
 		// division by a register unrolls to ~200 words).
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: fmt.Sprintf("the program needs %d words of code, more than the %d a branch can reach", n, image.MaxCode)}
 	}
-	code, relocs, lines, err := g.a.finish()
+	code, relocs, lines, err := g.a.f.Encode()
 	if err != nil {
 		return nil, st, err
 	}
@@ -179,7 +199,8 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Program: image.Program{Name: opts.Name, Type: opts.Type, StackSize: uint32(f.StackSize), Caps: caps},
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
-	st = Stats{Words: len(code), BodyWords: g.a.labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues}
+	st = Stats{Words: len(code), BodyWords: g.a.f.Labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues,
+		DeferFilled: ss.Filled, ComparesDropped: ss.Compares}
 	return img, st, nil
 }
 

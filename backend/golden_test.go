@@ -1,11 +1,15 @@
 package backend
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/nfpcc/nfpcc/backend/mir"
+	"github.com/nfpcc/nfpcc/backend/sched"
 	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/golden"
@@ -57,7 +61,9 @@ func TestGolden(t *testing.T) {
 		if strings.TrimSpace(sec["type"]) == "tc" {
 			typ = image.ProgTC
 		}
-		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps})
+		stages := map[string]string{}
+		dump := func(stage, text string) { stages[stage] = text }
+		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps, Dump: dump})
 		out, errText := "", ""
 		if err != nil {
 			errText = err.Error() + "\n"
@@ -67,9 +73,42 @@ func TestGolden(t *testing.T) {
 			if err := img.Write(&buf); err != nil {
 				t.Fatalf("the image does not validate: %v", err)
 			}
+			checkStages(t, stages, img)
 		}
 		// One of the two is produced; the other must be absent.
 		a.Check(t, "out", out)
 		a.Check(t, "error", errText)
 	})
+}
+
+// checkStages checks that each stage's machine IR is a faithful text: the
+// scheduler run on the parsed selection output prints what the backend's
+// scheduler produced, and the parsed final text encodes to the image's
+// words and relocations.
+func checkStages(t *testing.T, stages map[string]string, img *image.Image) {
+	t.Helper()
+	sel, err := mir.Parse("isel", stages["isel"])
+	if err != nil {
+		t.Fatalf("isel text does not parse: %v", err)
+	}
+	sched.Run(sel)
+	if got := sel.Print(); got != stages["sched"] {
+		t.Errorf("scheduling the parsed isel text differs from the backend's:\n%s", golden.Diff(stages["sched"], got))
+	}
+	f, err := mir.Parse("sched", stages["sched"])
+	if err != nil {
+		t.Fatalf("sched text does not parse: %v", err)
+	}
+	code, relocs, _, err := f.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(code, img.Code) || !slices.Equal(relocs, img.Relocs) {
+		for i := range code {
+			if i < len(img.Code) && code[i] != img.Code[i] {
+				t.Errorf("word %d: text gives %s, the image has %s", i, isa.Disasm(isa.Word(code[i]), isa.Options{Mode: isa.Ctx4}), isa.Disasm(isa.Word(img.Code[i]), isa.Options{Mode: isa.Ctx4}))
+			}
+		}
+		t.Errorf("the sched text does not encode to the image (%d words vs %d, relocs %v vs %v)", len(code), len(img.Code), len(relocs), len(img.Relocs))
+	}
 }

@@ -202,13 +202,17 @@ func LdField(dst Operand, mask uint8, src Operand, sc ShiftCtl, n int, clear boo
 	in.I8 = i8a || i8b
 	in.err = firstErr(e[2], e[0], e[1], e[3])
 	// The destination's LM pointer is named by the destination extension
-	// bit, the source's by the source one.
+	// bit, the source's by the source one. The destination is also read
+	// (the bytes the mask keeps) through the source side, so an LM
+	// destination through *l$index2/3 sets both bits (as isa/asm does);
+	// with the destination bit alone the kept bytes came from
+	// *l$index0/1.
 	dstLM, srcLM := lmA, lmB
 	if swap {
 		dstLM, srcLM = lmB, lmA
 	}
 	if dstLM {
-		in.Flags |= FlagDstLMExt
+		in.Flags |= FlagDstLMExt | FlagSrcLMExt
 	}
 	if srcLM {
 		in.Flags |= FlagSrcLMExt
