@@ -391,6 +391,9 @@ func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
 	// signed one: bit 31 is not the sign of the 64-bit value.
 	wide := c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero && !signedCond(c.cond))
 	a := g.a
+	if g.lengthCompare(c.cond, x, y, l) {
+		return
+	}
 	switch c.cond {
 	case ceq, cne:
 		if !wide {
@@ -582,3 +585,101 @@ func cheaperNeg(c uint64, wide bool) (uint64, bool) {
 }
 
 func signedCond(c uint8) bool { return c == csgt || c == csge || c == cslt || c == csle }
+
+// lengthCompare lowers an unsigned compare of data + k (a packet pointer
+// the verifier fixed at offset k) with data_end as a compare of the packet
+// length B22 keeps: data + k < data_end ⇔ k < len, and so on. It needs
+// neither pointer in a register: one word, no addition (and pointers used
+// only so are never computed: kLenOnly).
+func (g *gen) lengthCompare(cond uint8, x, y *ir.Value, l label) bool {
+	j, bc, ok := g.lenCompare(cond, x, y)
+	if !ok {
+		return false
+	}
+	r := isa.Imm(uint32(j))
+	if j > limU {
+		r = isa.GPRA(regScratchA)
+		g.a.emit(isa.Immed(r, uint32(j)))
+	}
+	g.a.emit(isa.ALU(isa.None, isa.GPRB(regStack), isa.OpSub, r))
+	g.a.branch(bc, l, 0)
+	return true
+}
+
+// lenCompare decides whether x COND y is data + k against data_end and
+// returns it as len ≥ j (bcs) or len < j (bcc).
+func (g *gen) lenCompare(cond uint8, x, y *ir.Value) (int64, isa.Cond, bool) {
+	k, ok := g.pktOff(x)
+	switch {
+	case ok && g.isPktEnd(y):
+	case g.isPktEnd(x):
+		if k, ok = g.pktOff(y); !ok {
+			return 0, 0, false
+		}
+		cond = map[uint8]uint8{cgt: clt, cge: cle, clt: cgt, cle: cge}[cond]
+	default:
+		return 0, 0, false
+	}
+	switch cond {
+	case cgt: // len < k
+		return k, isa.BCC, true
+	case cge: // len < k + 1
+		return k + 1, isa.BCC, true
+	case clt: // len ≥ k + 1
+		return k + 1, isa.BCS, true
+	case cle: // len ≥ k
+		return k, isa.BCS, true
+	}
+	return 0, 0, false
+}
+
+// pktOff returns k when the verifier proved v = data + k.
+func (g *gen) pktOff(v *ir.Value) (int64, bool) {
+	fa := g.f.Facts[v.ID]
+	if fa == nil || fa.Ptr == nil || fa.Ptr.Kind != ir.PtrPkt || fa.Ptr.MinOff != fa.Ptr.MaxOff {
+		return 0, false
+	}
+	k := fa.Ptr.MinOff
+	return k, k >= 0 && k < 1<<16
+}
+
+func (g *gen) isPktEnd(v *ir.Value) bool {
+	fa := g.f.Facts[v.ID]
+	return fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPktEnd
+}
+
+// markLenOnly gives kind kLenOnly to the packet pointers (and data_end)
+// whose every use is a compare lengthCompare lowers: they need no code.
+func (g *gen) markLenOnly() {
+	ok := make([]bool, g.f.NumValues())
+	used := make([]bool, g.f.NumValues())
+	bad := func(v *ir.Value) { used[v.ID], ok[v.ID] = true, false }
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			c := cmpOps[v.Op]
+			lc := false
+			if v.Op.IsBranch() && c.cond != 0 && len(v.Args) == 2 {
+				_, _, lc = g.lenCompare(c.cond, v.Args[0], v.Args[1])
+			}
+			for _, a := range v.Args {
+				if !lc {
+					bad(a)
+				} else if !used[a.ID] {
+					used[a.ID], ok[a.ID] = true, true
+				}
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					bad(a)
+				}
+			}
+		}
+	}
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			if ok[v.ID] && g.info[v.ID].kind == kReg && (v.Op == ir.OpAdd64 || v.Op == ir.OpCtxPtr) {
+				g.info[v.ID].kind = kLenOnly
+			}
+		}
+	}
+}
