@@ -14,6 +14,7 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/lift"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/passes"
 )
@@ -26,6 +27,14 @@ type Options struct {
 	// DefaultXDP treats programs whose section names no hook as XDP (the
 	// nfp-jit corpus objects use plain section names).
 	DefaultXDP bool
+	// Type, when set, is the program type of every selected program,
+	// whatever its section says (`--type`/`--tc`, the rule `nfpcc verify
+	// --type` applies: loader.EffectiveType).
+	Type ebpf.ProgramType
+	// MCPU is the target: "corenic" (the default, "") or "emulator"
+	// (verifier.TargetForMCPU). Its capability table decides what
+	// compiles, as `nfpcc verify --target=MCPU` decides what it accepts.
+	MCPU string
 	// Regs limits the backend's registers (0: all), to exercise spilling.
 	Regs int
 	// Passes selects the optimisation level and the -d flags of the
@@ -86,46 +95,44 @@ func stage(name string, f func() error) (err error) {
 
 // ProgType is the image type of a loader program (XDP or tc).
 func ProgType(p *loader.Program, defaultXDP bool) (image.ProgType, bool) {
-	switch p.Type {
+	return imageType(loader.EffectiveType(p, ebpf.UnspecifiedProgram, defaultXDP))
+}
+
+func imageType(t ebpf.ProgramType) (image.ProgType, bool) {
+	switch t {
 	case ebpf.XDP:
 		return image.ProgXDP, true
 	case ebpf.SchedCLS:
 		return image.ProgTC, true
-	case ebpf.UnspecifiedProgram:
-		if defaultXDP {
-			return image.ProgXDP, true
-		}
 	}
 	return 0, false
 }
 
+// compileOne verifies p against the target's capability table, the same
+// check `nfpcc verify --target=nfp` makes, so that a refusal reads the
+// same in both; the stages after it do not refuse what the table accepts
+// (compiler/agreement_test.go).
 func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Image, backend.Stats, []passes.Remark, error) {
 	var st backend.Stats
 	var rs []passes.Remark
-	typ, ok := ProgType(p, opts.DefaultXDP)
-	if !ok {
-		return nil, st, nil, fmt.Errorf("program type %v (section %q) is not offloadable to the NFP (XDP or tc)", p.Type, p.Section)
+	target, err := verifier.TargetForMCPU(opts.MCPU)
+	if err != nil {
+		return nil, st, nil, err
 	}
-	for _, m := range obj.Maps {
-		switch m.Type {
-		case ebpf.Hash, ebpf.Array, ebpf.PerfEventArray:
-		default:
-			return nil, st, nil, fmt.Errorf("map %s: %v maps cannot be offloaded to the NFP (hash, array and perf event array only)", m.Name, m.Type)
-		}
-	}
-	q := *p
-	if q.Type == ebpf.UnspecifiedProgram {
-		q.Type = ebpf.XDP
-	}
+	ptype := loader.EffectiveType(p, opts.Type, opts.DefaultXDP)
 	var img *image.Image
-	err := stage("lift", func() error {
-		m, _, err := lift.Verified(&q, obj.Maps, nil)
+	err = stage("lift", func() error {
+		m, _, err := lift.Verified(p, obj.Maps, &verifier.Options{Target: target, Type: ptype})
 		var verr *verifier.Error
 		if errors.As(err, &verr) {
-			return fmt.Errorf("rejected by the verifier: %v", err)
+			return &Refusal{Err: verr}
 		}
 		if err != nil {
 			return err
+		}
+		typ, ok := imageType(ptype)
+		if !ok {
+			return fmt.Errorf("BUG: program type %v passed the %s table", ptype, target.Name)
 		}
 		err = stage("passes", func() error {
 			var err error
@@ -135,9 +142,15 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		if err != nil {
 			return err
 		}
+		if err := checkGlobalData(m, target); err != nil {
+			return err
+		}
 		return stage("backend", func() error {
 			var err error
 			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: Maps(obj), Regs: opts.Regs})
+			if img != nil {
+				img.Program.MCPU, err = image.ParseMCPU(target.MCPU)
+			}
 			return err
 		})
 	})
@@ -145,6 +158,36 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		return nil, st, rs, err
 	}
 	return img, st, rs, nil
+}
+
+// Refusal is a program the target's capability table refuses; it prints
+// as `nfpcc verify --target=nfp` prints the rejection.
+type Refusal struct {
+	Err *verifier.Error
+}
+
+func (r *Refusal) Error() string { return "rejected: " + r.Err.Error() }
+
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// checkGlobalData makes sure nothing but constants is left of global data
+// on a target without it: the table accepts only reads the verifier folds
+// to constants, and the passes remove the address once unused. A survivor
+// is a disagreement between the table and the passes, not a user error.
+func checkGlobalData(m *ir.Module, t *verifier.Target) error {
+	if t.GlobalData {
+		return nil
+	}
+	for _, f := range m.Funcs {
+		for _, b := range f.Blocks {
+			for _, v := range b.Instrs {
+				if v.Op == ir.OpMapValue {
+					return fmt.Errorf("BUG: %s: global data address v%d (eBPF slot %d) survived the passes on --mcpu=%s", f.Name, v.ID, v.Pos, t.MCPU)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Maps converts the object's maps to the image's map table (index = id).

@@ -42,8 +42,8 @@ func TestCompileErrors(t *testing.T) {
 		obj, prog, want string
 	}{
 		{"xdp_drop.o", "nope", `no program "nope"`},
-		{"legacy_maps.o", "", "ArrayOfMaps maps cannot be offloaded"},
-		{"tc_classify.o", "", "eBPF slot 14: store32 of context field at offset 32 is not supported"},
+		{"legacy_maps.o", "", "4: (r1 = map[id:2]) [nfp] map pkt_count: type PerCPUArray not supported by the firmware (hash and array only): the NFP has no per-CPU maps; a BPF_MAP_TYPE_ARRAY updated with __sync_fetch_and_add offloads"},
+		{"tc_classify.o", "", "rejected: 14: (*(u32 *)(r1 +32) = r4) [nfp] unsupported write of __sk_buff (nfp) at off=32 size=4 (the NFP provides len (read), data (read), data_end (read))"},
 	} {
 		_, _, err := Compile(load(t, c.obj), Options{Prog: c.prog})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

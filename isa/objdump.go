@@ -124,6 +124,9 @@ type ObjdumpOptions struct {
 	NoPC bool
 	// Format is the "file format" name of the header ("elf64-nfp" if empty).
 	Format string
+	// Header is an extra header line after the file format (nfpcc images:
+	// the program, its type and target); none when empty, as GNU objdump.
+	Header string
 }
 
 // WriteObjdump prints sections the way `objdump -d [-M …] FILE` does.
@@ -133,7 +136,11 @@ func WriteObjdump(w io.Writer, file string, sections []CodeSection, o ObjdumpOpt
 		format = "elf64-nfp"
 	}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\n%s:     file format %s\n\n", file, format)
+	fmt.Fprintf(bw, "\n%s:     file format %s\n", file, format)
+	if o.Header != "" {
+		fmt.Fprintf(bw, "%s\n", o.Header)
+	}
+	bw.WriteString("\n")
 	for _, cs := range sections {
 		if len(cs.Words) == 0 {
 			continue // objdump prints nothing for an empty section

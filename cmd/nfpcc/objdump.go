@@ -10,6 +10,7 @@ import (
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/isa"
+	"github.com/nfpcc/nfpcc/isa/image"
 )
 
 func init() {
@@ -76,6 +77,10 @@ func objdumpMain(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintf(stderr, "nfpcc objdump: %s: %v\n", path, err)
 			return 2
+		}
+		if img, err := image.Read(bytes.NewReader(data)); err == nil {
+			p := img.Program
+			o.Header = fmt.Sprintf("program %s: type %v, mcpu %v", p.Name, p.Type, p.MCPU)
 		}
 	}
 	if err := isa.WriteObjdump(stdout, path, secs, o); err != nil {

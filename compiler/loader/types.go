@@ -79,3 +79,18 @@ type Map struct {
 	// Section is where the definition lives ("maps", ".maps", ".data", …).
 	Section string
 }
+
+// EffectiveType is the program type the later stages use for p, the one
+// rule of `nfpcc verify --type` and `nfpcc compile --type/--tc`: an
+// override, when given, wins over the section name (a tc program in a
+// section named "from-netdev" is still tc); otherwise the section's type,
+// and for sections that name no hook XDP when defaultXDP is set.
+func EffectiveType(p *Program, override ProgType, defaultXDP bool) ProgType {
+	switch {
+	case override != ebpf.UnspecifiedProgram:
+		return override
+	case p.Type == ebpf.UnspecifiedProgram && defaultXDP:
+		return ebpf.XDP
+	}
+	return p.Type
+}

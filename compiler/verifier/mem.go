@@ -253,7 +253,7 @@ func (v *vm) ctxAccess(a *access) (Reg, error) {
 	}
 	if !ok || a.write && !f.Write {
 		if v.target != nil && v.ctx == v.target.Contexts[v.progType] {
-			return Reg{}, v.target.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d", a.verb(), v.ctx.Name, off, a.size)
+			return Reg{}, v.target.ctxRefusal(v, a, off)
 		}
 		return Reg{}, v.errorf(a.pc, "invalid bpf_context access off=%d size=%d", off, a.size)
 	}

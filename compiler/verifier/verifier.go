@@ -187,6 +187,8 @@ type vm struct {
 	tailMap map[int]int
 	// stackOffAt records a stack access's constant offset per instruction (NFP).
 	stackOffAt map[int]int32
+	// mapOffAt records a map value load's pointer offset per instruction (NFP).
+	mapOffAt map[int]int64
 }
 
 // checkpoint is a remembered state at an instruction (the kernel's

@@ -213,7 +213,7 @@ func BenchmarkJITCorpus(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			imgs, _, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true})
+			imgs, _, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true, MCPU: "emulator"})
 			if err != nil {
 				b.Fatal(err)
 			}

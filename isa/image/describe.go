@@ -11,8 +11,12 @@ import (
 func (img *Image) String() string {
 	var b strings.Builder
 	p := img.Program
-	fmt.Fprintf(&b, "program %s: type %v, entry .%d, stack %d, caps %v, %d words\n",
+	fmt.Fprintf(&b, "program %s: type %v, entry .%d, stack %d, caps %v, %d words",
 		p.Name, p.Type, p.Entry, p.StackSize, p.Caps, len(img.Code))
+	if p.MCPU != MCPUCoreNIC {
+		fmt.Fprintf(&b, ", mcpu %v", p.MCPU)
+	}
+	b.WriteByte('\n')
 	for _, r := range img.Relocs {
 		fmt.Fprintf(&b, "reloc .%d %v", r.Index, r.Kind)
 		switch {

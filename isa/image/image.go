@@ -67,6 +67,40 @@ type Program struct {
 	Entry     uint32 // word index where execution starts
 	StackSize uint32 // bytes of eBPF stack the program uses (at most MaxStack)
 	Caps      Caps   // firmware capabilities the program needs
+	// MCPU is the target the program was compiled for: CoreNIC (what the
+	// Linux nfp driver and the CoreNIC firmware run) or Emulator (needs
+	// nfpcc's firmware model: global data, any tc return code, …).
+	MCPU MCPU
+}
+
+// MCPU names a compilation target (`nfpcc --mcpu`); the zero value is
+// CoreNIC, so images written before the field existed read as CoreNIC.
+type MCPU uint32
+
+const (
+	MCPUCoreNIC  MCPU = 0 // --mcpu=corenic
+	MCPUEmulator MCPU = 1 // --mcpu=emulator
+)
+
+func (m MCPU) String() string {
+	switch m {
+	case MCPUCoreNIC:
+		return "corenic"
+	case MCPUEmulator:
+		return "emulator"
+	}
+	return fmt.Sprintf("mcpu(%d)", uint32(m))
+}
+
+// ParseMCPU accepts "corenic" (or "") and "emulator".
+func ParseMCPU(s string) (MCPU, error) {
+	switch s {
+	case "", "corenic":
+		return MCPUCoreNIC, nil
+	case "emulator":
+		return MCPUEmulator, nil
+	}
+	return 0, fmt.Errorf("unknown mcpu %q (want corenic or emulator)", s)
 }
 
 // ProgType is the eBPF program type, numbered as the kernel's

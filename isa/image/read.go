@@ -187,12 +187,12 @@ func (p *parser) program(img *Image) error {
 	if err != nil {
 		return fmt.Errorf("section .nfp.prog: program name: %v", err)
 	}
-	if r := le.Uint32(d[20:]); r != 0 {
-		return fmt.Errorf("section .nfp.prog: reserved field is %#x, want 0", r)
+	if r := MCPU(le.Uint32(d[20:])); r != MCPUCoreNIC && r != MCPUEmulator {
+		return fmt.Errorf("section .nfp.prog: target (mcpu) is %d, want 0 (corenic) or 1 (emulator)", uint32(r))
 	}
 	img.Program = Program{
 		Name: name, Type: ProgType(le.Uint32(d[8:])), Entry: le.Uint32(d[12:]),
-		StackSize: le.Uint32(d[16:]), Caps: Caps(le.Uint64(d[24:])),
+		StackSize: le.Uint32(d[16:]), Caps: Caps(le.Uint64(d[24:])), MCPU: MCPU(le.Uint32(d[20:])),
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ func (v *validator) program() {
 	if p.StackSize > MaxStack {
 		v.errorf("program: stack size %d exceeds %d bytes", p.StackSize, MaxStack)
 	}
+	if p.MCPU != MCPUCoreNIC && p.MCPU != MCPUEmulator {
+		v.errorf("program: unknown target (mcpu) %d", uint32(p.MCPU))
+	}
 	if p.Caps&^capsKnown != 0 {
 		v.errorf("program: unknown capability bits %#x", uint64(p.Caps&^capsKnown))
 	}

@@ -61,6 +61,7 @@ func (img *Image) Marshal() ([]byte, error) {
 	le.PutUint32(prog[8:], uint32(p.Type))
 	le.PutUint32(prog[12:], p.Entry)
 	le.PutUint32(prog[16:], p.StackSize)
+	le.PutUint32(prog[20:], uint32(p.MCPU))
 	le.PutUint64(prog[24:], uint64(p.Caps))
 	data[secProg] = prog
 

@@ -99,7 +99,7 @@ func TestHandWritten(t *testing.T) {
 			if p.name == "xdp_unaligned_keys" {
 				obj.Maps = unalignedMaps
 			}
-			imgs, _, err := compiler.Compile(obj, compiler.Options{})
+			imgs, _, err := compiler.Compile(obj, compiler.Options{MCPU: "emulator"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestHandWritten(t *testing.T) {
 				t.Errorf("only %d packets compared", n)
 			}
 			// Again with 3 registers, spilling.
-			imgs, rep, err := compiler.Compile(obj, compiler.Options{Regs: 3})
+			imgs, rep, err := compiler.Compile(obj, compiler.Options{Regs: 3, MCPU: "emulator"})
 			if err != nil {
 				t.Logf("with 3 registers: %v", err)
 				return

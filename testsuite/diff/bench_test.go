@@ -19,7 +19,7 @@ func BenchmarkCompileQuicLB(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true}); err != nil {
+		if _, _, err := compiler.Compile(obj, compiler.Options{DefaultXDP: true, MCPU: "emulator"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -141,7 +141,7 @@ func TestDifferential(t *testing.T) {
 				continue
 			}
 			name := filepath.Base(src.file) + ":" + p.Name
-			imgs, _, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP})
+			imgs, _, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, MCPU: "emulator"})
 			if err != nil {
 				if strings.Contains(err.Error(), "BUG") {
 					t.Errorf("%s: %v", name, err)
@@ -153,14 +153,14 @@ func TestDifferential(t *testing.T) {
 			}
 			compiled++
 			// Deterministic: a second compile gives the same bytes.
-			again, _, _ := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP})
+			again, _, _ := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, MCPU: "emulator"})
 			var b1, b2 bytes.Buffer
 			if imgs[0].Write(&b1) != nil || len(again) != 1 || again[0].Write(&b2) != nil || !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 				t.Errorf("%s: two compiles differ", name)
 			}
 			runs += checkProgram(t, name, obj, pi, imgs[0])
 			// Again with 4 registers (plus 2 a call preserves): values spill to local memory.
-			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Regs: 4})
+			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Regs: 4, MCPU: "emulator"})
 			if err != nil {
 				if strings.Contains(err.Error(), "BUG") {
 					t.Errorf("%s with 4 registers: %v", name, err)

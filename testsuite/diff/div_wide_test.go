@@ -117,7 +117,7 @@ func TestHandWrittenO0(t *testing.T) {
 			resolve(t, p.code)
 			obj := &loader.Object{Path: p.name + ".o", Programs: []*loader.Program{{Name: p.name, Section: "prog", Type: p.typ, License: "GPL", Insns: p.code}}}
 			for _, regs := range []int{0, 3} {
-				imgs, _, err := compiler.Compile(obj, compiler.Options{Regs: regs, Passes: passes.Config{Level: passes.O0}})
+				imgs, _, err := compiler.Compile(obj, compiler.Options{Regs: regs, Passes: passes.Config{Level: passes.O0}, MCPU: "emulator"})
 				if err != nil {
 					t.Fatalf("-O0, %d registers: %v", regs, err)
 				}

@@ -22,7 +22,7 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		imgs, _, err := compiler.Compile(o, compiler.Options{})
+		imgs, _, err := compiler.Compile(o, compiler.Options{MCPU: "emulator"})
 		if err != nil {
 			t.Fatal(err)
 		}

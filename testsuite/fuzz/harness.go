@@ -137,6 +137,9 @@ func (p *Pair) Close() {
 func Prepare(obj *loader.Object, pi int, opts Options) (*Pair, Outcome) {
 	copts := opts.Compile
 	copts.Prog = obj.Programs[pi].Name
+	if copts.MCPU == "" {
+		copts.MCPU = "emulator" // the pair runs on nfpcc's firmware model
+	}
 	imgs, _, err := compiler.Compile(obj, copts)
 	if err != nil {
 		return nil, compileOutcome(err)
@@ -197,7 +200,8 @@ func compileOutcome(err error) Outcome {
 	case strings.Contains(msg, "BUG"):
 		first, _, _ := strings.Cut(msg, "\n")
 		return Outcome{Kind: Mismatch, Reason: "compiler: " + first, Detail: msg, Packet: -1}
-	case errors.As(err, &verr) || strings.Contains(msg, "rejected by the verifier"):
+	case errors.As(err, &verr) && !strings.HasPrefix(verr.Reason, "[nfp] "):
+		// The kernel's rules: the generator promised a valid program.
 		return Outcome{Kind: GenBug, Reason: "verifier: " + RefusalClass(msg), Detail: msg, Packet: -1}
 	}
 	return Outcome{Kind: Refused, Reason: RefusalClass(msg), Detail: msg, Packet: -1}

@@ -128,7 +128,7 @@ func (e NFP) Run(insns asm.Instructions, mem []byte) (uint64, error) {
 	obj := &loader.Object{Path: "conformance", Programs: []*loader.Program{{
 		Name: "xdp_conformance", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: prog, Funcs: funcs,
 	}}}
-	imgs, rep, err := compiler.Compile(obj, compiler.Options{Passes: e.Passes})
+	imgs, rep, err := compiler.Compile(obj, compiler.Options{Passes: e.Passes, MCPU: "emulator"})
 	if err != nil {
 		if rep != nil && len(rep.Programs) == 1 && rep.Programs[0].Err != nil {
 			err = rep.Programs[0].Err

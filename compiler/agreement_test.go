@@ -1,0 +1,197 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+	"github.com/nfpcc/nfpcc/testsuite"
+	"github.com/nfpcc/nfpcc/testsuite/gen"
+)
+
+// corpusObject is one object of the shared corpora with the selection
+// rule its programs need: nfp-jit's plain sections are XDP (--xdp), and
+// Cilium's numbered tail-call sections are tc, or XDP in the bpf_xdp*
+// objects (--type, as the corpus's verdicts.tsv records).
+type corpusObject struct {
+	path       string
+	typ        ebpf.ProgramType
+	defaultXDP bool
+}
+
+func corpusObjects(t *testing.T) []corpusObject {
+	root := testsuite.CorporaDir()
+	if root == "" {
+		t.Skip("corpora not found: set NFPCC_CORPORA or place them at ../shared/corpora")
+	}
+	var out []corpusObject
+	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".o") {
+			return nil
+		}
+		o := corpusObject{path: p, defaultXDP: strings.Contains(p, "nfp-jit")}
+		if filepath.Base(filepath.Dir(p)) == "cilium" {
+			o.typ = ebpf.SchedCLS
+			if strings.HasPrefix(filepath.Base(p), "bpf_xdp") {
+				o.typ = ebpf.XDP
+			}
+		}
+		out = append(out, o)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// agree checks that compiling p for mcpu succeeds exactly when the
+// verifier with the mcpu's capability table accepts it, and that a
+// refusal is the verifier's own error (same reason, same slot). It
+// returns the refusal ("" when compiled).
+func agree(t *testing.T, name string, obj *loader.Object, p *loader.Program, opts Options) string {
+	t.Helper()
+	target, err := verifier.TargetForMCPU(opts.MCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := loader.EffectiveType(p, opts.Type, opts.DefaultXDP)
+	_, verr := verifier.Verify(p, obj.Maps, &verifier.Options{Target: target, Type: typ})
+	opts.Prog = p.Name
+	_, _, cerr := Compile(obj, opts)
+	switch {
+	case verr == nil && cerr != nil:
+		t.Errorf("%s (--mcpu=%s): verify accepts, compile refuses: %v", name, target.MCPU, cerr)
+	case verr != nil && cerr == nil:
+		t.Errorf("%s (--mcpu=%s): compile accepts, verify refuses: %v", name, target.MCPU, verr)
+	case verr != nil:
+		var want, got *verifier.Error
+		if !errors.As(verr, &want) {
+			return verr.Error() // not a program the verifier interprets
+		}
+		if !errors.As(cerr, &got) || got.Reason != want.Reason || got.PC != want.PC {
+			t.Errorf("%s (--mcpu=%s): refusals differ:\n\tverify:  %v\n\tcompile: %v", name, target.MCPU, verr, cerr)
+		}
+		return want.Reason
+	}
+	return ""
+}
+
+var mapNameRe = regexp.MustCompile(`(map|global data) [^ :]+:`)
+
+// reasonClass groups refusals: digits become N, the text is cut after the
+// rule (the hint and operands vary).
+func reasonClass(r string) string {
+	var b strings.Builder
+	digits := false
+	for _, c := range r {
+		if c >= '0' && c <= '9' {
+			if !digits {
+				b.WriteByte('N')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b.WriteRune(c)
+	}
+	s := mapNameRe.ReplaceAllString(b.String(), "$1 M:")
+	if i := strings.Index(s, " ("); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, ": the "); i > 0 {
+		s = s[:i]
+	}
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}
+
+// TestAgreement: on every program of the shared corpora and on generated
+// programs, `verify --target=MCPU` and the compiler agree (issue 12). It
+// logs, per target, how many XDP/tc programs compile and the refusals by
+// reason (docs/verifier.md quotes the figures).
+func TestAgreement(t *testing.T) {
+	objs := corpusObjects(t)
+	for _, mcpu := range verifier.MCPUs {
+		total, compiled := 0, 0
+		reasons := map[string]int{}
+		for _, o := range objs {
+			obj, err := loader.Load(o.path)
+			if err != nil {
+				continue // the loader's own tests cover broken objects
+			}
+			for _, p := range obj.Programs {
+				if p.Section == ".text" && !o.defaultXDP {
+					continue // subprograms (and PREVAIL's test programs)
+				}
+				opts := Options{MCPU: mcpu, Type: o.typ, DefaultXDP: o.defaultXDP}
+				r := agree(t, filepath.Base(o.path)+":"+p.Name, obj, p, opts)
+				if typ := loader.EffectiveType(p, o.typ, o.defaultXDP); typ != ebpf.XDP && typ != ebpf.SchedCLS {
+					continue
+				}
+				total++
+				if r == "" {
+					compiled++
+				} else {
+					reasons[reasonClass(r)]++
+				}
+			}
+		}
+		t.Logf("--mcpu=%s: corpus XDP/tc programs: %d, compiled %d, refused %d", mcpu, total, compiled, total-compiled)
+		logReasons(t, reasons)
+	}
+}
+
+func logReasons(t *testing.T, reasons map[string]int) {
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if reasons[keys[i]] != reasons[keys[j]] {
+			return reasons[keys[i]] > reasons[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		t.Logf("  %4d× %s", reasons[k], k)
+	}
+}
+
+// TestAgreementGenerated: the same on generated programs, with and
+// without the shapes the NFP refuses.
+func TestAgreementGenerated(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 50
+	}
+	for _, mcpu := range verifier.MCPUs {
+		total, compiled := 0, 0
+		reasons := map[string]int{}
+		for _, refused := range []float64{0, 1} {
+			cfg := gen.DefaultConfig()
+			cfg.NFPRefusedProb, cfg.CPUv4Prob = refused, 0.7
+			for seed := uint64(0); seed < uint64(n); seed++ {
+				obj := gen.Generate(seed, cfg).Object()
+				r := agree(t, fmt.Sprintf("gen seed %d", seed), obj, obj.Programs[0], Options{MCPU: mcpu})
+				total++
+				if r == "" {
+					compiled++
+				} else {
+					reasons[reasonClass(r)]++
+				}
+			}
+		}
+		t.Logf("--mcpu=%s: generated programs: %d, compiled %d", mcpu, total, compiled)
+		logReasons(t, reasons)
+	}
+}

@@ -1,0 +1,224 @@
+package verifier
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+)
+
+// The argument and instruction forms of the NFP capability table: the
+// forms the kernel accepts but the NFP (its firmware, or nfpcc's backend)
+// cannot run. Each message is the backend's own, so that a program the
+// table refuses fails `verify --target=nfp` and the compiler with the same
+// words, and a program it accepts never reaches a backend refusal
+// (compiler/agreement_test.go).
+
+// checkMapHelper: the firmware's map helpers read the key and value from
+// the stack, at an offset the program fixes (the backend stages an
+// unaligned one into an aligned copy).
+func checkMapHelper(t *Target, v *vm, st *State, pc int, h *helper) error {
+	fr := st.cur()
+	for i, k := range h.args {
+		if k != argMapKey && k != argMapValue {
+			continue
+		}
+		r := &fr.regs[asm.R1+asm.Register(i)]
+		if r.Kind != Stack {
+			return t.errorf(v, pc, "bpf_%s: unsupported ptr type %s (the firmware reads keys and values from the stack: copy it to a stack variable first)", h.name, r.Kind)
+		}
+		if !r.Value.IsConst() {
+			return t.errorf(v, pc, "bpf_%s: variable pointer", h.name)
+		}
+	}
+	return nil
+}
+
+// checkPerfOutput: BPF_F_CURRENT_CPU (the driver's rule), and data the
+// firmware can copy: stack, packet or map value.
+func checkPerfOutput(t *Target, v *vm, st *State, pc int, h *helper) error {
+	fr := st.cur()
+	r3 := &fr.regs[asm.R3]
+	// Only the index bits matter: the size may ride in the upper half.
+	if r3.Kind != ScalarKind || !r3.Value.Var.Subreg().IsConst() || uint32(r3.Value.Var.Value) != 0xffffffff {
+		return t.errorf(v, pc, "event_output: must use BPF_F_CURRENT_CPU, var_off: %s", r3.Value.Var)
+	}
+	switch r4 := &fr.regs[asm.R4]; region(r4.Kind) {
+	case Stack, Packet, MapValue, MapValueOrNull:
+	default:
+		return t.errorf(v, pc, "bpf_perf_event_output: data in %s memory is not supported", r4.Kind)
+	}
+	v.warn("[nfp] return codes and behavior of event_output helper differ for offload")
+	return nil
+}
+
+// checkCsumDiff: the backend's inline bpf_csum_diff sums one packet range.
+func checkCsumDiff(t *Target, v *vm, st *State, pc int, h *helper) error {
+	fr := st.cur()
+	if r2 := &fr.regs[asm.R2]; !r2.IsConst() || uint32(r2.Value.ConstValue()) != 0 {
+		return t.errorf(v, pc, "bpf_csum_diff: only from_size 0 (the sum of one range) is supported")
+	}
+	r4 := &fr.regs[asm.R4]
+	n := uint32(r4.Value.ConstValue())
+	if !r4.IsConst() || n == 0 || n%4 != 0 || n > 512 {
+		return t.errorf(v, pc, "bpf_csum_diff: to_size must be a constant multiple of 4 from 4 to 512")
+	}
+	if r3 := &fr.regs[asm.R3]; r3.Kind != Packet {
+		return t.errorf(v, pc, "bpf_csum_diff: only a range of the packet is supported")
+	}
+	return nil
+}
+
+// checkAdjustTail: the NFP cannot grow a frame.
+func checkAdjustTail(t *Target, v *vm, st *State, pc int, h *helper) error {
+	r2 := &st.cur().regs[asm.R2]
+	if r2.IsConst() {
+		if c := int32(r2.Value.ConstValue()); c > 0 {
+			return t.errorf(v, pc, "bpf_xdp_adjust_tail by +%d: the NFP cannot grow a frame", c)
+		}
+		return nil
+	}
+	if r2.Value.S32Max > 0 && r2.Value.SMax > 0 {
+		return t.errorf(v, pc, "bpf_xdp_adjust_tail by a delta the verifier did not prove <= 0: the NFP cannot grow a frame")
+	}
+	return nil
+}
+
+// atomicNames are the IR's names of the atomic operations (the backend's
+// messages use them).
+var atomicNames = map[asm.AtomicOp]string{
+	asm.AddAtomic: "atomic_add", asm.OrAtomic: "atomic_or", asm.AndAtomic: "atomic_and", asm.XorAtomic: "atomic_xor",
+	asm.FetchAdd: "atomic_fetch_add", asm.FetchOr: "atomic_fetch_or", asm.FetchAnd: "atomic_fetch_and",
+	asm.FetchXor: "atomic_fetch_xor", asm.Xchg: "xchg", asm.CmpXchg: "cmpxchg",
+}
+
+// checkMapValueAccess: map values live in EMEM, read as whole aligned
+// words, so a load needs the pointer's offset fixed (the same on every
+// path) and must not straddle a word (8-byte loads aligned); the atomic
+// engine only adds, on naturally aligned words.
+func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) error {
+	if ins.OpCode.Class() == asm.StXClass && ins.OpCode.Mode() == asm.AtomicMode {
+		if a.write {
+			return nil // the read half was checked
+		}
+		aop := ins.OpCode.AtomicOp()
+		name := fmt.Sprintf("%s%d", atomicNames[aop], 8*a.size)
+		if aop != asm.AddAtomic {
+			return t.errorf(v, a.pc, "%s on a map value is not supported (the NFP's atomic engine only adds: use __sync_fetch_and_add without using its result)", name)
+		}
+		if a.ptr.Value.IsConst() {
+			off := int64(a.ptr.Off) + int64(a.ptr.Value.ConstValue()) + int64(a.off)
+			if off%int64(a.size) != 0 {
+				return t.errorf(v, a.pc, "%s at map value offset %d is not %d-byte aligned (the kernel refuses misaligned atomics)", name, off, a.size)
+			}
+		}
+		return nil
+	}
+	if a.write || ins.OpCode.Class() != asm.LdXClass {
+		return nil
+	}
+	if !a.ptr.Value.IsConst() {
+		return t.errorf(v, a.pc, "map value load at an offset the verifier did not fix")
+	}
+	poff := int64(a.ptr.Off) + int64(a.ptr.Value.ConstValue())
+	if prev, ok := v.mapOffAt[a.pc]; ok && prev != poff {
+		return t.errorf(v, a.pc, "map value load at an offset the verifier did not fix")
+	}
+	v.mapOffAt[a.pc] = poff
+	lane := (poff + int64(a.off)) & 3
+	switch {
+	case a.size == 8 && lane != 0:
+		return t.errorf(v, a.pc, "unaligned 8-byte map value load")
+	case a.size < 8 && lane+int64(a.size) > 4:
+		return t.errorf(v, a.pc, "a %d-byte access crossing a 32-bit word is not supported", a.size)
+	}
+	return nil
+}
+
+// checkGlobalData: global data lives in memory only nfpcc's firmware model
+// has. A read at a constant offset of a frozen .rodata map is a constant
+// (the verifier folds it, as the kernel does for BPF_F_RDONLY_PROG maps)
+// and needs no map on the NFP.
+func (t *Target) checkGlobalData(v *vm, a *access, isCall bool) error {
+	if t.GlobalData {
+		return nil
+	}
+	m := v.maps[a.ptr.Map]
+	off := int64(a.ptr.Off) + int64(a.off)
+	if !a.write && !isCall && m.ReadOnly && a.ptr.Value.IsConst() {
+		hi := off + int64(a.ptr.Value.ConstValue()) + int64(a.size)
+		if hi <= int64(len(m.Contents)) {
+			return nil
+		}
+	}
+	what := "write"
+	switch {
+	case isCall:
+		what = "helper argument"
+	case !a.write:
+		what = "read"
+	}
+	hint := "only constant-offset reads of a const (.rodata) global become constants"
+	if m.ReadOnly {
+		hint = "only reads at constant offsets of .rodata become constants: make the index a constant"
+	}
+	return t.liftable(t.errorf(v, a.pc, "global data %s: %s at offset %d needs memory the CoreNIC firmware does not have (%s)", m.Name, what, off, hint))
+}
+
+// mapHint says what to change for a map type the NFP cannot hold.
+func mapHint(m *loader.Map) string {
+	switch m.Type {
+	case ebpf.PerCPUArray:
+		return ": the NFP has no per-CPU maps; a BPF_MAP_TYPE_ARRAY updated with __sync_fetch_and_add offloads"
+	case ebpf.PerCPUHash:
+		return ": the NFP has no per-CPU maps; a BPF_MAP_TYPE_HASH updated with __sync_fetch_and_add offloads"
+	case ebpf.LRUHash, ebpf.LRUCPUHash:
+		return ": the firmware does not evict; a BPF_MAP_TYPE_HASH offloads (updates fail when it is full)"
+	case ebpf.ProgramArray:
+		return ": the NFP has no tail calls; call the other program as a function (BPF-to-BPF calls are inlined) or load it separately"
+	case ebpf.DevMap, ebpf.DevMapHash, ebpf.CPUMap, ebpf.XSKMap:
+		return ": the NFP cannot redirect to other devices, CPUs or sockets; XDP_TX sends the frame back out of its port"
+	case ebpf.LPMTrie:
+		return ": the NFP has no longest-prefix match; use one BPF_MAP_TYPE_HASH per prefix length"
+	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
+		return ": the NFP has no map-in-map; flatten it into one BPF_MAP_TYPE_HASH with a compound key"
+	}
+	return ""
+}
+
+// helperHint says what to do instead of a helper the NFP lacks.
+func helperHint(id int32) string {
+	switch id {
+	case 12:
+		return ": the NFP has no tail calls; call the other program as a function (BPF-to-BPF calls are inlined) or load it as a separate program"
+	case 6:
+		return ": the NFP has no trace pipe; count events in an ARRAY map or send them with bpf_perf_event_output"
+	case 8:
+		return ": the NFP has no per-CPU state; key by something else (the RX queue: ctx->rx_queue_index)"
+	case 5:
+		return ": the NFP has no clock a program can read"
+	case 23, 51:
+		return ": the NFP cannot redirect to another device; return XDP_TX to send the frame back out of its port"
+	case 9, 10, 11, 28:
+		return ": write the packet through direct packet access (ctx->data) and fix checksums with arithmetic"
+	}
+	return ""
+}
+
+// ctxRefusal is an access to a context field the firmware does not
+// provide; it lists the fields it does.
+func (t *Target) ctxRefusal(v *vm, a *access, off int32) *Error {
+	var fields []string
+	for _, f := range v.ctx.Fields {
+		acc := "read"
+		if f.Write {
+			acc = "read/write"
+		}
+		fields = append(fields, fmt.Sprintf("%s (%s)", f.Name, acc))
+	}
+	return t.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d (the NFP provides %s)",
+		a.verb(), v.ctx.Name, off, a.size, strings.Join(fields, ", "))
+}
