@@ -23,20 +23,27 @@ import (
 // object's only entry program) to out ("-": stdout), or with listing its
 // disassembly instead (to out, else stdout), as clang -S writes assembly
 // and no object.
-func compileImage(path, prog, out string, listing, xdp bool, pc passes.Config, stdout, stderr io.Writer) int {
+func compileImage(path, out string, listing bool, copts compiler.Options, stdout, stderr io.Writer) int {
 	obj, err := loader.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 		return 2
 	}
-	imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: prog, DefaultXDP: xdp, Passes: pc})
+	pc := copts.Passes
+	imgs, rep, err := compiler.Compile(obj, copts)
 	if rep != nil {
 		for _, r := range rep.Programs {
 			printRemarks(stderr, r.Name, r.Remarks, pc)
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
+		if rep == nil {
+			fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
+			return 1
+		}
+		for _, r := range rep.Programs {
+			printRefusal(stderr, path, r.Name, r.Err)
+		}
 		return 1
 	}
 	if len(rep.Programs) > 1 {
@@ -67,6 +74,20 @@ func compileImage(path, prog, out string, listing, xdp bool, pc passes.Config, s
 		return 2
 	}
 	return 0
+}
+
+// printRefusal writes why a program did not compile as `nfpcc verify`
+// prints a rejection: file, program, slot, instruction, reason, then the C
+// source line where the object has BTF line info.
+func printRefusal(w io.Writer, path, prog string, err error) {
+	if err == nil {
+		return
+	}
+	fmt.Fprintf(w, "nfpcc: %s: %s: %v\n", path, prog, err)
+	var verr *verifier.Error
+	if errors.As(err, &verr) && verr.Source != "" {
+		fmt.Fprintf(w, "\t; %s\n", verr.Source)
+	}
 }
 
 // printRemarks writes the remarks of the passes flagged -d=PASS/debug.
@@ -138,6 +159,9 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	noFacts := fs.Bool("no-facts", false, "print the IR without its !facts (still lifted with them)")
 	listing := fs.Bool("S", false, "write the image's listing (to -o's file, else stdout) instead of the image; `nfpcc as` assembles it back")
 	xdp := fs.Bool("xdp", false, "treat programs whose section names no hook as XDP")
+	tc := fs.Bool("tc", false, "compile the programs as tc (cls_bpf direct action), whatever their sections say (= --type=tc)")
+	typeName := fs.String("type", "", "program type of every selected program, whatever its section says: xdp or tc (as nfpcc verify --type)")
+	mcpu := fs.String("mcpu", "corenic", "target: corenic (what the Linux nfp driver and CoreNIC firmware run) or emulator (nfpcc's firmware model: global data, any tc return code, larger maps)")
 	lf := addLevelFlags(fs.FlagSet)
 	after := fs.String("after", "", "with --emit=ir: the IR after this pass (implies -O2 unless a level is given)")
 	dump := fs.String("dump-passes", "", "write an HTML page with function `FUNC` after every pass (-o FILE, else stdout)")
@@ -175,7 +199,16 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	switch *emit {
 	case "ir":
 	case "":
-		return compileImage(path, *progName, *out, *listing, *xdp, pc, stdout, stderr)
+		copts := compiler.Options{Prog: *progName, DefaultXDP: *xdp, Passes: pc, MCPU: *mcpu}
+		if copts.Type, err = typeFlag(*typeName, *tc); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+			return 2
+		}
+		if _, err := verifier.TargetForMCPU(*mcpu); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+			return 2
+		}
+		return compileImage(path, *out, *listing, copts, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
 		return 2
@@ -235,6 +268,25 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return status
+}
+
+// typeFlag is the program type --type or --tc asks for (none: the
+// sections decide).
+func typeFlag(name string, tc bool) (ebpf.ProgramType, error) {
+	if tc {
+		if name != "" && name != "tc" {
+			return 0, fmt.Errorf("--tc and --type=%s contradict each other", name)
+		}
+		name = "tc"
+	}
+	if name == "" {
+		return ebpf.UnspecifiedProgram, nil
+	}
+	t, ok := progTypes[name]
+	if !ok {
+		return 0, fmt.Errorf("unknown program type %q (xdp, tc, …)", name)
+	}
+	return t, nil
 }
 
 // liftProgram verifies (unless told not to) and lifts one program.

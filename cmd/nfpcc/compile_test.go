@@ -118,7 +118,7 @@ func TestCompileImage(t *testing.T) {
 	require.Contains(t, stdout, "br[.15000]")
 	code, _, errOut = nfpcc(progPath("tc_classify.o"), "-S")
 	require.Equal(t, 1, code)
-	require.Contains(t, errOut, "eBPF slot 14: store32 of context field at offset 32 is not supported")
+	require.Contains(t, errOut, "tc_classify: rejected: 14: (*(u32 *)(r1 +32) = r4) [nfp] unsupported write of __sk_buff (nfp) at off=32 size=4")
 }
 
 // TestReport prints the comparison with the Linux JIT for all 8 programs,

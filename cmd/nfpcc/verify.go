@@ -32,7 +32,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("verify", stdout, stderr, "nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc] [--json]")
 	progName := fs.String("prog", "", "only the program with this function name")
 	logAll := fs.Bool("log", false, "print the state before each instruction (the kernel's log level 2)")
-	targetName := fs.String("target", "host", "rules to check: host (the kernel's) or nfp (the kernel's and the NFP's)")
+	targetName := fs.String("target", "host", "rules to check: host (the kernel's), nfp (the kernel's and the NFP's capability table for --mcpu=corenic, what the compiler checks) or emulator (--mcpu=emulator's table)")
 	typeName := fs.String("type", "", "program type for sections whose names do not give it: xdp, tc, socket, …")
 	asJSON := fs.Bool("json", false, "print the verdicts as JSON, one object per program")
 	unpriv := fs.Bool("unprivileged", false, "the kernel's rules for a loader without CAP_PERFMON (default: root's, as offload requires)")
@@ -49,14 +49,10 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
 		return 2
 	}
-	var override ebpf.ProgramType
-	if *typeName != "" {
-		t, ok := progTypes[*typeName]
-		if !ok {
-			fmt.Fprintf(stderr, "nfpcc verify: unknown program type %q\n", *typeName)
-			return 2
-		}
-		override = t
+	override, err := typeFlag(*typeName, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
+		return 2
 	}
 	obj, err := loader.Load(files[0])
 	if err != nil {
@@ -70,10 +66,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	}
 	var verdicts []verdict
 	for _, p := range progs {
-		opts := &verifier.Options{Target: target, Unprivileged: *unpriv}
-		if override != ebpf.UnspecifiedProgram && (p.Type == ebpf.UnspecifiedProgram || *typeName != "") {
-			opts.Type = override
-		}
+		opts := &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false)}
 		if *logAll {
 			fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
 			opts.Log, opts.LogLevel = stdout, 2

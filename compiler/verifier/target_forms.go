@@ -155,7 +155,9 @@ func (t *Target) checkGlobalData(v *vm, a *access, isCall bool) error {
 		}
 	}
 	what := "write"
-	switch {
+	switch ins := v.insns[a.pc]; {
+	case ins.OpCode.Class() == asm.StXClass && ins.OpCode.Mode() == asm.AtomicMode:
+		what = "atomic update"
 	case isCall:
 		what = "helper argument"
 	case !a.write:
