@@ -53,7 +53,7 @@ func sniff(b []byte) error {
 			return fmt.Errorf("truncated ELF: %d bytes, the ELF header alone has 64", len(b))
 		}
 		if looksLikeC(b) {
-			return errors.New("C source, not an eBPF object: compile it with clang first (clang -O2 -g --target=bpf -c PROG.c -o PROG.o)")
+			return errors.New("this is C source, not an eBPF object: compile it with clang first (clang -O2 -g --target=bpf -c PROG.c -o PROG.o)")
 		}
 		return fmt.Errorf("not an ELF file (it starts with %q): an eBPF object is an ELF file made by clang --target=bpf", b[:min(len(b), 8)])
 	}

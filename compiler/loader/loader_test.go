@@ -258,7 +258,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"empty.o", nil, "loader: empty.o: elf: empty file: not an eBPF object"},
 		{"text.o", []byte("hello, world, this is not an object file at all...................."), "loader: text.o: elf: not an ELF file (it starts with \"hello, w\")"},
-		{"prog.c", []byte("#include <linux/bpf.h>\nint f(void) { return 2; }\n"), "loader: prog.c: elf: C source, not an eBPF object: compile it with clang first"},
+		{"prog.c", []byte("#include <linux/bpf.h>\nint f(void) { return 2; }\n"), "loader: prog.c: elf: this is C source, not an eBPF object: compile it with clang first"},
 		{"short.o", []byte("\x7fEL"), "loader: short.o: elf: truncated ELF: 3 bytes"},
 		{"header.o", x86[:40], "loader: header.o: elf: truncated ELF: 40 bytes"},
 		{"cut.o", cutObject(t), "loader: cut.o: elf: truncated ELF: the file (300 bytes) ends inside"},

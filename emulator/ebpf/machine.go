@@ -173,7 +173,7 @@ func (m *Machine) mapValuePointer(index int64, off uint32) (uint64, error) {
 	}
 	var zero [4]byte
 	v := mp.Lookup(zero[:])
-	if v == nil || len(v) == 0 {
+	if len(v) == 0 {
 		return 0, fmt.Errorf("lddw of a value of map %s, which has no entry 0 (direct value access needs an array)", mp.Spec().Name)
 	}
 	if uint64(off) >= uint64(len(v)) {

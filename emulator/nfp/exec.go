@@ -314,13 +314,6 @@ func aval(o *op, l, r uint32) uint32 {
 	return l
 }
 
-func b2u(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func isArith(sub uint8) bool {
 	switch sub {
 	case aluAdd, aluAddC, aluSub, aluSubC, aluBMinA:

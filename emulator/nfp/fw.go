@@ -22,21 +22,6 @@ const (
 	pvBase    = 0x800 // + context slot × 64; ActLMAddr1 points here (PV word 8)
 )
 
-// Result-word bits the firmware reads in A0 (nfp-isa.md §4.4, CoreNIC
-// EBPF_RET_*).
-const (
-	retPass      = 1 << 16
-	retDrop      = 1 << 17
-	retRedir     = 1 << 18
-	retStatPass  = 1 << 20
-	retStatDrop  = 1 << 21
-	retStatRedir = 1 << 22
-	retStatAbort = 1 << 23
-)
-
-// Stat classes of the firmware's per-action counters.
-var statNames = []string{"pass", "drop", "redir", "abort"}
-
 // Counter is a packets/bytes pair.
 type Counter struct {
 	Packets uint64 `json:"packets"`

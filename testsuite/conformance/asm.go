@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the assembler's messages are uBPF's, compared verbatim by bpf_conformance's negative tests ("-- error" sections)
+
 package conformance
 
 import (
