@@ -77,4 +77,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
+	// The default action's flags, as clang -h lists the compiler's.
+	fmt.Fprintln(w, "\ncompiling:")
+	compileMain([]string{"-h"}, w, w)
 }

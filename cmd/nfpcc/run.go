@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		summary: "run an eBPF program on packets with the reference interpreter",
+		summary: "run an eBPF program (reference interpreter) or an NFP image (NFP emulator) on packets",
 		run:     runMain,
 	})
 }
