@@ -74,17 +74,25 @@ func isStore(op ir.Op) bool {
 func (g *gen) extract(v *ir.Value, size int, lane int, w0, w1 isa.Operand) {
 	a := g.a
 	d := g.dlo(v)
-	if lane+size > 4 && size != 8 {
+	if lane+size > 4 && size != 8 && w1.IsNone() {
 		g.fail(v, "a %d-byte access crossing a 32-bit word is not supported", size)
 	}
-	switch size {
-	case 8:
+	switch {
+	case lane+size > 4 && size != 8:
+		// Crossing into the next word (read windows hold both): the
+		// pair shifted right by the lane, through A20 (two transfer
+		// registers cannot be one instruction's sources).
+		a.emit(isa.Mov(isa.GPRA(regScratchA), w1), isa.DblShf(d, isa.GPRA(regScratchA), w0, 8*lane))
+		if size == 2 {
+			a.emit(isa.LdField(d, 3, isa.GPRB(d.Num), isa.ShiftRotR, 0, true))
+		}
+	case size == 8:
 		a.emit(isa.Mov(d, w0))
 		if dh := g.dhi(v); !dh.IsNone() {
 			a.emit(isa.Mov(dh, w1))
 		}
 		return
-	case 4:
+	case size == 4:
 		a.emit(isa.Mov(d, w0))
 	default:
 		mask := uint8(1)
@@ -309,8 +317,8 @@ func (g *gen) memMapVal(v *ir.Value, info *ir.OpInfo) {
 		}
 		lo, hi := g.mapAddr(v, v.Imm-int64(lane))
 		words := 1
-		if size == 8 {
-			words = 2
+		if size == 8 || lane+size > 4 {
+			words = 2 // (both words hold bytes of the value: slots are 4-byte aligned)
 		}
 		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", 0, lo, hi, isa.Mode40BA, words, isa.CtxSwapWait))
 		g.extract(v, size, lane, isa.Xfer(0), isa.Xfer(1))

@@ -13,8 +13,8 @@ import (
 // back to back), so a header parsed field by field gets much cheaper. A
 // group ends at anything that may change the packet or the transfer
 // registers (packet stores, helper calls) and at a load
-// that does not fit it; loads that would straddle two words of the window
-// start a new group.
+// that does not fit it. A 2- or 4-byte load crossing two words of the
+// window takes both (extract: a dbl_shf); an 8-byte one must start a word.
 type pktGroup struct {
 	start   int64 // packet offset of $xfer_8's first byte
 	words   int
@@ -56,7 +56,7 @@ func (g *gen) groupPacketLoads() {
 						rel := v.Imm - start
 						lane := rel % 4
 						end := max(rel+size, grp.start-start+int64(grp.words)*4)
-						if (size == 8 && lane == 0 || lane+size <= 4) && end <= 32 {
+						if (size == 8 && lane == 0 || size < 8) && end <= 32 {
 							grp.start = start
 							grp.words = int((end + 3) / 4)
 							members[grp] = append(members[grp], v)
@@ -75,7 +75,7 @@ func (g *gen) groupPacketLoads() {
 					}
 				}
 				rel := v.Imm - grp.start
-				if size == 8 && rel != 0 || rel+size > 4 && size != 8 {
+				if size == 8 && rel != 0 {
 					// Straddles a word: a window of its own offset.
 					grp.start, grp.aligned, rel = v.Imm, false, 0
 				}
