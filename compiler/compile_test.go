@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
@@ -56,6 +59,65 @@ func TestCompileErrors(t *testing.T) {
 func TestStagePanic(t *testing.T) {
 	err := stage("backend", func() error { panic("boom") })
 	if err == nil || !strings.HasPrefix(err.Error(), "BUG in backend: boom") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestRodataConstants: reads of a frozen .rodata at constant offsets are
+// constants; on CoreNIC the image then has no map at all.
+func TestRodataConstants(t *testing.T) {
+	path := filepath.Join(testsuite.Corpus(t, "ebpf-samples"), "build", "global_variable_2.o")
+	obj, err := loader.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, _, err := Compile(obj, Options{Type: ebpf.XDP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := imgs[0].Program; len(imgs[0].Maps) != 0 || p.MCPU != image.MCPUCoreNIC {
+		t.Errorf("maps %v, mcpu %v; want none on corenic", imgs[0].Maps, p.MCPU)
+	}
+}
+
+// TestProgramScopedMaps: a program is judged, and its image built, on the
+// maps it uses; the object's other maps do not matter.
+func TestProgramScopedMaps(t *testing.T) {
+	path := filepath.Join(testsuite.Corpus(t, "ebpf-samples"), "linux", "xdp_redirect_kern.o")
+	obj, err := loader.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, _, err := Compile(obj, Options{Prog: "xdp_redirect_dummy_prog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs[0].Maps) != 0 {
+		t.Errorf("maps %v, want none", imgs[0].Maps)
+	}
+	_, _, err = Compile(obj, Options{Prog: "xdp_redirect_prog"})
+	if want := "[nfp] map rxcnt: type PerCPUArray not supported by the firmware (hash and array only): the NFP has no per-CPU maps"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// TestMCPU: what only nfpcc's firmware model has is refused on CoreNIC
+// with a word that --mcpu=emulator accepts it, and compiles there, named
+// in the image.
+func TestMCPU(t *testing.T) {
+	obj := load(t, "xdp_lb.o")
+	_, _, err := Compile(obj, Options{})
+	if want := "(--mcpu=emulator accepts this"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("corenic: got %v, want %q", err, want)
+	}
+	imgs, _, err := Compile(obj, Options{MCPU: "emulator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imgs[0].Program.MCPU != image.MCPUEmulator {
+		t.Errorf("mcpu %v", imgs[0].Program.MCPU)
+	}
+	if _, _, err := Compile(obj, Options{MCPU: "nfp-9000"}); err == nil || !strings.Contains(err.Error(), `unknown --mcpu "nfp-9000"`) {
 		t.Errorf("got %v", err)
 	}
 }

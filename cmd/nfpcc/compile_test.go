@@ -121,6 +121,37 @@ func TestCompileImage(t *testing.T) {
 	require.Contains(t, errOut, "tc_classify: rejected: 14: (*(u32 *)(r1 +32) = r4) [nfp] unsupported write of __sk_buff (nfp) at off=32 size=4")
 }
 
+// TestCompileTargetFlags: --mcpu names the target in the image and
+// objdump's header; --tc and --type select the program type as verify's
+// --type does; bad values are usage errors.
+func TestCompileTargetFlags(t *testing.T) {
+	dir := t.TempDir()
+	lb := filepath.Join(dir, "lb.nfp")
+	code, _, errOut := nfpcc(progPath("xdp_lb.o"), "-o", lb)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "--mcpu=emulator accepts this")
+	require.Contains(t, errOut, "\t; ", "the C source line")
+	code, _, errOut = nfpcc(progPath("xdp_lb.o"), "--mcpu=emulator", "-o", lb)
+	require.Equal(t, 0, code, errOut)
+	code, stdout, errOut := nfpcc("objdump", lb)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, stdout, "program xdp_lb: type xdp, mcpu emulator\n")
+	code, _, errOut = nfpcc(progPath("xdp_drop.o"), "--mcpu=nfp-9000", "-o", lb)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `unknown --mcpu "nfp-9000"`)
+	code, _, errOut = nfpcc(progPath("xdp_drop.o"), "--tc", "--type=xdp", "-o", lb)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--tc and --type=xdp contradict")
+	// xdp_drop as tc returns 1 (TC_ACT_RECLASSIFY): verify and compile
+	// refuse it alike.
+	code, _, errOut = nfpcc(progPath("xdp_drop.o"), "--tc", "-o", lb)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "[nfp] unsupported exit state: 1")
+	code, stdout, _ = nfpcc("verify", "--target=nfp", "--type=tc", progPath("xdp_drop.o"))
+	require.Equal(t, 1, code)
+	require.Contains(t, stdout, "[nfp] unsupported exit state: 1")
+}
+
 // TestReport prints the comparison with the Linux JIT for all 8 programs,
 // -O0 and -O2 side by side (-O2 within issue 10's target: at most 2250
 // body words in all) and the savings of each pass.

@@ -28,6 +28,7 @@ type elfInfo struct {
 	order    binary.ByteOrder  // the object's byte order
 	secIndex map[string]int    // section name → ELF section index (first wins)
 	symValue map[string]uint64 // function symbol → offset in its section
+	symSec   map[string]string // function symbol → its section
 	mapSec   map[string]string // map symbol → section holding its definition
 	// legacyMaps lists the legacy map symbols of all `maps*` sections in
 	// section order, then by offset: a legacy map-in-map definition names
@@ -115,6 +116,7 @@ func inspect(b []byte) (*elfInfo, error) {
 		order:       f.ByteOrder,
 		secIndex:    map[string]int{},
 		symValue:    map[string]uint64{},
+		symSec:      map[string]string{},
 		mapSec:      map[string]string{},
 		textName:    -1,
 		btfTextName: -1,
@@ -128,9 +130,11 @@ func inspect(b []byte) (*elfInfo, error) {
 		}
 		// cilium/ebpf reads SHT_REL only and would silently drop the
 		// relocations of an SHT_RELA section, leaving map loads and calls
-		// unresolved. Neither clang nor GCC emits RELA for BPF; refuse it.
+		// unresolved: rewrite it as REL (rela.go).
 		if s.Type == elf.SHT_RELA && int(s.Info) < len(f.Sections) && isProgSection(f.Sections[s.Info]) {
-			return nil, fmt.Errorf("section %q: RELA relocations of %q are not supported (eBPF objects use REL)", s.Name, f.Sections[s.Info].Name)
+			if err := info.convertRELA(f, i, s, f.Sections[s.Info]); err != nil {
+				return nil, err
+			}
 		}
 		if _, dup := info.secIndex[s.Name]; !dup {
 			info.secIndex[s.Name] = i
@@ -170,6 +174,7 @@ func inspect(b []byte) (*elfInfo, error) {
 		for k, e := range list {
 			if isProgSection(sec) {
 				info.symValue[e.sym.Name] = e.sym.Value
+				info.symSec[e.sym.Name] = sec.Name
 				if sec.Name == ".text" {
 					info.textFuncs = append(info.textFuncs, e.sym.Name)
 				}

@@ -55,7 +55,7 @@ func link(ps *ebpf.ProgramSpec, index map[string]int) (*Program, error) {
 		ref := ins.Reference()
 		switch {
 		case ins.Src == asm.PseudoKfuncCall && ins.OpCode.JumpOp() == asm.Call:
-			return nil, fmt.Errorf("pc %d: call to kernel function %s: kfuncs are not supported", slots[i], ref)
+			return nil, p.errAt(slots[i], "call to kernel function %s: kfuncs are not supported", ref)
 
 		case ins.IsFunctionReference() || (ins.OpCode.IsDWordLoad() && ins.Src == asm.PseudoFunc):
 			// A BPF-to-BPF call, or the address of a callback function.
@@ -63,27 +63,27 @@ func link(ps *ebpf.ProgramSpec, index map[string]int) (*Program, error) {
 				// A call whose target cilium/ebpf already made relative (no
 				// relocation): keep it when it lands on a function start.
 				if !ins.IsFunctionReference() {
-					return nil, fmt.Errorf("pc %d: function pointer without a target", slots[i])
+					return nil, p.errAt(slots[i], "function pointer without a target")
 				}
 				tgt := slots[i] + 1 + int(ins.Constant)
 				if !isFuncStart(p.Funcs, tgt) {
-					return nil, fmt.Errorf("pc %d: call to pc %d, which starts no function", slots[i], tgt)
+					return nil, p.errAt(slots[i], "call to pc %d, which starts no function", tgt)
 				}
 				continue
 			}
 			tgt, ok := funcAt[ref]
 			if !ok {
-				return nil, fmt.Errorf("pc %d: call to undefined function %q", slots[i], ref)
+				return nil, p.errAt(slots[i], "call to undefined function %q", ref)
 			}
 			ins.Constant = int64(tgt - (slots[i] + 1))
 
 		case ins.OpCode.IsDWordLoad() && (ins.Src == asm.PseudoMapFD || ins.Src == asm.PseudoMapValue):
 			if ref == "" {
-				return nil, fmt.Errorf("pc %d: map load without a map", slots[i])
+				return nil, p.errAt(slots[i], "map load without a map")
 			}
 			idx, ok := index[ref]
 			if !ok {
-				return nil, fmt.Errorf("pc %d: reference to unknown map %q", slots[i], ref)
+				return nil, p.errAt(slots[i], "reference to unknown map %q", ref)
 			}
 			if ins.Src == asm.PseudoMapFD {
 				ins.Constant = int64(idx)
@@ -92,15 +92,39 @@ func link(ps *ebpf.ProgramSpec, index map[string]int) (*Program, error) {
 			// cilium/ebpf leaves the offset in the upper half.
 			off := uint64(ins.Constant) >> 32
 			if off > math.MaxUint32 {
-				return nil, fmt.Errorf("pc %d: offset %d into %s out of range", slots[i], off, ref)
+				return nil, p.errAt(slots[i], "offset %d into %s out of range", off, ref)
 			}
 			ins.Constant = int64(uint64(idx) | off<<32)
 
 		case ref != "":
-			return nil, fmt.Errorf("pc %d: unresolved reference to %q (extern symbol?)", slots[i], ref)
+			return nil, p.errAt(slots[i], "unresolved reference to %q (extern symbol?)", ref)
 		}
 	}
 	return p, nil
+}
+
+// linkError is a failure at one instruction: Func and Off (bytes from the
+// function's start) say where it is; LoadBytes turns them into the section
+// and the offset in it.
+type linkError struct {
+	Func string
+	Off  int
+	Err  error
+}
+
+func (e *linkError) Error() string { return fmt.Sprintf("%s+%#x: %v", e.Func, e.Off, e.Err) }
+
+func (e *linkError) Unwrap() error { return e.Err }
+
+// errAt is an error at slot of p, placed in its function.
+func (p *Program) errAt(slot int, format string, a ...any) error {
+	fn := p.Funcs[0]
+	for _, f := range p.Funcs {
+		if f.Slot <= slot && f.Slot >= fn.Slot {
+			fn = f
+		}
+	}
+	return &linkError{Func: fn.Name, Off: (slot - fn.Slot) * asm.InstructionSize, Err: fmt.Errorf(format, a...)}
 }
 
 func isFuncStart(funcs []Func, slot int) bool {

@@ -121,6 +121,17 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 	obj := &Object{Path: name, Maps: maps}
 	for _, ps := range specs {
 		prog, err := link(ps, index)
+		var le *linkError
+		if errors.As(err, &le) {
+			// Name the section and byte offset of the instruction: in a
+			// subprogram, that is the subprogram's section (.text).
+			sec := ps.SectionName
+			if s, ok := info.symSec[le.Func]; ok {
+				sec = s
+			}
+			off := info.symValue[le.Func] + uint64(le.Off)
+			return fail("link", sec, fmt.Errorf("program %s: offset %#x (%s+%#x): %w", ps.Name, off, le.Func, le.Off, le.Err))
+		}
 		if err != nil {
 			return fail("link", ps.SectionName, fmt.Errorf("program %s: %w", ps.Name, err))
 		}

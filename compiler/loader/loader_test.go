@@ -1,6 +1,8 @@
 package loader
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -290,7 +292,7 @@ func TestErrors(t *testing.T) {
 	}
 	// A call to a function that is not in the object.
 	_, err = Load(corpusObject(t, "build/externalfunction.o"))
-	if err == nil || err.Error() != `loader: externalfunction.o: section ".text": link: program func: pc 6: call to undefined function "bpf_map_lookup_elem"` {
+	if err == nil || err.Error() != `loader: externalfunction.o: section ".text": link: program func: offset 0x30 (func+0x30): call to undefined function "bpf_map_lookup_elem"` {
 		t.Errorf("externalfunction.o: %v", err)
 	}
 }
@@ -329,35 +331,111 @@ func TestBTFMapInMapTypedef(t *testing.T) {
 	}
 }
 
-// TestRELA: relocations in an SHT_RELA section would be dropped by the ELF
-// reader; the loader refuses them by name instead of loading a program
-// whose map references are unresolved.
-func TestRELA(t *testing.T) {
-	path := progsObject(t, "xdp_fw.o")
-	b, err := os.ReadFile(path)
+// toRELA rewrites every SHT_REL section of program code in the ELF object
+// b as the SHT_RELA section another toolchain would write: the addend
+// moves from the instruction (zeroed) into the entry, and the new table
+// goes at the end of the file. It returns the number of entries moved.
+func toRELA(t *testing.T, b []byte) ([]byte, int) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Retype the section header of ".relxdp" (SHT_REL, 9) as SHT_RELA (4).
-	shoff := binary.LittleEndian.Uint64(b[40:])
-	shnum := int(binary.LittleEndian.Uint16(b[60:]))
-	shstr := int(binary.LittleEndian.Uint16(b[62:]))
-	strOff := binary.LittleEndian.Uint64(b[shoff+uint64(shstr)*64+24:])
-	found := false
-	for i := 0; i < shnum; i++ {
-		hdr := b[shoff+uint64(i)*64:]
-		nameAt := strOff + uint64(binary.LittleEndian.Uint32(hdr))
-		if strings.HasPrefix(string(b[nameAt:]), ".relxdp\x00") {
-			binary.LittleEndian.PutUint32(hdr[4:], 4)
-			found = true
+	le := binary.LittleEndian
+	shoff := le.Uint64(b[40:])
+	moved := 0
+	for i, s := range f.Sections {
+		if s.Type != elf.SHT_REL || int(s.Info) >= len(f.Sections) || f.Sections[s.Info].Flags&elf.SHF_EXECINSTR == 0 {
+			continue
+		}
+		code := f.Sections[s.Info]
+		for len(b)%8 != 0 {
+			b = append(b, 0)
+		}
+		at := uint64(len(b))
+		for k := uint64(0); k < s.Size/16; k++ {
+			e := s.Offset + 16*k
+			off, info := le.Uint64(b[e:]), le.Uint64(b[e+8:])
+			imm := code.Offset + off + 4
+			a := int64(int32(le.Uint32(b[imm:])))
+			if b[code.Offset+off] == 0x85 { // call: libbpf's imm is A/8 - 1
+				a = (a + 1) * 8
+			}
+			le.PutUint32(b[imm:], 0xdeadbeef) // ignored under RELA
+			var r [24]byte
+			le.PutUint64(r[0:], off)
+			le.PutUint64(r[8:], info)
+			le.PutUint64(r[16:], uint64(a))
+			b = append(b, r[:]...)
+			moved++
+		}
+		hdr := shoff + uint64(i)*64
+		le.PutUint32(b[hdr+4:], uint32(elf.SHT_RELA))
+		le.PutUint64(b[hdr+24:], at)
+		le.PutUint64(b[hdr+32:], uint64(len(b))-at)
+		le.PutUint64(b[hdr+56:], 24)
+	}
+	return b, moved
+}
+
+// TestRELA: objects whose relocations are SHT_RELA (explicit addends)
+// load as their SHT_REL twins: addends applied, calls and map and global
+// data references resolved alike.
+func TestRELA(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testsuite.ProjectRoot(), "testdata", "progs", "*.o"))
+	total := 0
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := LoadBytes(filepath.Base(path), b)
+		if err != nil {
+			continue
+		}
+		rela, n := toRELA(t, append([]byte(nil), b...))
+		if n == 0 {
+			continue
+		}
+		total += n
+		got, err := LoadBytes(filepath.Base(path), rela)
+		if err != nil {
+			t.Errorf("%s with RELA: %v", filepath.Base(path), err)
+			continue
+		}
+		if got.Path = want.Path; dump(got) != dump(want) {
+			t.Errorf("%s: RELA object differs:\n%s\nwant\n%s", filepath.Base(path), dump(got), dump(want))
 		}
 	}
-	if !found {
-		t.Fatal("no .relxdp section")
+	if total == 0 {
+		t.Fatal("no relocations converted")
 	}
-	_, err = LoadBytes("rela.o", b)
-	want := `loader: rela.o: elf: section ".relxdp": RELA relocations of "xdp" are not supported`
+	t.Logf("%d relocations converted to RELA and back", total)
+	// A RELA entry on something that is not an instruction is named with
+	// its file, section and offset.
+	b, _ := os.ReadFile(progsObject(t, "xdp_fw.o"))
+	rela, _ := toRELA(t, b)
+	le := binary.LittleEndian
+	f, _ := elf.NewFile(bytes.NewReader(rela))
+	s := f.Section(".relaxdp")
+	if s == nil {
+		s = f.Section(".relxdp")
+	}
+	le.PutUint64(rela[s.Offset:], 3) // entry 0: r_offset not an instruction
+	_, err := LoadBytes("rela.o", rela)
+	want := `loader: rela.o: elf: section ".relxdp": relocation at offset 0 (of xdp+0x3): not an instruction`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got %v, want %s…", err, want)
+	}
+}
+
+// TestPerfEventArraySized: a BTF perf event array without max_entries,
+// key or value size (the libbpf idiom) gets what libbpf gives it, with
+// the documented CPU count.
+func TestPerfEventArraySized(t *testing.T) {
+	obj := mustLoad(t, corpusObject(t, "cilium-examples/uretprobe_bpf_x86_bpfel.o"))
+	m := obj.Maps[mapIndex(t, obj, "events")]
+	if m.Type != ebpf.PerfEventArray || m.KeySize != 4 || m.ValueSize != 4 || m.MaxEntries != PerfEventArrayCPUs {
+		t.Errorf("events: %s", m)
 	}
 }

@@ -78,6 +78,28 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 	return maps, index, nil
 }
 
+// PerfEventArrayCPUs is the max_entries given to a perf event array that
+// leaves it out. libbpf sets the host's CPU count there when it creates
+// the map; nfpcc picks one fixed number so that loading is deterministic:
+// 50, the cores the NFP-4000 runs eBPF on (the Getting Started Guide,
+// ref/offload-facts.md), the "CPUs" an offloaded program runs on.
+const PerfEventArrayCPUs = 50
+
+// sizePerfEventArray fills what libbpf fills in a perf event array's
+// definition: 4-byte keys and values (CPU index, perf event fd) and, when
+// max_entries is 0, one slot per CPU.
+func sizePerfEventArray(m *Map) {
+	if m.KeySize == 0 {
+		m.KeySize = 4
+	}
+	if m.ValueSize == 0 {
+		m.ValueSize = 4
+	}
+	if m.MaxEntries == 0 {
+		m.MaxEntries = PerfEventArrayCPUs
+	}
+}
+
 func isMapInMap(t ebpf.MapType) bool { return t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps }
 
 func legacyInner(name string, ms *ebpf.MapSpec, specs map[string]*ebpf.MapSpec, order []string, info *elfInfo) (string, error) {
@@ -129,6 +151,9 @@ func convertMap(name string, ms *ebpf.MapSpec, section string) (*Map, error) {
 		Flags:      ms.Flags,
 		ReadOnly:   ms.Flags&flagRDOnlyProg != 0,
 		Section:    section,
+	}
+	if m.Type == ebpf.PerfEventArray {
+		sizePerfEventArray(m)
 	}
 	if strings.HasPrefix(name, ".") {
 		// Global data: cilium/ebpf names the map after its section and

@@ -174,9 +174,18 @@ func TargetForMCPU(mcpu string) (*Target, error) {
 // line as file:line when the object has BTF line info.
 func (t *Target) errorf(v *vm, pc int, format string, a ...any) *Error {
 	e := v.errorf(pc, "[nfp] "+format, a...)
-	if pc >= 0 && pc < len(v.insns) && v.insns[pc] != nil {
-		if l, ok := v.insns[pc].Source().(*btf.Line); ok && l.FileName() != "" {
+	// clang gives line info to the first instruction of a statement only:
+	// the line is the nearest one at or before pc.
+	for i := pc; i >= 0 && i < len(v.insns); i-- {
+		if v.insns[i] == nil {
+			continue
+		}
+		if l, ok := v.insns[i].Source().(*btf.Line); ok && l.FileName() != "" {
 			e.Source = fmt.Sprintf("%s:%d: %s", l.FileName(), l.LineNumber(), strings.TrimSpace(l.Line()))
+			break
+		}
+		if i < pc && v.insns[i].Symbol() != "" {
+			break // the start of pc's function
 		}
 	}
 	return e

@@ -163,7 +163,10 @@ func (t *Target) checkGlobalData(v *vm, a *access, isCall bool) error {
 		what = "read"
 	}
 	hint := "only constant-offset reads of a const (.rodata) global become constants"
-	if m.ReadOnly {
+	switch {
+	case what == "atomic update" || a.write:
+		hint = "keep a counter or state in a BPF_MAP_TYPE_ARRAY map of one entry: look it up, then update it (__sync_fetch_and_add for counters)"
+	case m.ReadOnly:
 		hint = "only reads at constant offsets of .rodata become constants: make the index a constant"
 	}
 	return t.liftable(t.errorf(v, a.pc, "global data %s: %s at offset %d needs memory the CoreNIC firmware does not have (%s)", m.Name, what, off, hint))

@@ -103,7 +103,7 @@ func TestHandWritten(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := checkProgram(t, p.name, obj, 0, imgs[0]); n < 70 {
+			if n := checkProgram(t, p.name, obj, 0, obj.Programs[0].Type, imgs[0]); n < 70 {
 				t.Errorf("only %d packets compared", n)
 			}
 			// Again with 3 registers, spilling.
@@ -113,7 +113,7 @@ func TestHandWritten(t *testing.T) {
 				return
 			}
 			t.Logf("with 3 registers: %d values spilled", rep.Programs[0].Stats.Spilled)
-			if n := checkProgram(t, p.name+" (3 registers)", obj, 0, imgs[0]); n < 70 {
+			if n := checkProgram(t, p.name+" (3 registers)", obj, 0, obj.Programs[0].Type, imgs[0]); n < 70 {
 				t.Errorf("only %d packets compared with 3 registers", n)
 			}
 		})

@@ -76,6 +76,7 @@ func packets(rng *rand.Rand, n int) [][]byte {
 type source struct {
 	file       string
 	defaultXDP bool
+	typ        ebpf.ProgramType // --type: Cilium's sections name no hook
 }
 
 func sources(t *testing.T) []source {
@@ -89,7 +90,19 @@ func sources(t *testing.T) []source {
 		for _, f := range jit {
 			out = append(out, source{file: f, defaultXDP: true})
 		}
-		for _, sub := range []string{"linux", "prototype-kernel"} {
+		cil, _ := filepath.Glob(filepath.Join(d, "cilium", "*.o"))
+		for _, f := range cil {
+			typ := ebpf.SchedCLS
+			if strings.HasPrefix(filepath.Base(f), "bpf_xdp") {
+				typ = ebpf.XDP
+			}
+			out = append(out, source{file: f, typ: typ})
+		}
+		fnd, _ := filepath.Glob(filepath.Join(d, "findings", "*.o"))
+		for _, f := range fnd {
+			out = append(out, source{file: f})
+		}
+		for _, sub := range []string{"linux", "new_linux", "prototype-kernel", "cilium-examples", "suricata", "build"} {
 			filepath.WalkDir(filepath.Join(d, "ebpf-samples", sub), func(p string, e os.DirEntry, err error) error {
 				if err == nil && !e.IsDir() && strings.HasSuffix(p, ".o") {
 					out = append(out, source{file: p})
@@ -136,12 +149,12 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		for pi, p := range obj.Programs {
-			_, ok := compiler.ProgType(p, src.defaultXDP)
-			if !ok || (p.Section == ".text" && !src.defaultXDP) {
+			typ := loader.EffectiveType(p, src.typ, src.defaultXDP)
+			if typ != ebpf.XDP && typ != ebpf.SchedCLS || (p.Section == ".text" && !src.defaultXDP) {
 				continue
 			}
 			name := filepath.Base(src.file) + ":" + p.Name
-			imgs, _, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, MCPU: "emulator"})
+			imgs, _, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Type: src.typ, MCPU: "emulator"})
 			if err != nil {
 				if strings.Contains(err.Error(), "BUG") {
 					t.Errorf("%s: %v", name, err)
@@ -153,14 +166,14 @@ func TestDifferential(t *testing.T) {
 			}
 			compiled++
 			// Deterministic: a second compile gives the same bytes.
-			again, _, _ := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, MCPU: "emulator"})
+			again, _, _ := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Type: src.typ, MCPU: "emulator"})
 			var b1, b2 bytes.Buffer
 			if imgs[0].Write(&b1) != nil || len(again) != 1 || again[0].Write(&b2) != nil || !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 				t.Errorf("%s: two compiles differ", name)
 			}
-			runs += checkProgram(t, name, obj, pi, imgs[0])
+			runs += checkProgram(t, name, obj, pi, typ, imgs[0])
 			// Again with 4 registers (plus 2 a call preserves): values spill to local memory.
-			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Regs: 4, MCPU: "emulator"})
+			imgs, rep, err := compiler.Compile(obj, compiler.Options{Prog: p.Name, DefaultXDP: src.defaultXDP, Type: src.typ, Regs: 4, MCPU: "emulator"})
 			if err != nil {
 				if strings.Contains(err.Error(), "BUG") {
 					t.Errorf("%s with 4 registers: %v", name, err)
@@ -170,7 +183,7 @@ func TestDifferential(t *testing.T) {
 			}
 			if n := rep.Programs[0].Stats.Spilled; n > 0 {
 				spilled++
-				spillRuns += checkProgram(t, name+" (4 registers)", obj, pi, imgs[0])
+				spillRuns += checkProgram(t, name+" (4 registers)", obj, pi, typ, imgs[0])
 			}
 		}
 	}
@@ -201,14 +214,12 @@ func TestDifferential(t *testing.T) {
 // checkProgram runs img and the object's program pi on the same packets
 // with testsuite/fuzz's harness (action, r0, packet, events and maps after
 // every packet); it returns how many packets it compared.
-func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, img *image.Image) int {
+func checkProgram(t *testing.T, name string, obj *loader.Object, pi int, typ ebpf.ProgramType, img *image.Image) int {
 	t.Helper()
 	q := *obj
 	q.Programs = append([]*loader.Program(nil), obj.Programs...)
 	pp := *obj.Programs[pi]
-	if pp.Type == 0 {
-		pp.Type = ebpf.XDP //: the nfp-jit objects name no hook
-	}
+	pp.Type = typ // the type it was compiled as (--xdp, --type)
 	q.Programs[pi] = &pp
 	// The image must survive its own file format (RoundTrip).
 	pair, out := fuzz.Load(&q, pi, img, fuzz.Options{RoundTrip: true})

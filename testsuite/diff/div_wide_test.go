@@ -121,7 +121,7 @@ func TestHandWrittenO0(t *testing.T) {
 				if err != nil {
 					t.Fatalf("-O0, %d registers: %v", regs, err)
 				}
-				if n := checkProgram(t, p.name+" -O0", obj, 0, imgs[0]); n < 70 {
+				if n := checkProgram(t, p.name+" -O0", obj, 0, obj.Programs[0].Type, imgs[0]); n < 70 {
 					t.Errorf("only %d packets compared (-O0, %d registers)", n, regs)
 				}
 			}
