@@ -215,7 +215,7 @@ func (g *gen) allocatePass(spill bool) error {
 		n++
 		for _, v := range b.Instrs {
 			pos[v] = n
-			if v.Op == ir.OpCall {
+			if g.firmwareCall(v) {
 				calls = append(calls, n)
 			}
 			n++

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
 )
 
 // atomicWords are the 32-bit words of one map's value (by index) that
@@ -229,4 +230,21 @@ func copyNeed(m map[int64]bool) map[int64]bool {
 		c[k] = true
 	}
 	return c
+}
+
+// mapAtomicAdd lowers an atomic add to a map value word (its result is
+// never used: the NFP offloads no fetch form) as the blocking
+// mem[add/add64, $xfer_0, …], ctx_swap. The atomic engine adds big-endian
+// words; the firmware keeps counters that way (nfp-isa.md §2.12.5).
+func (g *gen) mapAtomicAdd(v *ir.Value) {
+	a := g.a
+	val := v.Args[1]
+	a.emit(isa.Mov(isa.Xfer(0), g.src(val, false, right, limU)))
+	name, cnt := "add", 1
+	if v.Op == ir.OpAtomicAdd64 {
+		a.emit(isa.Mov(isa.Xfer(1), g.src(val, true, right, limU)))
+		name, cnt = "add64", 5
+	}
+	lo, hi := g.mapAddr(v, v.Imm)
+	a.emit(isa.Cmd(isa.TargetMU, name, 0, lo, hi, isa.Mode40BA, cnt, isa.CtxSwapWait))
 }

@@ -327,17 +327,7 @@ func (g *gen) memMapVal(v *ir.Value, info *ir.OpInfo) {
 		lo, hi := g.mapAddr(v, v.Imm)
 		g.a.emit(isa.Cmd(isa.TargetMU, "write8_swap", 0, lo, hi, isa.Mode40BA, size, isa.CtxSwapWait))
 	case v.Op == ir.OpAtomicAdd32 || v.Op == ir.OpAtomicAdd64:
-		// The atomic engine adds big-endian words; the firmware keeps
-		// counters that way (nfp-isa.md §2.12.5).
-		val := v.Args[1]
-		g.a.emit(isa.Mov(isa.Xfer(0), g.src(val, false, right, limU)))
-		name, cnt := "add", 1
-		if v.Op == ir.OpAtomicAdd64 {
-			g.a.emit(isa.Mov(isa.Xfer(1), g.src(val, true, right, limU)))
-			name, cnt = "add64", 5
-		}
-		lo, hi := g.mapAddr(v, v.Imm)
-		g.a.emit(isa.Cmd(isa.TargetMU, name, 0, lo, hi, isa.Mode40BA, cnt, isa.CtxSwapWait))
+		g.mapAtomicAdd(v)
 	default:
 		g.fail(v, "%s on a map value is not supported", v.Op)
 	}
@@ -385,6 +375,10 @@ func (g *gen) lowerCall(v *ir.Value) {
 	case 1, 2: // hash, array
 	default:
 		g.fail(v, "helper %d on a map of type %d is not supported", v.Imm, t)
+	}
+	if l, ok := g.inlineLookup(v); ok {
+		g.lowerArrayLookup(v, l)
+		return
 	}
 	stagedKey, stagedVal := g.stagedSizes(v)
 	stackArg := func(i int, what string, staged, at int64) int64 {

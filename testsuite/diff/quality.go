@@ -178,6 +178,6 @@ func QualityTable(rows []QualityRow) string {
 	if sj > 0 {
 		fmt.Fprintf(&b, "%-18s %8d %6d %6.2f\n", "total body words", sj, sn, float64(sn)/float64(sj))
 	}
-	b.WriteString("(words: program body without outro and padding; cycles: the published model incl. 224 firmware cycles, which does not count firmware helper calls — count-min's JIT inlines the ARRAY lookups nfpcc calls; extended: + the helpers' cycles estimated from CoreNIC's code and the DRAM work of every atomic, emulator/nfp/helpercost.go)\n")
+	b.WriteString("(words: program body without outro and padding; cycles: the published model incl. 224 firmware cycles, which does not count firmware helper calls (both compilers inline count-min's ARRAY lookups); extended: + the helpers' cycles estimated from CoreNIC's code and the DRAM work of every atomic, emulator/nfp/helpercost.go)\n")
 	return b.String()
 }
