@@ -232,19 +232,82 @@ func copyNeed(m map[int64]bool) map[int64]bool {
 	return c
 }
 
+// PREV_ALU words for add_imm / add64_imm through indirect_ref (nfp-isa.md
+// §2.12.4): ove_data = 2 (bits 31:16 are the 16-bit addend), ov_len with
+// length 0x8 | is64 << 2 — the JIT's and flowenv's encoding.
+const (
+	prevAddImm32 = 2<<3 | 1<<7 | 0x8<<8
+	prevAddImm64 = 2<<3 | 1<<7 | 0xc<<8
+	addImmMax    = 0xffff
+)
+
 // mapAtomicAdd lowers an atomic add to a map value word (its result is
-// never used: the NFP offloads no fetch form) as the blocking
-// mem[add/add64, $xfer_0, …], ctx_swap. The atomic engine adds big-endian
-// words; the firmware keeps counters that way (nfp-isa.md §2.12.5).
+// never used: the NFP offloads no fetch form). An addend known to fit 16
+// bits (a constant, or the verifier's bounds) is added by the JIT's
+// non-blocking mem[add_imm, …], indirect_ref: the addend travels in the
+// previous ALU result, so the command neither pulls transfer registers nor
+// waits (1 cycle in the model where the blocking add waits up to 25).
+// Other addends use the blocking mem[add/add64, $xfer_0, …], ctx_swap: a
+// command that pulls $xfer_0 without a signal could see it overwritten
+// before the pull, and the firmware gives no other way to know when it
+// happened. The atomic engine adds big-endian words; the firmware keeps
+// counters that way (nfp-isa.md §2.12.5).
 func (g *gen) mapAtomicAdd(v *ir.Value) {
 	a := g.a
 	val := v.Args[1]
+	wide := v.Op == ir.OpAtomicAdd64
+	prev := uint32(prevAddImm32)
+	if wide {
+		prev = prevAddImm64
+	}
+	if max, ok := g.addendBound(val, wide); ok && max <= addImmMax {
+		lo, hi := g.mapAddr(v, v.Imm)
+		// PREV_ALU is the last ALU result before the command: build it
+		// in A21 (mapAddr leaves A20 and B21 to the address) right before.
+		word := isa.GPRA(regScratchB)
+		if c, ok := g.constant(val, false); ok {
+			a.emit(isa.LoadImm32(word, prev|c<<16)...)
+		} else {
+			a.emit(isa.Immed(word, prev))
+			a.emit(isa.LdField(word, 0xc, g.src(val, false, right, limR), isa.ShiftL, 16, false))
+		}
+		// The word's length field says add_imm; PREV_ALU's length picks
+		// the 32- or 64-bit form, as in the JIT's dumps.
+		cmd := isa.Cmd(isa.TargetMU, "add_imm", 0, lo, hi, isa.Mode40BA, 1, isa.CtxNoSwap)
+		cmd.Indirect = true
+		a.emit(cmd)
+		return
+	}
 	a.emit(isa.Mov(isa.Xfer(0), g.src(val, false, right, limU)))
 	name, cnt := "add", 1
-	if v.Op == ir.OpAtomicAdd64 {
+	if wide {
 		a.emit(isa.Mov(isa.Xfer(1), g.src(val, true, right, limU)))
 		name, cnt = "add64", 5
 	}
 	lo, hi := g.mapAddr(v, v.Imm)
 	a.emit(isa.Cmd(isa.TargetMU, name, 0, lo, hi, isa.Mode40BA, cnt, isa.CtxSwapWait))
+}
+
+// addendBound bounds an atomic add's addend from above: all 64 bits for
+// add64, the low 32 bits for add32.
+func (g *gen) addendBound(val *ir.Value, wide bool) (uint64, bool) {
+	if wide {
+		c, ok := g.constant64(val)
+		if ok {
+			return c, true
+		}
+		if fa := g.f.Facts[val.ID]; fa != nil {
+			b := uint64(1<<64 - 1)
+			if fa.U64 != nil {
+				b = min(b, fa.U64.Max)
+			}
+			if fa.Tnum != nil {
+				b = min(b, fa.Tnum.Value|fa.Tnum.Mask)
+			}
+			return b, b < 1<<64-1
+		}
+		return 0, false
+	}
+	b := g.lowBound(val, 4)
+	return b, b < 1<<32
 }
