@@ -204,3 +204,43 @@ func TestArrayLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalAtomics adds to counters in global data (a map value reached
+// by BPF_PSEUDO_MAP_VALUE, whose address is a constant in the image) with
+// every form: add_imm of constants and of a packet byte, 32- and 64-bit,
+// and the blocking add of a packet word.
+func TestGlobalAtomics(t *testing.T) {
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 40),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMapValue(asm.R6, 0, 8),
+		asm.Mov.Imm(asm.R1, 7),
+		atOffset(asm.StoreXAdd(asm.R6, asm.R1, asm.Word), 4),
+		asm.LoadMem(asm.R1, asm.R2, 14, asm.Byte),
+		atOffset(asm.StoreXAdd(asm.R6, asm.R1, asm.DWord), 8),
+		asm.Mov.Imm(asm.R1, 0xffff),
+		atOffset(asm.StoreXAdd(asm.R6, asm.R1, asm.DWord), -8),
+		asm.LoadMem(asm.R1, asm.R2, 30, asm.Word),
+		atOffset(asm.StoreXAdd(asm.R6, asm.R1, asm.Word), 0),
+		asm.Mov.Imm(asm.R0, 2),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return(),
+	}
+	resolve(t, code)
+	obj := &loader.Object{Path: "xdp_global.o",
+		Maps:     []*loader.Map{{Name: ".bss", Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: 1}},
+		Programs: []*loader.Program{{Name: "xdp_global", Section: "prog", Type: ebpf.XDP, License: "GPL", Insns: code}}}
+	// CoreNIC has no global data (nothing relocates its address): the
+	// emulator's firmware lays it out.
+	imgs, _, err := compiler.Compile(obj, compiler.Options{MCPU: "emulator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := checkProgram(t, "xdp_global", obj, 0, ebpf.XDP, imgs[0]); n < 70 {
+		t.Errorf("only %d packets compared", n)
+	}
+}
