@@ -26,13 +26,15 @@ import (
 //	stdout RE, stderr RE   its output matches the regular expression
 //	! stdout RE, ! stderr RE   … does not match (`! stdout .`: empty)
 //	exists F, ! exists F   a file is there, or is not (no partial output)
-//	cmp F G             two files have the same bytes
+//	cmp F G, ! cmp F G  two files have the same bytes, or do not
 //	truncate F N G      G is the first N bytes of F
+//	save-stdout F       the last nfpcc's stdout is written to F
 //
 // The archive's files are written to $WORK first; a name ending in .hex is
 // written decoded (hex, whitespace ignored). Arguments are split at spaces
-// and expand $WORK (a scratch directory), $PROGS (testdata/progs) and
-// $FINDINGS (the findings corpus).
+// and expand $WORK (a scratch directory), $ROOT (the repository),
+// $PROGS (testdata/progs), $FINDINGS (the findings corpus) and $SAMPLES
+// (the ebpf-samples corpus).
 func TestCLI(t *testing.T) {
 	files, err := filepath.Glob("testdata/cli/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -48,9 +50,12 @@ func TestCLI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &script{t: t, work: t.TempDir(), vars: map[string]string{"PROGS": progs}}
+			s := &script{t: t, work: t.TempDir(), vars: map[string]string{"PROGS": progs, "ROOT": filepath.Dir(filepath.Dir(progs))}}
 			if bytes.Contains(a.Comment, []byte("$FINDINGS")) {
 				s.vars["FINDINGS"] = testsuite.Corpus(t, "findings")
+			}
+			if bytes.Contains(a.Comment, []byte("$SAMPLES")) {
+				s.vars["SAMPLES"] = testsuite.Corpus(t, "ebpf-samples")
 			}
 			s.vars["WORK"] = s.work
 			for _, f := range a.Files {
@@ -96,8 +101,8 @@ func (s *script) fatalf(format string, a ...any) {
 	s.t.Fatalf("%s: "+format+"\n--- stdout:\n%s--- stderr:\n%s", append(append([]any{s.line}, a...), s.stdout, s.stderr)...)
 }
 
-// words splits a line at spaces and expands $VARS (stdout and stderr
-// join their words back into one regular expression).
+// words splits a line at spaces and expands $VARS (stdout and stderr take
+// the rest of their line as the regular expression, spaces kept).
 func (s *script) words(line string) []string {
 	out := strings.Fields(line)
 	for i, w := range out {
@@ -131,7 +136,9 @@ func (s *script) run(line string) {
 		if w[0] == "stderr" {
 			text = s.stderr
 		}
-		re, err := regexp.Compile("(?m)" + strings.Join(w[1:], " "))
+		// The pattern is the rest of the line as written (spaces kept).
+		pat := os.Expand(strings.TrimPrefix(line, w[0]+" "), func(v string) string { return s.vars[v] })
+		re, err := regexp.Compile("(?m)" + pat)
 		if err != nil {
 			s.fatalf("%v", err)
 		}
@@ -146,8 +153,15 @@ func (s *script) run(line string) {
 	case "cmp":
 		a, errA := os.ReadFile(w[1])
 		b, errB := os.ReadFile(w[2])
-		if errA != nil || errB != nil || !bytes.Equal(a, b) {
-			s.fatalf("%s and %s differ (%v, %v)", w[1], w[2], errA, errB)
+		if errA != nil || errB != nil {
+			s.fatalf("cmp: %v, %v", errA, errB)
+		}
+		if bytes.Equal(a, b) == neg {
+			s.fatalf("%s and %s: equal is %v", w[1], w[2], !neg)
+		}
+	case "save-stdout":
+		if err := os.WriteFile(w[1], []byte(s.stdout), 0o644); err != nil {
+			s.fatalf("%v", err)
 		}
 	case "truncate":
 		a, err := os.ReadFile(w[1])

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,8 +10,10 @@ import (
 	"strings"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
+	"github.com/nfpcc/nfpcc/emulator/nfp"
 )
 
 func init() {
@@ -30,41 +31,70 @@ type runPacket struct {
 	Error string `json:"error,omitempty"`
 }
 
+// runReport is the --json output of a run on the interpreter; runNFP's
+// has the same fields and a summary of cycles. Its "maps" member makes the
+// report a valid --maps file.
 type runReport struct {
 	Object  string                           `json:"object"`
 	Program string                           `json:"program"`
 	Hook    string                           `json:"hook"`
+	Runs    int                              `json:"runs"` // packets run (× --repeat)
 	Packets []runPacket                      `json:"packets"`
 	Counts  map[string]int                   `json:"counts"`
 	Maps    map[string][]emulator.StateEntry `json:"maps"`
 }
 
-// runMain is `nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet
-// HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]`: each
-// packet goes through the program on the reference interpreter; the
-// report gives per packet the action and return value, then the count of
-// each action. Maps persist from packet to packet.
+// runOptions are the flags of `nfpcc run`: one set for both engines (the
+// interpreter for an eBPF object, run.go; the NFP emulator for an image or
+// a JIT dump, run_nfp.go), so that a command line works on either.
+type runOptions struct {
+	prog, pcapIn, mapsIn, mapsOut, pcapOut, profile string
+	packets                                         packetList
+	asJSON, trace, noVerify, quiet                  bool
+	maxInsns, seed                                  uint64
+	ifindex, rxQueue                                uint
+	repeat                                          int
+	model                                           nfp.Model
+}
+
+// runFlags declares the run flags on fs (one line each).
+func runFlags(fs *flags, o *runOptions) {
+	fs.StringVar(&o.prog, "prog", "", "program (function name) to run; needed when the object has several (an image has one)")
+	fs.StringVar(&o.pcapIn, "pcap", "", "read packets from this pcap or pcapng file")
+	fs.Var(&o.packets, "packet", "a packet as hex bytes, `..` for a byte read as 0 (repeatable; more hex arguments may follow the program)")
+	fs.StringVar(&o.mapsIn, "maps", "", "initial map contents: a --save-maps file or a --json report ({\"maps\": {name: [{key, value}]}})")
+	fs.StringVar(&o.mapsOut, "save-maps", "", "write the map contents after the last packet to this file (the --maps format; - for stdout)")
+	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON")
+	fs.StringVar(&o.pcapOut, "out", "", "write the packets that leave (pass, tx, redirect; tc: all but shot/stolen) to this pcap file")
+	fs.BoolVar(&o.trace, "trace", false, "print every executed instruction")
+	fs.Uint64Var(&o.maxInsns, "max-insns", 0, "instruction limit per packet (0: the engine's default)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of bpf_get_prandom_u32 (the NFP's PseudoRndNum: the same sequence)")
+	fs.UintVar(&o.ifindex, "ifindex", 1, "ingress interface index the context reports (NFP images cannot read it: the compiler refuses programs that do)")
+	fs.UintVar(&o.rxQueue, "rx-queue", 0, "receive queue the context reports")
+	fs.BoolVar(&o.noVerify, "no-verify", false, "run an eBPF program even if the verifier rejects it")
+	fs.IntVar(&o.repeat, "repeat", 1, "run the packets this many times (maps persist; per-packet lines for the first round only)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no per-packet lines (JSON: no packets): the counts, cycles and maps only")
+	fs.BoolVar(&o.quiet, "summary", false, "the same as --quiet")
+	fs.StringVar(&o.profile, "profile", "", "NFP images and JIT dumps: write an HTML profile of the cycles to this file")
+	o.model = nfp.DefaultModel
+	fs.IntVar(&o.model.Cores, "cores", o.model.Cores, "throughput projection: microengines running the program")
+	fs.Float64Var(&o.model.ClockMHz, "clock-mhz", o.model.ClockMHz, "throughput projection: microengine clock in MHz")
+	fs.Float64Var(&o.model.MACMpps, "mac-mpps", o.model.MACMpps, "throughput projection: the MAC's packet-rate ceiling in Mpps (link speed and frame size)")
+}
+
+// runMain is `nfpcc run PROG (--pcap IN.pcap | --packet HEX...) [flags]`:
+// each packet goes through the program, on the reference interpreter for
+// an eBPF object (verified first, as the kernel would), on the NFP emulator
+// for an image (runNFP); the report gives per packet the action, return
+// value and what changed, then the count of each action and the maps.
+// Maps persist from packet to packet.
 func runMain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", stdout, stderr,
 		"nfpcc run PROG.o [--prog NAME] (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--save-maps STATE.json] [--json] [--out OUT.pcap] [--trace]",
-		"nfpcc run PROG.nfp … (the same flags: the NFP emulator runs the image)")
-	progName := fs.String("prog", "", "program (function name) to run; needed when the object has several")
-	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
-	var packets packetList
-	fs.Var(&packets, "packet", "a packet as hex bytes (repeatable; more hex arguments may follow the object)")
-	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
-	mapsOut := fs.String("save-maps", "", "write the map contents after the last packet to this file (the --maps format)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pcapOut := fs.String("out", "", "write the packets that leave (every action but drop/aborted/shot) to this pcap file")
-	trace := fs.Bool("trace", false, "print every executed instruction")
-	maxInsns := fs.Uint64("max-insns", ebpfinterp.DefaultMaxInstructions, "instruction limit per packet")
-	seed := fs.Uint64("seed", 1, "seed of bpf_get_prandom_u32")
-	ifindex := fs.Uint("ifindex", 1, "ingress interface index the context reports")
-	rxQueue := fs.Uint("rx-queue", 0, "receive queue the context reports")
-	profile := fs.String("profile", "", "NFP images and JIT dumps: write an HTML profile of the cycles to this file")
-	// Flags may come before or after the object: parse, take one
-	// positional argument, parse again.
-	origArgs := args
+		"nfpcc run PROG.nfp … (the same flags: the NFP emulator runs the image)",
+		"nfpcc run JITDUMP.asm [PROG.bpf.o] …")
+	var o runOptions
+	runFlags(fs, &o)
 	positional, status, err := fs.parse(args)
 	if err != nil {
 		return status
@@ -77,20 +107,29 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if o.repeat < 1 {
+		return fail("--repeat %d: give a count of at least 1", o.repeat)
+	}
+	if err := checkOutput(o.mapsOut, positional...); err != nil {
+		return fail("--save-maps: %v", err)
+	}
+	if err := checkOutput(o.pcapOut, append(positional, o.pcapIn)...); err != nil {
+		return fail("--out: %v", err)
+	}
 	objPath := positional[0]
 	if isNFPFile(objPath) { // an NFP image: the NFP emulator runs it (run_nfp.go)
-		return runNFP(origArgs, stdout, stderr)
+		return runNFP(&o, positional, stdout, stderr)
 	}
-	if *profile != "" {
+	if o.profile != "" {
 		return fail("--profile needs an NFP image or JIT dump (the cycle model is the NFP's)")
 	}
 	if len(positional) > 1 {
-		if len(packets) == 0 {
+		if len(o.packets) == 0 {
 			return fail("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
 		}
-		packets = append(packets, positional[1:]...)
+		o.packets = append(o.packets, positional[1:]...)
 	}
-	inputs, err := readInputs(*pcapIn, packets)
+	inputs, err := readInputs(o.pcapIn, o.packets)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -99,51 +138,68 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	prog, err := pickProgram(obj, *progName)
+	prog, err := pickProgram(obj, o.prog)
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
-	m, err := ebpfinterp.FromObject(obj, prog, ebpfinterp.Options{MaxInstructions: *maxInsns, Trace: *trace, Seed: *seed})
+	if !o.noVerify {
+		// As the kernel: a program the verifier rejects does not run.
+		p := obj.Programs[prog]
+		if _, err := verifier.Verify(p, obj.Maps, &verifier.Options{Type: p.Type}); err != nil {
+			fmt.Fprintf(stderr, "nfpcc run: %s: %s: rejected by the verifier: %v\n(--no-verify runs it anyway)\n", objPath, p.Name, err)
+			return 1
+		}
+	}
+	maxInsns := o.maxInsns
+	if maxInsns == 0 {
+		maxInsns = ebpfinterp.DefaultMaxInstructions
+	}
+	m, err := ebpfinterp.FromObject(obj, prog, ebpfinterp.Options{MaxInstructions: maxInsns, Trace: o.trace, Seed: o.seed})
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
-	if err := applyMapState(*mapsIn, m.Env().Maps); err != nil {
+	if err := applyMapState(o.mapsIn, m.Env().Maps); err != nil {
 		return fail("%v", err)
 	}
-	out, err := createPcapOut(*pcapOut)
+	out, err := createPcapOut(o.pcapOut)
 	if err != nil {
 		return fail("%v", err)
 	}
 
 	hook := ebpfinterp.HookOf(obj.Programs[prog].Type)
-	rep := runReport{Object: objPath, Program: obj.Programs[prog].Name, Hook: hook.String(), Counts: map[string]int{}}
+	rep := runReport{Object: objPath, Program: obj.Programs[prog].Name, Hook: hook.String(), Counts: map[string]int{}, Packets: []runPacket{}}
 	runErrors := 0
-	for i, in := range inputs {
-		if !in.ts.IsZero() {
-			m.Env().Clock = uint64(in.ts.UnixNano())
-		}
-		res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data, IngressIfindex: uint32(*ifindex), RxQueueIndex: uint32(*rxQueue)})
-		p := runPacket{Index: i + 1, Result: res}
-		if err != nil {
-			p.Error = err.Error()
-			rep.Counts["ERROR"]++
-			runErrors++
-		} else {
-			rep.Counts[res.Action]++
-			if leaves(hook, res.Return) {
-				if err := out.write(in.ts, res.Packet); err != nil {
-					return fail("%s: %v", *pcapOut, err)
+	for round := range o.repeat {
+		for i, in := range inputs {
+			if !in.ts.IsZero() {
+				m.Env().Clock = uint64(in.ts.UnixNano())
+			}
+			res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data, IngressIfindex: uint32(o.ifindex), RxQueueIndex: uint32(o.rxQueue)})
+			p := runPacket{Index: i + 1, Result: res}
+			rep.Runs++
+			if err != nil {
+				p.Error = err.Error()
+				rep.Counts["ERROR"]++
+				runErrors++
+			} else {
+				rep.Counts[res.Action]++
+				if leaves(hook, res.Return) {
+					if err := out.write(in.ts, res.Packet); err != nil {
+						return fail("%s: %v", o.pcapOut, err)
+					}
 				}
 			}
+			if round == 0 && !o.quiet {
+				rep.Packets = append(rep.Packets, p)
+			}
 		}
-		rep.Packets = append(rep.Packets, p)
 	}
 	snap := m.Snapshot()
 	rep.Maps = snap.Maps
-	if *mapsOut != "" {
+	if o.mapsOut != "" {
 		b, err := snap.Marshal()
 		if err == nil {
-			err = writeOutput(*mapsOut, b, stdout)
+			err = writeOutput(o.mapsOut, b, stdout)
 		}
 		if err != nil {
 			return fail("--save-maps: %v", err)
@@ -153,7 +209,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 
-	if *asJSON {
+	if o.asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return fail("%v", err)
@@ -228,8 +284,8 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 		for _, s := range p.Trace {
 			fmt.Fprintf(bw, "  %4d: %s\n", s.PC, s.Text)
 		}
-		if !bytes.Equal(p.Packet, inputs[i].data) && p.Packet != nil {
-			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(p.Packet), []byte(p.Packet))
+		if p.Packet != nil {
+			printPacketChange(bw, inputs[i].data, p.Packet)
 		}
 		if len(p.Context) > 0 {
 			names := make([]string, 0, len(p.Context))
@@ -260,14 +316,6 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 			fmt.Fprintf(bw, "  trace_printk: %s\n", l)
 		}
 	}
-	actions := make([]string, 0, len(rep.Counts))
-	for a := range rep.Counts {
-		actions = append(actions, a)
-	}
-	sort.Strings(actions)
-	fmt.Fprintf(bw, "%d packets:", len(rep.Packets))
-	for _, a := range actions {
-		fmt.Fprintf(bw, " %s %d", a, rep.Counts[a])
-	}
-	fmt.Fprintln(bw)
+	printCounts(bw, rep.Runs, rep.Counts, func(string) string { return "" })
+	printMaps(bw, rep.Maps)
 }

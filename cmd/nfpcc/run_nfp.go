@@ -22,7 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -127,6 +126,7 @@ type nfpRunJSON struct {
 	Object  string                           `json:"object"`
 	Program string                           `json:"program"`
 	Hook    string                           `json:"hook"`
+	Runs    int                              `json:"runs"`
 	Packets []nfpPacketJSON                  `json:"packets"`
 	Counts  map[string]int                   `json:"counts"`
 	Maps    map[string][]emulator.StateEntry `json:"maps"`
@@ -141,6 +141,7 @@ type nfpPacketJSON struct {
 
 type nfpSummaryJSON struct {
 	Packets    int                     `json:"packets"`
+	Model      nfp.Model               `json:"model"`   // the card the projection assumes
 	Actions    map[string]*nfp.Counter `json:"actions"` // packets and bytes per action
 	Stats      map[string]*nfp.Counter `json:"stats"`   // per firmware stat class
 	MeanCycles float64                 `json:"mean_cycles"`
@@ -154,36 +155,12 @@ type nfpSummaryJSON struct {
 	ExtPartial    bool           `json:"ext_partial,omitempty"`
 }
 
-// runNFP implements `nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...)
-// [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]` for NFP images:
-// the same arguments as the interpreter's run (run.go hands over all of
-// them), the same report, plus the published model's cycles per packet and
-// the throughput projection.
-func runNFP(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", stdout, stderr,
-		"nfpcc run PROG.nfp (--pcap IN.pcap | --packet HEX...) [--maps STATE.json] [--json] [--out OUT.pcap] [--trace]",
-		"nfpcc run JITDUMP.asm [PROG.bpf.o] (--pcap IN.pcap | --packet HEX...) [...]")
-	fs.String("prog", "", "ignored for NFP images (one program per image)")
-	pcapIn := fs.String("pcap", "", "read packets from this pcap or pcapng file")
-	var packets packetList
-	fs.Var(&packets, "packet", "a packet as hex bytes, `..` for a byte read as 0 (repeatable; more hex arguments may follow the image)")
-	mapsIn := fs.String("maps", "", "initial map contents (JSON: {\"maps\": {name: [{key, value}]}})")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pcapOut := fs.String("out", "", "write the packets that leave (pass, tx, redirect) to this pcap file")
-	trace := fs.Bool("trace", false, "print every executed NFP instruction")
-	maxInsns := fs.Uint64("max-insns", nfp.DefaultLimit, "NFP instruction limit per packet")
-	seed := fs.Uint64("seed", 1, "seed of the PseudoRndNum CSR (bpf_get_prandom_u32)")
-	profile := fs.String("profile", "", "write an HTML profile (per-word executions and model cycles, hottest path, eBPF slot and C line, per-packet cycles) to this file")
-	positional, status, err := fs.parse(args)
-	if err != nil {
-		return status
-	}
+// runNFP is `nfpcc run` for NFP images and JIT dumps (run.go parsed the
+// flags, the same for both engines): the interpreter's report, plus the
+// model's cycles per packet and the throughput projection on o.model.
+func runNFP(o *runOptions, positional []string, stdout, stderr io.Writer) int {
 	errf := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "nfpcc run: "+format+"\n", a...)
-		return 2
-	}
-	if len(positional) == 0 {
-		fs.Usage()
 		return 2
 	}
 	prog := positional[0]
@@ -192,6 +169,7 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	if len(positional) > 1 && isBPFObject(positional[1]) {
 		objPath, positional = positional[1], append(positional[:1:1], positional[2:]...)
 	}
+	packets := o.packets
 	if len(positional) > 1 {
 		if len(packets) == 0 {
 			return errf("unexpected argument %q (packets are given with --packet HEX or --pcap FILE)", positional[1])
@@ -202,28 +180,35 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	// With --profile an image may be followed by its eBPF object: the
 	// page then shows each slot's instruction and C line.
 	profObj := ""
-	if *profile != "" && objPath != "" && imageLines(prog) != nil {
+	if o.profile != "" && objPath != "" && imageLines(prog) != nil {
 		profObj, objPath = objPath, ""
 	}
 	p, maps, progName, err := loadNFP(prog, objPath)
 	if err != nil {
 		return errf("%v", err)
 	}
-	if err := applyMapState(*mapsIn, maps); err != nil {
+	if o.prog != "" && o.prog != progName {
+		return errf("%s: no program %q (the image holds %s)", prog, o.prog, progName)
+	}
+	if err := applyMapState(o.mapsIn, maps); err != nil {
 		return errf("%v", err)
 	}
-	frames, err := readInputs(*pcapIn, packets)
+	frames, err := readInputs(o.pcapIn, packets)
 	if err != nil {
 		return errf("%v", err)
 	}
-	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps, Trace: *trace, Limit: *maxInsns, Seed: *seed})
+	limit := o.maxInsns
+	if limit == 0 {
+		limit = nfp.DefaultLimit
+	}
+	fw, err := nfp.NewFirmware(p, nfp.Options{Maps: maps, Trace: o.trace, Limit: limit, Seed: o.seed})
 	if err != nil {
 		return errf("%s: %v", prog, err)
 	}
-	if *profile != "" {
+	if o.profile != "" {
 		fw.Profile = nfp.NewProfile(len(p.Code))
 	}
-	out, err := createPcapOut(*pcapOut)
+	out, err := createPcapOut(o.pcapOut)
 	if err != nil {
 		return errf("%v", err)
 	}
@@ -231,58 +216,77 @@ func runNFP(args []string, stdout, stderr io.Writer) int {
 	rep := nfpRunJSON{Object: prog, Program: progName, Hook: fw.Hook.String(), Packets: []nfpPacketJSON{}, Counts: map[string]int{}}
 	var sum, dram, xsum, xdram float64
 	ok := 0
-	for i, fr := range frames {
-		r, err := fw.RunPacket(fr.data)
-		pj := nfpPacketJSON{Index: i + 1, PacketResult: r}
-		if err != nil {
-			pj.Error = err.Error()
-			rep.Counts["ERROR"]++
-			rep.Packets = append(rep.Packets, pj)
-			continue
-		}
-		rep.Counts[r.Action]++
-		rep.Packets = append(rep.Packets, pj)
-		ok++
-		sum += float64(r.Cycles)
-		dram += r.DRAMCycles
-		if r.Cycles > rep.Summary.MaxCycles {
-			rep.Summary.MaxCycles = r.Cycles
-		}
-		xsum += float64(r.ExtCycles)
-		xdram += r.ExtDRAMCycles
-		rep.Summary.ExtMaxCycles = max(rep.Summary.ExtMaxCycles, r.ExtCycles)
-		rep.Summary.ExtPartial = rep.Summary.ExtPartial || r.ExtPartial
-		if nfpLeaves(r.Action) {
-			if err := out.write(fr.ts, r.Packet); err != nil {
-				return errf("%v", err)
+	for round := range o.repeat {
+		for i, fr := range frames {
+			r, err := fw.RunPacket(fr.data)
+			pj := nfpPacketJSON{Index: i + 1, PacketResult: r}
+			rep.Runs++
+			keep := round == 0 && !o.quiet
+			if err != nil {
+				pj.Error = err.Error()
+				rep.Counts["ERROR"]++
+				if keep {
+					rep.Packets = append(rep.Packets, pj)
+				}
+				continue
+			}
+			rep.Counts[r.Action]++
+			if keep {
+				rep.Packets = append(rep.Packets, pj)
+			}
+			ok++
+			sum += float64(r.Cycles)
+			dram += r.DRAMCycles
+			if r.Cycles > rep.Summary.MaxCycles {
+				rep.Summary.MaxCycles = r.Cycles
+			}
+			xsum += float64(r.ExtCycles)
+			xdram += r.ExtDRAMCycles
+			rep.Summary.ExtMaxCycles = max(rep.Summary.ExtMaxCycles, r.ExtCycles)
+			rep.Summary.ExtPartial = rep.Summary.ExtPartial || r.ExtPartial
+			if nfpLeaves(r.Action) {
+				if err := out.write(fr.ts, r.Packet); err != nil {
+					return errf("%v", err)
+				}
 			}
 		}
 	}
-	rep.Summary.Packets = len(frames)
+	rep.Summary.Packets = rep.Runs
+	rep.Summary.Model = o.model
 	rep.Summary.Actions, rep.Summary.Stats = fw.Actions, fw.Stats
 	if ok > 0 {
 		rep.Summary.MeanCycles = sum / float64(ok)
-		rep.Summary.Projection = nfp.Project(rep.Summary.MeanCycles, dram/float64(ok))
+		rep.Summary.Projection = o.model.Project(rep.Summary.MeanCycles, dram/float64(ok))
 		rep.Summary.ExtMeanCycles = xsum / float64(ok)
-		rep.Summary.ExtProjection = nfp.Project(rep.Summary.ExtMeanCycles, xdram/float64(ok))
+		rep.Summary.ExtProjection = o.model.Project(rep.Summary.ExtMeanCycles, xdram/float64(ok))
 	}
-	rep.Maps = fw.MapState().Maps
+	snap := fw.MapState()
+	rep.Maps = snap.Maps
+	if o.mapsOut != "" {
+		b, err := snap.Marshal()
+		if err == nil {
+			err = writeOutput(o.mapsOut, b, stdout)
+		}
+		if err != nil {
+			return errf("--save-maps: %v", err)
+		}
+	}
 	if err := out.close(stdout); err != nil {
 		return errf("%v", err)
 	}
-	if *profile != "" {
+	if o.profile != "" {
 		var slots map[uint32]ebpfSlot
 		if profObj != "" {
 			if slots, err = ebpfSlots(profObj, progName); err != nil {
 				return errf("%v", err)
 			}
 		}
-		if err := writeProfile(*profile, prog, progName, p, imageLines(prog), slots, fw.Profile); err != nil {
+		if err := writeProfile(o.profile, prog, progName, p, imageLines(prog), slots, fw.Profile); err != nil {
 			return errf("%v", err)
 		}
 	}
 
-	if *asJSON {
+	if o.asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return errf("%v", err)
@@ -303,8 +307,8 @@ func throughput(pr nfp.Projection) string {
 	if pr.DRAMPPS > 0 {
 		dram = fmt.Sprintf("%.2f Mpps", pr.DRAMPPS/1e6)
 	}
-	return fmt.Sprintf("%.3f Mpps per core; %d cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)",
-		pr.PerCorePPS/1e6, nfp.CardCores, pr.CardCoresPPS/1e6, dram, pr.MACPPS/1e6, pr.PPS/1e6, pr.Bound)
+	return fmt.Sprintf("%.3f Mpps per core; cores %.2f Mpps; DRAM %s; MAC %.1f Mpps => %.2f Mpps (%s-bound)",
+		pr.PerCorePPS/1e6, pr.CardCoresPPS/1e6, dram, pr.MACPPS/1e6, pr.PPS/1e6, pr.Bound)
 }
 
 // nfpLeaves says whether the firmware sends the packet on.
@@ -338,22 +342,18 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 			}
 			fmt.Fprintln(bw)
 		}
-		if !bytes.Equal(r.Packet, frames[i].data) {
-			fmt.Fprintf(bw, "  packet now %d bytes: %x\n", len(r.Packet), []byte(r.Packet))
-		}
+		printPacketChange(bw, frames[i].data, r.Packet)
 		for _, e := range r.Events {
 			fmt.Fprintf(bw, "  event: map %s cpu %d data %x\n", e.Map, e.CPU, []byte(e.Data))
 		}
 	}
 	s := rep.Summary
-	fmt.Fprintf(bw, "summary: %d packets", s.Packets)
-	for _, name := range sortedKeys(s.Actions) {
-		fmt.Fprintf(bw, ", %s %d (%d bytes)", name, s.Actions[name].Packets, s.Actions[name].Bytes)
-	}
-	if n := rep.Counts["ERROR"]; n > 0 {
-		fmt.Fprintf(bw, ", %d errors", n)
-	}
-	fmt.Fprintln(bw)
+	printCounts(bw, rep.Runs, rep.Counts, func(a string) string {
+		if c := s.Actions[a]; c != nil {
+			return fmt.Sprintf(" (%d bytes)", c.Bytes)
+		}
+		return ""
+	})
 	if s.MeanCycles > 0 {
 		// The published model's figure, and beside it the extended one.
 		note := ""
@@ -364,27 +364,9 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 			s.MeanCycles, s.MaxCycles, nfp.FirmwareCycles, s.Projection.DRAMCycles)
 		fmt.Fprintf(bw, "               mean %.1f, max %d (extended: + firmware helpers, estimated from CoreNIC; DRAM of every atomic%s); DRAM %.2f\n",
 			s.ExtMeanCycles, s.ExtMaxCycles, note, s.ExtProjection.DRAMCycles)
-		fmt.Fprintf(bw, "throughput: %s (published)\n", throughput(s.Projection))
+		fmt.Fprintf(bw, "throughput on %d cores at %g MHz, MAC %g Mpps (--cores, --clock-mhz, --mac-mpps):\n", s.Model.Cores, s.Model.ClockMHz, s.Model.MACMpps)
+		fmt.Fprintf(bw, "            %s (published)\n", throughput(s.Projection))
 		fmt.Fprintf(bw, "            %s (extended)\n", throughput(s.ExtProjection))
 	}
-	names := make([]string, 0, len(rep.Maps))
-	for n := range rep.Maps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(bw, "map %s: %d entries\n", n, len(rep.Maps[n]))
-		for _, e := range rep.Maps[n] {
-			fmt.Fprintf(bw, "  %s: %s\n", e.Key, e.Value)
-		}
-	}
-}
-
-func sortedKeys(m map[string]*nfp.Counter) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	printMaps(bw, rep.Maps)
 }

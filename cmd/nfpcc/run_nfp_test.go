@@ -66,7 +66,7 @@ func TestRunNFP(t *testing.T) {
 		"program pass (xdp) in ",
 		"packet 1: XDP_PASS (return 2, 15 instructions, 232 cycles)",
 		"packet 2: XDP_PASS (return 2, 15 instructions, 232 cycles)",
-		"summary: 2 packets, XDP_PASS 2 (120 bytes)",
+		"2 packets: XDP_PASS 2 (120 bytes)",
 		"=> 54.40 Mpps (mac-bound)",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -74,7 +74,7 @@ func TestRunNFP(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := runNFP([]string{path, "--json", "--packet", pkt}, &out, &errb); code != 0 {
+	if code := runMain([]string{path, "--json", "--packet", pkt}, &out, &errb); code != 0 {
 		t.Fatalf("--json exit %d: %s", code, errb.String())
 	}
 	var j struct {
@@ -95,10 +95,10 @@ func TestRunNFP(t *testing.T) {
 		t.Errorf("json: %+v", j)
 	}
 	// Usage errors.
-	if code := runNFP([]string{path}, &out, &errb); code != 2 {
+	if code := runMain([]string{path}, &out, &errb); code != 2 {
 		t.Errorf("no packets: exit %d, want 2", code)
 	}
-	if code := runNFP([]string{path, "--packet", "zz"}, &out, &errb); code != 2 {
+	if code := runMain([]string{path, "--packet", "zz"}, &out, &errb); code != 2 {
 		t.Errorf("bad hex: exit %d, want 2", code)
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -75,6 +77,9 @@ func readPcap(path string) ([]inputPacket, error) {
 }
 
 // applyMapState loads a --maps file into the maps of a run; "" is no file.
+// The file is a map state (--save-maps) or a whole `run --json` report,
+// whose "maps" member has the same form: a report's other members are
+// ignored, so that one run's output starts the next.
 func applyMapState(path string, maps []emulator.Map) error {
 	if path == "" {
 		return nil
@@ -84,6 +89,16 @@ func applyMapState(path string, maps []emulator.Map) error {
 		return err
 	}
 	st, err := emulator.ParseState(data)
+	if err != nil {
+		var report struct {
+			Maps    json.RawMessage `json:"maps"`
+			Program string          `json:"program"`
+			Packets json.RawMessage `json:"packets"`
+		}
+		if json.Unmarshal(data, &report) == nil && report.Program != "" && report.Packets != nil && report.Maps != nil {
+			st, err = emulator.ParseState([]byte(`{"maps": ` + string(report.Maps) + `}`))
+		}
+	}
 	if err == nil {
 		err = st.Apply(maps)
 	}
@@ -132,4 +147,56 @@ func (o *pcapOut) close(stdout io.Writer) error {
 		return fmt.Errorf("%s: %v", o.path, err)
 	}
 	return nil
+}
+
+// The text report's common parts, the same for both engines.
+
+// printPacketChange prints, for a packet the program changed, its new
+// bytes with the changed ones marked and its decoded summary before and
+// after (describeFrame).
+func printPacketChange(w io.Writer, before, after []byte) {
+	if bytes.Equal(before, after) {
+		return
+	}
+	const lead = "  packet now %d bytes: "
+	prefix := fmt.Sprintf(lead, len(after))
+	fmt.Fprintf(w, "%s%x\n", prefix, after)
+	if m := changedMarks(before, after); m != "" {
+		fmt.Fprintf(w, "%*s%s\n", len(prefix), "", m)
+	}
+	fmt.Fprintf(w, "  was: %s\n  now: %s\n", describeFrame(before), describeFrame(after))
+}
+
+// printCounts prints "N packets: ACTION n …" (actions sorted); extra adds
+// a note after an action's count.
+func printCounts(w io.Writer, runs int, counts map[string]int, extra func(action string) string) {
+	actions := make([]string, 0, len(counts))
+	for a := range counts {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	fmt.Fprintf(w, "%d packets:", runs)
+	for _, a := range actions {
+		fmt.Fprintf(w, " %s %d%s", a, counts[a], extra(a))
+	}
+	fmt.Fprintln(w)
+}
+
+// printMaps prints every map's entries after the run, maps by name.
+func printMaps(w io.Writer, maps map[string][]emulator.StateEntry) {
+	names := make([]string, 0, len(maps))
+	for n := range maps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "map %s: %d entries\n", n, len(maps[n]))
+		for _, e := range maps[n] {
+			if e.Inner != nil {
+				fmt.Fprintf(w, "  %s: map of %d entries\n", e.Key, len(*e.Inner))
+				continue
+			}
+			fmt.Fprintf(w, "  %s: %s\n", e.Key, e.Value)
+		}
+	}
 }

@@ -64,21 +64,21 @@ func verifyCPU(t testing.TB, n int) []time.Duration {
 	return ds
 }
 
-// TestStartupCPU: the first quartile of the CPU times of 31 runs is
-// within the budget. Not the mean or the maximum: on a shared, loaded
-// machine other processes inflate a run's CPU time (cache and TLB misses,
-// page faults), never deflate it; the quartile is what the program costs
-// when the machine is quiet, and still fails for a real regression (before
-// this test, verify cost 11 ms at best).
+// TestStartupCPU: the least CPU time of 31 runs is within the budget. Not
+// the mean or the median: on a shared, loaded machine other processes
+// inflate a run's CPU time (cache and TLB misses, page faults; a Go
+// program that does nothing goes from 1.2 to 1.7 ms under a load of 10 on
+// two cores), never deflate it, so the least is the estimate of what the
+// program itself costs; it still fails for a real regression (gopacket's
+// init alone added 5.7 ms; before this test verify cost 11 ms at best).
 func TestStartupCPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary 31 times")
 	}
 	ds := verifyCPU(t, 31)
-	q1, med := ds[len(ds)/4], ds[len(ds)/2]
-	t.Logf("nfpcc verify (2 insns): CPU min %v, first quartile %v, median %v, max %v", ds[0], q1, med, ds[len(ds)-1])
-	if q1 > startupBudget {
-		t.Errorf("CPU %v (first quartile), want at most %v", q1, startupBudget)
+	t.Logf("nfpcc verify (2 insns): CPU min %v, first quartile %v, median %v, max %v", ds[0], ds[len(ds)/4], ds[len(ds)/2], ds[len(ds)-1])
+	if ds[0] > startupBudget {
+		t.Errorf("CPU %v (the least of %d runs), want at most %v", ds[0], len(ds), startupBudget)
 	}
 }
 

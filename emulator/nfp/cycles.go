@@ -112,30 +112,48 @@ type Projection struct {
 	Cycles       float64 `json:"cycles"`
 	DRAMCycles   float64 `json:"dram_cycles"`
 	PerCorePPS   float64 `json:"per_core_pps"`
-	CardCoresPPS float64 `json:"card_cores_pps"` // CardCores cores
+	CardCoresPPS float64 `json:"card_cores_pps"` // the model's cores
 	DRAMPPS      float64 `json:"dram_pps"`       // 0 when no DRAM work (unbounded)
 	MACPPS       float64 `json:"mac_pps"`
 	PPS          float64 `json:"pps"`   // the minimum of cores, DRAM and MAC
 	Bound        string  `json:"bound"` // "cores", "dram" or "mac"
 }
 
+// Model is the card a projection assumes: cores running the program, their
+// clock, and the MAC's packet-rate ceiling. DefaultModel is the measured
+// Agilio CX 2x40 (NFP-4000); `nfpcc run --cores/--clock-mhz/--mac-mpps`
+// change it, and the report shows what was assumed.
+type Model struct {
+	Cores    int     `json:"cores"`
+	ClockMHz float64 `json:"clock_mhz"`
+	MACMpps  float64 `json:"mac_mpps"`
+}
+
+// DefaultModel is the card the cycle model was measured on.
+var DefaultModel = Model{Cores: CardCores, ClockMHz: ClockHz / 1e6, MACMpps: MACLimitPPS / 1e6}
+
 // Project computes the per-core and per-card packet rates for a mean
-// cycles and DRAM-cycles figure per packet.
-func Project(cycles, dram float64) Projection {
-	p := Projection{Cycles: cycles, DRAMCycles: dram, MACPPS: MACLimitPPS}
+// cycles and DRAM-cycles figure per packet on DefaultModel.
+func Project(cycles, dram float64) Projection { return DefaultModel.Project(cycles, dram) }
+
+// Project computes the per-core and per-card packet rates on card m (the
+// DRAM engine is taken to run at the cores' clock, as on the NFP-4000).
+func (m Model) Project(cycles, dram float64) Projection {
+	clock, mac := m.ClockMHz*1e6, m.MACMpps*1e6
+	p := Projection{Cycles: cycles, DRAMCycles: dram, MACPPS: mac}
 	if cycles > 0 {
-		p.PerCorePPS = ClockHz / cycles
-		p.CardCoresPPS = CardCores * ClockHz / cycles
+		p.PerCorePPS = clock / cycles
+		p.CardCoresPPS = float64(m.Cores) * clock / cycles
 	}
 	p.PPS, p.Bound = p.CardCoresPPS, "cores"
 	if dram > 0 {
-		p.DRAMPPS = ClockHz / dram
+		p.DRAMPPS = clock / dram
 		if p.DRAMPPS < p.PPS {
 			p.PPS, p.Bound = p.DRAMPPS, "dram"
 		}
 	}
-	if MACLimitPPS < p.PPS || cycles <= 0 {
-		p.PPS, p.Bound = MACLimitPPS, "mac"
+	if mac < p.PPS || cycles <= 0 {
+		p.PPS, p.Bound = mac, "mac"
 	}
 	return p
 }
