@@ -66,9 +66,15 @@ func (g *gen) inlineLookup(v *ir.Value) (arrayLookup, bool) {
 
 // firmwareCall reports whether call v branches to the firmware, which may
 // change every register but eBPF r6–r9's: values live across it need a
-// call-preserved register. An inlined ARRAY lookup does not.
+// call-preserved register. The helpers lowered in line do not: an ARRAY
+// lookup, get_prandom_u32, csum_diff, xdp_adjust_head and xdp_adjust_tail
+// write only their result and the scratch registers 20 and 21.
 func (g *gen) firmwareCall(v *ir.Value) bool {
 	if v.Op != ir.OpCall {
+		return false
+	}
+	switch v.Imm {
+	case 7, 28, 44, 65:
 		return false
 	}
 	_, inline := g.inlineLookup(v)
