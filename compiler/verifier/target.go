@@ -108,38 +108,39 @@ var nfpContexts = map[ebpf.ProgramType]*ContextLayout{
 // NFPTarget is the NFP-4000/6000 with the CoreNIC firmware (--mcpu=corenic),
 // from the Linux NFP driver (drivers/net/ethernet/netronome/nfp/bpf) and the
 // firmware's capability table (docs: /work/shared/ref/nfp-isa.md §5).
-var NFPTarget = &Target{
-	Name:           "nfp-corenic",
-	MCPU:           "corenic",
-	ProgTypes:      []ebpf.ProgramType{ebpf.XDP, ebpf.SchedCLS},
-	Contexts:       nfpContexts,
-	Helpers:        nfpHelpers,
-	MapTypes:       []ebpf.MapType{ebpf.Hash, ebpf.Array},
-	OffloadNeutral: []ebpf.MapType{ebpf.PerfEventArray},
-	MaxKeySize:     56, MaxValueSize: 56, MaxEntrySize: 64, MaxMaps: 128, MaxEntries: 2_048_000,
-	StackSize: 512, StackAlign: 64, CallOverhead: 4 + 32,
-	CodeStore: 2560,
-	TCReturns: []int64{-1, 2, 4, 5},
-	Lifts:     EmulatorTarget,
-}
+var NFPTarget = func() *Target {
+	t := coreNIC()
+	t.Lifts = EmulatorTarget
+	return t
+}()
 
 // EmulatorTarget is nfpcc's firmware model (--mcpu=emulator, emulator/nfp):
 // the CoreNIC rules without the firmware's limits the model does not have.
-// It has global data (`mapvalue` relocations), reports every tc return
-// code, and holds maps of any total size; its images do not load on a
-// CoreNIC card.
-var EmulatorTarget = &Target{
-	Name:           "nfp-emulator",
-	MCPU:           "emulator",
-	ProgTypes:      []ebpf.ProgramType{ebpf.XDP, ebpf.SchedCLS},
-	Contexts:       nfpContexts,
-	Helpers:        nfpHelpers,
-	MapTypes:       []ebpf.MapType{ebpf.Hash, ebpf.Array},
-	OffloadNeutral: []ebpf.MapType{ebpf.PerfEventArray},
-	MaxKeySize:     56, MaxValueSize: 56, MaxEntrySize: 64, MaxMaps: 128,
-	StackSize: 512, StackAlign: 64, CallOverhead: 4 + 32,
-	CodeStore:  2560,
-	GlobalData: true,
+// It has global data (`mapvalue` memory), reports every tc return code,
+// and holds maps of any total size; its images do not load on a CoreNIC
+// card.
+var EmulatorTarget = func() *Target {
+	t := coreNIC()
+	t.Name, t.MCPU = "nfp-emulator", "emulator"
+	t.MaxEntries, t.TCReturns, t.GlobalData = 0, nil, true
+	return t
+}()
+
+// coreNIC is the CoreNIC table, the base of both targets.
+func coreNIC() *Target {
+	return &Target{
+		Name:           "nfp-corenic",
+		MCPU:           "corenic",
+		ProgTypes:      []ebpf.ProgramType{ebpf.XDP, ebpf.SchedCLS},
+		Contexts:       nfpContexts,
+		Helpers:        nfpHelpers,
+		MapTypes:       []ebpf.MapType{ebpf.Hash, ebpf.Array},
+		OffloadNeutral: []ebpf.MapType{ebpf.PerfEventArray},
+		MaxKeySize:     56, MaxValueSize: 56, MaxEntrySize: 64, MaxMaps: 128, MaxEntries: 2_048_000,
+		StackSize: 512, StackAlign: 64, CallOverhead: 4 + 32,
+		CodeStore: 2560,
+		TCReturns: []int64{-1, 2, 4, 5},
+	}
 }
 
 // MCPUs are the --mcpu names, the default first.
