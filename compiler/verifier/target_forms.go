@@ -106,6 +106,9 @@ func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) err
 		}
 		aop := ins.OpCode.AtomicOp()
 		name := fmt.Sprintf("%s%d", atomicNames[aop], 8*a.size)
+		if err := t.useWords(v, a, true, name); err != nil {
+			return err
+		}
 		if aop != asm.AddAtomic {
 			return t.errorf(v, a.pc, "%s on a map value is not supported (the NFP's atomic engine only adds: use __sync_fetch_and_add without using its result)", name)
 		}
@@ -117,8 +120,18 @@ func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) err
 		}
 		return nil
 	}
-	if a.write || ins.OpCode.Class() != asm.LdXClass {
+	if a.write {
+		return t.useWords(v, a, false, fmt.Sprintf("store%d", 8*a.size))
+	}
+	if ins.OpCode.Class() != asm.LdXClass {
 		return nil
+	}
+	load := "load"
+	if ins.OpCode.Mode() == asm.MemSXMode {
+		load = "loadsx"
+	}
+	if err := t.useWords(v, a, false, fmt.Sprintf("%s%d", load, 8*a.size)); err != nil {
+		return err
 	}
 	if !a.ptr.Value.IsConst() {
 		return t.errorf(v, a.pc, "map value load at an offset the verifier did not fix")
@@ -134,6 +147,46 @@ func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) err
 		return t.errorf(v, a.pc, "unaligned 8-byte map value load")
 	}
 	// A 2- or 4-byte load crossing a word reads both (backend extract).
+	return nil
+}
+
+// wordKey is one 32-bit word of a map's value.
+type wordKey struct {
+	m    int
+	word int64
+}
+
+// wordUse is the first use of a map value word: atomic or plain, where.
+type wordUse struct {
+	atomic bool
+	pc     int
+	what   string
+}
+
+// useWords records the words access a touches and refuses a word used
+// both atomically and plainly anywhere in the program: the NFP's atomic
+// engine keeps its words big-endian, plain accesses are little-endian
+// (the kernel's nfp verifier: "map value use type conflict"). An access at
+// a variable offset may touch every word of the value.
+func (t *Target) useWords(v *vm, a *access, atomic bool, what string) error {
+	m := v.maps[a.ptr.Map]
+	lo, hi := int64(0), int64(m.ValueSize)
+	if a.ptr.Value.IsConst() {
+		lo = int64(a.ptr.Off) + int64(a.ptr.Value.ConstValue()) + int64(a.off)
+		hi = lo + int64(a.size)
+	}
+	for w := lo >> 2; w <= (hi-1)>>2; w++ {
+		k := wordKey{a.ptr.Map, w}
+		u, ok := v.wordUse[k]
+		if !ok {
+			v.wordUse[k] = wordUse{atomic: atomic, pc: a.pc, what: what}
+			continue
+		}
+		if u.atomic != atomic {
+			return t.errorf(v, a.pc, "%s and %s (eBPF slot %d) use a word of map %s's value both atomically and plainly; the NFP keeps atomic words big-endian (use the word only through __sync_fetch_and_add, or move the plain data to another word)",
+				what, u.what, u.pc, m.Name)
+		}
+	}
 	return nil
 }
 

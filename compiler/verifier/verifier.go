@@ -189,6 +189,8 @@ type vm struct {
 	stackOffAt map[int]int32
 	// mapOffAt records a map value load's pointer offset per instruction (NFP).
 	mapOffAt map[int]int64
+	// wordUse records how map value words are used, atomically or plainly (NFP).
+	wordUse map[wordKey]wordUse
 }
 
 // checkpoint is a remembered state at an instruction (the kernel's
