@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfinterp "github.com/nfpcc/nfpcc/emulator/ebpf"
+	"github.com/nfpcc/nfpcc/emulator/engine"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
 )
 
@@ -138,7 +137,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	prog, err := pickProgram(obj, o.prog)
+	prog, err := engine.SelectProgram(obj, o.prog)
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
@@ -222,35 +221,6 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// pickProgram finds --prog, or the only XDP/tc program among the object's
-// entry programs (selectPrograms), as an index into obj.Programs.
-func pickProgram(obj *loader.Object, name string) (int, error) {
-	progs, err := selectPrograms(obj, name)
-	if err != nil {
-		return 0, err
-	}
-	var attachable []*loader.Program
-	var names []string
-	for _, p := range progs {
-		if name != "" || ebpfinterp.HookOf(p.Type) != emulator.HookNone {
-			attachable = append(attachable, p)
-			names = append(names, p.Name)
-		}
-	}
-	switch {
-	case len(attachable) == 1:
-		return slices.Index(obj.Programs, attachable[0]), nil
-	case len(attachable) == 0 && len(progs) == 1:
-		return slices.Index(obj.Programs, progs[0]), nil
-	case len(attachable) == 0:
-		for _, p := range progs {
-			names = append(names, p.Name)
-		}
-		return 0, fmt.Errorf("no XDP or tc program; choose one with --prog (the object has: %s)", strings.Join(names, ", "))
-	}
-	return 0, fmt.Errorf("several programs; choose one with --prog (%s)", strings.Join(names, ", "))
 }
 
 // leaves says whether the packet goes on (is written to --out).
