@@ -519,6 +519,9 @@ func (g *gen) ordered(cond uint8, wide bool, x, y *ir.Value, l label) {
 // lowerSetCC computes a compare's 0/1 value with a branch around immed.
 func (g *gen) lowerSetCC(v *ir.Value) {
 	c := cmpOps[v.Op]
+	if g.carryCompare(v, c) {
+		return
+	}
 	skip := g.a.newLabel()
 	g.a.emit(isa.Immed(g.dlo(v), 1))
 	g.condBranch(cmpOps[c.setOf], v.Args[0], v.Args[1], skip)
@@ -682,4 +685,63 @@ func (g *gen) markLenOnly() {
 			}
 		}
 	}
+}
+
+// carryCompare lowers an unsigned order compare as a value without a
+// branch: L - R sets the carry exactly when L >= R, and d = A20 + 0 +
+// carry with A20 = 0 (an immed after the compare: immed keeps the
+// condition codes) reads it out; L < R is its negation (one XOR 1) unless
+// a constant side lets it be written as >= (x < k as k-1 >= x, k < x as x
+// >= k+1). Only 32-bit compares, or 64-bit ones whose upper halves are
+// zero, qualify.
+func (g *gen) carryCompare(v *ir.Value, c cmp) bool {
+	x, y := v.Args[0], v.Args[1]
+	if c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero) {
+		return false
+	}
+	cond := c.cond
+	switch cond {
+	case cle: // x <= y ⇔ y >= x
+		x, y, cond = y, x, cge
+	case cgt: // x > y ⇔ y < x
+		x, y, cond = y, x, clt
+	case cge, clt:
+	default:
+		return false
+	}
+	const max32 = 1<<32 - 1
+	type opnd struct {
+		v *ir.Value
+		k uint32
+	}
+	l, r := opnd{v: x}, opnd{v: y}
+	neg := cond == clt
+	if neg {
+		if k, ok := g.constant(y, false); ok && k >= 1 {
+			l, r, neg = opnd{k: k - 1}, opnd{v: x}, false // x < k ⇔ k-1 >= x
+		} else if k, ok := g.constant(x, false); ok && k < max32 {
+			l, r, neg = opnd{v: y}, opnd{k: k + 1}, false // k < y ⇔ y >= k+1
+		}
+	}
+	operand := func(o opnd, s side) isa.Operand {
+		if o.v != nil {
+			return g.src(o.v, false, s, limU)
+		}
+		return g.immOp(o.k, s)
+	}
+	if _, lc := g.constant(x, false); lc {
+		if _, rc := g.constant(y, false); rc {
+			return false // (two immediates cannot be one instruction's sources)
+		}
+	}
+	lo := operand(l, left)
+	ro := operand(r, right)
+	d := g.dlo(v)
+	g.a.emit(isa.ALU(isa.None, lo, isa.OpSub, ro),
+		isa.Immed(isa.GPRA(regScratchA), 0),
+		isa.ALU(d, isa.GPRA(regScratchA), isa.OpAddCarry, isa.Imm(0)))
+	if neg {
+		g.a.emit(isa.ALU(d, isa.GPRA(d.Num), isa.OpXor, isa.Imm(1)))
+	}
+	return true
 }

@@ -113,6 +113,7 @@ var Pipeline = mustBuild([]*Pass{
 	{Name: "stackfwd", Doc: "stack stores forwarded to the loads that read them back; stores overwritten before any read dropped", Min: O2, Needs: []Prop{PropInlined}, Invalidates: []Prop{PropNoDead}, fn: stackfwd},
 	{Name: "deadcode", Doc: "unused pure values, block parameters and unreachable blocks removed", Min: O1, fn: deadcode},
 	{Name: "cfg", Doc: "CFG simplification: same-target branches, empty blocks forwarded, single-edge blocks merged", Min: O1, Invalidates: []Prop{PropDom}, fn: cfg},
+	{Name: "ifconv", Doc: "branches that only choose 0 or 1 for a join's parameter as unsigned compares producing the value", Min: O2, Invalidates: []Prop{PropDom, PropNoDead}, fn: ifconv},
 	{Name: "deadcode2", Doc: "deadcode again after the CFG changes", Min: O1, fn: deadcode},
 }, []constraint{
 	{"inline", "sccp", "facts of a callee's parameters hold only once its body sees the call's arguments; every pass after assumes one function"},
@@ -129,6 +130,8 @@ var Pipeline = mustBuild([]*Pass{
 	{"sccp", "deadcode", "sccp leaves folded values and unreachable blocks"},
 	{"deadcode", "cfg", "empty blocks appear only once dead values are gone"},
 	{"cfg", "deadcode2", "merging blocks turns parameters into unused copies"},
+	{"cfg", "ifconv", "cfg bypasses empty blocks except those that choose a constant for a conditional edge: what ifconv converts"},
+	{"ifconv", "deadcode2", "the choosing blocks ifconv leaves are unreachable"},
 })
 
 func mustBuild(ps []*Pass, cs []constraint) []*Pass {

@@ -74,6 +74,30 @@ func (g *gen) stmtEarlyExit() {
 	g.sem.add(FEarlyExit)
 }
 
+// stmtSelect emits d = cond ? c : 1-c (c 0 or 1) as a move, a
+// conditional jump over a second move: what clang makes of `x += a > b`,
+// the shape the passes' ifconv turns into a compare producing the value.
+func (g *gen) stmtSelect() {
+	j := g.cond()
+	avoid := uint16(1) << j.Dst
+	if j.OpCode.Source() == asm.RegSource {
+		avoid |= 1 << j.Src
+	}
+	d := g.pickDstExcept(avoid)
+	c := int32(g.intn(2))
+	mov := asm.Mov.Imm
+	if g.chance(g.cfg.ALU32Prob) {
+		mov = asm.Mov.Imm32
+	}
+	g.emit(mov(d, c))
+	skip := g.newLabel()
+	g.jump(j, skip)
+	g.emit(mov(d, 1-c))
+	g.place(skip)
+	g.setScalar(d, prov{})
+	g.sem.add(FSelect)
+}
+
 // condBody emits the code controlled by the conditional jump j: an
 // if-then (j skips the arm), an if-then-else, or an early exit.
 func (g *gen) condBody(j asm.Instruction) {

@@ -80,6 +80,7 @@ const (
 	FBranch
 	FIfElse
 	FPhi
+	FSelect
 	FMultiExit
 	FActionComputed
 	FLoop
@@ -152,7 +153,7 @@ var semNames = func() []string {
 		{FCheckJLEOk, "check.p<=end"}, {FCheckJGERevOk, "check.end>=p"}, {FCheckJLTOk, "check.p<end"}, {FCheckJGTRevOk, "check.end>p"},
 		{FPktLoadSX, "pkt.ldsx"}, {FPktStoreImm, "pkt.st-imm"}, {FPktVarOffset, "pkt.var-offset"}, {FPktVarAccess, "pkt.var-access"},
 		{FParse, "pkt.parse"}, {FCtxLen, "ctx.len"}, {FReloadAfterAdjust, "pkt.reload-after-adjust"},
-		{FEarlyExit, "cf.early-exit"}, {FBranch, "cf.if-then"}, {FIfElse, "cf.if-else"}, {FPhi, "cf.phi"}, {FMultiExit, "cf.multi-exit"},
+		{FEarlyExit, "cf.early-exit"}, {FBranch, "cf.if-then"}, {FIfElse, "cf.if-else"}, {FPhi, "cf.phi"}, {FSelect, "cf.select"}, {FMultiExit, "cf.multi-exit"},
 		{FActionComputed, "exit.computed-action"}, {FLoop, "cf.loop"}, {FCall, "call.bpf2bpf"}, {FCall5Args, "call.5-args"},
 		{FStackLoadSX, "stack.ldsx"}, {FStackStoreImm, "stack.st-imm"}, {FStackPtrReg, "stack.ptr-reg"},
 		{FSpillPtr, "stack.spill-ptr"}, {FFillPtr, "stack.fill-ptr"}, {FMapHash, "map.hash"}, {FMapArray, "map.array"},

@@ -111,6 +111,7 @@ const (
 	StmtParse                  // header-field compares (ethertype, protocol, ports) giving packet hints
 	StmtLdAbs                  // LD_ABS / LD_IND (tc)
 	StmtCtxLen                 // __sk_buff.len (tc)
+	StmtSelect                 // r = cond ? 1 : 0 (either way) as a branch over one move
 	NumStmts
 )
 
@@ -118,6 +119,7 @@ var stmtNames = [NumStmts]string{
 	"alu", "divmod", "shift", "swap", "movsx", "lddw", "branch", "early-exit", "loop", "stack", "spill",
 	"call", "map-lookup", "map-update", "map-delete", "map-value", "atomic", "prandom", "csum-diff",
 	"adjust-head", "adjust-tail", "perf-output", "pkt-load", "pkt-store", "var-offset", "parse", "ldabs", "ctx-len",
+	"select",
 }
 
 func (s Stmt) String() string {
@@ -189,6 +191,7 @@ func DefaultConfig() Config {
 		StmtMapLookup: 4, StmtMapUpdate: 2, StmtMapDelete: 1, StmtMapValue: 4, StmtAtomic: 2,
 		StmtPrandom: 1, StmtCsumDiff: 1, StmtAdjustHead: 1, StmtAdjustTail: 1, StmtPerfOutput: 1,
 		StmtPktLoad: 14, StmtPktStore: 6, StmtVarOffset: 2, StmtParse: 4, StmtLdAbs: 3, StmtCtxLen: 1,
+		StmtSelect: 3,
 	}
 	return c
 }
@@ -515,6 +518,8 @@ func (g *gen) stmt() {
 		g.stmtBranch()
 	case StmtEarlyExit:
 		g.stmtEarlyExit()
+	case StmtSelect:
+		g.stmtSelect()
 	case StmtLoop:
 		g.stmtLoop()
 	case StmtStack:
