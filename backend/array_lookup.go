@@ -81,6 +81,34 @@ func (g *gen) firmwareCall(v *ir.Value) bool {
 	return !inline
 }
 
+// keyRange is what the compiler knows of an inlined lookup's key.
+type keyRange uint8
+
+const (
+	keyChecked keyRange = iota // maybe out of range: compared at run time
+	keyInRange                 // below max_entries: the result is not null
+	keyConstIn                 // a constant below max_entries
+	keyOut                     // never below max_entries: the result is null
+)
+
+// lookupKey classifies the key of the inlined lookup l at call v (and
+// gives a constant key's value).
+func (g *gen) lookupKey(v *ir.Value, l arrayLookup) (keyRange, uint32) {
+	if l.max == 0 {
+		return keyOut, 0
+	}
+	if c, exact := g.keyConst(v, l.keyAddr); exact {
+		if c < l.max {
+			return keyConstIn, c
+		}
+		return keyOut, c
+	}
+	if keyMax, known := g.keyBound(v, l.keyAddr); known && keyMax < l.max {
+		return keyInRange, 0
+	}
+	return keyChecked, 0
+}
+
 // lowerArrayLookup emits the inline lookup l for call v: the result's low
 // half is key << shift, its high half map i's EMEM base (bits 39:32 << 24,
 // as a map value pointer is held), or 0 and 0 for a key not below
@@ -105,24 +133,17 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 			a.emit(isa.LoadImm32(hi, base)...)
 		}
 	}
-	keyMax, known := g.keyBound(v, l.keyAddr)
-	switch {
-	case l.max == 0:
+	switch k, c := g.lookupKey(v, l); k {
+	case keyOut:
 		null()
-	case known && keyMax < l.max:
-		if c, exact := g.keyConst(v, l.keyAddr); exact {
-			a.emit(isa.LoadImm32(lo, c<<l.shift)...)
-			if !hi.IsNone() {
-				a.emit(isa.LoadImm32(hi, base)...)
-			}
-			return
+	case keyConstIn:
+		a.emit(isa.LoadImm32(lo, c<<l.shift)...)
+		if !hi.IsNone() {
+			a.emit(isa.LoadImm32(hi, base)...)
 		}
+	case keyInRange:
 		found(g.lmWord(v, l.keyAddr, true)) // alu_shf: a restricted operand
 	default:
-		if c, exact := g.keyConst(v, l.keyAddr); exact && c >= l.max {
-			null()
-			return
-		}
 		done := a.newLabel()
 		null()
 		key := g.lmWord(v, l.keyAddr, true)
@@ -136,6 +157,44 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 		found(key)
 		a.place(done)
 	}
+}
+
+// lookupCompare lowers a compare for equality of an inlined lookup's
+// result with 0 (the program's null check) that the key decides: nothing
+// when it never holds, a branch to l when it always does. False for every
+// other compare.
+func (g *gen) lookupCompare(cond uint8, x, y *ir.Value, l label) bool {
+	if cond != ceq && cond != cne {
+		return false
+	}
+	if c, ok := g.constant(x, false); ok && c == 0 {
+		x, y = y, x
+	}
+	if lo, ok := g.constant(y, false); !ok || lo != 0 {
+		return false
+	}
+	if hi, ok := g.constant(y, true); !ok || hi != 0 {
+		return false
+	}
+	// The 64-bit result itself (IR types keep a 32-bit compare from
+	// testing only its low half, which is 0 for key 0).
+	lk, ok := g.inlineLookup(x)
+	if !ok || x.Type != ir.I64 {
+		return false
+	}
+	var null bool
+	switch k, _ := g.lookupKey(x, lk); k {
+	case keyOut:
+		null = true
+	case keyInRange, keyConstIn:
+		null = false
+	default:
+		return false
+	}
+	if null == (cond == ceq) {
+		g.a.branch(isa.BR, l, 0)
+	}
+	return true
 }
 
 // keyStores returns the values stored last into the 32-bit key word at

@@ -391,7 +391,7 @@ func (g *gen) condBranch(c cmp, x, y *ir.Value, l label) {
 	// signed one: bit 31 is not the sign of the 64-bit value.
 	wide := c.wide && !(g.info[x.ID].hiZero && g.info[y.ID].hiZero && !signedCond(c.cond))
 	a := g.a
-	if g.lengthCompare(c.cond, x, y, l) {
+	if g.lengthCompare(c.cond, x, y, l) || g.lookupCompare(c.cond, x, y, l) {
 		return
 	}
 	switch c.cond {
