@@ -148,9 +148,13 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		return stage("backend", func() error {
 			var err error
 			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: scopeMaps(m, Maps(obj)), Regs: opts.Regs})
-			if img != nil {
-				img.Program.MCPU, err = image.ParseMCPU(target.MCPU)
+			if err != nil || img == nil {
+				return err
 			}
+			if target.CodeStore > 0 && len(img.Code) > target.CodeStore {
+				return &CodeSizeError{Words: len(img.Code), Target: target}
+			}
+			img.Program.MCPU, err = image.ParseMCPU(target.MCPU)
 			return err
 		})
 	})
@@ -169,6 +173,22 @@ type Refusal struct {
 func (r *Refusal) Error() string { return "rejected: " + r.Err.Error() }
 
 func (r *Refusal) Unwrap() error { return r.Err }
+
+// CodeSizeError is an image larger than the target's code store: the one
+// refusal that only code generation can make (the Linux driver refuses it
+// when it JITs, after its verifier accepted the program).
+type CodeSizeError struct {
+	Words  int
+	Target *verifier.Target
+}
+
+func (e *CodeSizeError) Error() string {
+	s := fmt.Sprintf("[nfp] the program is %d NFP words, the %s code store holds %d (NFD_BPF_MAX_LEN)", e.Words, e.Target.MCPU, e.Target.CodeStore)
+	if e.Target.Lifts != nil {
+		s += fmt.Sprintf(" (--mcpu=%s accepts this: nfpcc's firmware model only, not a CoreNIC card)", e.Target.Lifts.MCPU)
+	}
+	return s
+}
 
 // checkGlobalData makes sure nothing but constants is left of global data
 // on a target without it: the table accepts only reads the verifier folds

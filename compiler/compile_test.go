@@ -1,11 +1,13 @@
 package compiler
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -119,5 +121,30 @@ func TestMCPU(t *testing.T) {
 	}
 	if _, _, err := Compile(obj, Options{MCPU: "nfp-9000"}); err == nil || !strings.Contains(err.Error(), `unknown --mcpu "nfp-9000"`) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestCodeStore: an image over CoreNIC's 2560 words is refused after code
+// generation, and compiles for the emulator.
+func TestCodeStore(t *testing.T) {
+	insns := asm.Instructions{
+		asm.FnGetPrandomU32.Call(),
+		asm.Mov.Reg32(asm.R6, asm.R0),
+		asm.FnGetPrandomU32.Call(),
+		asm.Mov.Reg32(asm.R7, asm.R0),
+	}
+	for i := 0; i < 20; i++ { // ~200 words each: restoring division by a register
+		insns = append(insns, asm.Div.Reg32(asm.R6, asm.R7), asm.Add.Imm32(asm.R7, 3))
+	}
+	insns = append(insns, asm.Mov.Reg32(asm.R0, asm.R6), asm.And.Imm(asm.R0, 3), asm.Return())
+	insns[0] = insns[0].WithSymbol("big")
+	obj := &loader.Object{Path: "big.o", Programs: []*loader.Program{{Name: "big", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: insns, Funcs: []loader.Func{{Name: "big"}}}}}
+	_, _, err := Compile(obj, Options{})
+	var cs *CodeSizeError
+	if !errors.As(err, &cs) || cs.Words <= 2560 || !strings.Contains(err.Error(), "--mcpu=emulator accepts this") {
+		t.Fatalf("corenic: %v", err)
+	}
+	if _, _, err := Compile(obj, Options{MCPU: "emulator"}); err != nil {
+		t.Errorf("emulator: %v", err)
 	}
 }

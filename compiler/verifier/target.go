@@ -53,8 +53,11 @@ type Target struct {
 	// them (NFP_NET_CFG_BPF_INL_MTU×64−32); 0 when the device's value is
 	// not known: the largest offset is then reported, not checked.
 	PacketSplit int
-	// CodeStore is the number of NFP instructions available (checked by
-	// the backend, which knows the final size).
+	// CodeStore is the number of NFP instructions a program may have
+	// (CoreNIC: NFD_BPF_MAX_LEN, 2560 per vNIC; 0: only the backend's
+	// branch reach bounds it). Only code generation knows the size: the
+	// compiler checks it after the backend (compiler.CodeSizeError), the
+	// one rule `verify` cannot apply.
 	CodeStore int
 	// TCReturns are the constant return codes a tc program may give; nil
 	// accepts every return value.
@@ -122,7 +125,7 @@ var NFPTarget = func() *Target {
 var EmulatorTarget = func() *Target {
 	t := coreNIC()
 	t.Name, t.MCPU = "nfp-emulator", "emulator"
-	t.MaxEntries, t.TCReturns, t.GlobalData = 0, nil, true
+	t.MaxEntries, t.TCReturns, t.GlobalData, t.CodeStore = 0, nil, true, 0
 	return t
 }()
 
