@@ -193,17 +193,18 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		}
 		pc.StopAfter = *after
 	}
+	override, err := typeFlag(*typeName, *tc)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
+		return 2
+	}
 	if *dump != "" {
-		return dumpPasses(path, *progName, *dump, *out, *xdp, pc, stdout, stderr)
+		return dumpPasses(path, *progName, *dump, *out, override, *xdp, pc, stdout, stderr)
 	}
 	switch *emit {
 	case "ir":
 	case "":
-		copts := compiler.Options{Prog: *progName, DefaultXDP: *xdp, Passes: pc, MCPU: *mcpu}
-		if copts.Type, err = typeFlag(*typeName, *tc); err != nil {
-			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
-			return 2
-		}
+		copts := compiler.Options{Prog: *progName, DefaultXDP: *xdp, Type: override, Passes: pc, MCPU: *mcpu}
 		if _, err := verifier.TargetForMCPU(*mcpu); err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 			return 2
@@ -226,7 +227,7 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	var b strings.Builder
 	written := 0
 	for _, p := range progs {
-		m, err := liftProgram(obj, p, !*noVerify, *xdp)
+		m, err := liftProgram(obj, p, !*noVerify, override, *xdp)
 		if err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %s: %s: %v\n", path, p.Name, err)
 			status = 1
@@ -289,14 +290,13 @@ func typeFlag(name string, tc bool) (ebpf.ProgramType, error) {
 	return t, nil
 }
 
-// liftProgram verifies (unless told not to) and lifts one program.
-func liftProgram(obj *loader.Object, p *loader.Program, verify, xdp bool) (*ir.Module, error) {
-	if xdp {
-		if _, ok := compiler.ProgType(p, true); ok && p.Type != ebpf.SchedCLS {
-			q := *p
-			q.Type = ebpf.XDP
-			p = &q
-		}
+// liftProgram verifies (unless told not to) and lifts one program, of
+// the type the selection rule gives it (loader.EffectiveType).
+func liftProgram(obj *loader.Object, p *loader.Program, verify bool, override ebpf.ProgramType, xdp bool) (*ir.Module, error) {
+	if t := loader.EffectiveType(p, override, xdp); t != p.Type {
+		q := *p
+		q.Type = t
+		p = &q
 	}
 	if !verify {
 		return lift.Program(p, nil)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/passes"
@@ -13,7 +15,7 @@ import (
 // one HTML page with FUNC (a function of the lifted program; the program's
 // name for its entry) after lifting and after every pass that runs, side by
 // side, changed lines marked, the CFG drawn (passes.HTML).
-func dumpPasses(path, progName, fn, out string, xdp bool, pc passes.Config, stdout, stderr io.Writer) int {
+func dumpPasses(path, progName, fn, out string, override ebpf.ProgramType, xdp bool, pc passes.Config, stdout, stderr io.Writer) int {
 	obj, err := loader.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
@@ -26,7 +28,7 @@ func dumpPasses(path, progName, fn, out string, xdp bool, pc passes.Config, stdo
 	}
 	var m *ir.Module
 	for _, p := range progs {
-		pm, err := liftProgram(obj, p, true, xdp)
+		pm, err := liftProgram(obj, p, true, override, xdp)
 		if err != nil {
 			continue
 		}
