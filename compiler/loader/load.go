@@ -180,9 +180,17 @@ var sectionRe = regexp.MustCompile(`section "?([^\s":]+)"?:`)
 // sectionOf extracts the section an error of cilium/ebpf is about, so that
 // it appears in Error.Section; "" when the message names none.
 func sectionOf(err error) string {
-	m := sectionRe.FindStringSubmatch(err.Error())
-	if m == nil {
-		return ""
+	msg := err.Error()
+	m := sectionRe.FindStringSubmatch(msg)
+	switch {
+	case m != nil:
+		return m[1]
+	case strings.Contains(msg, "load symbols"):
+		return ".symtab" // the symbol table, or the string table it links
+	case strings.Contains(msg, "BTF.ext") || strings.Contains(msg, "btf ext"):
+		return ".BTF.ext"
+	case strings.Contains(msg, "BTF") || strings.Contains(msg, "btf"):
+		return ".BTF"
 	}
-	return m[1]
+	return ""
 }
