@@ -28,10 +28,13 @@ var allowed = map[string][]string{
 	"emulator":          {},
 	"emulator/ebpf":     {"emulator", "compiler/loader"},
 	"emulator/nfp":      {"emulator", "isa", "isa/image"},
-	"compiler":          {"*"},
-	"testsuite":         {"*"},
-	"testsuite/golden":  {}, // imported by the tests of leaf packages: no project package
-	"cmd/nfpcc":         {"*"},
+	// The library form of `nfpcc run`: a driver over both engines, as
+	// compiler is over the stages (it verifies objects before running them).
+	"emulator/engine":  {"emulator", "emulator/ebpf", "emulator/nfp", "compiler/loader", "compiler/verifier", "isa/image"},
+	"compiler":         {"*"},
+	"testsuite":        {"*"},
+	"testsuite/golden": {}, // imported by the tests of leaf packages: no project package
+	"cmd/nfpcc":        {"*"},
 }
 
 // thirdParty lists the non-standard imports a leaf may use.

@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
 	"github.com/nfpcc/nfpcc/emulator"
@@ -165,6 +168,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 
+	slots := kernelTexts(obj.Programs[prog].Insns)
 	hook := ebpfinterp.HookOf(obj.Programs[prog].Type)
 	rep := runReport{Object: objPath, Program: obj.Programs[prog].Name, Hook: hook.String(), Counts: map[string]int{}, Packets: []runPacket{}}
 	runErrors := 0
@@ -174,6 +178,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 				m.Env().Clock = uint64(in.ts.UnixNano())
 			}
 			res, err := m.Run(prog, ebpfinterp.Input{Packet: in.data, IngressIfindex: uint32(o.ifindex), RxQueueIndex: uint32(o.rxQueue)})
+			err = kernelSyntax(res, err, slots)
 			p := runPacket{Index: i + 1, Result: res}
 			rep.Runs++
 			if err != nil {
@@ -288,4 +293,46 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 	}
 	printCounts(bw, rep.Runs, rep.Counts, func(string) string { return "" })
 	printMaps(bw, rep.Maps)
+}
+
+// kernelTexts is each instruction slot's text in the kernel verifier log's
+// syntax (verifier.Disasm: "r2 = *(u32 *)(r1 +4)"), the one eBPF syntax
+// nfpcc prints: `verify --log` and `run --trace` show the same text.
+func kernelTexts(insns asm.Instructions) map[int]string {
+	out := make(map[int]string, len(insns))
+	pc := 0
+	for _, ins := range insns {
+		out[pc] = verifier.Disasm(ins)
+		pc += int(ins.Width())
+	}
+	return out
+}
+
+// kernelSyntax rewrites the interpreter's trace and error texts (cilium/ebpf's
+// instruction syntax) in the kernel's, keeping the register values each
+// trace line ends with.
+func kernelSyntax(res *emulator.Result, err error, slots map[int]string) error {
+	if res != nil {
+		for i, st := range res.Trace {
+			txt, ok := slots[st.PC]
+			if !ok {
+				continue
+			}
+			regs := ""
+			if j := strings.Index(st.Text, " ;"); j >= 0 {
+				regs = strings.TrimLeft(st.Text[j:], " ")
+			}
+			if regs != "" {
+				txt = fmt.Sprintf("%-40s %s", txt, regs)
+			}
+			res.Trace[i].Text = txt
+		}
+	}
+	var rerr *ebpfinterp.RuntimeError
+	if errors.As(err, &rerr) {
+		if txt, ok := slots[rerr.PC]; ok {
+			rerr.Insn = txt
+		}
+	}
+	return err
 }
