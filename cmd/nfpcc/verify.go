@@ -66,7 +66,8 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	}
 	var verdicts []verdict
 	for _, p := range progs {
-		opts := &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false)}
+		// The verdict alone: pruning as the kernel's (facts are for lift).
+		opts := &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false), VerdictOnly: true}
 		if *logAll {
 			fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
 			opts.Log, opts.LogLevel = stdout, 2
@@ -97,7 +98,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 			depth = max(depth, d)
 		}
 		fmt.Fprintf(stdout, "%s: %s: accepted (%d insns, processed %d, %d states, %d pruned, stack %d B",
-			files[0], p.Name, len(res.Facts), res.Processed, res.States, res.Pruned, depth)
+			files[0], p.Name, res.Slots, res.Processed, res.States, res.Pruned, depth)
 		if res.MaxPacketOffset >= 0 {
 			fmt.Fprintf(stdout, ", packet bytes used %d", res.MaxPacketOffset)
 		}
@@ -149,7 +150,7 @@ func verdictOf(p *loader.Program, res *verifier.Result, err error) verdict {
 		}
 		return v
 	}
-	v.Insns, v.Processed, v.States = len(res.Facts), res.Processed, res.States
+	v.Insns, v.Processed, v.States = res.Slots, res.Processed, res.States
 	v.StackDepth, v.MaxPacketOffset, v.Warnings = res.StackDepth, res.MaxPacketOffset, res.Warnings
 	return v
 }

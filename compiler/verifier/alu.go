@@ -124,6 +124,13 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 			return v.errorf(pc, "R%d has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root", pr)
 		}
 	}
+	// The scalar's value becomes part of the pointer: what it may be
+	// decides every access through it.
+	if dst.Kind == ScalarKind {
+		v.demandReg(ins.Dst)
+	} else if src.Kind == ScalarKind && ins.OpCode.Source() == asm.RegSource {
+		v.demandReg(ins.Src)
+	}
 	if dst.Kind == ScalarKind { // scalar + pointer
 		if op != asm.Add {
 			if op == asm.Sub {

@@ -107,9 +107,18 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			if k == argMapKey && h.ret == retMapValueOrNull {
 				key, ok := constMapKey(st, r, size)
 				nonNull = ok && v.canElideNull(mapIdx) && key < uint64(m.MaxEntries)
+				if nonNull {
+					// A spilled constant key decided it: demand the slot.
+					o := int(r.Off) + int(int64(r.Value.ConstValue()))
+					v.demandSlot(r.Frame, (-o-1)/8)
+				}
 			}
 		case argMem, argMemOrNull, argUninitMem:
 			sr := &fr.regs[rn+1]
+			v.demandReg(rn + 1) // the size decides which bytes are checked
+			if r.Kind == ScalarKind {
+				v.demandReg(rn) // a null pointer is accepted by its value
+			}
 			if sr.Kind == Uninit {
 				return v.errorf(pc, "R%d !read_ok", rn+1)
 			}
@@ -278,6 +287,9 @@ func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, u
 			return err
 		}
 		varOff := !ptr.Value.IsConst()
+		if !uninit || varOff {
+			v.noteRead(ptr.Frame, int(lo), int(hi))
+		}
 		for b := int(lo); b < int(hi); b++ {
 			if uninit && varOff {
 				// The helper writes somewhere in the range, not everywhere:

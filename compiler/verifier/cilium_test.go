@@ -51,9 +51,9 @@ func readCilium(t testing.TB) (string, []ciliumRow) {
 // opts gives the row's program type (the sections' names do not say it).
 func (r ciliumRow) opts() *verifier.Options {
 	if r.progType == "xdp" {
-		return &verifier.Options{Type: ebpf.XDP}
+		return &verifier.Options{Type: ebpf.XDP, VerdictOnly: true}
 	}
-	return &verifier.Options{Type: ebpf.SchedCLS}
+	return &verifier.Options{Type: ebpf.SchedCLS, VerdictOnly: true}
 }
 
 // ciliumProgram finds a row's program in its object.

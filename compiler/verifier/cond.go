@@ -50,6 +50,9 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 		imm = uint64(uint32(ins.Constant))
 	}
 	target := pc + 1 + int(ins.Offset)
+	if v.precise {
+		v.condPrecision(st, ins, srcReg)
+	}
 	v.badCompare = false
 	taken := st.clone()
 	okT := v.refine(taken, int(ins.Dst), srcReg, imm, op, is32)
@@ -62,6 +65,14 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 		// anything else would leak an address into control flow.
 		return 0, nil, v.errorf(pc, "R%d pointer comparison prohibited", ins.Dst)
 	}
+	if !okT || !okF {
+		// Which outcomes are possible depended on the operands' values
+		// (the kernel marks them precise when is_branch_taken decides).
+		v.demandScalar(st, ins.Dst)
+		if srcReg >= 0 {
+			v.demandScalar(st, ins.Src)
+		}
+	}
 	switch {
 	case okT && okF:
 		return pc + 1, &alt{st: taken, pc: target}, nil
@@ -72,6 +83,43 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 		return pc + 1, nil, nil
 	}
 	return -1, nil, nil
+}
+
+// condPrecision records, before a conditional jump refines its operands,
+// the scalars linked to them (refined together), and demands the exact
+// value of an operand known to be data_end − data − k: its refined bound
+// becomes a packet range.
+func (v *vm) condPrecision(st *State, ins *asm.Instruction, srcReg int) {
+	fr := st.cur()
+	d := &fr.regs[ins.Dst]
+	var sid uint32
+	if srcReg >= 0 {
+		s := &fr.regs[srcReg]
+		if s.Kind == ScalarKind {
+			sid = s.ID
+			if s.EndDiff {
+				v.demandReg(ins.Src)
+			}
+		}
+	}
+	var did uint32
+	if d.Kind == ScalarKind {
+		did = d.ID
+		if d.EndDiff {
+			v.demandReg(ins.Dst)
+		}
+	}
+	if did != 0 || sid != 0 {
+		v.noteLinks(st, did, sid)
+	}
+}
+
+// demandScalar demands register r of the current frame if it holds a
+// scalar (pointers are always compared exactly).
+func (v *vm) demandScalar(st *State, r asm.Register) {
+	if v.precise && st.cur().regs[r].Kind == ScalarKind {
+		v.demandReg(r)
+	}
 }
 
 // refine narrows st by "dst op src" (src a register, or imm when srcReg <

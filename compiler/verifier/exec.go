@@ -24,6 +24,7 @@ type alt struct {
 func (v *vm) step(st *State, pc int) (int, *alt, error) {
 	next, alt, err := v.step1(st, pc)
 	if err == nil && next >= 0 && st.cur().contradictory() {
+		v.demandAll() // the path ends because of the values it had
 		return -1, nil, nil
 	}
 	return next, alt, err
@@ -198,6 +199,9 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 	}
 	caller := st.cur()
 	callee := &frame{callsite: pc, fn: fn}
+	if v.precise {
+		v.swrites[len(st.frames)] = ^uint64(0) // a fresh frame: nothing is read from before
+	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		callee.regs[r] = caller.regs[r]
 	}

@@ -47,7 +47,7 @@ func FuzzVerify(f *testing.F) {
 		if sel&0x80 != 0 {
 			opts.Target = verifier.NFPTarget
 		}
-		res, err := verifier.Verify(prog, maps, opts)
+		res, err := verifyBoth(t, prog, maps, opts)
 		if err == nil && res == nil {
 			t.Fatal("no result and no error")
 		}

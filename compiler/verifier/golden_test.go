@@ -100,7 +100,7 @@ func runGolden(t *testing.T, a *golden.Archive) string {
 		maps = append(maps, m)
 	}
 	prog := &loader.Program{Name: "golden", Insns: insns, Type: opts.Type}
-	res, err := verifier.Verify(prog, maps, opts)
+	res, err := verifyBoth(t, prog, maps, opts)
 	var b bytes.Buffer
 	if err != nil {
 		fmt.Fprintf(&b, "rejected: %v\n", err)

@@ -302,12 +302,14 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		return Reg{}, err
 	}
 	o := int(off)
+	v.noteStackSlot(p.Frame, o)
 	if a.write {
 		val := constReg(0)
 		if a.val != nil {
 			val = *a.val
 		}
 		if a.size == 8 && o%8 == 0 {
+			v.noteWrite(p.Frame, o)
 			s, _, _ := f.slotAt(o)
 			s.spill = val
 			s.kinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill}
@@ -330,6 +332,7 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		return Reg{}, nil
 	}
 	// Reads.
+	v.noteRead(p.Frame, o, o+int(a.size))
 	s, i, _ := f.slotAt(o)
 	if s.isSpill() {
 		if a.size == 8 && i == 0 {
@@ -404,6 +407,7 @@ func (v *vm) stackVarAccess(st *State, f *frame, a *access, base int64) (Reg, er
 	if a.write && a.val != nil && a.val.Kind != ScalarKind {
 		return Reg{}, v.errorf(a.pc, "R%d variable-offset spill of a pointer", a.regno)
 	}
+	v.noteRead(p.Frame, int(lo), int(hi)) // writes check the bytes too
 	for b := int(lo); b < int(hi); b++ {
 		k, sl := f.byteAt(b)
 		if k == byteInvalid {

@@ -592,7 +592,7 @@ func TestPrevailSoundness(t *testing.T) {
 			continue
 		}
 		prog := &loader.Program{Name: c.Name, Insns: insns, Type: ebpf.UnspecifiedProgram}
-		_, verr := verifier.Verify(prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, EntryStack: stack, Assume: assume})
+		_, verr := verifyBoth(t, prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, EntryStack: stack, Assume: assume})
 		if len(c.Messages) > 0 {
 			neg++
 			if verr != nil {
@@ -617,7 +617,7 @@ func TestPrevailSoundness(t *testing.T) {
 				t.Logf("%s: accepted under kernel semantics (division by zero is defined): PREVAIL expects %q", name, c.Messages)
 				continue
 			}
-			if _, uerr := verifier.Verify(prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, EntryStack: stack, Assume: assume, Unprivileged: true}); uerr != nil {
+			if _, uerr := verifyBoth(t, prog, maps, &verifier.Options{Context: prevailContext, Entry: entry, EntryStack: stack, Assume: assume, Unprivileged: true}); uerr != nil {
 				// A pointer leak root may do (a 32-bit copy of a pointer is
 				// some number): rejected without CAP_PERFMON, as the kernel.
 				negPolicy++

@@ -72,7 +72,7 @@ func TestSamplesXDPAndTC(t *testing.T) {
 			if p.Section != row.section {
 				continue
 			}
-			_, err := verifier.Verify(p, obj.Maps, &verifier.Options{Type: sampleType(p, row)})
+			_, err := verifyBoth(t, p, obj.Maps, &verifier.Options{Type: sampleType(p, row)})
 			name := row.object + ":" + row.section + ":" + p.Name
 			switch {
 			case row.verdict == "accept":
@@ -147,7 +147,7 @@ func TestSamplesAllTypes(t *testing.T) {
 			if p.Section != row.section {
 				continue
 			}
-			_, err := verifier.Verify(p, obj.Maps, &verifier.Options{Type: sampleType(p, row)})
+			_, err := verifyBoth(t, p, obj.Maps, &verifier.Options{Type: sampleType(p, row)})
 			verdict := strings.SplitN(row.verdict, ":", 2)[0]
 			outcome := "accepted"
 			if err != nil {

@@ -46,7 +46,10 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 	if n > 1_000_000 {
 		return nil, v.errorf(-1, "program of %d instructions is too large", n)
 	}
-	v.facts = make([]InsnFacts, n)
+	v.precise = opts.VerdictOnly && opts.Target == nil
+	if !v.precise {
+		v.facts = make([]InsnFacts, n)
+	}
 	v.prune = make([]bool, n)
 	v.open, v.done = make([][]*checkpoint, n), make([][]*checkpoint, n)
 	v.funcOf = make([]int, n)

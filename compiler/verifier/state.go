@@ -1,5 +1,7 @@
 package verifier
 
+import "github.com/cilium/ebpf/asm"
+
 // StackSize is the stack of one frame, and of all frames of a call chain
 // together (MAX_BPF_STACK).
 const StackSize = 512
@@ -100,6 +102,10 @@ func (f *frame) byteAt(off int) (byteKind, *slot) {
 type idMap struct {
 	old2cur map[uint32]uint32
 	cur2old map[uint32]uint32
+	fresh   uint32
+	// lenient enables checkScalar's rule (precise pruning only: the facts
+	// mode keeps its links exact).
+	lenient bool
 }
 
 func (m *idMap) check(o, c uint32) bool {
@@ -122,9 +128,30 @@ func (m *idMap) check(o, c uint32) bool {
 	return true
 }
 
+// checkScalar is check for scalar links, as the kernel's check_scalar_ids:
+// an unlinked scalar of cur stands for a link of its own, so an old link
+// that no other compared register shares may map to it (nothing old's
+// continuation learnt through that link reached a value it relied on).
+func (m *idMap) checkScalar(o, c uint32) bool {
+	if o == 0 || c != 0 || !m.lenient {
+		return m.check(o, c)
+	}
+	if m.old2cur == nil {
+		m.old2cur, m.cur2old = map[uint32]uint32{}, map[uint32]uint32{}
+	}
+	if _, ok := m.old2cur[o]; ok {
+		return false
+	}
+	m.fresh++
+	m.old2cur[o] = 1<<31 | m.fresh // no ID of a state reaches 2^31
+	return true
+}
+
 // regCovers reports whether every concrete value cur may hold is one old
-// may hold, with the same safety-relevant properties.
-func regCovers(old, cur *Reg, ids *idMap) bool {
+// may hold, with the same safety-relevant properties. A scalar that is not
+// precise (nothing old's continuation checked depended on its value) only
+// has to be a scalar.
+func regCovers(old, cur *Reg, ids *idMap, precise bool) bool {
 	if old.Kind == Uninit {
 		return true
 	}
@@ -136,7 +163,10 @@ func regCovers(old, cur *Reg, ids *idMap) bool {
 		if old.EndDiff && (!cur.EndDiff || old.EndOff != cur.EndOff) {
 			return false
 		}
-		return old.Value.Contains(cur.Value) && ids.check(old.ID, cur.ID)
+		if !precise {
+			return true
+		}
+		return old.Value.Contains(cur.Value) && ids.checkScalar(old.ID, cur.ID)
 	case Packet, PacketMeta:
 		if old.Range > cur.Range {
 			return false
@@ -155,12 +185,14 @@ func regCovers(old, cur *Reg, ids *idMap) bool {
 // covers reports whether old, a state whose every continuation has been
 // verified, includes cur, so that cur need not be explored again (the
 // kernel's states_equal). live says which registers of the innermost frame
-// are read later.
-func covers(old, cur *State, live uint16) bool {
+// are read later; prec, if not nil, which scalars must be compared (the
+// others only need to be scalars), nil comparing all; slive, if not nil,
+// which stack slots old's continuation reads (the others are ignored).
+func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
 		return false
 	}
-	var ids idMap
+	ids := idMap{lenient: prec != nil}
 	for i := range old.refs {
 		if !ids.check(old.refs[i].id, cur.refs[i].id) {
 			return false
@@ -176,17 +208,20 @@ func covers(old, cur *State, live uint16) bool {
 			mask = 0x3c0 // r6-r9 survive the callee
 		}
 		for r := 0; r < 10; r++ {
-			if mask&(1<<r) != 0 && !regCovers(&of.regs[r], &cf.regs[r], &ids) {
+			if mask&(1<<r) != 0 && !regCovers(&of.regs[r], &cf.regs[r], &ids, prec == nil || prec.hasReg(fi, asm.Register(r))) {
 				return false
 			}
 		}
 		for i := range of.stack {
+			if slive != nil && slive[fi]&(1<<i) == 0 {
+				continue
+			}
 			os := &of.stack[i]
 			var cs *slot
 			if i < len(cf.stack) {
 				cs = &cf.stack[i]
 			}
-			if !slotCovers(os, cs, &ids) {
+			if !slotCovers(os, cs, &ids, prec == nil || prec.hasSlot(fi, i)) {
 				return false
 			}
 		}
@@ -194,12 +229,12 @@ func covers(old, cur *State, live uint16) bool {
 	return true
 }
 
-func slotCovers(os, cs *slot, ids *idMap) bool {
+func slotCovers(os, cs *slot, ids *idMap, precise bool) bool {
 	if os.isSpill() {
 		if cs == nil || !cs.isSpill() {
-			// A spilled unknown scalar asks nothing of the bytes but that
-			// they be initialised.
-			if os.spill.Kind == ScalarKind && os.spill.ID == 0 && os.spill.Value == Unknown() && cs != nil {
+			// A spilled unknown (or imprecise) scalar asks nothing of the
+			// bytes but that they be initialised.
+			if os.spill.Kind == ScalarKind && !os.spill.EndDiff && (!precise || os.spill.ID == 0 && os.spill.Value == Unknown()) && cs != nil {
 				for _, k := range cs.kinds {
 					if k != byteMisc && k != byteZero {
 						return false
@@ -209,7 +244,7 @@ func slotCovers(os, cs *slot, ids *idMap) bool {
 			}
 			return false
 		}
-		return regCovers(&os.spill, &cs.spill, ids)
+		return regCovers(&os.spill, &cs.spill, ids, precise)
 	}
 	for b, k := range os.kinds {
 		var ck byteKind

@@ -46,6 +46,10 @@ const maxPending = 8192
 // states are explored without being remembered (less pruning, still sound).
 const maxCheckpoints = 4096
 
+// maxHist is the longest history kept between two checkpoints (precise
+// pruning).
+const maxHist = 64
+
 // maxOpenCompared is how many recent open states are compared for loop
 // detection.
 const maxOpenCompared = 32
@@ -82,6 +86,14 @@ type Options struct {
 	// infeasible: only the taken branch, refined by the condition, is
 	// followed. Test harnesses encode assumptions this way.
 	Assume map[int]bool
+	// VerdictOnly asks for the verdict alone: paths are pruned as the
+	// kernel prunes them, comparing exactly only the values the explored
+	// continuation relied on (precision tracking, precise.go), which makes
+	// big programs verify in a fraction of the work. Result.Facts is then
+	// nil: facts joined over the explored paths would not cover the pruned
+	// ones. Ignored with a Target (whose checks read values the precision
+	// tracking does not follow).
+	VerdictOnly bool
 }
 
 // StackBytes is an initialised stack area of the entry state: Size bytes
@@ -96,8 +108,11 @@ type StackBytes struct {
 // Result is what verification learnt about an accepted program.
 type Result struct {
 	// Facts holds, per instruction slot, the abstract state before the
-	// instruction (a LD_IMM64's second slot is not reachable).
+	// instruction (a LD_IMM64's second slot is not reachable); nil with
+	// Options.VerdictOnly.
 	Facts []InsnFacts
+	// Slots is the program's length in instruction slots.
+	Slots int
 	// Processed counts instructions interpreted (the kernel's "processed N insns").
 	Processed int
 	// States counts checkpoints kept, Pruned paths cut at a checkpoint.
@@ -191,6 +206,16 @@ type vm struct {
 	mapOffAt map[int]int64
 	// wordUse records how map value words are used, atomically or plainly (NFP).
 	wordUse map[wordKey]wordUse
+
+	// precise is set for precision-tracked pruning (Options.VerdictOnly).
+	precise bool
+	// ent is the history entry of the instruction being interpreted, need
+	// (when needAny) the values its checks relied on, before it ran.
+	ent     histEntry
+	need    precSet
+	needAny bool
+	// sreads and swrites are the stack slots it read, and overwrote whole.
+	sreads, swrites slotMask
 }
 
 // checkpoint is a remembered state at an instruction (the kernel's
@@ -204,13 +229,25 @@ type checkpoint struct {
 	// hits and misses count prune attempts, to forget useless states.
 	hits, misses int
 	pc           int
+	// prec is what the continuation relied on (precise pruning), hist the
+	// instructions from the parent checkpoint to this one.
+	prec precSet
+	hist []histEntry
+	// live are the stack slots the continuation reads (precise pruning),
+	// written those the instructions from the parent overwrote whole.
+	live, written slotMask
 }
 
-// path is one pending exploration: a state at a pc.
+// path is one pending exploration: a state at a pc, and (precise pruning)
+// the instructions it executed since its last checkpoint.
 type path struct {
 	st     *State
 	pc     int
 	parent *checkpoint
+	hist   []histEntry
+	// written are the stack slots overwritten whole since the last
+	// checkpoint (precise pruning).
+	written slotMask
 }
 
 func (v *vm) newID() uint32 { v.nextID++; return v.nextID }
@@ -241,7 +278,9 @@ func (v *vm) run() error {
 		stack = stack[:len(stack)-1]
 		for {
 			// Facts first, so that a path pruned here still counts at pc.
-			v.record(p.pc, p.st)
+			if !v.precise {
+				v.record(p.pc, p.st)
+			}
 			if v.prune[p.pc] {
 				done, err := v.checkpoint(&p)
 				if err != nil {
@@ -260,9 +299,27 @@ func (v *vm) run() error {
 			if v.opts.LogLevel >= 2 && v.opts.Log != nil {
 				v.logState(p.pc, p.st)
 			}
+			if v.precise {
+				v.ent = histEntry{pc: int32(p.pc), frame: int8(len(p.st.frames) - 1), sframe: -1}
+				v.needAny = false
+			}
 			next, alt, err := v.step(p.st, p.pc)
 			if err != nil {
 				return err
+			}
+			if v.precise {
+				if v.needAny {
+					v.backtrack(p.hist, p.parent, v.need)
+					v.need = precSet{}
+				}
+				v.slotsUsed(&p)
+				p.hist = append(p.hist, v.ent)
+				if len(p.hist) >= maxHist {
+					// A link without a state bounds the walk of each
+					// backtrack where no checkpoint is taken.
+					p.parent = &checkpoint{parent: p.parent, branches: 1, pc: -1, hist: p.hist, written: p.written}
+					p.hist, p.written = nil, slotMask{}
+				}
 			}
 			if alt != nil {
 				if len(stack) >= maxPending {
@@ -271,7 +328,11 @@ func (v *vm) run() error {
 				if p.parent != nil {
 					p.parent.branches++
 				}
-				stack = append(stack, path{st: alt.st, pc: alt.pc, parent: p.parent})
+				var h []histEntry
+				if v.precise {
+					h = append(make([]histEntry, 0, len(p.hist)+8), p.hist...)
+				}
+				stack = append(stack, path{st: alt.st, pc: alt.pc, parent: p.parent, hist: h, written: p.written})
 			}
 			if next < 0 { // the path ended (exit of main, or infeasible)
 				v.endPath(p.parent)
@@ -303,8 +364,23 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 	done := v.done[p.pc]
 	for i := len(done) - 1; i >= 0; i-- {
 		c := done[i]
-		if covers(c.st, p.st, live) {
+		var prec *precSet
+		var slive *slotMask
+		if v.precise {
+			prec, slive = &c.prec, &c.live
+		}
+		if covers(c.st, p.st, live, prec, slive) {
 			c.hits++
+			if v.precise {
+				// p continues as c's explored path: what that relied on,
+				// p's past must provide too.
+				v.backtrack(p.hist, p.parent, c.prec)
+				var reads slotMask
+				for f := range reads {
+					reads[f] = c.live[f] &^ p.written[f]
+				}
+				liveReads(p.parent, reads)
+			}
 			return true, nil
 		}
 		c.misses++
@@ -325,7 +401,7 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 			continue
 		}
 		n++
-		if !covers(c.st, p.st, live) {
+		if !covers(c.st, p.st, live, nil, nil) {
 			continue
 		}
 		for a := p.parent; a != nil; a = a.parent {
@@ -337,10 +413,10 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 	if len(open) >= maxCheckpoints {
 		return false, nil
 	}
-	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1, pc: p.pc}
+	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1, pc: p.pc, hist: p.hist, written: p.written}
 	v.open[p.pc] = append(open, c)
 	v.nstates++
-	p.parent = c
+	p.parent, p.hist, p.written = c, nil, slotMask{}
 	return false, nil
 }
 
@@ -352,12 +428,14 @@ func (v *vm) endPath(c *checkpoint) {
 		if c.branches > 0 {
 			return
 		}
-		v.done[c.pc] = append(v.done[c.pc], c)
+		if c.st != nil {
+			v.done[c.pc] = append(v.done[c.pc], c)
+		}
 	}
 }
 
 func (v *vm) result() *Result {
-	r := &Result{Facts: v.facts, Processed: v.processed, States: v.nstates, Pruned: v.pruned,
+	r := &Result{Facts: v.facts, Slots: len(v.insns), Processed: v.processed, States: v.nstates, Pruned: v.pruned,
 		StackDepth: v.stackDepth, MaxPacketOffset: v.maxPkt}
 	for w := range v.warnings {
 		r.Warnings = append(r.Warnings, w)

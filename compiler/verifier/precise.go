@@ -1,0 +1,351 @@
+package verifier
+
+import (
+	"github.com/cilium/ebpf/asm"
+)
+
+// Precision tracking, as the kernel's mark_chain_precision.
+//
+// In verdict-only mode (Options.VerdictOnly) a checkpoint prunes a path
+// when the two states agree on what the checkpoint's continuation relied
+// on, not on everything: a scalar register or spilled scalar whose exact
+// value no check of the continuation needed is *imprecise*, and any scalar
+// matches it. A value becomes precise when a decision depends on it — a
+// scalar added to a pointer, a helper's size argument, a branch only one of
+// whose outcomes is possible, a constant map key that makes a lookup
+// infallible, a contradiction that ends a path — and then every value it
+// was computed from is precise too, back to the checkpoints of the path:
+// backtrack walks the instructions the path executed since each checkpoint
+// (its history) backwards, replacing a register by the registers and stack
+// slots it was computed from, and marks what remains in each checkpoint.
+// A path pruned at a checkpoint continues as the checkpoint's explored
+// path, so what that path relied on is demanded of the pruned path too.
+//
+// Only fully explored checkpoints prune, so a checkpoint's precise set is
+// complete before it is used. The facts lift reads are joins over explored
+// paths; with precise pruning a pruned path's imprecise values would be
+// missing from them, so facts are only computed in the default mode, which
+// prunes on full inclusion.
+
+// precSet is a set of registers and stack slots per call frame (frame 0 is
+// the entry function; slot i is frame bytes [-(i+1)*8, -i*8)).
+type precSet struct {
+	regs  [maxFrames]uint16
+	slots [maxFrames]uint64
+}
+
+// allPrecise is every register and slot of every frame.
+var allPrecise = func() precSet {
+	var s precSet
+	for f := range s.regs {
+		s.regs[f], s.slots[f] = 0x7ff, ^uint64(0)
+	}
+	return s
+}()
+
+func (s *precSet) empty() bool {
+	for f := range s.regs {
+		if s.regs[f] != 0 || s.slots[f] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *precSet) hasReg(f int, r asm.Register) bool { return s.regs[f]&(1<<r) != 0 }
+func (s *precSet) setReg(f int, r asm.Register)      { s.regs[f] |= 1 << r }
+func (s *precSet) clearReg(f int, r asm.Register)    { s.regs[f] &^= 1 << r }
+func (s *precSet) hasSlot(f, i int) bool             { return s.slots[f]&(1<<i) != 0 }
+func (s *precSet) setSlot(f, i int)                  { s.slots[f] |= 1 << i }
+func (s *precSet) clearSlot(f, i int)                { s.slots[f] &^= 1 << i }
+
+func (s *precSet) or(o *precSet) {
+	for f := range s.regs {
+		s.regs[f] |= o.regs[f]
+		s.slots[f] |= o.slots[f]
+	}
+}
+
+// minus removes o's members from s.
+func (s *precSet) minus(o *precSet) {
+	for f := range s.regs {
+		s.regs[f] &^= o.regs[f]
+		s.slots[f] &^= o.slots[f]
+	}
+}
+
+func (s *precSet) intersects(o *precSet) bool {
+	for f := range s.regs {
+		if s.regs[f]&o.regs[f] != 0 || s.slots[f]&o.slots[f] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// histEntry is one instruction a path executed since its last checkpoint:
+// enough to walk it backwards.
+type histEntry struct {
+	pc    int32
+	frame int8 // the call frame it ran in
+	// sframe and sslot are the stack slot it read or wrote at a constant
+	// offset (sframe -1: none).
+	sframe, sslot int8
+	// link, for conditional jumps, is the set of scalars that shared an ID
+	// with an operand: the branch refined all of them together.
+	link *precSet
+}
+
+// demandReg asks for the exact value of register r of the current frame
+// before the instruction being interpreted.
+func (v *vm) demandReg(r asm.Register) {
+	if v.precise {
+		v.need.setReg(int(v.ent.frame), r)
+		v.needAny = true
+	}
+}
+
+// demandSlot asks for the exact spilled value of stack slot i of frame f.
+func (v *vm) demandSlot(f, i int) {
+	if v.precise && f < maxFrames && i < 64 {
+		v.need.setSlot(f, i)
+		v.needAny = true
+	}
+}
+
+// demandAll asks for everything (a contradiction that ends a path depends
+// on values the backtracking does not follow one by one).
+func (v *vm) demandAll() {
+	if v.precise {
+		v.need = allPrecise
+		v.needAny = true
+	}
+}
+
+// noteStackSlot records the constant-offset stack slot the current
+// instruction accesses.
+func (v *vm) noteStackSlot(f, off int) {
+	if v.precise && off < 0 && off >= -StackSize {
+		v.ent.sframe, v.ent.sslot = int8(f), int8((-off-1)/8)
+	}
+}
+
+// noteLinks records, for a conditional jump, the scalars linked to the
+// operand registers (before the branch refines them).
+func (v *vm) noteLinks(st *State, a, b uint32) {
+	if !v.precise {
+		return
+	}
+	var set precSet
+	found := false
+	for fi, fr := range st.frames {
+		for r := range fr.regs {
+			x := &fr.regs[r]
+			if x.Kind == ScalarKind && x.ID != 0 && (x.ID == a || x.ID == b) {
+				set.setReg(fi, asm.Register(r))
+				found = true
+			}
+		}
+		for i := range fr.stack {
+			s := &fr.stack[i]
+			if i < 64 && s.isSpill() && s.spill.Kind == ScalarKind && s.spill.ID != 0 &&
+				(s.spill.ID == a || s.spill.ID == b) {
+				set.setSlot(fi, i)
+				found = true
+			}
+		}
+	}
+	if found {
+		v.ent.link = &set
+	}
+}
+
+// backtrack marks need (a set over the state after hist) precise in the
+// checkpoints of the path: it walks hist backwards to c's state, marks what
+// is new there, and continues with c's own history to c's parent.
+func (v *vm) backtrack(hist []histEntry, c *checkpoint, need precSet) {
+	bt := need
+	for {
+		for i := len(hist) - 1; i >= 0 && !bt.empty(); i-- {
+			v.backtrackInsn(&bt, &hist[i])
+		}
+		if c == nil {
+			return
+		}
+		// What c already has was propagated further when it was marked.
+		bt.minus(&c.prec)
+		if bt.empty() {
+			return
+		}
+		c.prec.or(&bt)
+		hist, c = c.hist, c.parent
+	}
+}
+
+// backtrackInsn turns bt, a set of values needed after the instruction,
+// into the values needed before it (the kernel's backtrack_insn). Keeping
+// a member that is not strictly needed is always safe (less pruning);
+// dropping one is not.
+func (v *vm) backtrackInsn(bt *precSet, e *histEntry) {
+	ins := v.insns[e.pc]
+	f := int(e.frame)
+	op := ins.OpCode
+	switch cls := op.Class(); {
+	case cls.IsALU():
+		if !bt.hasReg(f, ins.Dst) {
+			return
+		}
+		a := op.ALUOp()
+		reg := op.Source() == asm.RegSource && a != asm.Neg && a != asm.Swap
+		if a == asm.Mov || a == asm.MovSX8 || a == asm.MovSX16 || a == asm.MovSX32 {
+			bt.clearReg(f, ins.Dst)
+		}
+		if reg {
+			bt.setReg(f, ins.Src)
+		}
+	case cls == asm.LdClass:
+		if op.IsDWordLoad() {
+			bt.clearReg(f, ins.Dst)
+			return
+		}
+		bt.regs[f] &^= 0x3f // LD_ABS/IND: r0 from the packet, r1-r5 clobbered
+	case cls == asm.LdXClass:
+		if !bt.hasReg(f, ins.Dst) {
+			return
+		}
+		bt.clearReg(f, ins.Dst)
+		if e.sframe >= 0 {
+			bt.setSlot(int(e.sframe), int(e.sslot))
+		}
+	case cls == asm.StClass, cls == asm.StXClass:
+		if e.sframe < 0 {
+			return // not the stack at a constant offset: nothing tracked
+		}
+		sf, si := int(e.sframe), int(e.sslot)
+		if op.Mode() == asm.AtomicMode {
+			// The slot's new value comes from the old one and src; a
+			// fetched value is the old one.
+			if bt.hasSlot(sf, si) || bt.hasReg(f, ins.Src) || bt.hasReg(f, asm.R0) {
+				bt.setSlot(sf, si)
+				bt.setReg(f, ins.Src)
+				if op.AtomicOp() == asm.CmpXchg {
+					bt.setReg(f, asm.R0)
+				}
+			}
+			return
+		}
+		if !bt.hasSlot(sf, si) {
+			return
+		}
+		if op.Size() == asm.DWord {
+			bt.clearSlot(sf, si) // a full spill replaces the slot
+		}
+		if cls == asm.StXClass {
+			bt.setReg(f, ins.Src)
+		}
+	case cls.IsJump():
+		switch op.JumpOp() {
+		case asm.Call:
+			if ins.IsFunctionCall() {
+				// The callee's arguments were the caller's r1-r5.
+				callee := f + 1
+				if callee < maxFrames {
+					bt.regs[f] |= bt.regs[callee] & 0x3e
+					bt.regs[callee], bt.slots[callee] = 0, 0
+				}
+				return
+			}
+			bt.regs[f] &^= 0x3f // r0 is the helper's result, r1-r5 clobbered
+		case asm.Exit:
+			if f > 0 {
+				// The caller's r0 is the callee's; r1-r5 were clobbered.
+				if bt.hasReg(f-1, asm.R0) {
+					bt.setReg(f, asm.R0)
+				}
+				bt.regs[f-1] &^= 0x3f
+			}
+		case asm.Ja:
+		default:
+			if e.link != nil && bt.intersects(e.link) {
+				bt.or(e.link)
+			}
+			if op.Source() == asm.RegSource && (bt.hasReg(f, ins.Dst) || bt.hasReg(f, ins.Src)) {
+				// Each operand's refinement used the other's range.
+				bt.setReg(f, ins.Dst)
+				bt.setReg(f, ins.Src)
+			}
+		}
+	}
+}
+
+// Stack liveness, as the kernel's REG_LIVE_READ marks: a checkpoint's
+// stack slot that its continuation never reads before overwriting it
+// whole need not match at all. A read of a slot marks it live in the
+// path's checkpoints back to the last one whose incoming instructions
+// wrote it whole (an 8-byte spill or store, or a call's fresh frame);
+// partial writes do not screen. A pruned path takes over the live slots of
+// the checkpoint that pruned it.
+
+// slotMask is a set of stack slots per frame.
+type slotMask [maxFrames]uint64
+
+func (m *slotMask) addRange(f, lo, hi int) {
+	if f >= maxFrames || lo >= hi || hi > 0 {
+		return
+	}
+	lo = max(lo, -StackSize)
+	for i := (-hi) / 8; i <= (-lo-1)/8 && i < 64; i++ {
+		m[f] |= 1 << i
+	}
+}
+
+// noteRead records that the current instruction reads frame f's bytes
+// [lo, hi).
+func (v *vm) noteRead(f, lo, hi int) {
+	if v.precise {
+		v.sreads.addRange(f, lo, hi)
+	}
+}
+
+// noteWrite records that the current instruction overwrites frame f's
+// slot holding byte off whole.
+func (v *vm) noteWrite(f, off int) {
+	if v.precise && f < maxFrames && off < 0 && off >= -StackSize {
+		v.swrites[f] |= 1 << ((-off - 1) / 8)
+	}
+}
+
+// liveReads marks reads (slots read by p's future, not written since its
+// last checkpoint) live in p's checkpoints.
+func liveReads(c *checkpoint, reads slotMask) {
+	for ; c != nil; c = c.parent {
+		any := false
+		for f := range reads {
+			reads[f] &^= c.live[f] // already live: propagated further then
+			any = any || reads[f] != 0
+		}
+		if !any {
+			return
+		}
+		for f := range reads {
+			c.live[f] |= reads[f]
+			reads[f] &^= c.written[f]
+		}
+	}
+}
+
+// slotsUsed accounts the stack reads and writes of the instruction just
+// interpreted on path p.
+func (v *vm) slotsUsed(p *path) {
+	var reads slotMask
+	any := false
+	for f := range reads {
+		reads[f] = v.sreads[f] &^ p.written[f]
+		any = any || reads[f] != 0
+		p.written[f] |= v.swrites[f]
+	}
+	v.sreads, v.swrites = slotMask{}, slotMask{}
+	if any {
+		liveReads(p.parent, reads)
+	}
+}
