@@ -22,7 +22,7 @@ const (
 	kMapValue       // global data: map c, byte off
 	kCtx            // the program context
 	kAlias          // the registers of root
-	kLenOnly        // a packet pointer only compared with data_end: no code (lengthCompare)
+	kFolded         // every use folds it away (length compares, grouped packet loads): no code
 )
 
 type vinfo struct {

@@ -100,6 +100,9 @@ type gen struct {
 	tramps []tramp
 	// groups are the packet loads that share a read (pktcache.go).
 	groups map[*ir.Value]*pktGroup
+	// baseOff is each grouped load's pointer's offset from its group's
+	// base pointer (pktBase).
+	baseOff map[*ir.Value]int64
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
 	// pktNegs are the out-of-line parts of BPF_LD IND (negative offsets).
@@ -147,9 +150,9 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
-	g.markLenOnly()
 	g.checkAtomicWords()
 	g.groupPacketLoads()
+	g.markFolded()
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}

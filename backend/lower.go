@@ -593,7 +593,7 @@ func signedCond(c uint8) bool { return c == csgt || c == csge || c == cslt || c 
 // the verifier fixed at offset k) with data_end as a compare of the packet
 // length B22 keeps: data + k < data_end ⇔ k < len, and so on. It needs
 // neither pointer in a register: one word, no addition (and pointers used
-// only so are never computed: kLenOnly).
+// only so are never computed: kFolded).
 func (g *gen) lengthCompare(cond uint8, x, y *ir.Value, l label) bool {
 	j, bc, ok := g.lenCompare(cond, x, y)
 	if !ok {
@@ -651,12 +651,30 @@ func (g *gen) isPktEnd(v *ir.Value) bool {
 	return fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPktEnd
 }
 
-// markLenOnly gives kind kLenOnly to the packet pointers (and data_end)
-// whose every use is a compare lengthCompare lowers: they need no code.
-func (g *gen) markLenOnly() {
+// markFolded gives kind kFolded to the values whose every use the
+// backend folds away: packet pointers (and data_end) only compared with
+// data_end (lengthCompare), and pointers only read through by grouped
+// packet loads other than their group's first (the window is read through
+// the first one's pointer). Such values need no code.
+func (g *gen) markFolded() {
+	first := map[*pktGroup]*ir.Value{}
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			if grp := g.groups[v]; grp != nil && first[grp] == nil {
+				first[grp] = v
+			}
+		}
+	}
 	ok := make([]bool, g.f.NumValues())
 	used := make([]bool, g.f.NumValues())
-	bad := func(v *ir.Value) { used[v.ID], ok[v.ID] = true, false }
+	use := func(a *ir.Value, folded bool) {
+		switch {
+		case !folded:
+			used[a.ID], ok[a.ID] = true, false
+		case !used[a.ID]:
+			used[a.ID], ok[a.ID] = true, true
+		}
+	}
 	for _, b := range g.f.Blocks {
 		for _, v := range b.Instrs {
 			c := cmpOps[v.Op]
@@ -664,16 +682,13 @@ func (g *gen) markLenOnly() {
 			if v.Op.IsBranch() && c.cond != 0 && len(v.Args) == 2 {
 				_, _, lc = g.lenCompare(c.cond, v.Args[0], v.Args[1])
 			}
-			for _, a := range v.Args {
-				if !lc {
-					bad(a)
-				} else if !used[a.ID] {
-					used[a.ID], ok[a.ID] = true, true
-				}
+			grouped := g.groups[v] != nil && first[g.groups[v]] != v
+			for i, a := range v.Args {
+				use(a, lc || grouped && i == 0)
 			}
 			for _, t := range v.Targets {
 				for _, a := range t.Args {
-					bad(a)
+					use(a, false)
 				}
 			}
 		}
@@ -681,7 +696,7 @@ func (g *gen) markLenOnly() {
 	for _, b := range g.f.Blocks {
 		for _, v := range b.Instrs {
 			if ok[v.ID] && g.info[v.ID].kind == kReg && (v.Op == ir.OpAdd64 || v.Op == ir.OpCtxPtr) {
-				g.info[v.ID].kind = kLenOnly
+				g.info[v.ID].kind = kFolded
 			}
 		}
 	}

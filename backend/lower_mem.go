@@ -139,6 +139,9 @@ func (g *gen) storeXfer(v *ir.Value, size int) {
 // memPkt: packet data in CTM, 32-bit addressing, read32_swap/write8_swap
 // so that memory is little-endian as eBPF sees it (nfp-isa.md §4.6).
 func (g *gen) memPkt(v *ir.Value, info *ir.OpInfo) {
+	if isLoad(v.Op) && g.groupedLoad(v) {
+		return // (through the window: its pointer may have no register)
+	}
 	base := g.rootOf(v.Args[0])
 	if g.info[base.ID].kind != kReg {
 		g.fail(v, "packet access through v%d, which is not a packet pointer in a register", v.Args[0].ID)
@@ -146,9 +149,6 @@ func (g *gen) memPkt(v *ir.Value, info *ir.OpInfo) {
 	size := info.Size
 	switch {
 	case isLoad(v.Op):
-		if g.groupedLoad(v) {
-			return
-		}
 		words := 1
 		if size == 8 {
 			words = 2

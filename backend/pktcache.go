@@ -30,6 +30,7 @@ const groupXfer = 8
 // nothing else wrote the transfer registers.
 func (g *gen) groupPacketLoads() {
 	g.groups = map[*ir.Value]*pktGroup{}
+	g.baseOff = map[*ir.Value]int64{}
 	members := map[*pktGroup][]*ir.Value{}
 	type open struct {
 		grp  *pktGroup
@@ -44,16 +45,18 @@ func (g *gen) groupPacketLoads() {
 		}
 		for _, v := range b.Instrs {
 			if v.Region == ir.RegionPkt && isLoad(v.Op) && g.info[v.ID].kind == kReg {
-				r := g.rootOf(v.Args[0])
+				r, extra := g.pktBase(v.Args[0])
+				imm := v.Imm + extra // the load's offset from r
+				g.baseOff[v] = extra
 				size := int64(v.Op.Info().Size)
 				if grp := cur.grp; grp != nil && r == cur.base {
 					start := grp.start
-					if v.Imm < start && grp.aligned {
+					if imm < start && grp.aligned {
 						// An aligned window may start earlier: lanes stay.
-						start -= (start - v.Imm + 3) &^ 3
+						start -= (start - imm + 3) &^ 3
 					}
-					if v.Imm >= start {
-						rel := v.Imm - start
+					if imm >= start {
+						rel := imm - start
 						lane := rel % 4
 						end := max(rel+size, grp.start-start+int64(grp.words)*4)
 						if (size == 8 && lane == 0 || size < 8) && end <= 32 {
@@ -67,17 +70,17 @@ func (g *gen) groupPacketLoads() {
 				// Where the verifier fixed the pointer's offset in the packet
 				// (whose data starts 4-byte aligned), the window starts at a
 				// word boundary, so loads below it can join later.
-				grp := &pktGroup{start: v.Imm}
+				grp := &pktGroup{start: imm}
 				if fa := g.f.Facts[r.ID]; fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPkt && fa.Ptr.MinOff == fa.Ptr.MaxOff {
-					abs := fa.Ptr.MinOff + v.Imm
+					abs := fa.Ptr.MinOff + imm
 					if abs >= 0 {
-						grp.start, grp.aligned = v.Imm-abs%4, true
+						grp.start, grp.aligned = imm-abs%4, true
 					}
 				}
-				rel := v.Imm - grp.start
+				rel := imm - grp.start
 				if size == 8 && rel != 0 {
 					// Straddles a word: a window of its own offset.
-					grp.start, grp.aligned, rel = v.Imm, false, 0
+					grp.start, grp.aligned, rel = imm, false, 0
 				}
 				grp.words = int((rel + size + 3) / 4)
 				cur = open{grp, r}
@@ -101,6 +104,26 @@ func (g *gen) groupPacketLoads() {
 	}
 }
 
+// pktBase walks a packet pointer back through additions of constants
+// (`v92 = add64 v90, 4`) to the pointer they start from, so that loads
+// through p, p+4 and p+8 share one window: it returns that pointer and the
+// constant added to it.
+func (g *gen) pktBase(p *ir.Value) (*ir.Value, int64) {
+	var off int64
+	for {
+		p = g.rootOf(p)
+		if p.Op != ir.OpAdd64 || g.info[p.ID].kind != kReg {
+			return p, off
+		}
+		c := g.info[p.Args[1].ID]
+		if c.kind != kConst || int64(c.c) < -(1<<16) || int64(c.c) > 1<<16 {
+			return p, off
+		}
+		off += int64(c.c)
+		p = p.Args[0]
+	}
+}
+
 // groupedLoad lowers a member of a packet read group; false if v is not in
 // one.
 func (g *gen) groupedLoad(v *ir.Value) bool {
@@ -108,14 +131,16 @@ func (g *gen) groupedLoad(v *ir.Value) bool {
 	if grp == nil {
 		return false
 	}
+	extra := g.baseOff[v] // v's pointer is the group's base + extra
 	if !grp.issued {
 		// The first member in layout order is the first on every path:
 		// later ones are in its block or in blocks it alone leads to.
-		off := g.offOperand(grp.start)
+		// Its pointer addresses the window (the base may be dead here).
+		off := g.offOperand(grp.start - extra)
 		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", groupXfer, g.src(v.Args[0], false, left, limU), off, isa.Mode32, grp.words, isa.CtxSwapWait))
 		grp.issued = true
 	}
-	rel := v.Imm - grp.start
+	rel := v.Imm + extra - grp.start
 	k := groupXfer + int(rel/4)
 	g.extract(v, v.Op.Info().Size, int(rel%4), isa.Xfer(k), isa.Xfer(k+1))
 	return true

@@ -62,6 +62,13 @@ func bce(u *Unit) {
 			c := newConst(f, ir.I64, uint64(bestK), t.Pos)
 			x := f.NewValue(ir.OpAdd64, ir.I64, base, c)
 			x.Pos = t.Pos
+			if fa := f.Facts[base.ID]; fa != nil && fa.Ptr != nil && fa.Ptr.Kind == ir.PtrPkt {
+				// The strengthened address is a packet pointer too (32
+				// bits for the backend: no upper half to compare).
+				p := *fa.Ptr
+				p.MinOff, p.MaxOff = p.MinOff+bestK, p.MaxOff+bestK
+				f.Facts[x.ID] = &ir.Facts{Ptr: &p}
+			}
 			b.InsertBefore(len(b.Instrs)-1, c)
 			b.InsertBefore(len(b.Instrs)-1, x)
 			for i, a := range t.Args {
