@@ -58,6 +58,12 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	io.WriteString(stdout, "\n"+levelsTable(o0, rows))
+	paths, err := diff.Paths(dir, compiler.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "nfpcc report: ereport paths: %v\n", err)
+		return 1
+	}
+	io.WriteString(stdout, "\n"+diff.PathsTable(paths))
 	if !*perPass {
 		return 0
 	}

@@ -1,16 +1,11 @@
 package nfp_test
 
 import (
-	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,81 +16,6 @@ import (
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/testsuite"
 )
-
-// ereportPath is one path of the paper's estimator output
-// (predictions/<p>.{k,i}.ereport): the path, its model figures and an
-// example packet (bytes the path does not constrain read as 0).
-type ereportPath struct {
-	path   string
-	cycles int64
-	dram   float64
-	packet []byte
-}
-
-var tableRow = regexp.MustCompile(`^\|0x([0-9a-f]+)\|(.*)\|$`)
-
-func readEreport(file string) ([]ereportPath, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(bzip2.NewReader(f))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var out []ereportPath
-	var cur *ereportPath
-	size := -1
-	flush := func() {
-		if cur != nil && size >= 0 {
-			if len(cur.packet) > size {
-				cur.packet = cur.packet[:size]
-			} else {
-				cur.packet = append(cur.packet, make([]byte, size-len(cur.packet))...)
-			}
-			out = append(out, *cur)
-		}
-		cur, size = nil, -1
-	}
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case strings.HasPrefix(l, "#### ->"):
-			flush()
-			cur = &ereportPath{path: strings.TrimPrefix(l, "#### "), cycles: -1}
-		case strings.HasPrefix(l, "####"):
-			flush()
-		case cur == nil:
-		case strings.HasPrefix(l, "cycles: "):
-			cur.cycles, err = strconv.ParseInt(strings.TrimPrefix(l, "cycles: "), 10, 64)
-		case strings.HasPrefix(l, "DRAM cycles: "):
-			cur.dram, err = strconv.ParseFloat(strings.TrimPrefix(l, "DRAM cycles: "), 64)
-		case strings.HasPrefix(l, "min packet size: "):
-			size, err = strconv.Atoi(strings.TrimPrefix(l, "min packet size: "))
-		default:
-			if m := tableRow.FindStringSubmatch(l); m != nil {
-				off, _ := strconv.ParseUint(m[1], 16, 32)
-				for i, c := range strings.Split(m[2], "|") {
-					c = strings.TrimSpace(c)
-					for int(off)+i >= len(cur.packet) {
-						cur.packet = append(cur.packet, 0)
-					}
-					if c != "--" {
-						v, perr := strconv.ParseUint(c, 16, 8)
-						if perr != nil {
-							return nil, fmt.Errorf("%s: bad byte %q", file, c)
-						}
-						cur.packet[int(off)+i] = byte(v)
-					}
-				}
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
-		}
-	}
-	flush()
-	return out, sc.Err()
-}
 
 // executedPath writes the path a run took in the estimator's notation:
 // "->N" for a taken branch (and the entry), "--N" for falling through into
@@ -152,7 +72,7 @@ func TestNFPJITAllPaths(t *testing.T) {
 		base := filepath.Base(file)
 		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(base, ".ereport"), ".k"), ".i")
 		t.Run(base, func(t *testing.T) {
-			paths, err := readEreport(file)
+			paths, err := testsuite.ReadEreport(file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,12 +103,12 @@ func TestNFPJITAllPaths(t *testing.T) {
 			}
 			for k, p := range paths {
 				total++
-				r, err := fw.RunPacket(p.packet)
+				r, err := fw.RunPacket(p.Packet)
 				if err != nil {
 					t.Errorf("path %d: %v", k, err)
 					continue
 				}
-				ires, err := im.Run(0, ebpf.Input{Packet: p.packet})
+				ires, err := im.Run(0, ebpf.Input{Packet: p.Packet})
 				if err != nil {
 					t.Errorf("path %d: interpreter: %v", k, err)
 					continue
@@ -202,16 +122,16 @@ func TestNFPJITAllPaths(t *testing.T) {
 				}
 				got := executedPath(ins, pcs)
 				ok := true
-				if got != p.path {
-					t.Errorf("path %d: took %s, estimator %s", k, short(got), short(p.path))
+				if got != p.Path {
+					t.Errorf("path %d: took %s, estimator %s", k, short(got), short(p.Path))
 					ok = false
 				}
-				if r.Cycles != p.cycles {
-					t.Errorf("path %d: %d cycles, estimator %d", k, r.Cycles, p.cycles)
+				if r.Cycles != p.Cycles {
+					t.Errorf("path %d: %d cycles, estimator %d", k, r.Cycles, p.Cycles)
 					ok = false
 				}
-				if math.Abs(r.DRAMCycles-p.dram) > 1e-4 {
-					t.Errorf("path %d: DRAM %.5f, estimator %.5f", k, r.DRAMCycles, p.dram)
+				if math.Abs(r.DRAMCycles-p.DRAM) > 1e-4 {
+					t.Errorf("path %d: DRAM %.5f, estimator %.5f", k, r.DRAMCycles, p.DRAM)
 					ok = false
 				}
 				if ok {

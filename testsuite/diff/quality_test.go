@@ -3,6 +3,7 @@ package diff
 import (
 	"testing"
 
+	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
@@ -37,4 +38,23 @@ func TestQualityVsJIT(t *testing.T) {
 		}
 	}
 	t.Log("NFP code vs the Linux JIT:\n" + QualityTable(rows))
+}
+
+// TestPathsVsJIT runs nfpcc's image of each nfp-jit program on the example
+// packet of every path the paper's estimator enumerated for the JIT's code
+// (255) and fails when one takes more model cycles than the JIT's path.
+func TestPathsVsJIT(t *testing.T) {
+	rows, err := Paths(testsuite.Corpus(t, "nfp-jit"), compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 255 {
+		t.Errorf("%d paths, want 255", len(rows))
+	}
+	for _, r := range rows {
+		if r.Cycles > r.JITCycles {
+			t.Errorf("%s.%s path %d: %d cycles, the JIT %d", r.Program, r.Kind, r.Index, r.Cycles, r.JITCycles)
+		}
+	}
+	t.Log("\n" + PathsTable(rows))
 }
