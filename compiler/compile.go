@@ -154,6 +154,7 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 			if target.CodeStore > 0 && len(img.Code) > target.CodeStore {
 				return &CodeSizeError{Words: len(img.Code), Target: target}
 			}
+			fillSourceLines(img, p)
 			img.Program.MCPU, err = image.ParseMCPU(target.MCPU)
 			return err
 		})

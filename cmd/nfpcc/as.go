@@ -134,6 +134,13 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 			img.Program.Caps |= image.CapFunc
 		}
 	}
+	if isListing(text) {
+		// A listing from `nfpcc -S` says everything the image had.
+		if err := readListing(src, text, img); err != nil {
+			fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
+			return 2
+		}
+	}
 	data, err := img.Marshal()
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc as: %s: %v\n", src, err)

@@ -29,12 +29,13 @@ import (
 //	cmp F G, ! cmp F G  two files have the same bytes, or do not
 //	truncate F N G      G is the first N bytes of F
 //	save-stdout F       the last nfpcc's stdout is written to F
+//	cp F G              copy a file
 //
 // The archive's files are written to $WORK first; a name ending in .hex is
 // written decoded (hex, whitespace ignored). Arguments are split at spaces
 // and expand $WORK (a scratch directory), $ROOT (the repository),
-// $PROGS (testdata/progs), $FINDINGS (the findings corpus) and $SAMPLES
-// (the ebpf-samples corpus).
+// $PROGS (testdata/progs), $FINDINGS, $SAMPLES and $NFPJIT (the
+// findings, ebpf-samples and nfp-jit corpora).
 func TestCLI(t *testing.T) {
 	files, err := filepath.Glob("testdata/cli/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -53,6 +54,9 @@ func TestCLI(t *testing.T) {
 			s := &script{t: t, work: t.TempDir(), vars: map[string]string{"PROGS": progs, "ROOT": filepath.Dir(filepath.Dir(progs))}}
 			if bytes.Contains(a.Comment, []byte("$FINDINGS")) {
 				s.vars["FINDINGS"] = testsuite.Corpus(t, "findings")
+			}
+			if bytes.Contains(a.Comment, []byte("$NFPJIT")) {
+				s.vars["NFPJIT"] = testsuite.Corpus(t, "nfp-jit")
 			}
 			if bytes.Contains(a.Comment, []byte("$SAMPLES")) {
 				s.vars["SAMPLES"] = testsuite.Corpus(t, "ebpf-samples")
@@ -158,6 +162,14 @@ func (s *script) run(line string) {
 		}
 		if bytes.Equal(a, b) == neg {
 			s.fatalf("%s and %s: equal is %v", w[1], w[2], !neg)
+		}
+	case "cp":
+		b, err := os.ReadFile(w[1])
+		if err == nil {
+			err = os.WriteFile(w[2], b, 0o644)
+		}
+		if err != nil {
+			s.fatalf("%v", err)
 		}
 	case "save-stdout":
 		if err := os.WriteFile(w[1], []byte(s.stdout), 0o644); err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/nfpcc/nfpcc/backend"
 	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/compiler/lift"
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -57,7 +56,7 @@ func compileImage(path, out string, listing bool, copts compiler.Options, stdout
 	img := imgs[0]
 	var data []byte
 	if listing {
-		data = []byte(backend.Listing(img))
+		data = []byte(writeListing(img))
 		if out == "" {
 			out = "-"
 		}

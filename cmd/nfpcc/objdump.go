@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "objdump",
-		summary: "disassemble NFP code (an .nffw/.nfp ELF, or --raw words) as GNU objdump does",
+		summary: "disassemble NFP code (an .nffw/.nfp ELF, or --raw words) as GNU objdump does, or an eBPF object in the kernel's syntax",
 		run:     objdumpMain,
 	})
 }
@@ -25,13 +27,21 @@ func init() {
 // Its output is GNU objdump 2.40's (`objdump -d`, target nfp-elf) line for
 // line.
 func objdumpMain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("objdump", stdout, stderr, "nfpcc objdump [-M ctx4|ctx8[,no-pc]] [--raw] FILE")
+	fs := newFlags("objdump", stdout, stderr,
+		"nfpcc objdump [-d] [-S] [--no-show-raw-insn] [-M ctx4|ctx8[,no-pc]] [--raw] FILE.nfp|FILE.nffw",
+		"nfpcc objdump [-d] [-S] [--no-show-raw-insn] PROG.o   (eBPF, in the kernel's syntax)")
 	var mopts []string
 	fs.Func("M", "disassembler options: ctx4, ctx8, no-pc (comma-separated, may repeat)", func(s string) error {
 		mopts = append(mopts, strings.Split(s, ",")...)
 		return nil
 	})
 	raw := fs.Bool("raw", false, "FILE holds raw words: hex, one per line, or little-endian 64-bit binary")
+	fs.Bool("d", true, "disassemble (the only action; accepted as objdump and llvm-objdump take it)")
+	fs.Bool("disassemble", true, "the same as -d")
+	var source, noRaw bool
+	fs.BoolVar(&source, "S", false, "interleave the C source lines (an image's line table, an object's BTF line info; source files read from disk)")
+	fs.BoolVar(&source, "source", false, "the same as -S")
+	fs.BoolVar(&noRaw, "no-show-raw-insn", false, "do not print the instruction words (bytes for eBPF)")
 	files, status, err := fs.parse(normalizeObjdumpArgs(args))
 	if err != nil {
 		return status
@@ -63,7 +73,11 @@ func objdumpMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
 		return 2
 	}
+	if !*raw && isBPFData(data) {
+		return objdumpBPF(stdout, stderr, path, source, noRaw)
+	}
 	var secs []isa.CodeSection
+	var lines []image.Line
 	if *raw {
 		words, err := parseRawWords(data)
 		if err != nil {
@@ -81,13 +95,53 @@ func objdumpMain(args []string, stdout, stderr io.Writer) int {
 		if img, err := image.Read(bytes.NewReader(data)); err == nil {
 			p := img.Program
 			o.Header = fmt.Sprintf("program %s: type %v, mcpu %v", p.Name, p.Type, p.MCPU)
+			lines = img.Lines
 		}
 	}
-	if err := isa.WriteObjdump(stdout, path, secs, o); err != nil {
+	var b bytes.Buffer
+	if err := isa.WriteObjdump(&b, path, secs, o); err != nil {
 		fmt.Fprintf(stderr, "nfpcc objdump: %v\n", err)
 		return 2
 	}
+	if !source && !noRaw {
+		stdout.Write(b.Bytes())
+		return 0
+	}
+	var src *sourceFiles
+	if source {
+		src = newSourceFiles(path, lines)
+	}
+	writeObjdumpEdited(stdout, b.String(), src, noRaw)
 	return 0
+}
+
+// objdumpWord is an instruction line of WriteObjdump's output: byte
+// address, word, the rest.
+var objdumpWord = regexp.MustCompile(`^(\s*([0-9a-f]+):\t)([0-9a-f]{16}) \t(.*)$`)
+
+// writeObjdumpEdited applies -S and --no-show-raw-insn to GNU objdump's
+// text: the source line of each word whose line-table entry differs from
+// the previous one's goes before it; without raw words a line reads as a
+// Linux JIT dump does ("ADDR:\t.N  insn"), which `nfpcc as` reads back.
+func writeObjdumpEdited(w io.Writer, text string, src *sourceFiles, noRaw bool) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		m := objdumpWord.FindStringSubmatch(l)
+		if m == nil {
+			fmt.Fprintln(bw, l)
+			continue
+		}
+		if src != nil {
+			addr, _ := strconv.ParseUint(m[2], 16, 32)
+			src.before(bw, uint32(addr/8))
+		}
+		if noRaw {
+			fmt.Fprintf(bw, "%s%s\n", m[1], strings.TrimLeft(m[4], " "))
+		} else {
+			fmt.Fprintln(bw, l)
+		}
+	}
 }
 
 // normalizeObjdumpArgs accepts GNU spellings: -Mctx4 and
