@@ -2,6 +2,7 @@ package backend
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa"
@@ -142,6 +143,10 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 			a.emit(isa.LoadImm32(hi, base)...)
 		}
 	case keyInRange:
+		if st, ok := g.keyInRegister(v, l); ok {
+			found(g.src(st.Args[1], false, right, limR))
+			return
+		}
 		found(g.lmWord(v, l.keyAddr, true)) // alu_shf: a restricted operand
 	default:
 		done := a.newLabel()
@@ -197,7 +202,7 @@ func (g *gen) lookupCompare(cond uint8, x, y *ir.Value, l label) bool {
 	return true
 }
 
-// keyStores returns the values stored last into the 32-bit key word at
+// keyStores returns the stores that last wrote the 32-bit key word at
 // LM address addr before call v, one per path into v: a 4-byte store of
 // exactly that word, or an 8-byte one whose low half it is, found walking
 // back through v's block and its predecessors. Any other write that may
@@ -232,7 +237,7 @@ func (g *gen) keyStoresFrom(b *ir.Block, i int, addr int64, preds map[*ir.Block]
 			continue
 		}
 		if start == addr && (x.Op == ir.OpStore32 || x.Op == ir.OpStore64) && len(x.Args) > 1 {
-			*vals = append(*vals, x.Args[1])
+			*vals = append(*vals, x)
 			return true
 		}
 		return false
@@ -258,9 +263,9 @@ func (g *gen) keyConst(v *ir.Value, addr int64) (uint32, bool) {
 	if !ok || len(vals) == 0 {
 		return 0, false
 	}
-	c, ok := g.constant(vals[0], false)
+	c, ok := g.constant(vals[0].Args[1], false)
 	for _, x := range vals[1:] {
-		if d, same := g.constant(x, false); !ok || !same || d != c {
+		if d, same := g.constant(x.Args[1], false); !ok || !same || d != c {
 			return 0, false
 		}
 	}
@@ -276,7 +281,7 @@ func (g *gen) keyBound(v *ir.Value, addr int64) (uint32, bool) {
 	}
 	var b uint64
 	for _, x := range vals {
-		b = max(b, g.lowBound(x, 4))
+		b = max(b, g.lowBound(x.Args[1], 4))
 	}
 	return uint32(b), b < 1<<32
 }
@@ -323,4 +328,103 @@ func (g *gen) lowBound(val *ir.Value, depth int) uint64 {
 		}
 	}
 	return best
+}
+
+// keyInRegister returns the store that wrote an inlined lookup's key when
+// the stored value's register still holds it at call v: the store is the
+// only one that reaches the key (keyStores), it is in v's block, and no
+// value between them takes a register, so nothing has reused it (the
+// result's own registers are written only after the key is read). A
+// spilled or constant value does not qualify.
+func (g *gen) keyInRegister(v *ir.Value, l arrayLookup) (*ir.Value, bool) {
+	sts, ok := g.keyStores(v, l.keyAddr)
+	if !ok || len(sts) != 1 || sts[0].Block != v.Block {
+		return nil, false
+	}
+	st := sts[0]
+	if r := g.info[g.rootOf(st.Args[1]).ID]; r.kind != kReg || r.spilled || st.Op != ir.OpStore32 {
+		return nil, false
+	}
+	instrs := v.Block.Instrs
+	i := len(instrs) - 1
+	for i >= 0 && instrs[i] != v {
+		i--
+	}
+	for j := i - 1; j >= 0; j-- {
+		x := instrs[j]
+		if x == st {
+			return st, true
+		}
+		if x.Type != ir.Void && g.info[x.ID].kind == kReg {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// deadKeyStore reports whether stack store s needs no code: it writes the
+// key of inlined lookups only, each of which takes the key from the
+// stored value's register (keyInRegister) or knows it at compile time
+// (a constant), and nothing else may read the
+// bytes it writes — no stack load or atomic over them, no access through
+// a stack pointer whose offset is not known, no firmware call with a key,
+// value or data on the stack there. (count-min stores each hash only to
+// look it up.)
+func (g *gen) deadKeyStore(s *ir.Value) bool {
+	if s.Op != ir.OpStore32 || s.Region != ir.RegionStack {
+		return false
+	}
+	p := g.info[g.rootOf(s.Args[0]).ID]
+	if p.kind != kStack {
+		return false
+	}
+	addr := g.frame + p.off + s.Imm
+	overlaps := func(a, n int64) bool { return a < addr+4 && addr < a+n }
+	fed := false
+	for _, b := range g.f.Blocks {
+		for _, x := range b.Instrs {
+			switch {
+			case x.Op == ir.OpCall:
+				if l, ok := g.inlineLookup(x); ok {
+					if !overlaps(l.keyAddr, 4) {
+						continue
+					}
+					switch k, _ := g.lookupKey(x, l); k {
+					case keyConstIn, keyOut:
+						fed = true // decided at compile time: reads no LM
+						continue
+					case keyInRange:
+						if st, ok := g.keyInRegister(x, l); ok && st == s {
+							fed = true
+							continue
+						}
+					}
+					// Reading the word only where s wrote it matters.
+					if sts, ok := g.keyStores(x, l.keyAddr); ok && l.keyAddr == addr && !slices.Contains(sts, s) {
+						continue
+					}
+					return false
+				}
+				for _, a := range x.Args {
+					if q := g.info[g.rootOf(a).ID]; q.kind == kStack {
+						return false // the firmware reads the stack
+					}
+				}
+			case x.Op == ir.OpCallFn:
+				return false
+			case x.Op.IsMemory() && x != s && (x.Region == ir.RegionStack || x.Region == ir.RegionAny) && len(x.Args) > 0:
+				q := g.info[g.rootOf(x.Args[0]).ID]
+				if q.kind != kStack {
+					return false
+				}
+				if isStore(x.Op) {
+					continue
+				}
+				if overlaps(g.frame+q.off+x.Imm, int64(x.Op.Info().Size)) {
+					return false
+				}
+			}
+		}
+	}
+	return fed
 }

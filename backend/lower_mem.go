@@ -218,6 +218,9 @@ func (g *gen) memStack(v *ir.Value, info *ir.OpInfo) {
 		g.extract(v, size, lane, g.lmWord(v, addr&^3, size < 4), isa.None)
 	case isStore(v.Op):
 		val := v.Args[1]
+		if g.deadKeyStore(v) {
+			return
+		}
 		if g.info[g.rootOf(val).ID].kind == kCtx && size == 8 {
 			// Spilling the context: its reloads are the context again
 			// and never read the slot; it gets a non-null placeholder.
