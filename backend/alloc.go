@@ -1,8 +1,10 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
-	"sort"
+
+	"github.com/nfpcc/nfpcc/backend/regalloc"
 
 	"github.com/nfpcc/nfpcc/ir"
 )
@@ -172,17 +174,10 @@ func (g *gen) rootOf(v *ir.Value) *ir.Value {
 	return v
 }
 
-type interval struct {
-	v          *ir.Value
-	start, end int
-	crossCall  bool
-}
-
-// allocate runs liveness over the blocks and a linear scan in layout order
-// (Poletto & Sarkar, "Linear Scan Register Allocation", TOPLAS 1999), each
-// value's live range taken as one interval from its first to its last live
-// point. A value live across a helper call gets a register the firmware
-// preserves.
+// allocate gives the values that need registers their registers through
+// backend/regalloc (linear scan over live intervals): a value live across
+// a firmware helper call gets one the firmware preserves; without enough
+// registers, a second pass keeps the reload registers free and spills.
 func (g *gen) allocate() error {
 	if err := g.allocatePass(false); err == nil {
 		return nil
@@ -191,7 +186,7 @@ func (g *gen) allocate() error {
 	for i := range g.info {
 		g.info[i].spilled = false
 	}
-	g.spillBytes, g.slots, g.spilledValues = 0, nil, 0
+	g.spillBytes, g.spilledValues = 0, 0
 	return g.allocatePass(true)
 }
 
@@ -202,142 +197,7 @@ var reloadRegs = []int{26, 27, 28, 29, 30, 31}
 
 func (g *gen) allocatePass(spill bool) error {
 	f := g.f
-	pos := map[*ir.Value]int{}
-	bstart := map[*ir.Block]int{}
-	bend := map[*ir.Block]int{}
-	var calls []int
-	n := 0
-	for _, b := range f.Blocks {
-		bstart[b] = n
-		for _, p := range b.Params {
-			pos[p] = n
-		}
-		n++
-		for _, v := range b.Instrs {
-			pos[v] = n
-			if g.firmwareCall(v) {
-				calls = append(calls, n)
-			}
-			n++
-		}
-		bend[b] = n - 1
-	}
-	isReg := func(v *ir.Value) (*ir.Value, bool) {
-		r := g.rootOf(v)
-		return r, g.info[r.ID].kind == kReg && r.Type != ir.Void
-	}
-	// Per-block use-before-def and def sets.
-	type sets struct{ use, def, in, out map[*ir.Value]bool }
-	bs := map[*ir.Block]*sets{}
-	for _, b := range f.Blocks {
-		s := &sets{use: map[*ir.Value]bool{}, def: map[*ir.Value]bool{}, in: map[*ir.Value]bool{}, out: map[*ir.Value]bool{}}
-		for _, p := range b.Params {
-			s.def[p] = true
-		}
-		useOf := func(a *ir.Value) {
-			if r, ok := isReg(a); ok && !s.def[r] {
-				s.use[r] = true
-			}
-		}
-		for _, v := range b.Instrs {
-			for _, a := range v.Args {
-				useOf(a)
-			}
-			for _, t := range v.Targets {
-				for _, a := range t.Args {
-					useOf(a)
-				}
-			}
-			if _, ok := isReg(v); ok && g.info[v.ID].kind == kReg {
-				s.def[v] = true
-			}
-		}
-		bs[b] = s
-	}
-	for changed := true; changed; {
-		changed = false
-		for i := len(f.Blocks) - 1; i >= 0; i-- {
-			b := f.Blocks[i]
-			s := bs[b]
-			for _, succ := range b.Succs() {
-				for v := range bs[succ].in {
-					if !s.out[v] {
-						s.out[v] = true
-						changed = true
-					}
-				}
-			}
-			for v := range s.use {
-				if !s.in[v] {
-					s.in[v] = true
-					changed = true
-				}
-			}
-			for v := range s.out {
-				if !s.def[v] && !s.in[v] {
-					s.in[v] = true
-					changed = true
-				}
-			}
-		}
-	}
-	ivs := map[*ir.Value]*interval{}
-	touch := func(v *ir.Value, p int) {
-		iv := ivs[v]
-		if iv == nil {
-			ivs[v] = &interval{v: v, start: p, end: p}
-			return
-		}
-		iv.start = min(iv.start, p)
-		iv.end = max(iv.end, p)
-	}
-	for _, b := range f.Blocks {
-		s := bs[b]
-		for v := range s.in {
-			touch(v, bstart[b])
-		}
-		for v := range s.out {
-			touch(v, bend[b])
-		}
-		for _, p := range b.Params {
-			if _, ok := isReg(p); ok {
-				touch(p, pos[p])
-			}
-		}
-		for _, v := range b.Instrs {
-			if g.info[v.ID].kind == kReg && v.Type != ir.Void {
-				touch(v, pos[v])
-			}
-			for _, a := range v.Args {
-				if r, ok := isReg(a); ok {
-					touch(r, pos[v])
-				}
-			}
-			for _, t := range v.Targets {
-				for _, a := range t.Args {
-					if r, ok := isReg(a); ok {
-						touch(r, pos[v])
-					}
-				}
-			}
-		}
-	}
-	list := make([]*interval, 0, len(ivs))
-	for _, iv := range ivs {
-		for _, c := range calls {
-			if iv.start < c && c < iv.end {
-				iv.crossCall = true
-			}
-		}
-		list = append(list, iv)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].start != list[j].start {
-			return list[i].start < list[j].start
-		}
-		return list[i].v.ID < list[j].v.ID
-	})
-	busy := map[int]*interval{}
+	fn := newAllocFunc(g)
 	usable := func(pool []int) []int {
 		var out []int
 		for _, r := range pool {
@@ -353,118 +213,144 @@ func (g *gen) allocatePass(spill bool) error {
 		}
 		return out
 	}
-	anyPool, savedPool := usable(anyOrder), usable(calleeSaved)
 	// Hints: a branch argument prefers the registers of the parameter it is
 	// bound to, so that the edge needs no move. (The reverse hint, a
 	// parameter taking its entry argument's registers, put the moves on
 	// loops' back edges and made alaw2ulaw slower.)
-	partners := map[*ir.Value][]*ir.Value{}
+	partners := map[regalloc.Value][]regalloc.Value{}
 	for _, b := range f.Blocks {
 		for _, v := range b.Instrs {
 			for _, t := range v.Targets {
 				for i, a := range t.Args {
-					p := t.Block.Params[i]
-					r := g.rootOf(a)
-					partners[r] = append(partners[r], p)
+					r := regalloc.Value(g.rootOf(a).ID)
+					partners[r] = append(partners[r], regalloc.Value(t.Block.Params[i].ID))
 				}
 			}
 		}
 	}
-	placed := map[*ir.Value]bool{}
-	for _, iv := range list {
-		for r, o := range busy {
-			if o.end < iv.start {
-				delete(busy, r)
+	cfg := regalloc.Config{
+		Pool: usable(anyOrder), Preserved: usable(calleeSaved),
+		Need: func(v regalloc.Value) int {
+			if in := g.info[v]; in.hiZero && !g.wideDiv(fn.vals[v]) {
+				return 1
 			}
-		}
-		in := &g.info[iv.v.ID]
-		need := 2
-		if in.hiZero && !g.wideDiv(iv.v) {
-			need = 1
-		}
-		pool := anyPool
-		if iv.crossCall {
-			pool = savedPool
-		} else if iv.v.Op == ir.OpCall {
-			// The firmware returns in R0: keep it there when free.
-			pool = append([]int{0, 1}, pool...)
-		}
-		var hint []int
-		for _, o := range partners[iv.v] {
-			if oi := g.info[o.ID]; placed[o] && !oi.spilled {
-				if slicesContains(pool, oi.lo) {
-					hint = append(hint, oi.lo)
-				}
-				if need == 2 && oi.hi >= 0 && slicesContains(pool, oi.hi) {
-					hint = append(hint, oi.hi)
-				}
+			return 2
+		},
+		Prefer: func(v regalloc.Value) []int {
+			if fn.vals[v].Op == ir.OpCall {
+				return []int{0, 1} // the firmware returns in R0: keep it there when free
 			}
-		}
-		order := pool
-		if len(hint) > 0 {
-			order = append(hint, pool...)
-		}
-		var got []int
-		for {
-			got = got[:0]
-			for _, r := range order {
-				if busy[r] == nil && !slicesContains(got, r) {
-					got = append(got, r)
-					if len(got) == need {
-						break
-					}
-				}
-			}
-			if len(got) == need || !spill {
-				break
-			}
-			// Spill the value (not a block parameter: edges copy into
-			// registers) whose range ends last, this one included.
-			victim := iv
-			if iv.v.Op == ir.OpParam {
-				victim = nil
-			}
-			for _, o := range busy {
-				if o.v.Op != ir.OpParam && (victim == nil || o.end > victim.end || o.end == victim.end && o.v.ID > victim.v.ID) {
-					victim = o
-				}
-			}
-			if victim == nil {
-				break
-			}
-			g.spillValue(victim)
-			for r, o := range busy {
-				if o == victim {
-					delete(busy, r)
-				}
-			}
-			if victim == iv {
-				break
-			}
-		}
-		if g.info[iv.v.ID].spilled {
-			continue
-		}
-		if len(got) < need {
+			return nil
+		},
+		Partners: func(v regalloc.Value) []regalloc.Value { return partners[v] },
+		Spill:    spill,
+		// Block parameters stay in registers: edges copy into them.
+		CanSpill: func(v regalloc.Value) bool { return fn.vals[v].Op != ir.OpParam },
+	}
+	res, err := regalloc.Allocate(fn, cfg)
+	if err != nil {
+		var e *regalloc.Error
+		if errors.As(err, &e) {
+			v := fn.vals[e.Value]
 			what := "registers"
-			if iv.crossCall {
+			if e.CrossCall {
 				what = "registers a helper call preserves (GPR 12–19)"
 			}
-			return fmt.Errorf("v%d (eBPF slot %d): out of %s", iv.v.ID, iv.v.Pos, what)
+			return fmt.Errorf("v%d (eBPF slot %d): out of %s", v.ID, v.Pos, what)
 		}
-		placed[iv.v] = true
-		in.lo, in.hi = got[0], -1
-		busy[got[0]] = iv
-		if need == 2 {
-			in.hi = got[1]
-			busy[got[1]] = iv
-		}
-		if len(busy) > g.maxRegs {
-			g.maxRegs = len(busy)
+		return err
+	}
+	for v, regs := range res.Regs {
+		in := &g.info[v]
+		in.lo, in.hi = regs[0], -1
+		if len(regs) > 1 {
+			in.hi = regs[1]
 		}
 	}
+	for v, k := range res.Slot {
+		in := &g.info[v]
+		in.spilled, in.slot, in.lo, in.hi = true, int64(8*k), -1, -1
+	}
+	g.spillBytes = int64(8 * res.Slots)
+	g.spilledValues = len(res.Slot)
+	g.maxRegs = res.MaxLive
 	return nil
 }
+
+// allocFunc is the function as backend/regalloc sees it: the values that
+// need registers (kReg roots; aliases read their root), numbered by IR
+// value ID.
+type allocFunc struct {
+	g      *gen
+	vals   []*ir.Value // by ID
+	blocks map[*ir.Block]int
+}
+
+func newAllocFunc(g *gen) *allocFunc {
+	fn := &allocFunc{g: g, vals: make([]*ir.Value, g.f.NumValues()), blocks: map[*ir.Block]int{}}
+	for i, b := range g.f.Blocks {
+		fn.blocks[b] = i
+		for _, p := range b.Params {
+			fn.vals[p.ID] = p
+		}
+		for _, v := range b.Instrs {
+			fn.vals[v.ID] = v
+		}
+	}
+	return fn
+}
+
+// reg returns v's root when it needs a register.
+func (fn *allocFunc) reg(v *ir.Value) (regalloc.Value, bool) {
+	r := fn.g.rootOf(v)
+	return regalloc.Value(r.ID), fn.g.info[r.ID].kind == kReg && r.Type != ir.Void
+}
+
+func (fn *allocFunc) NumBlocks() int { return len(fn.g.f.Blocks) }
+
+func (fn *allocFunc) Succs(b int) []int {
+	var out []int
+	for _, s := range fn.g.f.Blocks[b].Succs() {
+		out = append(out, fn.blocks[s])
+	}
+	return out
+}
+
+func (fn *allocFunc) Params(b int) []regalloc.Value {
+	var out []regalloc.Value
+	for _, p := range fn.g.f.Blocks[b].Params {
+		if r, ok := fn.reg(p); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (fn *allocFunc) NumInstrs(b int) int { return len(fn.g.f.Blocks[b].Instrs) }
+
+func (fn *allocFunc) Def(b, i int) (regalloc.Value, bool) {
+	v := fn.g.f.Blocks[b].Instrs[i]
+	return regalloc.Value(v.ID), fn.g.info[v.ID].kind == kReg && v.Type != ir.Void
+}
+
+func (fn *allocFunc) Uses(b, i int, dst []regalloc.Value) []regalloc.Value {
+	v := fn.g.f.Blocks[b].Instrs[i]
+	for _, a := range v.Args {
+		if r, ok := fn.reg(a); ok {
+			dst = append(dst, r)
+		}
+	}
+	for _, t := range v.Targets {
+		for _, a := range t.Args {
+			if r, ok := fn.reg(a); ok {
+				dst = append(dst, r)
+			}
+		}
+	}
+	return dst
+}
+
+func (fn *allocFunc) IsCall(b, i int) bool { return fn.g.firmwareCall(fn.g.f.Blocks[b].Instrs[i]) }
 
 func slicesContains(s []int, x int) bool {
 	for _, y := range s {
@@ -473,30 +359,4 @@ func slicesContains(s []int, x int) bool {
 		}
 	}
 	return false
-}
-
-// spillValue gives iv's value an 8-byte slot of the spill area, sharing a
-// slot with values whose ranges do not overlap its own.
-func (g *gen) spillValue(iv *interval) {
-	in := &g.info[iv.v.ID]
-	k := 0
-	for ; k < len(g.slots); k++ {
-		free := true
-		for _, o := range g.slots[k] {
-			if o.start <= iv.end && iv.start <= o.end {
-				free = false
-				break
-			}
-		}
-		if free {
-			break
-		}
-	}
-	if k == len(g.slots) {
-		g.slots = append(g.slots, nil)
-		g.spillBytes += 8
-	}
-	g.slots[k] = append(g.slots[k], iv)
-	g.spilledValues++
-	in.spilled, in.slot, in.lo, in.hi = true, int64(8*k), -1, -1
 }

@@ -90,8 +90,7 @@ type gen struct {
 	// staging is the size of the area after the spill area where map
 	// helpers' unaligned stack keys and values are copied (staging.go).
 	staging       int64
-	divScratch    int64         // LM byte of the 64-bit division's scratch words (lower_div.go)
-	slots         [][]*interval // spill slots and the ranges sharing each
+	divScratch    int64 // LM byte of the 64-bit division's scratch words (lower_div.go)
 	spilledValues int
 	lm3           int64 // base of the LM3 window in force, -1 if none
 	lm0Key        bool  // ActLMAddr0 moved for a helper key
