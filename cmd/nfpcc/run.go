@@ -292,7 +292,7 @@ func printRunReport(w io.Writer, rep *runReport, inputs []inputPacket) {
 		}
 	}
 	printCounts(bw, rep.Runs, rep.Counts, func(string) string { return "" })
-	printMaps(bw, rep.Maps)
+	printMaps(bw, rep.Maps, mapTypes(rep.Object))
 }
 
 // kernelTexts is each instruction slot's text in the kernel verifier log's

@@ -368,5 +368,5 @@ func printNFPReport(w io.Writer, rep *nfpRunJSON, frames []inputPacket) {
 		fmt.Fprintf(bw, "            %s (published)\n", throughput(s.Projection))
 		fmt.Fprintf(bw, "            %s (extended)\n", throughput(s.ExtProjection))
 	}
-	printMaps(bw, rep.Maps)
+	printMaps(bw, rep.Maps, nil) // an image carries no BTF
 }

@@ -182,8 +182,9 @@ func printCounts(w io.Writer, runs int, counts map[string]int, extra func(action
 	fmt.Fprintln(w)
 }
 
-// printMaps prints every map's entries after the run, maps by name.
-func printMaps(w io.Writer, maps map[string][]emulator.StateEntry) {
+// printMaps prints every map's entries after the run, maps by name: key
+// and value in hex, and where types has the map's BTF, as C sees them.
+func printMaps(w io.Writer, maps map[string][]emulator.StateEntry, types map[string]mapBTF) {
 	names := make([]string, 0, len(maps))
 	for n := range maps {
 		names = append(names, n)
@@ -197,6 +198,11 @@ func printMaps(w io.Writer, maps map[string][]emulator.StateEntry) {
 				continue
 			}
 			fmt.Fprintf(w, "  %s: %s\n", e.Key, e.Value)
+			if t, ok := types[n]; ok {
+				if s := typedEntry(t, e.Key, e.Value); s != "" {
+					fmt.Fprintf(w, "    = %s\n", s)
+				}
+			}
 		}
 	}
 }
