@@ -22,7 +22,10 @@ import (
 // object's only entry program) to out ("-": stdout), or with listing its
 // disassembly instead (to out, else stdout), as clang -S writes assembly
 // and no object.
-func compileImage(path, out string, listing bool, copts compiler.Options, stdout, stderr io.Writer) int {
+// statsOptions ask compileImage for --stats (and packets to time).
+type statsOptions struct{ packets [][]byte }
+
+func compileImage(path, out string, listing bool, copts compiler.Options, sopts *statsOptions, stdout, stderr io.Writer) int {
 	obj, err := loader.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
@@ -54,6 +57,12 @@ func compileImage(path, out string, listing bool, copts compiler.Options, stdout
 		return 2
 	}
 	img := imgs[0]
+	if sopts != nil {
+		if err := writeStats(stderr, img, rep.Programs[0].Stats, sopts.packets); err != nil {
+			fmt.Fprintf(stderr, "nfpcc: --stats: %v\n", err)
+			return 1
+		}
+	}
 	var data []byte
 	if listing {
 		data = []byte(writeListing(img))
@@ -164,6 +173,10 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	lf := addLevelFlags(fs.FlagSet)
 	after := fs.String("after", "", "with --emit=ir: the IR after this pass (implies -O2 unless a level is given)")
 	dump := fs.String("dump-passes", "", "write an HTML page with function `FUNC` after every pass (-o FILE, else stdout)")
+	stats := fs.Bool("stats", false, "print the program's words, registers per bank, spills, scheduler figures and, for --packet/--pcap, model cycles per packet (stderr)")
+	var packets packetList
+	fs.Var(&packets, "packet", "with --stats: a packet as hex bytes to run the image on (repeatable)")
+	pcapIn := fs.String("pcap", "", "with --stats: run the image on the packets of this pcap or pcapng file")
 	files, status, err := fs.parse(args)
 	if err != nil {
 		return status
@@ -208,7 +221,24 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
 			return 2
 		}
-		return compileImage(path, *out, *listing, copts, stdout, stderr)
+		var sopts *statsOptions
+		if *stats {
+			sopts = &statsOptions{}
+			if len(packets) > 0 || *pcapIn != "" {
+				in, err := readInputs(*pcapIn, packets)
+				if err != nil {
+					fmt.Fprintf(stderr, "nfpcc: --stats: %v\n", err)
+					return 2
+				}
+				for _, p := range in {
+					sopts.packets = append(sopts.packets, p.data)
+				}
+			}
+		} else if len(packets) > 0 || *pcapIn != "" {
+			fmt.Fprintln(stderr, "nfpcc: --packet and --pcap go with --stats (to run a program: nfpcc run)")
+			return 2
+		}
+		return compileImage(path, *out, *listing, copts, sopts, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
 		return 2
