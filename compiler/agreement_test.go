@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/compiler/verifier"
@@ -200,4 +201,69 @@ func TestAgreementGenerated(t *testing.T) {
 		t.Logf("--mcpu=%s: generated programs: %d, compiled %d", mcpu, total, compiled)
 		logReasons(t, reasons)
 	}
+}
+
+// TestAgreementEdges: hand-written programs at the edges of the table,
+// where the kernel accepts and the NFP may not.
+func TestAgreementEdges(t *testing.T) {
+	prog := func(insns ...asm.Instruction) *loader.Object {
+		insns[0] = insns[0].WithSymbol("edge")
+		return &loader.Object{Path: "edge.o", Programs: []*loader.Program{{
+			Name: "edge", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: insns, Funcs: []loader.Func{{Name: "edge"}}}}}
+	}
+	for name, obj := range map[string]*loader.Object{
+		"read rx_queue_index":  prog(asm.LoadMem(asm.R0, asm.R1, 16, asm.Word), asm.And.Imm(asm.R0, 3), asm.Return()),
+		"write rx_queue_index": prog(asm.Mov.Imm(asm.R2, 1), asm.StoreMem(asm.R1, 16, asm.R2, asm.Word), asm.Mov.Imm(asm.R0, 2), asm.Return()),
+		"read data_meta":       prog(asm.LoadMem(asm.R2, asm.R1, 8, asm.Word), asm.Mov.Imm(asm.R0, 2), asm.Return()),
+		"read ingress_ifindex": prog(asm.LoadMem(asm.R0, asm.R1, 12, asm.Word), asm.And.Imm(asm.R0, 3), asm.Return()),
+		// The key at fp-8 or fp-16 depending on a branch, one call.
+		"key moves": withMaps(prog(
+			asm.FnGetPrandomU32.Call(), asm.Mov.Reg(asm.R3, asm.R0),
+			asm.Mov.Imm(asm.R4, 0), asm.StoreMem(asm.R10, -8, asm.R4, asm.DWord), asm.StoreMem(asm.R10, -16, asm.R4, asm.DWord),
+			asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
+			jeqZero(asm.R3, 1),
+			asm.Add.Imm(asm.R2, -8),
+			asm.LoadMapPtr(asm.R1, 0), asm.FnMapLookupElem.Call(),
+			asm.Mov.Imm(asm.R0, 2), asm.Return())),
+		// Map 0 or map 1 depending on a branch, one call.
+		"map moves": withMaps(prog(
+			asm.FnGetPrandomU32.Call(), asm.Mov.Reg(asm.R3, asm.R0),
+			asm.Mov.Imm(asm.R4, 0), asm.StoreMem(asm.R10, -8, asm.R4, asm.DWord), asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, -8),
+			asm.LoadMapPtr(asm.R1, 0), jeqZero(asm.R3, 2),
+			asm.LoadMapPtr(asm.R1, 1),
+			asm.FnMapLookupElem.Call(),
+			asm.Mov.Imm(asm.R0, 2), asm.Return())),
+	} {
+		for _, mcpu := range verifier.MCPUs {
+			r := agree(t, name, obj, obj.Programs[0], Options{MCPU: mcpu})
+			if want := edgeWant[name]; !strings.Contains(r, want) || r == "" {
+				t.Errorf("%s (--mcpu=%s): refusal %q, want %q", name, mcpu, r, want)
+			}
+		}
+	}
+}
+
+// edgeWant is what TestAgreementEdges's programs are refused for.
+var edgeWant = map[string]string{
+	"read rx_queue_index":  "[nfp] unsupported read of xdp_md (nfp) at off=16",
+	"write rx_queue_index": "[nfp] unsupported write of xdp_md (nfp) at off=16",
+	"read data_meta":       "[nfp] unsupported read of xdp_md (nfp) at off=8",
+	"read ingress_ifindex": "[nfp] unsupported read of xdp_md (nfp) at off=12",
+	"key moves":            "the key is at a different stack address on another path",
+	"map moves":            "the map differs between paths",
+}
+
+// jeqZero is "if r == 0 goto +off" in the loader's resolved form.
+func jeqZero(r asm.Register, off int16) asm.Instruction {
+	j := asm.JEq.Imm(r, 0, "")
+	j.Offset = off
+	return j
+}
+
+// withMaps gives obj two 8-byte-key hash maps.
+func withMaps(obj *loader.Object) *loader.Object {
+	for _, n := range []string{"a", "b"} {
+		obj.Maps = append(obj.Maps, &loader.Map{Name: n, Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 16})
+	}
+	return obj
 }

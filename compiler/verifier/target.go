@@ -99,7 +99,6 @@ var nfpContexts = map[ebpf.ProgramType]*ContextLayout{
 	ebpf.XDP: {Name: "xdp_md (nfp)", Size: 24, Fields: []CtxField{
 		{Name: "data", Off: 0, Size: 4, Result: Packet},
 		{Name: "data_end", Off: 4, Size: 4, Result: PacketEnd},
-		{Name: "rx_queue_index", Off: 16, Size: 4, Result: ScalarKind, Write: true},
 	}},
 	ebpf.SchedCLS: {Name: "__sk_buff (nfp)", Size: 192, Fields: []CtxField{
 		{Name: "len", Off: 0, Size: 4, Result: ScalarKind},

@@ -33,8 +33,38 @@ func checkMapHelper(t *Target, v *vm, st *State, pc int, h *helper) error {
 		if !r.Value.IsConst() {
 			return t.errorf(v, pc, "bpf_%s: variable pointer", h.name)
 		}
+		what := map[argKind]string{argMapKey: "key", argMapValue: "value"}[k]
+		if off := int64(r.Off) + int64(r.Value.ConstValue()); !fixed(v, fixedKey{pc, 1 + i}, off) {
+			return t.errorf(v, pc, "bpf_%s: the %s is at a different stack address on another path (the NFP needs one address per call: copy it to one stack variable)", h.name, what)
+		}
+	}
+	return t.checkMapArg(v, st, pc, h)
+}
+
+// checkMapArg: a helper call site works on one map, the same on every
+// path (its id is part of the code).
+func (t *Target) checkMapArg(v *vm, st *State, pc int, h *helper) error {
+	r1 := &st.cur().regs[asm.R1]
+	if h.id == 25 {
+		r1 = &st.cur().regs[asm.R2]
+	}
+	if r1.Kind == MapPtr && !fixed(v, fixedKey{pc, 0}, int64(r1.Map)) {
+		return t.errorf(v, pc, "bpf_%s: the map differs between paths (the NFP needs one map per call: call the helper once per map)", h.name)
 	}
 	return nil
+}
+
+// fixedKey is an instruction and which of its operands.
+type fixedKey struct{ pc, what int }
+
+// fixed records val for k and says whether it is the value every path
+// seen so far had there.
+func fixed(v *vm, k fixedKey, val int64) bool {
+	if prev, ok := v.fixedAt[k]; ok {
+		return prev == val
+	}
+	v.fixedAt[k] = val
+	return true
 }
 
 // checkPerfOutput: BPF_F_CURRENT_CPU (the driver's rule), and data the
@@ -50,6 +80,9 @@ func checkPerfOutput(t *Target, v *vm, st *State, pc int, h *helper) error {
 	case Stack, Packet, MapValue, MapValueOrNull:
 	default:
 		return t.errorf(v, pc, "bpf_perf_event_output: data in %s memory is not supported", r4.Kind)
+	}
+	if err := t.checkMapArg(v, st, pc, h); err != nil {
+		return err
 	}
 	v.warn("[nfp] return codes and behavior of event_output helper differ for offload")
 	return nil
@@ -137,10 +170,9 @@ func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) err
 		return t.errorf(v, a.pc, "map value load at an offset the verifier did not fix")
 	}
 	poff := int64(a.ptr.Off) + int64(a.ptr.Value.ConstValue())
-	if prev, ok := v.mapOffAt[a.pc]; ok && prev != poff {
+	if !fixed(v, fixedKey{a.pc, 0}, poff) {
 		return t.errorf(v, a.pc, "map value load at an offset the verifier did not fix")
 	}
-	v.mapOffAt[a.pc] = poff
 	lane := (poff + int64(a.off)) & 3
 	switch {
 	case a.size == 8 && lane != 0:
@@ -276,6 +308,10 @@ func (t *Target) ctxRefusal(v *vm, a *access, off int32) *Error {
 		}
 		fields = append(fields, fmt.Sprintf("%s (%s)", f.Name, acc))
 	}
-	return t.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d (the NFP provides %s)",
-		a.verb(), v.ctx.Name, off, a.size, strings.Join(fields, ", "))
+	note := ""
+	if v.progType == ebpf.XDP && off == 16 {
+		note = "; rx_queue_index: CoreNIC can select the queue, nfpcc's backend does not lower it yet"
+	}
+	return t.errorf(v, a.pc, "unsupported %s of %s at off=%d size=%d (the NFP provides %s%s)",
+		a.verb(), v.ctx.Name, off, a.size, strings.Join(fields, ", "), note)
 }

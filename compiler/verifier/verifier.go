@@ -202,8 +202,10 @@ type vm struct {
 	tailMap map[int]int
 	// stackOffAt records a stack access's constant offset per instruction (NFP).
 	stackOffAt map[int]int32
-	// mapOffAt records a map value load's pointer offset per instruction (NFP).
-	mapOffAt map[int]int64
+	// fixedAt records, per instruction, what the NFP needs the same on
+	// every path (a map value load's offset, a helper's map and stack
+	// arguments).
+	fixedAt map[fixedKey]int64
 	// wordUse records how map value words are used, atomically or plainly (NFP).
 	wordUse map[wordKey]wordUse
 
