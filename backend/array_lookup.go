@@ -134,7 +134,9 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 			a.emit(isa.LoadImm32(hi, base)...)
 		}
 	}
-	switch k, c := g.lookupKey(v, l); k {
+	k, c := g.lookupKey(v, l)
+	st, inReg := g.keyReg(v, l, k)
+	switch k {
 	case keyOut:
 		null()
 	case keyConstIn:
@@ -143,7 +145,7 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 			a.emit(isa.LoadImm32(hi, base)...)
 		}
 	case keyInRange:
-		if st, ok := g.keyInRegister(v, l); ok {
+		if inReg {
 			found(g.src(st.Args[1], false, right, limR))
 			return
 		}
@@ -151,7 +153,13 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 	default:
 		done := a.newLabel()
 		null()
-		key := g.lmWord(v, l.keyAddr, true)
+		key, shKey := isa.Operand{}, isa.Operand{}
+		if inReg {
+			key, shKey = g.src(st.Args[1], false, left, limU), g.src(st.Args[1], false, right, limR)
+		} else {
+			key = g.lmWord(v, l.keyAddr, true)
+			shKey = key
+		}
 		if l.max <= limU {
 			a.emit(isa.ALU(isa.None, key, isa.OpSub, isa.Imm(l.max)))
 		} else {
@@ -159,7 +167,7 @@ func (g *gen) lowerArrayLookup(v *ir.Value, l arrayLookup) {
 			a.emit(isa.ALU(isa.None, key, isa.OpSub, isa.GPRB(regScratchB)))
 		}
 		a.branch(isa.BHS, done, 0)
-		found(key)
+		found(shKey)
 		a.place(done)
 	}
 }
@@ -362,6 +370,25 @@ func (g *gen) keyInRegister(v *ir.Value, l arrayLookup) (*ir.Value, bool) {
 	return nil, false
 }
 
+// keyReg returns the store whose value's register the lookup l at call v
+// (its key classified k) reads the key from (keyInRegister): for a key
+// compared at run time only when that register is not one of the result's,
+// which get the null pointer before the compare.
+func (g *gen) keyReg(v *ir.Value, l arrayLookup, k keyRange) (*ir.Value, bool) {
+	if k != keyInRange && k != keyChecked {
+		return nil, false
+	}
+	st, ok := g.keyInRegister(v, l)
+	if !ok || k == keyInRange {
+		return st, ok
+	}
+	in, r := g.info[v.ID], g.info[g.rootOf(st.Args[1]).ID].lo
+	if v.Type == ir.Void || in.kind != kReg || in.spilled || in.lo == r || in.hi == r {
+		return nil, false
+	}
+	return st, true
+}
+
 // deadKeyStore reports whether stack store s needs no code: it writes the
 // key of inlined lookups only, each of which takes the key from the
 // stored value's register (keyInRegister) or knows it at compile time
@@ -389,12 +416,16 @@ func (g *gen) deadKeyStore(s *ir.Value) bool {
 					if !overlaps(l.keyAddr, 4) {
 						continue
 					}
+					if x.Type == ir.Void || g.info[x.ID].kind != kReg {
+						fed = true // an unused result: no code
+						continue
+					}
 					switch k, _ := g.lookupKey(x, l); k {
 					case keyConstIn, keyOut:
 						fed = true // decided at compile time: reads no LM
 						continue
-					case keyInRange:
-						if st, ok := g.keyInRegister(x, l); ok && st == s {
+					case keyInRange, keyChecked:
+						if st, ok := g.keyReg(x, l, k); ok && st == s {
 							fed = true
 							continue
 						}
