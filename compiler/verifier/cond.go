@@ -53,17 +53,28 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 	if v.precise {
 		v.condPrecision(st, ins, srcReg)
 	}
-	v.badCompare = false
-	taken := st.clone()
-	okT := v.refine(taken, int(ins.Dst), srcReg, imm, op, is32)
+	okT, bad := branchPossible(st, int(ins.Dst), srcReg, imm, op, is32)
 	okF := false
 	if !v.opts.Assume[pc] {
-		okF = v.refine(st, int(ins.Dst), srcReg, imm, negate[op], is32)
+		okF, _ = branchPossible(st, int(ins.Dst), srcReg, imm, negate[op], is32)
 	}
-	if v.badCompare {
+	if bad {
 		// Only null checks and pointers into one region may be compared:
 		// anything else would leak an address into control flow.
 		return 0, nil, v.errorf(pc, "R%d pointer comparison prohibited", ins.Dst)
+	}
+	// Refine in place; copy the state only when both outcomes are possible.
+	var taken *State
+	switch {
+	case okT && okF:
+		taken = st.clone()
+		okT = v.refine(taken, int(ins.Dst), srcReg, imm, op, is32)
+		okF = v.refine(st, int(ins.Dst), srcReg, imm, negate[op], is32)
+	case okT:
+		taken = st
+		okT = v.refine(st, int(ins.Dst), srcReg, imm, op, is32)
+	case okF:
+		okF = v.refine(st, int(ins.Dst), srcReg, imm, negate[op], is32)
 	}
 	if !okT || !okF {
 		// Which outcomes are possible depended on the operands' values
@@ -77,7 +88,6 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 	case okT && okF:
 		return pc + 1, &alt{st: taken, pc: target}, nil
 	case okT:
-		*st = *taken
 		return target, nil, nil
 	case okF:
 		return pc + 1, nil, nil
@@ -122,6 +132,39 @@ func (v *vm) demandScalar(st *State, r asm.Register) {
 	}
 }
 
+// branchPossible reports, without changing st, whether "dst op src" can
+// hold (what refine will return), and whether the comparison is one of
+// pointers that may not be compared.
+func branchPossible(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 bool) (ok, bad bool) {
+	fr := st.cur()
+	d := &fr.regs[dst]
+	s := &Reg{Kind: ScalarKind, Value: Const(imm)}
+	if srcReg >= 0 {
+		s = &fr.regs[srcReg]
+	}
+	if d.Kind == ScalarKind && s.Kind == ScalarKind {
+		dv, sv := d.Value, s.Value
+		return refineScalars(&dv, &sv, op, is32), false
+	}
+	if is32 {
+		return true, false
+	}
+	if d.Kind == ScalarKind {
+		d, s, op = s, d, mirror[op]
+	}
+	if s.Kind == ScalarKind {
+		if !s.IsConst() || s.Value.ConstValue() != 0 || (op != asm.JEq && op != asm.JNE) {
+			return true, true
+		}
+		// A null check: only maybe-null pointers may be null.
+		return d.Kind == MapValueOrNull || d.Kind == SockOrNull || op == asm.JNE, false
+	}
+	if region(d.Kind) != region(s.Kind) || d.Kind == MapPtr || d.Kind == Ctx {
+		return true, true
+	}
+	return true, false
+}
+
 // refine narrows st by "dst op src" (src a register, or imm when srcReg <
 // 0) and reports whether the condition can hold.
 func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 bool) bool {
@@ -156,14 +199,12 @@ func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 
 	}
 	if s.Kind == ScalarKind {
 		if !s.IsConst() || s.Value.ConstValue() != 0 || (op != asm.JEq && op != asm.JNE) {
-			v.badCompare = true
-			return true
+			return true // refused by branchPossible
 		}
 		return v.nullCheck(st, d, op == asm.JEq)
 	}
 	if region(d.Kind) != region(s.Kind) || d.Kind == MapPtr || d.Kind == Ctx {
-		v.badCompare = true
-		return true
+		return true // refused by branchPossible
 	}
 	return v.packetCompare(st, d, s, op)
 }

@@ -312,7 +312,7 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 			v.noteWrite(p.Frame, o)
 			s, _, _ := f.slotAt(o)
 			s.spill = val
-			s.kinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill}
+			s.kinds = spillKinds
 			return Reg{}, nil
 		}
 		if val.Kind != ScalarKind {

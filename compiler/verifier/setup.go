@@ -334,7 +334,7 @@ func (v *vm) entryState() *State {
 		if sb.Size == 8 && sb.Off%8 == 0 && sb.Value.Kind == ScalarKind {
 			if s, _, ok := f.slotAt(int(sb.Off)); ok {
 				s.spill = sb.Value
-				s.kinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill}
+				s.kinds = spillKinds
 			}
 			continue
 		}

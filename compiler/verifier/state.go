@@ -1,6 +1,10 @@
 package verifier
 
-import "github.com/cilium/ebpf/asm"
+import (
+	"math/bits"
+
+	"github.com/cilium/ebpf/asm"
+)
 
 // StackSize is the stack of one frame, and of all frames of a call chain
 // together (MAX_BPF_STACK).
@@ -26,14 +30,9 @@ type slot struct {
 	spill Reg         // when every byte is byteSpill
 }
 
-func (s *slot) isSpill() bool {
-	for _, k := range s.kinds {
-		if k != byteSpill {
-			return false
-		}
-	}
-	return true
-}
+var spillKinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill, byteSpill}
+
+func (s *slot) isSpill() bool { return s.kinds == spillKinds }
 
 // frame is one function activation: its registers and its stack.
 type frame struct {
@@ -60,12 +59,28 @@ type ref struct {
 
 func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
 
+// clone copies a state in three allocations whatever its depth (frames,
+// their pointers, all their stacks), refs in a fourth if any: it runs at
+// every checkpoint and conditional jump.
 func (st *State) clone() *State {
-	n := &State{frames: make([]*frame, len(st.frames)), refs: append([]ref(nil), st.refs...)}
+	n := &State{frames: make([]*frame, len(st.frames))}
+	if len(st.refs) > 0 {
+		n.refs = append([]ref(nil), st.refs...)
+	}
+	fs := make([]frame, len(st.frames))
+	total := 0
+	for _, f := range st.frames {
+		total += len(f.stack)
+	}
+	slots := make([]slot, total)
 	for i, f := range st.frames {
-		g := *f
-		g.stack = append([]slot(nil), f.stack...)
-		n.frames[i] = &g
+		fs[i] = *f
+		k := copy(slots, f.stack)
+		// A full slice: growing one frame's stack must not write into the
+		// next frame's.
+		fs[i].stack = slots[:k:k]
+		slots = slots[k:]
+		n.frames[i] = &fs[i]
 	}
 	return n
 }
@@ -98,14 +113,43 @@ func (f *frame) byteAt(off int) (byteKind, *slot) {
 
 // idMap checks that the links (IDs) of an old state map one-to-one onto a
 // new state's, so that what the old path learnt through links holds on the
-// new path too (the kernel's check_ids).
+// new path too (the kernel's check_ids). States have few links: the pairs
+// are kept in a small array searched linearly (covers runs for every
+// checkpoint comparison and must not allocate).
 type idMap struct {
-	old2cur map[uint32]uint32
-	cur2old map[uint32]uint32
-	fresh   uint32
+	pairs [16]idPair
+	n     int
+	more  []idPair // beyond len(pairs)
+	fresh uint32
 	// lenient enables checkScalar's rule (precise pruning only: the facts
 	// mode keeps its links exact).
 	lenient bool
+}
+
+type idPair struct{ old, cur uint32 }
+
+// find returns the pair whose old (byOld) or cur ID is id.
+func (m *idMap) find(id uint32, byOld bool) (idPair, bool) {
+	for i := 0; i < m.n; i++ {
+		if p := m.pairs[i]; byOld && p.old == id || !byOld && p.cur == id {
+			return p, true
+		}
+	}
+	for _, p := range m.more {
+		if byOld && p.old == id || !byOld && p.cur == id {
+			return p, true
+		}
+	}
+	return idPair{}, false
+}
+
+func (m *idMap) add(o, c uint32) {
+	if m.n < len(m.pairs) {
+		m.pairs[m.n] = idPair{o, c}
+		m.n++
+		return
+	}
+	m.more = append(m.more, idPair{o, c})
 }
 
 func (m *idMap) check(o, c uint32) bool {
@@ -115,16 +159,13 @@ func (m *idMap) check(o, c uint32) bool {
 	if c == 0 {
 		return false
 	}
-	if m.old2cur == nil {
-		m.old2cur, m.cur2old = map[uint32]uint32{}, map[uint32]uint32{}
+	if p, ok := m.find(o, true); ok {
+		return p.cur == c
 	}
-	if x, ok := m.old2cur[o]; ok {
-		return x == c
+	if p, ok := m.find(c, false); ok {
+		return p.old == o
 	}
-	if x, ok := m.cur2old[c]; ok {
-		return x == o
-	}
-	m.old2cur[o], m.cur2old[c] = c, o
+	m.add(o, c)
 	return true
 }
 
@@ -136,14 +177,11 @@ func (m *idMap) checkScalar(o, c uint32) bool {
 	if o == 0 || c != 0 || !m.lenient {
 		return m.check(o, c)
 	}
-	if m.old2cur == nil {
-		m.old2cur, m.cur2old = map[uint32]uint32{}, map[uint32]uint32{}
-	}
-	if _, ok := m.old2cur[o]; ok {
+	if _, ok := m.find(o, true); ok {
 		return false
 	}
 	m.fresh++
-	m.old2cur[o] = 1<<31 | m.fresh // no ID of a state reaches 2^31
+	m.add(o, 1<<31|m.fresh) // no ID of a state reaches 2^31
 	return true
 }
 
@@ -198,6 +236,7 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 			return false
 		}
 	}
+	// Registers first: they are cheap and differ most often.
 	for fi := range old.frames {
 		of, cf := old.frames[fi], cur.frames[fi]
 		if of.callsite != cf.callsite || of.fn != cf.fn {
@@ -212,10 +251,19 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 				return false
 			}
 		}
-		for i := range of.stack {
-			if slive != nil && slive[fi]&(1<<i) == 0 {
-				continue
-			}
+	}
+	for fi := range old.frames {
+		of, cf := old.frames[fi], cur.frames[fi]
+		n := len(of.stack)
+		want := ^uint64(0) // the slots to compare
+		if slive != nil {
+			want = slive[fi]
+		}
+		if n < 64 {
+			want &= 1<<n - 1
+		}
+		for ; want != 0; want &= want - 1 {
+			i := bits.TrailingZeros64(want)
 			os := &of.stack[i]
 			var cs *slot
 			if i < len(cf.stack) {

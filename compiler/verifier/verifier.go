@@ -195,8 +195,6 @@ type vm struct {
 	// typeAt records the pointer kind each memory instruction dereferences
 	// (the NFP rule "one instruction, one pointer type").
 	typeAt map[int]Kind
-	// badCompare is set by refine for comparisons that leak pointers.
-	badCompare bool
 	// tailMap is the program array each tail call site used (-1: several),
 	// for Options.Unprivileged.
 	tailMap map[int]int
