@@ -394,12 +394,18 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 		}
 	}
 	v.done[p.pc] = kept
-	open := v.open[p.pc]
+	// States fully explored since they were listed leave the open list
+	// (they are in done, or forgotten).
+	open := v.open[p.pc][:0]
+	for _, c := range v.open[p.pc] {
+		if c.branches > 0 {
+			open = append(open, c)
+		}
+	}
+	clear(v.open[p.pc][len(open):])
+	v.open[p.pc] = open
 	for i, n := len(open)-1, 0; i >= 0 && n < maxOpenCompared; i-- {
 		c := open[i]
-		if c.branches == 0 {
-			continue
-		}
 		n++
 		if !covers(c.st, p.st, live, nil, nil) {
 			continue
@@ -410,7 +416,7 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 			}
 		}
 	}
-	if len(open) >= maxCheckpoints {
+	if len(open)+len(v.done[p.pc]) >= maxCheckpoints {
 		return false, nil
 	}
 	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1, pc: p.pc, hist: p.hist, written: p.written}
@@ -422,8 +428,12 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 
 // endPath tells the ancestors of a finished path that it is done; a
 // checkpoint whose every descendant is done becomes a pruning state.
+//
+// A fully explored checkpoint no longer needs its way back (parent and
+// history serve the backtracking of its descendants, all finished): they
+// are dropped, so that the ancestors of forgotten states can be freed.
 func (v *vm) endPath(c *checkpoint) {
-	for ; c != nil; c = c.parent {
+	for c != nil {
 		c.branches--
 		if c.branches > 0 {
 			return
@@ -431,6 +441,9 @@ func (v *vm) endPath(c *checkpoint) {
 		if c.st != nil {
 			v.done[c.pc] = append(v.done[c.pc], c)
 		}
+		next := c.parent
+		c.parent, c.hist = nil, nil
+		c = next
 	}
 }
 
