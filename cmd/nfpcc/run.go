@@ -200,16 +200,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 	snap := m.Snapshot()
 	rep.Maps = snap.Maps
-	if o.mapsOut != "" {
-		b, err := snap.Marshal()
-		if err == nil {
-			err = writeOutput(o.mapsOut, b, stdout)
-		}
-		if err != nil {
-			return fail("--save-maps: %v", err)
-		}
-	}
-	if err := out.close(stdout); err != nil {
+	if err := finishOutputs(&o, snap, out, stdout); err != nil {
 		return fail("%v", err)
 	}
 

@@ -262,16 +262,7 @@ func runNFP(o *runOptions, positional []string, stdout, stderr io.Writer) int {
 	}
 	snap := fw.MapState()
 	rep.Maps = snap.Maps
-	if o.mapsOut != "" {
-		b, err := snap.Marshal()
-		if err == nil {
-			err = writeOutput(o.mapsOut, b, stdout)
-		}
-		if err != nil {
-			return errf("--save-maps: %v", err)
-		}
-	}
-	if err := out.close(stdout); err != nil {
+	if err := finishOutputs(o, snap, out, stdout); err != nil {
 		return errf("%v", err)
 	}
 	if o.profile != "" {

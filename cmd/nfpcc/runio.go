@@ -108,6 +108,21 @@ func applyMapState(path string, maps []emulator.Map) error {
 	return nil
 }
 
+// finishOutputs writes the files a run ends with, the same on both
+// engines: --save-maps (the map state) and --out (the packets that left).
+func finishOutputs(o *runOptions, snap *emulator.State, out *pcapOut, stdout io.Writer) error {
+	if o.mapsOut != "" {
+		b, err := snap.Marshal()
+		if err == nil {
+			err = writeOutput(o.mapsOut, b, stdout)
+		}
+		if err != nil {
+			return fmt.Errorf("--save-maps: %v", err)
+		}
+	}
+	return out.close(stdout)
+}
+
 // pcapOut is the --out file: the frames that leave the program, written
 // atomically when the run ends.
 type pcapOut struct {
