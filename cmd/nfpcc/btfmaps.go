@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -149,4 +152,174 @@ func typedEntry(t mapBTF, keyHex, valueHex string) string {
 		return ""
 	}
 	return ks + " → " + vs
+}
+
+// typedState rewrites the entries of a --maps file given by their BTF
+// types into hex, the form emulator.ParseState reads: a key or value that
+// is not a hex string of the map's size (a number, an object, a list, an
+// enum name, a MAC address) is encoded through the map's type. The file's
+// other contents are kept as they are; data comes back unchanged when no
+// entry needs types.
+func typedState(data []byte, types map[string]mapBTF) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil || doc["maps"] == nil {
+		return data, nil // ParseState reports what is wrong
+	}
+	var maps map[string][]map[string]json.RawMessage
+	if json.Unmarshal(doc["maps"], &maps) != nil {
+		return data, nil
+	}
+	changed := false
+	for name, entries := range maps {
+		for i, e := range entries {
+			for _, field := range []string{"key", "value"} {
+				raw, ok := e[field]
+				if !ok || isHexString(raw) {
+					continue
+				}
+				t, ok := types[name]
+				typ := t.key
+				if field == "value" {
+					typ = t.value
+				}
+				if !ok || typ == nil {
+					return nil, fmt.Errorf("map %s entry %d: %s %s is not hex, and the object has no BTF type for it", name, i, field, raw)
+				}
+				b, err := encodeBTF(typ, raw)
+				if err != nil {
+					return nil, fmt.Errorf("map %s entry %d: %s: %v", name, i, field, err)
+				}
+				e[field], _ = json.Marshal(hex.EncodeToString(b))
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return data, nil
+	}
+	doc["maps"], _ = json.Marshal(maps)
+	return json.Marshal(doc)
+}
+
+// isHexString says whether raw is a JSON string of hex digits (spaces
+// and a 0x prefix allowed, as emulator.ParseState reads them).
+func isHexString(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	s = strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "0x")
+	_, err := hex.DecodeString(s)
+	return err == nil && s != ""
+}
+
+// encodeBTF is the bytes of a value of type t written in JSON: numbers for
+// integers, true/false, enum names or numbers, objects by member name
+// (members left out are zero), lists for arrays, "aa:bb:cc:dd:ee:ff" or
+// hex for byte arrays.
+func encodeBTF(t btf.Type, raw json.RawMessage) ([]byte, error) {
+	sz, err := btf.Sizeof(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, sz)
+	if err := putBTF(btf.UnderlyingType(t), raw, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func putBTF(t btf.Type, raw json.RawMessage, out []byte) error {
+	t = btf.UnderlyingType(t)
+	var s string
+	isStr := json.Unmarshal(raw, &s) == nil
+	switch t := t.(type) {
+	case *btf.Int, *btf.Enum:
+		if e, ok := t.(*btf.Enum); ok && isStr {
+			for _, m := range e.Values {
+				if m.Name == s {
+					return putUint(out, m.Value)
+				}
+			}
+			return fmt.Errorf("%q is not a value of enum %s", s, e.Name)
+		}
+		var b bool
+		if json.Unmarshal(raw, &b) == nil {
+			return putUint(out, map[bool]uint64{true: 1}[b])
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) != nil {
+			return fmt.Errorf("%s: want a number", raw)
+		}
+		if v, err := strconv.ParseInt(n.String(), 0, 64); err == nil {
+			return putUint(out, uint64(v))
+		}
+		v, err := strconv.ParseUint(n.String(), 0, 64)
+		if err != nil {
+			return fmt.Errorf("%s: want an integer", raw)
+		}
+		return putUint(out, v)
+	case *btf.Array:
+		if isStr {
+			b, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
+			if err != nil || len(b) != len(out) {
+				return fmt.Errorf("%q: want %d bytes in hex (or aa:bb:… )", s, len(out))
+			}
+			copy(out, b)
+			return nil
+		}
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil || len(elems) > int(t.Nelems) {
+			return fmt.Errorf("%s: want a list of at most %d elements", raw, t.Nelems)
+		}
+		esz, err := btf.Sizeof(t.Type)
+		if err != nil {
+			return err
+		}
+		for i, e := range elems {
+			if err := putBTF(t.Type, e, out[i*esz:(i+1)*esz]); err != nil {
+				return fmt.Errorf("[%d]: %v", i, err)
+			}
+		}
+		return nil
+	case *btf.Struct:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			return fmt.Errorf("%s: want an object {member: value}", raw)
+		}
+		for name, v := range fields {
+			m := slices.IndexFunc(t.Members, func(m btf.Member) bool { return m.Name == name })
+			if m < 0 {
+				return fmt.Errorf("struct %s has no member %q", t.Name, name)
+			}
+			mem := t.Members[m]
+			msz, err := btf.Sizeof(mem.Type)
+			off := int(mem.Offset.Bytes())
+			if err != nil || mem.BitfieldSize != 0 || off+msz > len(out) {
+				return fmt.Errorf("member %s: bitfields and odd layouts take hex", name)
+			}
+			if err := putBTF(mem.Type, v, out[off:off+msz]); err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+		}
+		return nil
+	}
+	if isStr {
+		b, err := hex.DecodeString(s)
+		if err == nil && len(b) == len(out) {
+			copy(out, b)
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: a %T takes hex", raw, t)
+}
+
+func putUint(out []byte, v uint64) error {
+	var w [8]byte
+	binary.LittleEndian.PutUint64(w[:], v)
+	if len(out) < 8 && v>>(8*len(out)) != 0 && int64(v)>>(8*len(out)-1) != -1 {
+		return fmt.Errorf("%d does not fit in %d bytes", int64(v), len(out))
+	}
+	copy(out, w[:])
+	return nil
 }

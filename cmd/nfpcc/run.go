@@ -160,7 +160,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%s: %v", objPath, err)
 	}
-	if err := applyMapState(o.mapsIn, m.Env().Maps); err != nil {
+	if err := applyMapState(o.mapsIn, m.Env().Maps, mapTypes(objPath)); err != nil {
 		return fail("%v", err)
 	}
 	out, err := createPcapOut(o.pcapOut)

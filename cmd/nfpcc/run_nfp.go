@@ -190,7 +190,7 @@ func runNFP(o *runOptions, positional []string, stdout, stderr io.Writer) int {
 	if o.prog != "" && o.prog != progName {
 		return errf("%s: no program %q (the image holds %s)", prog, o.prog, progName)
 	}
-	if err := applyMapState(o.mapsIn, maps); err != nil {
+	if err := applyMapState(o.mapsIn, maps, nil); err != nil {
 		return errf("%v", err)
 	}
 	frames, err := readInputs(o.pcapIn, packets)

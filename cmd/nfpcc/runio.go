@@ -80,13 +80,19 @@ func readPcap(path string) ([]inputPacket, error) {
 // The file is a map state (--save-maps) or a whole `run --json` report,
 // whose "maps" member has the same form: a report's other members are
 // ignored, so that one run's output starts the next.
-func applyMapState(path string, maps []emulator.Map) error {
+//
+// With types (an object's BTF), entries may give keys and values as C sees
+// them instead of hex (typedState).
+func applyMapState(path string, maps []emulator.Map, types map[string]mapBTF) error {
 	if path == "" {
 		return nil
 	}
 	data, err := readInput(path)
 	if err != nil {
 		return err
+	}
+	if data, err = typedState(data, types); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
 	}
 	st, err := emulator.ParseState(data)
 	if err != nil {
