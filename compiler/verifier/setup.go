@@ -14,7 +14,7 @@ import (
 // falling off the end) and computes register liveness for pruning.
 func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error) {
 	v := &vm{prog: prog, opts: opts, progType: prog.Type, target: opts.Target, maxPkt: -1,
-		typeAt: map[int]Kind{}, stackOffAt: map[int]int32{}, fixedAt: map[fixedKey]int64{}, wordUse: map[wordKey]wordUse{}}
+		typeAt: map[int]Kind{}, stackOffAt: map[int]int32{}}
 	if opts.Type != ebpf.UnspecifiedProgram {
 		v.progType = opts.Type
 	}

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -38,6 +39,9 @@ func checkMapHelper(t *Target, v *vm, st *State, pc int, h *helper) error {
 			return t.errorf(v, pc, "bpf_%s: the %s is at a different stack address on another path (the NFP needs one address per call: copy it to one stack variable)", h.name, what)
 		}
 	}
+	if h.id == 2 {
+		t.noteUpdate(v, st, pc)
+	}
 	return t.checkMapArg(v, st, pc, h)
 }
 
@@ -54,16 +58,104 @@ func (t *Target) checkMapArg(v *vm, st *State, pc int, h *helper) error {
 	return nil
 }
 
+// nfpState is what the NFP rules that span paths record during one
+// verification.
+type nfpState struct {
+	// fixedAt: per instruction, what must be the same on every path (a map
+	// value load's offset, a helper's map and stack arguments).
+	fixedAt map[fixedKey]int64
+	// wordUse: how map value words are used, atomically or plainly.
+	wordUse map[wordKey]wordUse
+	// updates: per bpf_map_update_elem call, its map and which value
+	// words were known zero on every path (checked at the end against
+	// the atomic words: checkEnd).
+	updates map[int]*updateSite
+}
+
+type updateSite struct {
+	m    int
+	zero []bool // per 32-bit word of the value
+}
+
+func (n *nfpState) init() {
+	if n.fixedAt == nil {
+		n.fixedAt, n.wordUse, n.updates = map[fixedKey]int64{}, map[wordKey]wordUse{}, map[int]*updateSite{}
+	}
+}
+
+// noteUpdate records which words of the value a bpf_map_update_elem at pc
+// writes as known zeros on this path.
+func (t *Target) noteUpdate(v *vm, st *State, pc int) {
+	v.nfp.init()
+	r1, r3 := &st.cur().regs[asm.R1], &st.cur().regs[asm.R3]
+	if r1.Kind != MapPtr || r3.Kind != Stack || !r3.Value.IsConst() || r3.Frame >= len(st.frames) || r1.Map >= len(v.maps) {
+		return
+	}
+	size := int(v.maps[r1.Map].ValueSize)
+	u := v.nfp.updates[pc]
+	if u == nil {
+		u = &updateSite{m: r1.Map, zero: make([]bool, (size+3)/4)}
+		for i := range u.zero {
+			u.zero[i] = true
+		}
+		v.nfp.updates[pc] = u
+	}
+	f := st.frames[r3.Frame]
+	base := int(r3.Off) + int(r3.Value.ConstValue())
+	for b := 0; b < size; b++ {
+		if !zeroByte(f, base+b) {
+			u.zero[b/4] = false
+		}
+	}
+}
+
+// zeroByte says whether stack byte off of f is known to be zero.
+func zeroByte(f *frame, off int) bool {
+	k, s := f.byteAt(off)
+	switch {
+	case k == byteZero:
+		return true
+	case k == byteSpill && s.spill.Kind == ScalarKind && s.spill.IsConst():
+		return s.spill.Value.ConstValue()>>(8*((off+StackSize)%8))&0xff == 0
+	}
+	return false
+}
+
+// checkEnd applies the rules that need the whole program: an update of a
+// map whose value has atomic words must write zeros there (the firmware
+// writes the value as it is, little-endian, where the atomic engine keeps
+// big-endian words; the kernel's nfp verifier: "bpf_map_update_elem() is
+// required to initialize atomic counters to zero").
+func (t *Target) checkEnd(v *vm) error {
+	pcs := make([]int, 0, len(v.nfp.updates))
+	for pc := range v.nfp.updates {
+		pcs = append(pcs, pc)
+	}
+	slices.Sort(pcs)
+	for _, pc := range pcs {
+		u := v.nfp.updates[pc]
+		for w, zero := range u.zero {
+			use, ok := v.nfp.wordUse[wordKey{u.m, int64(w)}]
+			if ok && use.atomic && !zero {
+				return t.errorf(v, pc, "bpf_map_update_elem may write a non-zero value to a word of map %s's value that %s (eBPF slot %d) uses atomically; the NFP keeps atomic words big-endian, so the update must write zeros there",
+					v.maps[u.m].Name, use.what, use.pc)
+			}
+		}
+	}
+	return nil
+}
+
 // fixedKey is an instruction and which of its operands.
 type fixedKey struct{ pc, what int }
 
 // fixed records val for k and says whether it is the value every path
 // seen so far had there.
 func fixed(v *vm, k fixedKey, val int64) bool {
-	if prev, ok := v.fixedAt[k]; ok {
+	v.nfp.init()
+	if prev, ok := v.nfp.fixedAt[k]; ok {
 		return prev == val
 	}
-	v.fixedAt[k] = val
+	v.nfp.fixedAt[k] = val
 	return true
 }
 
@@ -201,6 +293,7 @@ type wordUse struct {
 // (the kernel's nfp verifier: "map value use type conflict"). An access at
 // a variable offset may touch every word of the value.
 func (t *Target) useWords(v *vm, a *access, atomic bool, what string) error {
+	v.nfp.init()
 	m := v.maps[a.ptr.Map]
 	lo, hi := int64(0), int64(m.ValueSize)
 	if a.ptr.Value.IsConst() {
@@ -209,9 +302,9 @@ func (t *Target) useWords(v *vm, a *access, atomic bool, what string) error {
 	}
 	for w := lo >> 2; w <= (hi-1)>>2; w++ {
 		k := wordKey{a.ptr.Map, w}
-		u, ok := v.wordUse[k]
+		u, ok := v.nfp.wordUse[k]
 		if !ok {
-			v.wordUse[k] = wordUse{atomic: atomic, pc: a.pc, what: what}
+			v.nfp.wordUse[k] = wordUse{atomic: atomic, pc: a.pc, what: what}
 			continue
 		}
 		if u.atomic != atomic {

@@ -155,6 +155,9 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 	if err == nil {
 		err = v.checkFixups()
 	}
+	if err == nil && v.target != nil {
+		err = v.target.checkEnd(v)
+	}
 	if err != nil {
 		if opts.Log != nil {
 			fmt.Fprintln(opts.Log, err)
@@ -200,12 +203,8 @@ type vm struct {
 	tailMap map[int]int
 	// stackOffAt records a stack access's constant offset per instruction (NFP).
 	stackOffAt map[int]int32
-	// fixedAt records, per instruction, what the NFP needs the same on
-	// every path (a map value load's offset, a helper's map and stack
-	// arguments).
-	fixedAt map[fixedKey]int64
-	// wordUse records how map value words are used, atomically or plainly (NFP).
-	wordUse map[wordKey]wordUse
+	// nfp is what the NFP target's rules spanning paths record (target_forms.go).
+	nfp nfpState
 
 	// precise is set for precision-tracked pruning (Options.VerdictOnly).
 	precise bool
