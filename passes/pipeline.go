@@ -114,6 +114,7 @@ var Pipeline = mustBuild([]*Pass{
 	{Name: "deadcode", Doc: "unused pure values, block parameters and unreachable blocks removed", Min: O1, fn: deadcode},
 	{Name: "cfg", Doc: "CFG simplification: same-target branches, empty blocks forwarded, single-edge blocks merged", Min: O1, Invalidates: []Prop{PropDom}, fn: cfg},
 	{Name: "ifconv", Doc: "branches that only choose 0 or 1 for a join's parameter as unsigned compares producing the value", Min: O2, Invalidates: []Prop{PropDom, PropNoDead}, fn: ifconv},
+	{Name: "retdup", Doc: "edges into a block that only returns its parameter return the argument themselves", Min: O2, Invalidates: []Prop{PropDom, PropNoDead}, fn: retdup},
 	{Name: "deadcode2", Doc: "deadcode again after the CFG changes", Min: O1, fn: deadcode},
 }, []constraint{
 	{"inline", "sccp", "facts of a callee's parameters hold only once its body sees the call's arguments; every pass after assumes one function"},
@@ -132,6 +133,8 @@ var Pipeline = mustBuild([]*Pass{
 	{"cfg", "deadcode2", "merging blocks turns parameters into unused copies"},
 	{"cfg", "ifconv", "cfg bypasses empty blocks except those that choose a constant for a conditional edge: what ifconv converts"},
 	{"ifconv", "deadcode2", "the choosing blocks ifconv leaves are unreachable"},
+	{"ifconv", "retdup", "ifconv's joins may be return blocks: converted branches first, or their edges get return blocks of their own"},
+	{"retdup", "deadcode2", "the shared return block may be left unreachable"},
 })
 
 func mustBuild(ps []*Pass, cs []constraint) []*Pass {
