@@ -384,8 +384,16 @@ func helperHint(id int32) string {
 		return ": the NFP has no clock a program can read"
 	case 23, 51:
 		return ": the NFP cannot redirect to another device; return XDP_TX to send the frame back out of its port"
-	case 9, 10, 11, 28:
+	case 9, 10, 11:
 		return ": write the packet through direct packet access (ctx->data) and fix checksums with arithmetic"
+	case 18, 19, 38, 39, 43, 50:
+		return ": the NFP cannot change a tc frame's size; in XDP, bpf_xdp_adjust_head and bpf_xdp_adjust_tail (shrinking) are offloaded"
+	case 54:
+		return ": the NFP has no metadata area in front of the frame"
+	case 34:
+		return ": compute a hash of the header fields in the program (the NFP has no skb hash)"
+	case 69:
+		return ": the NIC has no kernel routing table; keep next hops in a BPF_MAP_TYPE_HASH keyed by prefix"
 	}
 	return ""
 }
