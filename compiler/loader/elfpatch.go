@@ -30,6 +30,7 @@ type elfInfo struct {
 	symValue map[string]uint64 // function symbol → offset in its section
 	symSec   map[string]string // function symbol → its section
 	mapSec   map[string]string // map symbol → section holding its definition
+	mapOff   map[string]uint64 // map symbol → offset of its definition in that section
 	// legacyMaps lists the legacy map symbols of all `maps*` sections in
 	// section order, then by offset: a legacy map-in-map definition names
 	// its inner map by that position (bpf_load.c and PREVAIL number maps
@@ -118,6 +119,7 @@ func inspect(b []byte) (*elfInfo, error) {
 		symValue:    map[string]uint64{},
 		symSec:      map[string]string{},
 		mapSec:      map[string]string{},
+		mapOff:      map[string]uint64{},
 		textName:    -1,
 		btfTextName: -1,
 	}
@@ -180,6 +182,7 @@ func inspect(b []byte) (*elfInfo, error) {
 				}
 			} else {
 				info.mapSec[e.sym.Name] = sec.Name
+				info.mapOff[e.sym.Name] = e.sym.Value
 				if isLegacyMapSection(sec) {
 					info.legacyMaps = append(info.legacyMaps, e.sym.Name)
 				}

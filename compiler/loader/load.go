@@ -100,6 +100,9 @@ func LoadBytes(name string, b []byte) (*Object, error) {
 	if err != nil {
 		var me *mapError
 		if errors.As(err, &me) {
+			if off, ok := info.mapOff[me.name]; ok && info.mapSec[me.name] == me.section {
+				return fail("maps", me.section, fmt.Errorf("offset %#x: %w", off, me.err))
+			}
 			return fail("maps", me.section, me.err)
 		}
 		return fail("maps", "", err)

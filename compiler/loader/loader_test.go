@@ -439,3 +439,28 @@ func TestPerfEventArraySized(t *testing.T) {
 		t.Errorf("events: %s", m)
 	}
 }
+
+// TestMapErrorOffset: a bad map definition is named with its section and
+// the byte offset of the definition.
+func TestMapErrorOffset(t *testing.T) {
+	b, err := os.ReadFile(progsObject(t, "legacy_maps.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, _ := f.Symbols()
+	maps := f.Section("maps")
+	for _, s := range syms {
+		if s.Name == "flow_tables" {
+			binary.LittleEndian.PutUint32(b[maps.Offset+s.Value+28:], 99) // inner_id
+		}
+	}
+	_, err = LoadBytes("legacy_maps.o", b)
+	want := `loader: legacy_maps.o: section "maps": maps: offset 0x48: map flow_tables: inner_id 99 names no map of the object`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

@@ -30,6 +30,7 @@ const (
 
 type mapError struct {
 	section string
+	name    string // the map whose definition is at fault
 	err     error
 }
 
@@ -63,14 +64,14 @@ func convertMaps(spec *ebpf.CollectionSpec, info *elfInfo) ([]*Map, map[string]i
 		}
 		inner, err := legacyInner(n, ms, spec.Maps, info.legacyMaps, info)
 		if err != nil {
-			return nil, nil, &mapError{m.Section, err}
+			return nil, nil, &mapError{m.Section, n, err}
 		}
 		if inner == "" {
 			continue // none named: whoever creates the map must supply one
 		}
 		j, ok := index[inner]
 		if !ok {
-			return nil, nil, &mapError{m.Section, fmt.Errorf("map %s: inner map %s not found", n, inner)}
+			return nil, nil, &mapError{m.Section, n, fmt.Errorf("map %s: inner map %s not found", n, inner)}
 		}
 		tmpl := *maps[j]
 		m.InnerMap = &tmpl
@@ -168,7 +169,7 @@ func convertMap(name string, ms *ebpf.MapSpec, section string) (*Map, error) {
 	}
 	if ms.InnerMap != nil {
 		if ms.InnerMap == ms {
-			return nil, &mapError{section, fmt.Errorf("map %s: is its own inner map", name)}
+			return nil, &mapError{section, name, fmt.Errorf("map %s: is its own inner map", name)}
 		}
 		inner, err := convertMap(name+".inner", ms.InnerMap, section)
 		if err != nil {
