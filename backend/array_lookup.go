@@ -36,7 +36,7 @@ type arrayLookup struct {
 // the frame (an unaligned key, which the JIT refuses, keeps the staged
 // firmware call).
 func (g *gen) inlineLookup(v *ir.Value) (arrayLookup, bool) {
-	if v.Op != ir.OpCall || v.Imm != 1 || len(v.Args) < 2 {
+	if v.Op != ir.OpCall || v.Imm != 1 || len(v.Args) < 2 || !g.opts.MapLayout {
 		return arrayLookup{}, false
 	}
 	m := g.info[g.rootOf(v.Args[0]).ID]

@@ -44,6 +44,12 @@ type Options struct {
 	// Dump, when set, receives the machine IR after each stage ("isel",
 	// "sched") in mir's text form.
 	Dump func(stage, mir string)
+	// MapLayout says the firmware places maps as nfpcc's model does (map
+	// i at EMEM 0x80_0000_0000 + i<<32, ARRAY values at power-of-two
+	// strides; emulator/nfp): ARRAY lookups are then inlined
+	// (array_lookup.go). CoreNIC promises no layout and no relocation
+	// says where its maps are, so there they call the firmware.
+	MapLayout bool
 }
 
 // Stats are figures about one compiled program.

@@ -37,7 +37,8 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		// The passes run first, as in the compiler: the required ones
-		// (inlining), or all of -O1/-O2 by the high bits of regs.
+		// (inlining), or all of -O1/-O2 by the high bits of regs; ARRAY
+		// lookups inline (MapLayout) for even regs.
 		lv := []passes.Level{passes.O0, passes.O1, passes.O2}[int(regs/32)%3]
 		if _, err := passes.Run(m, passes.Config{Level: lv, Check: true}); err != nil {
 			if strings.Contains(err.Error(), "BUG") {
@@ -45,7 +46,7 @@ func FuzzCompile(f *testing.F) {
 			}
 			return
 		}
-		img, _, err := Compile(m, Options{Name: "p", Type: image.ProgXDP, Maps: maps, Regs: int(regs % 32)})
+		img, _, err := Compile(m, Options{Name: "p", Type: image.ProgXDP, Maps: maps, Regs: int(regs % 32), MapLayout: regs&1 == 0})
 		if err != nil {
 			if strings.Contains(err.Error(), "BUG") {
 				t.Fatalf("%v\n%s", err, src)

@@ -63,7 +63,7 @@ func TestGolden(t *testing.T) {
 		}
 		stages := map[string]string{}
 		dump := func(stage, text string) { stages[stage] = text }
-		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps, Dump: dump})
+		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps, Dump: dump, MapLayout: true})
 		out, errText := "", ""
 		if err != nil {
 			errText = err.Error() + "\n"
