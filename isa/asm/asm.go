@@ -117,10 +117,11 @@ func (l ErrorList) Error() string {
 // maxErrors stops an assembly that has gone wrong from listing every line.
 const maxErrors = 20
 
-// skipLine matches objdump's header lines; symbolLine its symbol lines,
-// whose address ends a run of zero words ("...").
+// skipLine matches objdump's header lines (and the program line `nfpcc
+// objdump` adds for an image); symbolLine its symbol lines, whose address
+// ends a run of zero words ("...").
 var (
-	skipLine   = regexp.MustCompile(`^(\S.*:\s+file format .*|Disassembly of section .*)\s*$`)
+	skipLine   = regexp.MustCompile(`^(\S.*:\s+file format .*|Disassembly of section .*|program \S+: type \S+, mcpu \S+)\s*$`)
 	symbolLine = regexp.MustCompile(`^([0-9a-f]+) <[^>]*>:\s*$`)
 )
 
