@@ -39,6 +39,10 @@ type vinfo struct {
 	// few): every use reloads them, every definition stores them.
 	spilled bool
 	slot    int64
+	// reloaded: a spilled value lives in a reload register while one
+	// instruction is lowered (spilled is false then); decisions that hold
+	// beyond that instruction must see it as spilled.
+	reloaded bool
 }
 
 // Register numbers. Every value lives in the same register number of both

@@ -350,7 +350,7 @@ func (g *gen) keyInRegister(v *ir.Value, l arrayLookup) (*ir.Value, bool) {
 		return nil, false
 	}
 	st := sts[0]
-	if r := g.info[g.rootOf(st.Args[1]).ID]; r.kind != kReg || r.spilled || st.Op != ir.OpStore32 {
+	if r := g.info[g.rootOf(st.Args[1]).ID]; r.kind != kReg || r.spilled || r.reloaded || st.Op != ir.OpStore32 {
 		return nil, false
 	}
 	instrs := v.Block.Instrs

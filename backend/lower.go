@@ -252,7 +252,7 @@ func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
 		}
 		old := *in
 		restore = append(restore, func() { g.info[r.ID] = old })
-		in.spilled = false
+		in.spilled, in.reloaded = false, true
 		in.lo, in.hi = reloadRegs[k], -1
 		if !in.hiZero || g.wideDiv(r) {
 			in.hi = reloadRegs[k+1]

@@ -86,6 +86,17 @@ func (g *gen) extract(v *ir.Value, size int, lane int, w0, w1 isa.Operand) {
 		if size == 2 {
 			a.emit(isa.LdField(d, 3, isa.GPRB(d.Num), isa.ShiftRotR, 0, true))
 		}
+	case size == 8 && lane != 0:
+		// Three transfer registers (w1's successor the third): each half
+		// is a pair shifted right by the lane.
+		if w1.Kind != isa.KXfer {
+			g.fail(v, "an 8-byte access at byte %d of a 32-bit word is not supported here", lane)
+		}
+		a.emit(isa.Mov(isa.GPRA(regScratchA), w1), isa.DblShf(d, isa.GPRA(regScratchA), w0, 8*lane))
+		if dh := g.dhi(v); !dh.IsNone() {
+			a.emit(isa.Mov(isa.GPRA(regScratchA), isa.Xfer(w1.Num+1)), isa.DblShf(dh, isa.GPRA(regScratchA), w1, 8*lane))
+		}
+		return
 	case size == 8:
 		a.emit(isa.Mov(d, w0))
 		if dh := g.dhi(v); !dh.IsNone() {
@@ -315,14 +326,10 @@ func (g *gen) memMapVal(v *ir.Value, info *ir.OpInfo) {
 			g.fail(v, "map value load at an offset the verifier did not fix")
 		}
 		lane := int((poff + v.Imm) & 3)
-		if size == 8 && lane != 0 {
-			g.fail(v, "unaligned 8-byte map value load")
-		}
 		lo, hi := g.mapAddr(v, v.Imm-int64(lane))
-		words := 1
-		if size == 8 || lane+size > 4 {
-			words = 2 // (both words hold bytes of the value: slots are 4-byte aligned)
-		}
+		// Every word read holds bytes of the value: slots are 4-byte
+		// aligned and the verifier checked the access.
+		words := (lane + size + 3) / 4
 		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", 0, lo, hi, isa.Mode40BA, words, isa.CtxSwapWait))
 		g.extract(v, size, lane, isa.Xfer(0), isa.Xfer(1))
 	case isStore(v.Op):

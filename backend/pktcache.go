@@ -13,8 +13,8 @@ import (
 // back to back), so a header parsed field by field gets much cheaper. A
 // group ends at anything that may change the packet or the transfer
 // registers (packet stores, helper calls) and at a load
-// that does not fit it. A 2- or 4-byte load crossing two words of the
-// window takes both (extract: a dbl_shf); an 8-byte one must start a word.
+// that does not fit it. A load crossing words of the window takes them
+// (extract: a dbl_shf per result word).
 type pktGroup struct {
 	start   int64 // packet offset of $xfer_8's first byte
 	words   int
@@ -57,9 +57,8 @@ func (g *gen) groupPacketLoads() {
 					}
 					if imm >= start {
 						rel := imm - start
-						lane := rel % 4
 						end := max(rel+size, grp.start-start+int64(grp.words)*4)
-						if (size == 8 && lane == 0 || size < 8) && end <= 32 {
+						if end <= 32 {
 							grp.start = start
 							grp.words = int((end + 3) / 4)
 							members[grp] = append(members[grp], v)
@@ -78,10 +77,6 @@ func (g *gen) groupPacketLoads() {
 					}
 				}
 				rel := imm - grp.start
-				if size == 8 && rel != 0 {
-					// Straddles a word: a window of its own offset.
-					grp.start, grp.aligned, rel = imm, false, 0
-				}
 				grp.words = int((rel + size + 3) / 4)
 				cur = open{grp, r}
 				members[grp] = []*ir.Value{v}
