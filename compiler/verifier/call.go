@@ -13,7 +13,13 @@ import (
 // applies its effects: r0 gets the return value, r1–r5 become unreadable,
 // memory it writes becomes initialised, and packet pointers die if it may
 // move the packet.
-func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
+func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) (*alt, error) {
+	var a *alt
+	err := v.callHelper1(st, pc, ins, &a)
+	return a, err
+}
+
+func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) error {
 	id := int32(ins.Constant)
 	h := helperByID(id)
 	if h == nil {
@@ -37,6 +43,7 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 	mapIdx := -1
 	var released uint32
 	nonNull := false // a lookup that cannot fail
+	var fn *Reg      // a callback's address
 	for i, k := range h.args {
 		if k == argNone {
 			break
@@ -152,7 +159,23 @@ func (v *vm) callHelper(st *State, pc int, ins *asm.Instruction) error {
 			}
 		case argSize, argSizeOrZero:
 			// checked with the memory argument before it
+		case argCallback:
+			if err := v.checkCallbackArg(pc, rn, r); err != nil {
+				return err
+			}
+			fn = r
+		case argStackOrNull:
+			if err := v.checkStackOrNull(pc, rn, r); err != nil {
+				return err
+			}
 		}
+	}
+	if h.callback != cbNone {
+		a, err := v.callbackEntry(st, pc, h, fn, mapIdx)
+		if err != nil {
+			return err
+		}
+		*cb = a
 	}
 	if h.id == 12 && v.opts.Unprivileged {
 		// One tail call instruction, one program array: without

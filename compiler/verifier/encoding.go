@@ -118,7 +118,7 @@ func checkEncoding(ins *asm.Instruction, last bool) string {
 			return "BPF_LD_IMM64 uses reserved fields"
 		}
 		switch ins.Src {
-		case 0, asm.PseudoMapFD, asm.PseudoMapValue:
+		case 0, asm.PseudoMapFD, asm.PseudoMapValue, asm.PseudoFunc:
 		default:
 			return "unrecognized bpf_ld_imm64 insn"
 		}

@@ -80,7 +80,8 @@ func (v *vm) step1(st *State, pc int) (int, *alt, error) {
 			if ins.IsKfuncCall() {
 				return 0, nil, v.errorf(pc, "kernel function calls are not supported")
 			}
-			return pc + 1, nil, v.callHelper(st, pc, ins)
+			a, err := v.callHelper(st, pc, ins)
+			return pc + 1, a, err
 		case asm.Ja:
 			if ins.Src != 0 || ins.Dst != 0 {
 				return 0, nil, v.errorf(pc, "BPF_JA uses reserved fields")
@@ -128,6 +129,12 @@ func (v *vm) ldImm64(st *State, pc int, ins *asm.Instruction) error {
 			return v.errorf(pc, "fd %d is not pointing to valid bpf_map", idx)
 		}
 		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapPtr, Map: idx, Value: Const(0)})
+	case asm.PseudoFunc:
+		r, err := v.funcPointer(pc, ins)
+		if err != nil {
+			return err
+		}
+		return v.writeReg(st, pc, ins.Dst, r)
 	case asm.PseudoMapValue:
 		idx, off := int(uint32(ins.Constant)), uint32(ins.Constant>>32)
 		if idx >= len(v.maps) || v.maps[idx] == nil {
@@ -162,6 +169,12 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 		return -1, nil
 	}
 	callee := st.cur()
+	if callee.callback {
+		if v.precise {
+			v.ent.cb = cbExit
+		}
+		return v.callbackExit(st, pc, r0)
+	}
 	if r0.Kind == Stack && r0.Frame == len(st.frames)-1 {
 		return 0, v.errorf(pc, "cannot return stack pointer to the caller")
 	}
@@ -172,7 +185,13 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 	for r := asm.R1; r <= asm.R5; r++ {
 		caller.regs[r] = Reg{}
 	}
-	// Pointers into the popped frame may survive in the caller's stack.
+	v.dropFramePointers(st)
+	return callee.callsite + 1, nil
+}
+
+// dropFramePointers forgets spilled pointers into frames that returned
+// (they may survive in a caller's stack).
+func (v *vm) dropFramePointers(st *State) {
 	gone := len(st.frames)
 	for _, f := range st.frames {
 		for i := range f.stack {
@@ -182,7 +201,6 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 			}
 		}
 	}
-	return callee.callsite + 1, nil
 }
 
 // callLocal enters a BPF-to-BPF call with a fresh frame.

@@ -25,6 +25,8 @@ const (
 	argUninitMapValue         // pointer to map.ValueSize bytes the helper writes
 	argInt                    // pointer to 4 initialised bytes the helper may rewrite (ARG_PTR_TO_INT)
 	argConstStr               // pointer into a read-only map value holding a NUL-terminated string
+	argCallback               // a subprogram's address (ARG_PTR_TO_FUNC)
+	argStackOrNull            // a stack pointer or null (ARG_PTR_TO_STACK_OR_NULL), passed to the callback
 )
 
 // retKind is what a helper returns in r0.
@@ -69,6 +71,8 @@ type helper struct {
 	// perfmon marks helpers the kernel gives only with CAP_PERFMON
 	// (refused with --unprivileged).
 	perfmon bool
+	// callback says how a callback argument is called (callback.go).
+	callback callbackKind
 }
 
 // helpers is the prototype table; ids are the kernel's (enum bpf_func_id).
@@ -174,6 +178,9 @@ var helpers = []helper{
 	{id: 195, name: "map_lookup_percpu_elem", args: [5]argKind{argMap, argMapKey, argScalar}, ret: retMapValueOrNull, progs: progAll,
 		mapTypes: []ebpf.MapType{ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash}},
 	{id: 208, name: "ktime_get_tai_ns", progs: progAll},
+	{id: 164, name: "for_each_map_elem", args: [5]argKind{argMap, argCallback, argStackOrNull, argAnything}, progs: progAll,
+		callback: cbForEachMapElem, mapTypes: []ebpf.MapType{ebpf.Hash, ebpf.LRUHash, ebpf.PerCPUHash, ebpf.LRUCPUHash, ebpf.Array, ebpf.PerCPUArray}},
+	{id: 181, name: "loop", args: [5]argKind{argScalar, argCallback, argStackOrNull, argAnything}, progs: progAll, callback: cbLoop},
 }
 
 var helperIndex = func() map[int32]*helper {

@@ -94,7 +94,15 @@ type histEntry struct {
 	// link, for conditional jumps, is the set of scalars that shared an ID
 	// with an operand: the branch refined all of them together.
 	link *precSet
+	// cb marks a helper call that entered its callback, or a callback's
+	// exit (callback.go).
+	cb uint8
 }
+
+const (
+	cbEntry = 1 + iota
+	cbExit
+)
 
 // demandReg asks for the exact value of register r of the current frame
 // before the instruction being interpreted.
@@ -246,6 +254,18 @@ func (v *vm) backtrackInsn(bt *precSet, e *histEntry) {
 	case cls.IsJump():
 		switch op.JumpOp() {
 		case asm.Call:
+			if e.cb == cbEntry {
+				// The callback's arguments: the context is the caller's r3
+				// (the others are pointers the helper makes, or unknown);
+				// the caller's registers stay as they were.
+				if callee := f + 1; callee < maxFrames {
+					if bt.regs[callee]&0x3e != 0 {
+						bt.setReg(f, asm.R3)
+					}
+					bt.regs[callee], bt.slots[callee] = 0, 0
+				}
+				return
+			}
 			if ins.IsFunctionCall() {
 				// The callee's arguments were the caller's r1-r5.
 				callee := f + 1
@@ -257,6 +277,9 @@ func (v *vm) backtrackInsn(bt *precSet, e *histEntry) {
 			}
 			bt.regs[f] &^= 0x3f // r0 is the helper's result, r1-r5 clobbered
 		case asm.Exit:
+			if e.cb == cbExit {
+				return // the caller's registers are untouched by a callback
+			}
 			if f > 0 {
 				// The caller's r0 is the callee's; r1-r5 were clobbered.
 				if bt.hasReg(f-1, asm.R0) {

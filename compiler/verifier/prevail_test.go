@@ -83,6 +83,7 @@ var (
 	reGoto   = regexp.MustCompile(`^goto <(\w+)>$`)
 	reCall   = regexp.MustCompile(`^call (\d+)(;.*)?$`)
 	reCallL  = regexp.MustCompile(`^call <(\w+)>$`)
+	reFuncP  = regexp.MustCompile(`^r(\d+) = <(\w+)> ll$`) // a callback's address
 	reLdImm  = regexp.MustCompile(`^r(\d+) = (-?(?:0x[0-9a-f]+|\d+))ll$`)
 	reMapFD  = regexp.MustCompile(`^r(\d+) = map_fd (\d+)$`)
 	reCallX  = regexp.MustCompile(`^callx r(\d+)$`)
@@ -263,6 +264,10 @@ func assemble(code *yaml.Node) (insns asm.Instructions, assume map[int]bool, err
 			case reCallX.MatchString(line):
 				m = reCallX.FindStringSubmatch(line)
 				add(asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call).SetSource(asm.RegSource), Dst: asm.Register(atoi(m[1]))})
+			case reFuncP.MatchString(line):
+				m = reFuncP.FindStringSubmatch(line)
+				fix = append(fix, pending{slot, "call:" + m[2]})
+				add(asm.Instruction{OpCode: asm.LoadImmOp(asm.DWord), Dst: asm.Register(atoi(m[1])), Src: asm.PseudoFunc})
 			case reCallL.MatchString(line):
 				m = reCallL.FindStringSubmatch(line)
 				fix = append(fix, pending{slot, "call:" + m[1]})

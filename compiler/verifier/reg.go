@@ -38,6 +38,10 @@ const (
 	SockOrNull
 	// Sock is a socket reference checked non-null.
 	Sock
+	// Func is the address of a subprogram (a LD_IMM64 of BPF_PSEUDO_FUNC),
+	// the callback of bpf_loop or bpf_for_each_map_elem; Off is its first
+	// slot.
+	Func
 	// Mixed is only found in joined facts: different paths disagree on the kind.
 	Mixed
 )
@@ -45,7 +49,7 @@ const (
 var kindNames = [...]string{
 	Uninit: "?", ScalarKind: "scalar", Ctx: "ctx", Stack: "fp", Packet: "pkt", PacketEnd: "pkt_end",
 	PacketMeta: "pkt_meta", MapPtr: "map_ptr", MapValue: "map_value", MapValueOrNull: "map_value_or_null",
-	SockOrNull: "sock_common_or_null", Sock: "sock_common", Mixed: "mixed",
+	SockOrNull: "sock_common_or_null", Sock: "sock_common", Func: "func", Mixed: "mixed",
 }
 
 func (k Kind) String() string {

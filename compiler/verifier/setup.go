@@ -63,7 +63,7 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		starts[f.Slot] = true
 	}
 	for pc, ins := range v.insns {
-		if ins != nil && ins.IsFunctionCall() {
+		if ins != nil && (ins.IsFunctionCall() || isFuncPointer(ins)) {
 			t := pc + 1 + int(ins.Constant)
 			if t < 0 || t >= n || v.insns[t] == nil {
 				return nil, v.errorf(pc, "call to an invalid destination %d", t)
@@ -127,6 +127,11 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 			}
 		}
 	}
+	for pc := range v.insns {
+		if v.callbackSite(pc) {
+			v.prune[pc] = true // where a callback's invocations converge
+		}
+	}
 	if err := v.checkReachable(); err != nil {
 		return nil, err
 	}
@@ -152,7 +157,7 @@ func (v *vm) checkReachable() error {
 		pc := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		next := v.successors(pc)
-		if ins := v.insns[pc]; ins.IsFunctionCall() {
+		if ins := v.insns[pc]; ins.IsFunctionCall() || isFuncPointer(ins) {
 			next = append(next, pc+1+int(ins.Constant))
 		}
 		for _, t := range next {
@@ -168,6 +173,11 @@ func (v *vm) checkReachable() error {
 		}
 	}
 	return nil
+}
+
+// isFuncPointer reports a LD_IMM64 of a subprogram's address (a callback).
+func isFuncPointer(ins *asm.Instruction) bool {
+	return ins.OpCode.IsDWordLoad() && ins.Src == asm.PseudoFunc
 }
 
 func isCallLike(ins *asm.Instruction) bool {

@@ -41,6 +41,7 @@ type frame struct {
 	callsite int    // pc of the call instruction in the caller, -1 for main
 	fn       int    // index into Program.Funcs
 	depth    int    // deepest byte touched, for stack-size accounting
+	callback bool   // a callback of bpf_loop or bpf_for_each_map_elem
 }
 
 // State is the abstract state of one path: its call frames, innermost last.

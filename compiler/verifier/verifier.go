@@ -215,6 +215,10 @@ type vm struct {
 	needAny bool
 	// sreads and swrites are the stack slots it read, and overwrote whole.
 	sreads, swrites slotMask
+	// cbEntered is set when the instruction forked a callback's entry.
+	cbEntered bool
+	// keyMaps are the pseudo maps of callback key arguments, by map.
+	keyMaps map[int]int
 }
 
 // checkpoint is a remembered state at an instruction (the kernel's
@@ -302,6 +306,7 @@ func (v *vm) run() error {
 				v.ent = histEntry{pc: int32(p.pc), frame: int8(len(p.st.frames) - 1), sframe: -1}
 				v.needAny = false
 			}
+			v.cbEntered = false
 			next, alt, err := v.step(p.st, p.pc)
 			if err != nil {
 				return err
@@ -330,6 +335,9 @@ func (v *vm) run() error {
 				var h []histEntry
 				if v.precise {
 					h = append(make([]histEntry, 0, len(p.hist)+8), p.hist...)
+					if v.cbEntered {
+						h[len(h)-1].cb = cbEntry
+					}
 				}
 				stack = append(stack, path{st: alt.st, pc: alt.pc, parent: p.parent, hist: h, written: p.written})
 			}
@@ -393,6 +401,28 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 		}
 	}
 	v.done[p.pc] = kept
+	if v.callbackSite(p.pc) && widenCallback(p) && !v.precise {
+		v.record(p.pc, p.st) // the facts cover the widened state too
+	}
+	if v.callbackSite(p.pc) {
+		// A callback's next invocation: a state included in one still
+		// being explored adds nothing (its exploration covers it). That
+		// state's precision and liveness are not final: p's past is
+		// marked as needing everything.
+		for _, c := range v.open[p.pc] {
+			if c.branches > 0 && covers(c.st, p.st, live, nil, nil) {
+				if v.precise {
+					v.backtrack(p.hist, p.parent, allPrecise)
+					var all slotMask
+					for f := range all {
+						all[f] = ^uint64(0)
+					}
+					liveReads(p.parent, all)
+				}
+				return true, nil
+			}
+		}
+	}
 	// States fully explored since they were listed leave the open list
 	// (they are in done, or forgotten).
 	open := v.open[p.pc][:0]
@@ -406,7 +436,7 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 	for i, n := len(open)-1, 0; i >= 0 && n < maxOpenCompared; i-- {
 		c := open[i]
 		n++
-		if !covers(c.st, p.st, live, nil, nil) {
+		if v.callbackSite(p.pc) || !covers(c.st, p.st, live, nil, nil) {
 			continue
 		}
 		for a := p.parent; a != nil; a = a.parent {
