@@ -72,7 +72,7 @@ func runFlags(fs *flags, o *runOptions) {
 	fs.Uint64Var(&o.maxInsns, "max-insns", 0, "instruction limit per packet (0: the engine's default)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of bpf_get_prandom_u32 (the NFP's PseudoRndNum: the same sequence)")
 	fs.UintVar(&o.ifindex, "ifindex", 1, "ingress interface index the context reports (NFP images cannot read it: the compiler refuses programs that do)")
-	fs.UintVar(&o.rxQueue, "rx-queue", 0, "receive queue the context reports")
+	fs.UintVar(&o.rxQueue, "rx-queue", 0, "receive queue the context reports (as --ifindex: NFP images cannot read it)")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "run an eBPF program even if the verifier rejects it")
 	fs.IntVar(&o.repeat, "repeat", 1, "run the packets this many times (maps persist; per-packet lines for the first round only)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no per-packet lines (JSON: no packets): the counts, cycles and maps only")
