@@ -158,6 +158,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 	m, err := ebpfinterp.FromObject(obj, prog, ebpfinterp.Options{MaxInstructions: maxInsns, Trace: o.trace, Seed: o.seed})
 	if err != nil {
+		err = kernelSyntax(nil, err, kernelTexts(obj.Programs[prog].Insns))
 		return fail("%s: %v", objPath, err)
 	}
 	if err := applyMapState(o.mapsIn, m.Env().Maps, mapTypes(objPath)); err != nil {
@@ -320,10 +321,37 @@ func kernelSyntax(res *emulator.Result, err error, slots map[int]string) error {
 		}
 	}
 	var rerr *ebpfinterp.RuntimeError
-	if errors.As(err, &rerr) {
-		if txt, ok := slots[rerr.PC]; ok {
-			rerr.Insn = txt
-		}
+	var merr *ebpfinterp.MemoryError
+	var lerr *ebpfinterp.LoadError
+	var insn *string
+	var pc int
+	switch {
+	case errors.As(err, &rerr):
+		insn, pc = &rerr.Insn, rerr.PC
+	case errors.As(err, &merr):
+		insn, pc = &merr.Insn, merr.PC
+	case errors.As(err, &lerr) && lerr.Insn != "":
+		insn, pc = &lerr.Insn, lerr.PC
+	default:
+		return err
 	}
-	return err
+	t, ok := slots[pc]
+	if !ok || t == *insn {
+		return err
+	}
+	// Wrapping errors (fmt.Errorf's %w) keep the text they were made
+	// with: rewrite it too.
+	msg := strings.Replace(err.Error(), "("+*insn+")", "("+t+")", 1)
+	*insn = t
+	return &rewordedError{msg: msg, err: err}
 }
+
+// rewordedError is err with its text rewritten.
+type rewordedError struct {
+	msg string
+	err error
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }
+
