@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -135,7 +136,19 @@ func asMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if isListing(text) {
-		// A listing from `nfpcc -S` says everything the image had.
+		// A listing from `nfpcc -S` says everything the image had: flags
+		// that would say it otherwise are refused rather than ignored.
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "type", "name", "entry", "stack", "obj", "jit":
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			fmt.Fprintf(stderr, "nfpcc as: %s is a listing from nfpcc -S, which carries the program's type, name, entry, stack and maps: drop %s\n", src, strings.Join(clash, ", "))
+			return 2
+		}
 		if err := readListing(src, text, img); err != nil {
 			fmt.Fprintf(stderr, "nfpcc as: %v\n", err)
 			return 2
