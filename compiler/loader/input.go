@@ -32,7 +32,7 @@ func ReadCapped(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: more than %d MiB: not an object this tool reads (an endless input such as /dev/zero?)", path, limit>>20)
+		return nil, fmt.Errorf("%s: more than %d MiB: not an input this tool reads (an endless input such as /dev/zero?)", path, limit>>20)
 	}
 	return b, nil
 }

@@ -20,6 +20,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
 )
 
 // TestFile is one parsed `.data` file.
@@ -44,9 +46,13 @@ type TestFile struct {
 	Sections []string
 }
 
+// maxDataFile bounds a test file: the largest of the corpora is a few KiB,
+// and an endless input (/dev/zero) must be an error, not an OOM.
+const maxDataFile = 16 << 20
+
 // ParseFile reads and parses a test file.
 func ParseFile(path string) (*TestFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := loader.ReadCapped(path, maxDataFile)
 	if err != nil {
 		return nil, err
 	}
