@@ -22,12 +22,12 @@ import (
 type sourceFiles struct {
 	dir   string // the image's directory
 	byW   map[uint32]image.Line
-	files map[string][]string
+	files sourceLines
 	last  string
 }
 
 func newSourceFiles(imagePath string, lines []image.Line) *sourceFiles {
-	s := &sourceFiles{dir: filepath.Dir(imagePath), byW: map[uint32]image.Line{}, files: map[string][]string{}}
+	s := &sourceFiles{dir: filepath.Dir(imagePath), byW: map[uint32]image.Line{}, files: sourceLines{}}
 	for _, l := range lines {
 		if l.File != "" && l.Line > 0 {
 			s.byW[l.Addr] = l
@@ -55,20 +55,12 @@ func (s *sourceFiles) before(w io.Writer, addr uint32) {
 }
 
 func (s *sourceFiles) text(file string, line int) (string, bool) {
-	ls, ok := s.files[file]
-	if !ok {
-		for _, p := range []string{file, filepath.Join(s.dir, filepath.Base(file))} {
-			if b, err := loader.ReadCapped(p, maxTextInput); err == nil {
-				ls = strings.Split(string(b), "\n")
-				break
-			}
+	for _, p := range []string{file, filepath.Join(s.dir, filepath.Base(file))} {
+		if t := s.files.text(p, line); t != "" {
+			return t, true
 		}
-		s.files[file] = ls
 	}
-	if line < 1 || line > len(ls) {
-		return "", false
-	}
-	return strings.TrimSpace(ls[line-1]), true
+	return "", false
 }
 
 // isBPFData says whether data is an eBPF ELF object (e_machine 247).

@@ -195,7 +195,7 @@ type sourceLines map[string][]string
 func (s sourceLines) text(file string, line int) string {
 	ls, ok := s[file]
 	if !ok {
-		if b, err := os.ReadFile(file); err == nil {
+		if b, err := loader.ReadCapped(file, maxTextInput); err == nil {
 			ls = strings.Split(string(b), "\n")
 		}
 		s[file] = ls
