@@ -115,7 +115,7 @@ func decode(insns asm.Instructions, l linker) (*decoded, error) {
 		d.code[j.pc].off = int32(j.target)
 	}
 	if last := d.code[n-1].op; last != opExit && last != opJA {
-		return nil, &LoadError{PC: n - 1, Insn: d.text.at(n-1), Msg: "last instruction is not exit or ja (execution could fall off the end)"}
+		return nil, &LoadError{PC: n - 1, Insn: d.text.at(n - 1), Msg: "last instruction is not exit or ja (execution could fall off the end)"}
 	}
 	return d, nil
 }

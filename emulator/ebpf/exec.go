@@ -633,7 +633,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 		case opCallPC:
 			if m.depth+1 >= maxFrames {
-				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc-1), Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
+				return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc - 1), Msg: fmt.Sprintf("call stack deeper than %d frames", maxFrames)}
 			}
 			f := &m.frames[m.depth]
 			f.ret = pc
@@ -660,7 +660,7 @@ func (m *Machine) execOne(p *program, budget uint64, mayTailCall bool) (r0, left
 			}
 			r[0] = v
 		default:
-			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc-1), Msg: "jump into the second half of lddw"}
+			return r[0], budget, nil, &RuntimeError{PC: pc - 1, Insn: p.text.at(pc - 1), Msg: "jump into the second half of lddw"}
 		}
 	}
 }
