@@ -311,3 +311,65 @@ func (g *gen) addendBound(val *ir.Value, wide bool) (uint64, bool) {
 	b := g.lowBound(val, 4)
 	return b, b < 1<<32
 }
+
+// mapAtomicCmds are the memory engine's commands for the atomics other
+// than add (nfp-isa.md §2.12.2: MU actions 4 swap, 5 set, 6 clr, 7 add,
+// 15 xor; the test_ forms return the old words in the transfer-in
+// registers). and clears the complement's bits.
+var mapAtomicCmds = map[ir.Op]struct {
+	name string
+	not  bool
+}{
+	ir.OpAtomicOr32: {"set", false}, ir.OpAtomicOr64: {"set", false},
+	ir.OpAtomicAnd32: {"clr", true}, ir.OpAtomicAnd64: {"clr", true},
+	ir.OpAtomicXor32: {"xor", false}, ir.OpAtomicXor64: {"xor", false},
+	ir.OpAtomicFetchOr32: {"test_set", false}, ir.OpAtomicFetchOr64: {"test_set", false},
+	ir.OpAtomicFetchAnd32: {"test_clr", true}, ir.OpAtomicFetchAnd64: {"test_clr", true},
+	ir.OpAtomicFetchXor32: {"test_xor", false}, ir.OpAtomicFetchXor64: {"test_xor", false},
+	ir.OpAtomicFetchAdd32: {"test_add", false}, ir.OpAtomicFetchAdd64: {"test_add64", false},
+	ir.OpXchg32: {"swap", false}, ir.OpXchg64: {"swap", false},
+}
+
+// mapAtomicOther lowers or, and, xor, their fetch forms, fetch_add and
+// xchg on a map value word through the memory engine's atomic commands
+// (blocking: the operand is pulled from $xfer_0/1 and the old value comes
+// back there). The engine works on the big-endian words the firmware
+// keeps for atomics (checkAtomicWords keeps plain accesses off them), so
+// the values read back are the words' values. A 64-bit value is two
+// words, the low one first (as add64 keeps them): the bit operations and
+// swap act on both; test_add64 adds across them. cmpxchg has no command.
+func (g *gen) mapAtomicOther(v *ir.Value) {
+	c, ok := mapAtomicCmds[v.Op]
+	if !ok {
+		g.fail(v, "%s on a map value is not supported (the NFP's memory engine has no compare-and-exchange)", v.Op)
+	}
+	a := g.a
+	wide := v.Op.Info().Size == 8
+	val := v.Args[1]
+	op := isa.OpB
+	if c.not {
+		op = isa.OpNotB
+	}
+	a.emit(isa.ALU(isa.Xfer(0), isa.None, op, g.src(val, false, right, limU)))
+	count := 1
+	if wide {
+		a.emit(isa.ALU(isa.Xfer(1), isa.None, op, g.src(val, true, right, limU)))
+		count = 2
+		if c.name == "test_add64" {
+			count = 5 // (the length's bit 2 selects the 64-bit add)
+		}
+	}
+	lo, hi := g.mapAddr(v, v.Imm)
+	a.emit(isa.Cmd(isa.TargetMU, c.name, 0, lo, hi, isa.Mode40BA, count, isa.CtxSwapWait))
+	if v.Type == ir.Void || g.info[v.ID].kind != kReg {
+		return
+	}
+	a.emit(isa.Mov(g.dlo(v), isa.Xfer(0)))
+	if dh := g.dhi(v); !dh.IsNone() {
+		if wide {
+			a.emit(isa.Mov(dh, isa.Xfer(1)))
+		} else {
+			a.emit(isa.Immed(dh, 0))
+		}
+	}
+}

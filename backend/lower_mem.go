@@ -339,7 +339,7 @@ func (g *gen) memMapVal(v *ir.Value, info *ir.OpInfo) {
 	case v.Op == ir.OpAtomicAdd32 || v.Op == ir.OpAtomicAdd64:
 		g.mapAtomicAdd(v)
 	default:
-		g.fail(v, "%s on a map value is not supported", v.Op)
+		g.mapAtomicOther(v)
 	}
 }
 

@@ -222,8 +222,8 @@ var atomicNames = map[asm.AtomicOp]string{
 
 // checkMapValueAccess: map values live in EMEM, read as whole aligned
 // words, so a load needs the pointer's offset fixed (the same on every
-// path) and must not straddle a word (8-byte loads aligned); the atomic
-// engine only adds, on naturally aligned words.
+// path); atomics go to the memory engine (no cmpxchg), on naturally
+// aligned words.
 func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) error {
 	if ins.OpCode.Class() == asm.StXClass && ins.OpCode.Mode() == asm.AtomicMode {
 		if a.write {
@@ -234,8 +234,10 @@ func (t *Target) checkMapValueAccess(v *vm, a *access, ins *asm.Instruction) err
 		if err := t.useWords(v, a, true, name); err != nil {
 			return err
 		}
-		if aop != asm.AddAtomic {
-			return t.errorf(v, a.pc, "%s on a map value is not supported (the NFP's atomic engine only adds: use __sync_fetch_and_add without using its result)", name)
+		if aop == asm.CmpXchg {
+			// The memory engine swaps, sets, clears, toggles and adds
+			// (with or without the old value back), but does not compare.
+			return t.errorf(v, a.pc, "%s on a map value is not supported (the NFP's memory engine has no compare-and-exchange)", name)
 		}
 		if a.ptr.Value.IsConst() {
 			off := int64(a.ptr.Off) + int64(a.ptr.Value.ConstValue()) + int64(a.off)

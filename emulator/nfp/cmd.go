@@ -21,6 +21,7 @@ const (
 	cSet                      // set: word |= xfer
 	cClr                      // clr: word &^= xfer
 	cXor                      // xor: word ^= xfer
+	cSwap                     // swap: word = xfer, the old word returned
 )
 
 // cmdSem is one row of the command table.
@@ -30,6 +31,9 @@ type cmdSem struct {
 	swap bool // _swap: each word byte-reversed
 	is64 bool // add64 forms
 	cls  bool // target CLS instead of MU
+	// test: the atomic returns the words as they were before it into the
+	// transfer-in registers (test_add, test_set, …; swap always does).
+	test bool
 }
 
 // cmdSems lists the modelled commands by target and GNU mnemonic
@@ -47,6 +51,12 @@ var cmdSems = []cmdSem{
 	{name: "add_imm", kind: cAddImm},
 	{name: "add64_imm", kind: cAddImm, is64: true},
 	{name: "xor", kind: cXor},
+	{name: "test_set", kind: cSet, test: true},
+	{name: "test_clr", kind: cClr, test: true},
+	{name: "test_xor", kind: cXor, test: true},
+	{name: "test_add", kind: cAdd, test: true},
+	{name: "test_add64", kind: cAdd, is64: true, test: true},
+	{name: "swap", kind: cSwap, test: true},
 	{name: "read32", kind: cRead32},
 	{name: "read32_swap", kind: cRead32, swap: true},
 	{name: "write32", kind: cWrite32},
@@ -218,6 +228,9 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 				add |= uint64(c.r[rXout+(r.xfer+1)%64]) << 32
 			}
 		}
+		if sem.test {
+			m.returnOld(c, r, buf, size/4)
+		}
 		if r.is64 {
 			// word0 holds the low half, word1 the high half, each big-endian.
 			v := uint64(binary.BigEndian.Uint32(buf[4:]))<<32 | uint64(binary.BigEndian.Uint32(buf))
@@ -227,13 +240,16 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 		} else {
 			binary.BigEndian.PutUint32(buf, binary.BigEndian.Uint32(buf)+uint32(add))
 		}
-	case cSet, cClr, cXor:
+	case cSet, cClr, cXor, cSwap:
 		buf, err := m.mem.slice(r.addr, 4*r.n, sem.cls)
 		if err != nil {
 			return fmt.Errorf("%s: %v", sem.name, err)
 		}
 		if m.onAtomic != nil {
 			m.onAtomic(r.addr, 4*r.n, buf)
+		}
+		if sem.test {
+			m.returnOld(c, r, buf, r.n)
 		}
 		for i := 0; i < r.n; i++ {
 			w := binary.BigEndian.Uint32(buf[4*i:])
@@ -243,6 +259,8 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 				w |= x
 			case cClr:
 				w &^= x
+			case cSwap:
+				w = x
 			default:
 				w ^= x
 			}
@@ -252,4 +270,14 @@ func (m *Machine) perform(c *context, r *cmdReq) error {
 		return fmt.Errorf("BUG: command kind %d", sem.kind)
 	}
 	return nil
+}
+
+// returnOld puts the n words an atomic is about to change, as they are
+// (big-endian words, as read32 reads them), into the transfer-in
+// registers from the command's first: the test_ forms and swap return
+// the old value there.
+func (m *Machine) returnOld(c *context, r *cmdReq, buf []byte, n int) {
+	for i := 0; i < n; i++ {
+		c.r[rXin+(r.xfer+i)%64] = binary.BigEndian.Uint32(buf[4*i:])
+	}
 }

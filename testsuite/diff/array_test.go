@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -251,5 +252,82 @@ func TestGlobalAtomics(t *testing.T) {
 	}
 	if n := checkProgram(t, "xdp_global", obj, 0, ebpf.XDP, imgs[0]); n < 70 {
 		t.Errorf("only %d packets compared", n)
+	}
+}
+
+// TestMapValueAtomics runs every atomic the NFP's memory engine offers on
+// map value words in global data, with packet-derived operands, 32- and
+// 64-bit: or (set), and (clr of the complement), xor, their fetch forms
+// (test_set, test_clr, test_xor), fetch_add (test_add, test_add64) and
+// xchg (swap). The old values each returns are folded into r7, which the
+// program writes into the packet, so both the map words and the returned
+// values are compared with the interpreter, packet after packet (the
+// words carry over).
+func TestMapValueAtomics(t *testing.T) {
+	type at struct {
+		op   asm.AtomicOp
+		size asm.Size
+		off  int16
+	}
+	// Each word sees several operations, so an and meets set bits and a
+	// fetch returns what the others left.
+	ops := []at{
+		{asm.OrAtomic, asm.Word, 0}, {asm.AndAtomic, asm.Word, 0}, {asm.XorAtomic, asm.Word, 0},
+		{asm.FetchOr, asm.Word, 4}, {asm.FetchAnd, asm.Word, 4}, {asm.FetchXor, asm.Word, 4},
+		{asm.FetchAdd, asm.Word, 8}, {asm.Xchg, asm.Word, 8}, {asm.FetchAdd, asm.Word, 8},
+		{asm.OrAtomic, asm.DWord, 16}, {asm.AndAtomic, asm.DWord, 16}, {asm.XorAtomic, asm.DWord, 16},
+		{asm.FetchOr, asm.DWord, 24}, {asm.FetchAnd, asm.DWord, 24}, {asm.FetchXor, asm.DWord, 24},
+		{asm.FetchAdd, asm.DWord, 32}, {asm.Xchg, asm.DWord, 40}, {asm.FetchAdd, asm.DWord, 40},
+	}
+	code := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, 48),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+		asm.LoadMapValue(asm.R6, 0, 0),
+		asm.Mov.Imm(asm.R7, 0),
+	}
+	for i, o := range ops {
+		// A packet-derived operand: bytes 14+i.. (a word, or a double
+		// word made of two), shifted so that every bit position varies.
+		code = append(code, asm.LoadMem(asm.R1, asm.R2, int16(14+i), asm.Word))
+		if o.size == asm.DWord {
+			code = append(code, asm.LoadMem(asm.R4, asm.R2, int16(20+i), asm.Word),
+				asm.LSh.Imm(asm.R4, 32), asm.Or.Reg(asm.R1, asm.R4))
+		}
+		code = append(code, o.op.Mem(asm.R6, asm.R1, o.size, o.off))
+		if o.op != asm.OrAtomic && o.op != asm.AndAtomic && o.op != asm.XorAtomic {
+			// The fetch forms return the old value in the source register.
+			code = append(code, asm.Mul.Imm(asm.R7, 31), asm.Xor.Reg(asm.R7, asm.R1))
+		}
+	}
+	code = append(code,
+		asm.StoreMem(asm.R2, 0, asm.R7, asm.DWord),
+		asm.Mov.Imm(asm.R0, 2),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
+		asm.Return(),
+	)
+	resolve(t, code)
+	obj := &loader.Object{Path: "xdp_atomics.o",
+		Maps:     []*loader.Map{{Name: ".bss", Type: ebpf.Array, KeySize: 4, ValueSize: 48, MaxEntries: 1}},
+		Programs: []*loader.Program{{Name: "xdp_atomics", Section: "prog", Type: ebpf.XDP, License: "GPL", Insns: code}}}
+	imgs, _, err := compiler.Compile(obj, compiler.Options{MCPU: "emulator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := checkProgram(t, "xdp_atomics", obj, 0, ebpf.XDP, imgs[0]); n < 70 {
+		t.Errorf("only %d packets compared", n)
+	}
+	// cmpxchg has no command: refused, by the capability table's rule.
+	bad := append(asm.Instructions(nil), code[:6]...)
+	bad = append(bad, asm.Mov.Imm(asm.R0, 0), asm.LoadMem(asm.R1, asm.R2, 14, asm.Word),
+		asm.CmpXchg.Mem(asm.R6, asm.R1, asm.Word, 0), asm.Mov.Imm(asm.R0, 2), asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"), asm.Return())
+	resolve(t, bad)
+	obj.Programs[0].Insns = bad
+	if _, _, err := compiler.Compile(obj, compiler.Options{MCPU: "emulator"}); err == nil || !strings.Contains(err.Error(), "no compare-and-exchange") {
+		t.Errorf("cmpxchg on a map value: %v, want the refusal", err)
 	}
 }
