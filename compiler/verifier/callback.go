@@ -58,7 +58,7 @@ func (v *vm) callbackEntry(st *State, pc int, h *helper, fn *Reg, mapIdx int) (*
 	n := st.clone()
 	n.frames = append(n.frames, callee)
 	if v.precise && len(st.frames) < maxFrames {
-		v.swrites[len(st.frames)] = ^uint64(0) // a fresh frame
+		v.swrites.setAll(len(st.frames)) // a fresh frame
 	}
 	v.cbEntered = true
 	return &alt{st: n, pc: target}, nil

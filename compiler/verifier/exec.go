@@ -218,7 +218,7 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 	caller := st.cur()
 	callee := &frame{callsite: pc, fn: fn}
 	if v.precise {
-		v.swrites[len(st.frames)] = ^uint64(0) // a fresh frame: nothing is read from before
+		v.swrites.setAll(len(st.frames)) // a fresh frame: nothing is read from before
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		callee.regs[r] = caller.regs[r]

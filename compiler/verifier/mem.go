@@ -308,8 +308,8 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		if a.val != nil {
 			val = *a.val
 		}
+		v.noteWrite(p.Frame, o, int(a.size))
 		if a.size == 8 && o%8 == 0 {
-			v.noteWrite(p.Frame, o)
 			s, _, _ := f.slotAt(o)
 			s.spill = val
 			s.kinds = spillKinds

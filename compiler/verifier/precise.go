@@ -301,25 +301,48 @@ func (v *vm) backtrackInsn(bt *precSet, e *histEntry) {
 	}
 }
 
-// Stack liveness, as the kernel's REG_LIVE_READ marks: a checkpoint's
-// stack slot that its continuation never reads before overwriting it
-// whole need not match at all. A read of a slot marks it live in the
-// path's checkpoints back to the last one whose incoming instructions
-// wrote it whole (an 8-byte spill or store, or a call's fresh frame);
-// partial writes do not screen. A pruned path takes over the live slots of
-// the checkpoint that pruned it.
+// Stack liveness, as the kernel's: a checkpoint's stack bytes that its
+// continuation never reads before overwriting them need not match at all.
+// Liveness is kept per half slot (4 bytes, the granularity of the narrow
+// spills the kernel tracks): a read marks the halves it touches live in
+// the path's checkpoints back to the last one whose incoming instructions
+// overwrote them whole (a store of 4 or 8 bytes, or a call's fresh frame);
+// narrower writes do not screen. A pruned path takes over the live halves
+// of the checkpoint that pruned it.
 
-// slotMask is a set of stack slots per frame.
-type slotMask [maxFrames]uint64
+// slotMask is a set of stack half slots per frame: half 2i holds bytes
+// [-i*8-4, -i*8) of slot i, half 2i+1 bytes [-(i+1)*8, -i*8-4).
+type slotMask [maxFrames][2]uint64
 
+// half is the half slot of frame byte off (negative).
+func half(off int) int { return (-off - 1) / 4 }
+
+func (m *slotMask) set(f, h int) { m[f][h>>6] |= 1 << (h & 63) }
+
+func (m *slotMask) setAll(f int) { m[f] = [2]uint64{^uint64(0), ^uint64(0)} }
+
+// addRange adds the halves holding frame f's bytes [lo, hi).
 func (m *slotMask) addRange(f, lo, hi int) {
 	if f >= maxFrames || lo >= hi || hi > 0 {
 		return
 	}
 	lo = max(lo, -StackSize)
-	for i := (-hi) / 8; i <= (-lo-1)/8 && i < 64; i++ {
-		m[f] |= 1 << i
+	for h := half(hi - 1); h <= half(lo); h++ {
+		m.set(f, h)
 	}
+}
+
+// bytes is the live bytes of slot i of frame f, as a mask over
+// slot.kinds (bit k for kinds[k]).
+func (m *slotMask) bytes(f, i int) uint8 {
+	var b uint8
+	if h := 2 * i; m[f][h>>6]&(1<<(h&63)) != 0 {
+		b |= 0xf0
+	}
+	if h := 2*i + 1; m[f][h>>6]&(1<<(h&63)) != 0 {
+		b |= 0x0f
+	}
+	return b
 }
 
 // noteRead records that the current instruction reads frame f's bytes
@@ -331,28 +354,37 @@ func (v *vm) noteRead(f, lo, hi int) {
 }
 
 // noteWrite records that the current instruction overwrites frame f's
-// slot holding byte off whole.
-func (v *vm) noteWrite(f, off int) {
-	if v.precise && f < maxFrames && off < 0 && off >= -StackSize {
-		v.swrites[f] |= 1 << ((-off - 1) / 8)
+// bytes [off, off+size): the halves it covers whole are screened.
+func (v *vm) noteWrite(f, off, size int) {
+	if !v.precise || f >= maxFrames || off < -StackSize || off+size > 0 || size < 4 {
+		return
+	}
+	for b := off; b+4 <= off+size; b += 4 {
+		if (-b)%4 == 0 {
+			v.swrites.set(f, half(b))
+		}
 	}
 }
 
-// liveReads marks reads (slots read by p's future, not written since its
+// liveReads marks reads (halves read by p's future, not written since its
 // last checkpoint) live in p's checkpoints.
 func liveReads(c *checkpoint, reads slotMask) {
 	for ; c != nil; c = c.parent {
 		any := false
 		for f := range reads {
-			reads[f] &^= c.live[f] // already live: propagated further then
-			any = any || reads[f] != 0
+			for w := range reads[f] {
+				reads[f][w] &^= c.live[f][w] // already live: propagated further then
+				any = any || reads[f][w] != 0
+			}
 		}
 		if !any {
 			return
 		}
 		for f := range reads {
-			c.live[f] |= reads[f]
-			reads[f] &^= c.written[f]
+			for w := range reads[f] {
+				c.live[f][w] |= reads[f][w]
+				reads[f][w] &^= c.written[f][w]
+			}
 		}
 	}
 }
@@ -363,9 +395,11 @@ func (v *vm) slotsUsed(p *path) {
 	var reads slotMask
 	any := false
 	for f := range reads {
-		reads[f] = v.sreads[f] &^ p.written[f]
-		any = any || reads[f] != 0
-		p.written[f] |= v.swrites[f]
+		for w := range reads[f] {
+			reads[f][w] = v.sreads[f][w] &^ p.written[f][w]
+			any = any || reads[f][w] != 0
+			p.written[f][w] |= v.swrites[f][w]
+		}
 	}
 	v.sreads, v.swrites = slotMask{}, slotMask{}
 	if any {

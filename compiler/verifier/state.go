@@ -1,10 +1,6 @@
 package verifier
 
-import (
-	"math/bits"
-
-	"github.com/cilium/ebpf/asm"
-)
+import "github.com/cilium/ebpf/asm"
 
 // StackSize is the stack of one frame, and of all frames of a call chain
 // together (MAX_BPF_STACK).
@@ -255,22 +251,19 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 	}
 	for fi := range old.frames {
 		of, cf := old.frames[fi], cur.frames[fi]
-		n := len(of.stack)
-		want := ^uint64(0) // the slots to compare
-		if slive != nil {
-			want = slive[fi]
-		}
-		if n < 64 {
-			want &= 1<<n - 1
-		}
-		for ; want != 0; want &= want - 1 {
-			i := bits.TrailingZeros64(want)
+		for i := range of.stack {
+			live := uint8(0xff)
+			if slive != nil {
+				if live = slive.bytes(fi, i); live == 0 {
+					continue
+				}
+			}
 			os := &of.stack[i]
 			var cs *slot
 			if i < len(cf.stack) {
 				cs = &cf.stack[i]
 			}
-			if !slotCovers(os, cs, &ids, prec == nil || prec.hasSlot(fi, i)) {
+			if !slotCovers(os, cs, &ids, prec == nil || prec.hasSlot(fi, i), live) {
 				return false
 			}
 		}
@@ -278,14 +271,16 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 	return true
 }
 
-func slotCovers(os, cs *slot, ids *idMap, precise bool) bool {
+// slotCovers compares one stack slot; live says which of its bytes (bit k
+// for kinds[k]) old's continuation may read.
+func slotCovers(os, cs *slot, ids *idMap, precise bool, live uint8) bool {
 	if os.isSpill() {
 		if cs == nil || !cs.isSpill() {
 			// A spilled unknown (or imprecise) scalar asks nothing of the
 			// bytes but that they be initialised.
 			if os.spill.Kind == ScalarKind && !os.spill.EndDiff && (!precise || os.spill.ID == 0 && os.spill.Value == Unknown()) && cs != nil {
-				for _, k := range cs.kinds {
-					if k != byteMisc && k != byteZero {
+				for b, k := range cs.kinds {
+					if live&(1<<b) != 0 && k != byteMisc && k != byteZero {
 						return false
 					}
 				}
@@ -296,6 +291,9 @@ func slotCovers(os, cs *slot, ids *idMap, precise bool) bool {
 		return regCovers(&os.spill, &cs.spill, ids, precise)
 	}
 	for b, k := range os.kinds {
+		if live&(1<<b) == 0 {
+			continue
+		}
 		var ck byteKind
 		if cs != nil {
 			ck = cs.kinds[b]
@@ -307,7 +305,10 @@ func slotCovers(os, cs *slot, ids *idMap, precise bool) bool {
 				return false
 			}
 		case byteZero:
-			if ck != byteZero {
+			// Zero bytes matter only when a read of them does: then the
+			// slot is precise. Otherwise any initialised number will do,
+			// as the kernel compares an imprecise narrow spill.
+			if ck != byteZero && (precise || ck == byteInvalid || ck == byteSpill && cs.spill.Kind != ScalarKind) {
 				return false
 			}
 		case byteSpill: // partially overwritten spill: treated as misc

@@ -213,7 +213,7 @@ type vm struct {
 	ent     histEntry
 	need    precSet
 	needAny bool
-	// sreads and swrites are the stack slots it read, and overwrote whole.
+	// sreads and swrites are the stack halves it read, and overwrote whole.
 	sreads, swrites slotMask
 	// cbEntered is set when the instruction forked a callback's entry.
 	cbEntered bool
@@ -384,7 +384,9 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 				v.backtrack(p.hist, p.parent, c.prec)
 				var reads slotMask
 				for f := range reads {
-					reads[f] = c.live[f] &^ p.written[f]
+					for w := range reads[f] {
+						reads[f][w] = c.live[f][w] &^ p.written[f][w]
+					}
 				}
 				liveReads(p.parent, reads)
 			}
@@ -415,7 +417,7 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 					v.backtrack(p.hist, p.parent, allPrecise)
 					var all slotMask
 					for f := range all {
-						all[f] = ^uint64(0)
+						all.setAll(f)
 					}
 					liveReads(p.parent, all)
 				}
