@@ -99,7 +99,6 @@ type gen struct {
 	divScratch    int64 // LM byte of the 64-bit division's scratch words (lower_div.go)
 	spilledValues int
 	lm3           int64 // base of the LM3 window in force, -1 if none
-	lm0Key        bool  // ActLMAddr0 moved for a helper key
 	// trampolines are taken-branch edges with block arguments, emitted
 	// after the body.
 	tramps []tramp
@@ -119,8 +118,6 @@ type tramp struct {
 	src *ir.Value
 	t   ir.Target
 }
-
-type bugError struct{ msg string }
 
 func (g *gen) fail(v *ir.Value, format string, args ...any) {
 	pos := -1

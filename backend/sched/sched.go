@@ -102,24 +102,3 @@ func aluSimple(op isa.ALUOp) bool {
 	}
 	return false
 }
-
-// usesPrev reports whether a word reads what the instruction before it
-// left besides registers: an indirect shift amount or the carry.
-func usesPrev(it *mir.Instr) bool {
-	if it.Kind != mir.Plain {
-		return false
-	}
-	switch in := it.In.(type) {
-	case isa.ALUInstr:
-		return in.Op == isa.OpAddCarry || in.Op == isa.OpSubCarry
-	case isa.ShfInstr:
-		_, ind := in.Amount()
-		return ind
-	case isa.LdFieldInstr:
-		_, ind := in.Amount()
-		return ind
-	case isa.CmdInstr:
-		return in.Indirect
-	}
-	return false
-}

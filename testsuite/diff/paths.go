@@ -87,7 +87,6 @@ func PathsTable(rows []PathRow) string {
 		n, slower  int
 		maxW, maxP float64
 		logW, logP float64
-		order      int
 	}
 	by := map[string]*agg{}
 	var names []string
