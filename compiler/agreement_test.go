@@ -89,7 +89,10 @@ func agree(t *testing.T, name string, obj *loader.Object, p *loader.Program, opt
 	return ""
 }
 
-var mapNameRe = regexp.MustCompile(`(map|global data) [^ :]+:`)
+var (
+	mapNameRe = regexp.MustCompile(`(map|global data) [^ :]+:`)
+	digitsRe  = regexp.MustCompile(`[0-9]+`)
+)
 
 // reasonClass groups refusals: digits become N, the text is cut after the
 // rule (the hint and operands vary).
@@ -206,12 +209,25 @@ func TestAgreementGenerated(t *testing.T) {
 // TestAgreementEdges: hand-written programs at the edges of the table,
 // where the kernel accepts and the NFP may not.
 func TestAgreementEdges(t *testing.T) {
+	for name, obj := range edgePrograms() {
+		for _, mcpu := range verifier.MCPUs {
+			r := agree(t, name, obj, obj.Programs[0], Options{MCPU: mcpu})
+			if want, ok := edgeWant[name]; ok && (!strings.Contains(r, want) || r == "") || !ok && r != "" {
+				t.Errorf("%s (--mcpu=%s): refusal %q, want %q", name, mcpu, r, want)
+			}
+		}
+	}
+}
+
+// edgePrograms are hand-written programs at the edges of the table, where
+// the kernel accepts and the NFP may not.
+func edgePrograms() map[string]*loader.Object {
 	prog := func(insns ...asm.Instruction) *loader.Object {
 		insns[0] = insns[0].WithSymbol("edge")
 		return &loader.Object{Path: "edge.o", Programs: []*loader.Program{{
 			Name: "edge", Section: "xdp", Type: ebpf.XDP, License: "GPL", Insns: insns, Funcs: []loader.Func{{Name: "edge"}}}}}
 	}
-	for name, obj := range map[string]*loader.Object{
+	return map[string]*loader.Object{
 		"read rx_queue_index":  prog(asm.LoadMem(asm.R0, asm.R1, 16, asm.Word), asm.And.Imm(asm.R0, 3), asm.Return()),
 		"write rx_queue_index": prog(asm.Mov.Imm(asm.R2, 1), asm.StoreMem(asm.R1, 16, asm.R2, asm.Word), asm.Mov.Imm(asm.R0, 2), asm.Return()),
 		"read data_meta":       prog(asm.LoadMem(asm.R2, asm.R1, 8, asm.Word), asm.Mov.Imm(asm.R0, 2), asm.Return()),
@@ -235,13 +251,6 @@ func TestAgreementEdges(t *testing.T) {
 			asm.Mov.Imm(asm.R0, 2), asm.Return())),
 		"update over a counter": withMaps(prog(updateOverCounter(1)...)),
 		"update zeroes counter": withMaps(prog(updateOverCounter(0)...)),
-	} {
-		for _, mcpu := range verifier.MCPUs {
-			r := agree(t, name, obj, obj.Programs[0], Options{MCPU: mcpu})
-			if want, ok := edgeWant[name]; ok && (!strings.Contains(r, want) || r == "") || !ok && r != "" {
-				t.Errorf("%s (--mcpu=%s): refusal %q, want %q", name, mcpu, r, want)
-			}
-		}
 	}
 }
 
@@ -286,4 +295,73 @@ func withMaps(obj *loader.Object) *loader.Object {
 		obj.Maps = append(obj.Maps, &loader.Map{Name: n, Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 16})
 	}
 	return obj
+}
+
+// notStale checks one program for TestTableNotStale, counting the rule
+// that refused it in checked.
+func notStale(t *testing.T, name string, obj *loader.Object, relaxed *verifier.Target, checked map[string]int) {
+	t.Helper()
+	_, verr := verifier.Verify(obj.Programs[0], obj.Maps, &verifier.Options{Target: verifier.EmulatorTarget})
+	var e *verifier.Error
+	if !errors.As(verr, &e) || !strings.HasPrefix(e.Reason, "[nfp] ") {
+		return
+	}
+	if _, err := verifier.Verify(obj.Programs[0], obj.Maps, &verifier.Options{Target: relaxed}); err != nil {
+		return // not a backend-form rule
+	}
+	checked[reasonClass(e.Reason)]++
+	_, _, err := Compile(obj, Options{Target: relaxed})
+	if err == nil {
+		t.Errorf("%s: the table refuses what the backend compiles: %s", name, e.Reason)
+		return
+	}
+	// The same words as the backend's (the table's hint aside; the two
+	// may report different instances of the rule, and the table names
+	// maps where the backend numbers them).
+	words, _, _ := strings.Cut(strings.TrimPrefix(e.Reason, "[nfp] "), " (")
+	norm := func(s string) string { return digitsRe.ReplaceAllString(mapNameRe.ReplaceAllString(s, "$1 M:"), "N") }
+	norm2 := func(s string) string { return mapOwnerRe.ReplaceAllString(norm(s), "map M's") }
+	backend := err.Error()
+	for table, b := range reworded {
+		if strings.Contains(words, table) && strings.Contains(backend, b) {
+			return
+		}
+	}
+	if !strings.Contains(norm2(backend), norm2(words)) {
+		t.Errorf("%s: the table says %q, the backend %q", name, words, err)
+	}
+}
+
+// reworded are the table's rules whose words differ from the backend's
+// on purpose: the backend states what its code cannot do, the table what
+// the program must do instead.
+var reworded = map[string]string{
+	"is at a different stack address on another path": "must be a constant stack address",
+	"the map differs between paths":                   "is used other than as a helper's map argument",
+}
+
+var mapOwnerRe = regexp.MustCompile(`map [^ ]+'s`)
+
+// TestTableNotStale: a rule of the table that mirrors a backend limitation
+// must still be needed. Every generated program the emulator's table
+// refuses for such a rule is compiled again with those rules off
+// (Target.SkipBackendForms): the backend must refuse it too. When the
+// backend learns a form, this test names the rule to drop.
+func TestTableNotStale(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 50
+	}
+	relaxed := *verifier.EmulatorTarget
+	relaxed.SkipBackendForms = true
+	checked := map[string]int{}
+	cfg := gen.DefaultConfig()
+	cfg.NFPRefusedProb, cfg.CPUv4Prob = 1, 0.7
+	for seed := uint64(0); seed < uint64(n); seed++ {
+		notStale(t, fmt.Sprintf("seed %d", seed), gen.Generate(seed, cfg).Object(), &relaxed, checked)
+	}
+	for name, obj := range edgePrograms() {
+		notStale(t, name, obj, &relaxed, checked)
+	}
+	logReasons(t, checked)
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// (verifier.TargetForMCPU). Its capability table decides what
 	// compiles, as `nfpcc verify --target=MCPU` decides what it accepts.
 	MCPU string
+	// Target, when set, replaces MCPU's capability table (tests: a table
+	// with rules switched off, to see what the backend does without them).
+	Target *verifier.Target
 	// Regs limits the backend's registers (0: all), to exercise spilling.
 	Regs int
 	// Passes selects the optimisation level and the -d flags of the
@@ -118,6 +121,9 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 	target, err := verifier.TargetForMCPU(opts.MCPU)
 	if err != nil {
 		return nil, st, nil, err
+	}
+	if opts.Target != nil {
+		target = opts.Target
 	}
 	ptype := loader.EffectiveType(p, opts.Type, opts.DefaultXDP)
 	var img *image.Image

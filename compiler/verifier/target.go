@@ -66,6 +66,13 @@ type Target struct {
 	// .rodata beyond constant reads) as `mapvalue` memory. A frozen
 	// .rodata read at a constant offset is a constant on every target.
 	GlobalData bool
+	// SkipBackendForms drops the rules that mirror what nfpcc's backend
+	// cannot lower (target_forms.go: argument forms of csum_diff and
+	// xdp_adjust_tail, map value loads and atomics, one map and stack
+	// address per helper call, perf output data): the stale-rule test
+	// compiles refused programs with it to find rules the backend has
+	// outgrown. The driver's and the firmware's rules stay.
+	SkipBackendForms bool
 	// Lifts is the more permissive target that accepts what this one
 	// refuses for want of firmware support (the emulator for CoreNIC);
 	// refusals it would lift say so.
