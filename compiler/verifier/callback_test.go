@@ -11,7 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"gopkg.in/yaml.v3"
 
 	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
@@ -28,29 +27,7 @@ func TestCallbackGoldensKernel(t *testing.T) {
 	}
 	for _, f := range files {
 		a := golden.Open(t, f)
-		code := &yaml.Node{Kind: yaml.MappingNode}
-		var body *yaml.Node
-		var starts []string
-		for _, line := range strings.Split(a.Section("asm"), "\n") {
-			l := strings.TrimSpace(line)
-			if strings.HasPrefix(l, "<") && strings.HasSuffix(l, ">:") || body == nil {
-				name := "<start>"
-				if strings.HasSuffix(l, ">:") {
-					name = strings.TrimSuffix(l, ":")
-				}
-				starts = append(starts, name)
-				body = &yaml.Node{Kind: yaml.ScalarNode}
-				code.Content = append(code.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, body)
-				if strings.HasSuffix(l, ">:") {
-					continue
-				}
-			}
-			body.Value += line + "\n"
-		}
-		insns, _, err := assemble(code)
-		if err != nil {
-			t.Fatal(err)
-		}
+		insns := goldenInsns(t, a)
 		typ := ebpf.XDP
 		if strings.Contains(a.Section("type"), "tc") {
 			typ = ebpf.SchedCLS

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -29,7 +30,9 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-func runGolden(t *testing.T, a *golden.Archive) string {
+// goldenInsns assembles a golden's asm section: PREVAIL-style assembly
+// whose "<name>:" lines start labelled blocks (functions, jump targets).
+func goldenInsns(t testing.TB, a *golden.Archive) asm.Instructions {
 	code := &yaml.Node{Kind: yaml.MappingNode}
 	var body *yaml.Node
 	for _, line := range strings.Split(a.Section("asm"), "\n") {
@@ -51,6 +54,11 @@ func runGolden(t *testing.T, a *golden.Archive) string {
 	if err != nil {
 		t.Fatalf("asm: %v", err)
 	}
+	return insns
+}
+
+func runGolden(t *testing.T, a *golden.Archive) string {
+	insns := goldenInsns(t, a)
 	opts := &verifier.Options{}
 	fields := strings.Fields(a.Section("type"))
 	for _, w := range fields {
