@@ -56,15 +56,22 @@ type ref struct {
 
 func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
 
-// clone copies a state in three allocations whatever its depth (frames,
-// their pointers, all their stacks), refs in a fourth if any: it runs at
-// every checkpoint and conditional jump.
+// clone copies a state in four allocations whatever its depth (the state,
+// frames, their pointers, all their stacks), refs in a fifth if any: it
+// runs at every checkpoint and at conditional jumps.
 func (st *State) clone() *State {
 	n := &State{frames: make([]*frame, len(st.frames))}
 	if len(st.refs) > 0 {
 		n.refs = append([]ref(nil), st.refs...)
 	}
 	fs := make([]frame, len(st.frames))
+	if len(st.frames) == 1 {
+		// The common case, without clearing memory about to be copied.
+		fs[0] = *st.frames[0]
+		fs[0].stack = append([]slot(nil), st.frames[0].stack...)
+		n.frames[0] = &fs[0]
+		return n
+	}
 	total := 0
 	for _, f := range st.frames {
 		total += len(f.stack)
