@@ -96,7 +96,7 @@ var nfpHelpers = map[int32]HelperCap{
 	3:  {Forms: "key on the stack at a constant offset", check: checkMapHelper},
 	7:  {Forms: "any"},
 	25: {Forms: "flags BPF_F_CURRENT_CPU; data on the stack, in the packet or in a map value", check: checkPerfOutput},
-	28: {Forms: "from_size 0, to a packet range of a constant multiple of 4 bytes up to 512", check: checkCsumDiff},
+	28: {Forms: "from and to in the packet or at word-aligned constant stack addresses, sizes constant multiples of 4 up to 512 bytes in all", check: checkCsumDiff},
 	44: {Forms: "any (XDP)"},
 	65: {Forms: "a delta proved <= 0 (XDP)", check: checkAdjustTail},
 }

@@ -189,22 +189,43 @@ func checkPerfOutput(t *Target, v *vm, st *State, pc int, h *helper) error {
 	return nil
 }
 
-// checkCsumDiff: the backend's inline bpf_csum_diff sums one packet range.
+// checkCsumDiff: the backend's inline bpf_csum_diff sums constant-size
+// ranges (multiples of 4, at most 512 bytes in all) in the packet or at
+// word-aligned constant stack addresses (backend/csum.go).
 func checkCsumDiff(t *Target, v *vm, st *State, pc int, h *helper) error {
 	if t.SkipBackendForms {
 		return nil
 	}
 	fr := st.cur()
-	if r2 := &fr.regs[asm.R2]; !r2.IsConst() || uint32(r2.Value.ConstValue()) != 0 {
-		return t.errorf(v, pc, "bpf_csum_diff: only from_size 0 (the sum of one range) is supported")
+	var total uint32
+	for _, r := range []struct {
+		ptr, size asm.Register
+		what      string
+	}{{asm.R1, asm.R2, "from_size"}, {asm.R3, asm.R4, "to_size"}} {
+		sz := &fr.regs[r.size]
+		n := uint32(sz.Value.ConstValue())
+		if !sz.IsConst() || n%4 != 0 || n > 512 {
+			return t.errorf(v, pc, "bpf_csum_diff: %s must be a constant multiple of 4 up to 512", r.what)
+		}
+		total += n
+		if n == 0 {
+			continue
+		}
+		switch p := &fr.regs[r.ptr]; p.Kind {
+		case Packet:
+		case Stack:
+			if !p.Value.IsConst() {
+				return t.errorf(v, pc, "bpf_csum_diff: a range must be in the packet or at a constant stack address")
+			}
+			if (int64(p.Off)+int64(p.Value.ConstValue()))%4 != 0 {
+				return t.errorf(v, pc, "bpf_csum_diff: a stack range must start at a 4-byte boundary")
+			}
+		default:
+			return t.errorf(v, pc, "bpf_csum_diff: a range must be in the packet or at a constant stack address")
+		}
 	}
-	r4 := &fr.regs[asm.R4]
-	n := uint32(r4.Value.ConstValue())
-	if !r4.IsConst() || n == 0 || n%4 != 0 || n > 512 {
-		return t.errorf(v, pc, "bpf_csum_diff: to_size must be a constant multiple of 4 from 4 to 512")
-	}
-	if r3 := &fr.regs[asm.R3]; r3.Kind != Packet {
-		return t.errorf(v, pc, "bpf_csum_diff: only a range of the packet is supported")
+	if total == 0 || total > 512 {
+		return t.errorf(v, pc, "bpf_csum_diff: from_size + to_size must be from 4 to 512")
 	}
 	return nil
 }

@@ -76,6 +76,7 @@ func TestHandWritten(t *testing.T) {
 		handWritten{"xdp_adjust_tail", ebpf.XDP, adjustTailProgram()},
 		handWritten{"xdp_unaligned_keys", ebpf.XDP, unalignedKeysProgram()},
 		handWritten{"xdp_csum_diff", ebpf.XDP, csumProgram()},
+		handWritten{"xdp_csum_diff_stack", ebpf.XDP, csumDiffStackProgram()},
 		handWritten{"tc_ldind", ebpf.SchedCLS, ldIndProgram()},
 		handWritten{"tc_ldind_negative", ebpf.SchedCLS, ldIndNegativeProgram()},
 		handWritten{"xdp_div_const", ebpf.XDP, divProgram()},
