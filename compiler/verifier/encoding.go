@@ -73,7 +73,7 @@ var insnTable = func() (t [256]bool) {
 		for _, op := range []int{0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0} {
 			t[cls|op|srcK], t[cls|op|srcX] = true, true
 		}
-		t[cls|0x00] = true // ja (gotol in JMP32)
+		t[cls] = true // ja, op 0x00 (gotol in JMP32)
 	}
 	t[clsJMP|0x80] = true // call
 	t[clsJMP|0x90] = true // exit

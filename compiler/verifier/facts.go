@@ -64,19 +64,6 @@ func factOf(r *Reg) RegFact {
 	return f
 }
 
-func (f *RegFact) join(g RegFact) {
-	f.Kind = joinKind(f.Kind, g.Kind)
-	f.OffMin, f.OffMax = min(f.OffMin, g.OffMin), max(f.OffMax, g.OffMax)
-	f.Value = f.Value.Join(g.Value)
-	if f.Map != g.Map {
-		f.Map = -1
-	}
-	if f.Frame != g.Frame {
-		f.Frame = -1
-	}
-	f.InBounds = min(f.InBounds, g.InBounds)
-}
-
 // joinKind is the kind of a register that has kind a on some paths and b
 // on others. A map value is a map value or null: lookups that cannot fail
 // (arrays with a constant key) meet the others of the same instruction.
@@ -115,7 +102,7 @@ func (v *vm) record(pc int, st *State) {
 	}
 }
 
-// joinReg is join(factOf(r)) without building the fact: record runs on
+// joinReg joins the fact of r (factOf) into f without building it: record runs on
 // every processed instruction.
 func (f *RegFact) joinReg(r *Reg) {
 	f.Kind = joinKind(f.Kind, r.Kind)

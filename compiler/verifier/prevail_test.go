@@ -144,7 +144,8 @@ func assemble(code *yaml.Node) (insns asm.Instructions, assume map[int]bool, err
 			if line == "" {
 				continue
 			}
-			switch m := (func() []string { return nil })(); {
+			var m []string
+			switch {
 			case line == "exit":
 				add(asm.Return())
 			case reGoto.MatchString(line):
