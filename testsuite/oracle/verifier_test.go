@@ -680,6 +680,7 @@ func TestVerifierKernelMutants(t *testing.T) {
 	var limits limitTally
 	explained := make([]int, len(mutantClasses))
 	var unexplained, noVerdict []string
+	modesLimit := 0 // verdict-only accepts where the facts mode hit its limit
 	var k *kernelMaps
 	kc := -1
 	defer func() {
@@ -703,6 +704,16 @@ func TestVerifierKernelMutants(t *testing.T) {
 			prog.Close()
 		}
 		res, nerr := verifier.Verify(m.prog, c.obj.Maps, &verifier.Options{Type: c.typ})
+		// nfpcc verify prunes as the kernel does (VerdictOnly): its verdict
+		// must be the facts mode's, except where only the facts mode ran
+		// into the processed-instruction limit.
+		if _, verr := verifier.Verify(m.prog, c.obj.Maps, &verifier.Options{Type: c.typ, VerdictOnly: true}); (verr == nil) != (nerr == nil) {
+			if verr == nil && strings.Contains(nerr.Error(), "BPF program is too large") {
+				modesLimit++
+			} else {
+				t.Errorf("%s: the verdict-only mode says %v, the facts mode %v", m.name, errOrAccepted(verr), errOrAccepted(nerr))
+			}
+		}
 		if kerr != nil && log == nil {
 			// Not a verdict: the kernel failed without a verifier log.
 			// On Linux 6.18 these are EFAULTs of its own consistency
@@ -745,6 +756,7 @@ func TestVerifierKernelMutants(t *testing.T) {
 	t.Logf("%-16s %8s %8s %8s %8s", "", "k+ n+", "k+ n-", "k- n+", "k- n-")
 	t.Logf("%-16s %8d %8d %8d %8d", "mutants", counts[1][1], counts[1][0], counts[0][1], counts[0][0])
 	limits.report(t)
+	t.Logf("verdict-only mode (nfpcc verify's pruning) equal to the facts mode on every mutant but %d the facts mode gave up on (processed-instruction limit)", modesLimit)
 	t.Logf("%d disagreements unexplained; explained:", len(unexplained))
 	for i, c := range mutantClasses {
 		dir := "kernel rejects, nfpcc accepts"
