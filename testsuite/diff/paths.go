@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/nfpcc/nfpcc/compiler"
-	"github.com/nfpcc/nfpcc/compiler/loader"
-	"github.com/nfpcc/nfpcc/emulator/nfp"
 	"github.com/nfpcc/nfpcc/testsuite"
 )
 
@@ -48,23 +46,11 @@ func Paths(dir string, opts compiler.Options) ([]PathRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
+		ci, err := loadCorpusImage(dir, name, opts)
 		if err != nil {
 			return nil, err
 		}
-		imgs, _, err := compiler.Compile(obj, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		prog, err := nfp.LoadImage(imgs[0])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		maps, err := nfp.MapsFor(imgs[0])
-		if err != nil {
-			return nil, err
-		}
-		fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps})
+		fw, err := ci.firmware()
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/nfpcc/nfpcc/compiler/loader"
 	"github.com/nfpcc/nfpcc/emulator/ebpf"
 	"github.com/nfpcc/nfpcc/emulator/nfp"
+	"github.com/nfpcc/nfpcc/isa/image"
 	"github.com/nfpcc/nfpcc/passes"
 )
 
@@ -83,19 +84,12 @@ func QualityWith(dir string, opts compiler.Options) ([]QualityRow, error) {
 	for _, r := range rows[1:] {
 		name := r[col["program"]]
 		jit, _ := strconv.Atoi(r[col["nfp_body_words"]])
-		obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
+		ci, err := loadCorpusImage(dir, name, opts)
 		if err != nil {
 			return nil, err
 		}
-		imgs, rep, err := compiler.Compile(obj, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
+		obj, rep := ci.obj, ci.rep
 		row := QualityRow{Program: name, JITWords: jit, Words: rep.Programs[0].Stats.BodyWords, Remarks: rep.Programs[0].Remarks}
-		prog, err := nfp.LoadImage(imgs[0])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
 		dumpPath := filepath.Join(dir, "programs", name+".asm")
 		src, err := os.ReadFile(dumpPath)
 		if err != nil {
@@ -114,11 +108,7 @@ func QualityWith(dir string, opts compiler.Options) ([]QualityRow, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %v", name, kind, err)
 			}
-			maps, err := nfp.MapsFor(imgs[0])
-			if err != nil {
-				return nil, err
-			}
-			fw, err := nfp.NewFirmware(prog, nfp.Options{Maps: maps})
+			fw, err := ci.firmware()
 			if err != nil {
 				return nil, err
 			}
@@ -153,6 +143,43 @@ func QualityWith(dir string, opts compiler.Options) ([]QualityRow, error) {
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// corpusImage is an nfp-jit program compiled by nfpcc, its image loaded
+// for the emulator.
+type corpusImage struct {
+	obj  *loader.Object
+	img  *image.Image
+	rep  *compiler.Report
+	prog *nfp.Program
+}
+
+// loadCorpusImage loads programs/NAME.bpf.o of the corpus in dir and
+// compiles its program with opts.
+func loadCorpusImage(dir, name string, opts compiler.Options) (*corpusImage, error) {
+	obj, err := loader.Load(filepath.Join(dir, "programs", name+".bpf.o"))
+	if err != nil {
+		return nil, err
+	}
+	imgs, rep, err := compiler.Compile(obj, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	prog, err := nfp.LoadImage(imgs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return &corpusImage{obj: obj, img: imgs[0], rep: rep, prog: prog}, nil
+}
+
+// firmware is a fresh firmware model running the image, with the maps the
+// image declares.
+func (c *corpusImage) firmware() (*nfp.Firmware, error) {
+	maps, err := nfp.MapsFor(c.img)
+	if err != nil {
+		return nil, err
+	}
+	return nfp.NewFirmware(c.prog, nfp.Options{Maps: maps})
 }
 
 // QualityTable formats rows as a text table with totals.
