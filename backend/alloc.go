@@ -25,6 +25,7 @@ const (
 	kCtx            // the program context
 	kAlias          // the registers of root
 	kFolded         // every use folds it away (length compares, grouped packet loads): no code
+	kFused          // a shift its one OR/AND user applies itself (alu_shf, fuse.go): no code
 )
 
 type vinfo struct {
@@ -340,6 +341,9 @@ func (fn *allocFunc) Def(b, i int) (regalloc.Value, bool) {
 func (fn *allocFunc) Uses(b, i int, dst []regalloc.Value) []regalloc.Value {
 	v := fn.g.f.Blocks[b].Instrs[i]
 	for _, a := range v.Args {
+		if fn.g.info[a.ID].kind == kFused {
+			a = a.Args[0] // the OR/AND reads the shift's operand
+		}
 		if r, ok := fn.reg(a); ok {
 			dst = append(dst, r)
 		}

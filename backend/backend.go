@@ -107,6 +107,8 @@ type gen struct {
 	// baseOff is each grouped load's pointer's offset from its group's
 	// base pointer (pktBase).
 	baseOff map[*ir.Value]int64
+	// fused maps an OR/AND to the shift it applies itself (fuse.go).
+	fused map[*ir.Value]*ir.Value
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
 	// pktNegs are the out-of-line parts of BPF_LD IND (negative offsets).
@@ -155,6 +157,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	g.checkAtomicWords()
 	g.groupPacketLoads()
 	g.markFolded()
+	g.fuseShifts()
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}

@@ -267,6 +267,9 @@ func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
 	}
 	seen := map[*ir.Value]bool{}
 	for _, a := range v.Args {
+		if g.info[a.ID].kind == kFused {
+			a = a.Args[0] // read by the OR/AND that applies the shift
+		}
 		if r := g.rootOf(a); !seen[r] {
 			seen[r] = true
 			take(r, true)

@@ -20,6 +20,9 @@ var aluOps = map[ir.Op]struct {
 
 func (g *gen) lowerALU(v *ir.Value) {
 	a := g.a
+	if g.fusedShift(v) {
+		return
+	}
 	if op, ok := aluOps[v.Op]; ok {
 		x, y := v.Args[0], v.Args[1]
 		if op.lo == isa.OpAdd || op.lo == isa.OpSub {
