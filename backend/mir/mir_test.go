@@ -96,9 +96,9 @@ func TestDelete(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"    br[L9]\n":              "L9",
-		"foo:\n    nop\n":           "MIR labels are L<n>",
-		"    br[.5]\n    nop\n":     "fixed target",
+		"    br[L9]\n":             "L9",
+		"foo:\n    nop\n":          "MIR labels are L<n>",
+		"    br[.5]\n    nop\n":    "fixed target",
 		"    alu[gprA_2, --, B]\n": "in:1",
 	} {
 		_, err := Parse("in", src)
