@@ -15,6 +15,9 @@ import "github.com/nfpcc/nfpcc/ir"
 //     below 32) whose only users are truncs: each trunc becomes the 32-bit
 //     op of the operands' low halves, and the 64-bit op dies.
 //
+//   - an AND before a shift by a constant that clears only bits the shift
+//     discards is dropped (shiftMask).
+//
 // Remarks: each narrowed compare and operation.
 func narrow(u *Unit) {
 	f := u.f
@@ -25,6 +28,10 @@ func narrow(u *Unit) {
 			if n := extIdiom(f, b, i, v); n > 0 {
 				u.remark(v, "shift pair is %s", describeExt(v))
 				i += n - 1
+				continue
+			}
+			if shiftMask(f, v) {
+				u.remark(v, "the AND before the shift clears only bits it discards: dropped")
 				continue
 			}
 			if n := maskNarrow(f, b, i, v, users); n > 0 {
@@ -288,4 +295,79 @@ func maskNarrow(f *ir.Func, b *ir.Block, i int, v *ir.Value, users map[*ir.Value
 func smallShift(x *ir.Value) bool {
 	c, ok := isConst(x.Args[1])
 	return ok && c < 32
+}
+
+// possibleBits are the bits v may have set: all of its type's, fewer where
+// the facts bound it (a tnum's value and unknown bits, an unsigned maximum).
+func possibleBits(f *ir.Func, v *ir.Value) uint64 {
+	bits := mask(v.Type)
+	if c, ok := isConst(v); ok {
+		return c
+	}
+	fa := f.Facts[v.ID]
+	if fa == nil || fa.Ptr != nil {
+		return bits
+	}
+	if t := fa.Tnum; t != nil {
+		bits &= t.Value | t.Mask
+	}
+	var max uint64
+	switch {
+	case v.Type == ir.I64 && fa.U64 != nil:
+		max = fa.U64.Max
+	case v.Type == ir.I32 && fa.U32 != nil:
+		max = fa.U32.Max
+	default:
+		return bits
+	}
+	if max < 1<<63 {
+		n := uint64(1)
+		for n <= max {
+			n <<= 1
+		}
+		bits &= n - 1
+	}
+	return bits
+}
+
+// shiftMask drops an AND the shift after it makes pointless: (x & c) >> n
+// when c keeps every bit of x that may be set at or above n, and
+// (x & c) << n when c keeps every bit that may be set below width − n: the
+// shift discards what the AND clears (count-min's (h & 0xfffff000) >> 12).
+// The shift reads x itself; the AND dies if nothing else reads it. It
+// returns whether v changed.
+func shiftMask(f *ir.Func, v *ir.Value) bool {
+	var width uint64
+	switch v.Op {
+	case ir.OpRsh32, ir.OpLsh32:
+		width = 32
+	case ir.OpRsh64, ir.OpLsh64:
+		width = 64
+	default:
+		return false
+	}
+	n, ok := isConst(v.Args[1])
+	a := v.Args[0]
+	if !ok || n == 0 || n >= width || (a.Op != ir.OpAnd32 && a.Op != ir.OpAnd64) {
+		return false
+	}
+	x, c := a.Args[0], a.Args[1]
+	cv, ok := isConst(c)
+	if !ok {
+		if cv, ok = isConst(x); !ok {
+			return false
+		}
+		x = c
+	}
+	keep := possibleBits(f, x) // the bits of x the shift lets through
+	if v.Op == ir.OpRsh32 || v.Op == ir.OpRsh64 {
+		keep &^= 1<<n - 1
+	} else {
+		keep &= 1<<(width-n) - 1
+	}
+	if keep&^cv != 0 || x.Type != v.Type {
+		return false
+	}
+	v.Args[0] = x
+	return true
 }
