@@ -5,12 +5,14 @@ import "github.com/nfpcc/nfpcc/ir"
 // narrow does 64-bit work in 32 bits where the upper halves cannot matter
 // (demanded bits, in the spirit of LLVM's DemandedBits, for the two shapes
 // eBPF code produces):
+//
 //   - a 64-bit compare (branch or value) of two sign-extended 32-bit values
 //     (a constant counts when it is one) is the 32-bit compare with the same
 //     condition: sext preserves order, signed and unsigned; of two
 //     zero-extended values, the unsigned 32-bit compare (also for signed
 //     conditions: both are non-negative); jset of an extended value with a
 //     mask whose upper half is zero (or, for zext, any mask) tests 32 bits;
+//
 //   - a 64-bit add, sub, mul, and, or, xor (or a shift left by a constant
 //     below 32) whose only users are truncs: each trunc becomes the 32-bit
 //     op of the operands' low halves, and the 64-bit op dies.
