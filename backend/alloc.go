@@ -7,6 +7,7 @@ import (
 	"github.com/nfpcc/nfpcc/backend/regalloc"
 
 	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa"
 )
 
 // vkind says where a value lives. Only kReg values take registers: the
@@ -167,6 +168,53 @@ func (g *gen) classify() {
 					in.kind, in.root = kAlias, g.rootOf(v.Args[0])
 					in.hiZero = true
 				}
+			}
+		}
+	}
+}
+
+// materializeConstants keeps in a register the constants that take more
+// than one immed word to build and are read at least twice (count-min's
+// hash multipliers, read by every round): built once where the IR defines
+// them instead of at every use. A cheaper constant stays an immediate.
+func (g *gen) materializeConstants() {
+	// Only ALU operations and compares read them: elsewhere (helper
+	// arguments, division, memory offsets, atomics) lowering may need the
+	// value at compile time.
+	uses := make([]int, g.f.NumValues())
+	other := make([]bool, g.f.NumValues())
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			if v.Type != ir.Void && g.info[v.ID].kind != kReg {
+				continue // folded at compile time (fp + c, …): reads no register
+			}
+			_, alu := aluOps[v.Op]
+			plain := alu || cmpOps[v.Op].cond != 0 || v.Op == ir.OpMul32 || v.Op == ir.OpMul64
+			for _, a := range v.Args {
+				uses[a.ID]++
+				if !plain {
+					other[a.ID] = true
+				}
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					other[a.ID] = true
+				}
+			}
+		}
+	}
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			in := &g.info[v.ID]
+			if v.Op != ir.OpConst || in.kind != kConst || uses[v.ID] < 2 || other[v.ID] {
+				continue
+			}
+			words := len(isa.LoadImm32(isa.GPRA(0), uint32(in.c)))
+			if !in.hiZero {
+				words += len(isa.LoadImm32(isa.GPRA(0), uint32(in.c>>32)))
+			}
+			if words > 1 {
+				in.kind = kReg
 			}
 		}
 	}

@@ -154,6 +154,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
+	g.materializeConstants()
 	g.checkAtomicWords()
 	g.groupPacketLoads()
 	g.markFolded()

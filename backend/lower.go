@@ -306,6 +306,11 @@ func (g *gen) lowerValue1(v *ir.Value, next *ir.Block) {
 		g.a.reloc(isa.BR, image.RelocBrGoAbort, g.abort, 0, 0)
 	case v.Op == ir.OpCall:
 		g.lowerCall(v)
+	case v.Op == ir.OpConst: // one materializeConstants keeps in a register
+		g.a.emit(isa.LoadImm32(g.dlo(v), uint32(g.info[v.ID].c))...)
+		if dh := g.dhi(v); !dh.IsNone() {
+			g.a.emit(isa.LoadImm32(dh, uint32(g.info[v.ID].c>>32))...)
+		}
 	case v.Op == ir.OpCtxPtr:
 		g.lowerCtxPtr(v)
 	case v.Op == ir.OpPktLoad8 || v.Op == ir.OpPktLoad16 || v.Op == ir.OpPktLoad32:
