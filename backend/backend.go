@@ -108,7 +108,7 @@ type gen struct {
 	// base pointer (pktBase).
 	baseOff map[*ir.Value]int64
 	// fused maps an OR/AND to the shift it applies itself (fuse.go).
-	fused map[*ir.Value]*ir.Value
+	fused map[*ir.Value]fusion
 	// pktExits are the out-of-bounds exits of legacy packet loads: r0 = 0.
 	pktExits []label
 	// pktNegs are the out-of-line parts of BPF_LD IND (negative offsets).

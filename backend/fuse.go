@@ -43,8 +43,16 @@ func (g *gen) fusible(s *ir.Value) (isa.ShiftCtl, int, bool) {
 	return sc, int(n), true
 }
 
+// fusion is a shift an OR/AND applies itself: the shift, its control and
+// amount.
+type fusion struct {
+	s  *ir.Value
+	sc isa.ShiftCtl
+	n  int
+}
+
 // fuseShifts finds the shifts to fuse and marks them kFused; g.fused maps
-// each OR/AND to its fused shift.
+// each OR/AND to its fusion.
 func (g *gen) fuseShifts() {
 	uses := make([]int, g.f.NumValues())
 	for _, b := range g.f.Blocks {
@@ -59,7 +67,7 @@ func (g *gen) fuseShifts() {
 			}
 		}
 	}
-	g.fused = map[*ir.Value]*ir.Value{}
+	g.fused = map[*ir.Value]fusion{}
 	for _, b := range g.f.Blocks {
 		for _, v := range b.Instrs {
 			if _, ok := fuseOps[v.Op]; !ok || g.info[v.ID].kind != kReg {
@@ -73,13 +81,14 @@ func (g *gen) fuseShifts() {
 				if uses[s.ID] != 1 || s == o {
 					continue
 				}
-				if _, _, ok := g.fusible(s); !ok {
+				sc, n, ok := g.fusible(s)
+				if !ok {
 					continue
 				}
 				if oi := g.info[g.rootOf(o).ID]; oi.kind != kReg && oi.kind != kConst {
 					continue
 				}
-				g.fused[v] = s
+				g.fused[v] = fusion{s, sc, n}
 				g.info[s.ID].kind = kFused
 				break
 			}
@@ -89,31 +98,20 @@ func (g *gen) fuseShifts() {
 
 // fusedShift lowers an OR or AND whose operand is a fused shift.
 func (g *gen) fusedShift(v *ir.Value) bool {
-	s := g.fused[v]
-	if s == nil {
+	fu, ok := g.fused[v]
+	if !ok {
 		return false
 	}
 	o := v.Args[0]
-	if o == s {
+	if o == fu.s {
 		o = v.Args[1]
 	}
-	sc, n, _ := g.fusibleOp(s)
 	a := g.src(o, false, left, limU)
-	b := g.src(s.Args[0], false, right, limU)
+	b := g.src(fu.s.Args[0], false, right, limU)
 	a = g.notBothImm(a, b)
-	g.a.emit(isa.Shf(g.dlo(v), a, fuseOps[v.Op], b, sc, n))
+	g.a.emit(isa.Shf(g.dlo(v), a, fuseOps[v.Op], b, fu.sc, fu.n))
 	if dh := g.dhi(v); !dh.IsNone() {
 		g.a.emit(isa.Immed(dh, 0))
 	}
 	return true
-}
-
-// fusibleOp is fusible without the checks that fusion already made (the
-// shift is kFused now).
-func (g *gen) fusibleOp(s *ir.Value) (isa.ShiftCtl, int, bool) {
-	n, _ := g.constant(s.Args[1], false)
-	if s.Op == ir.OpLsh32 || s.Op == ir.OpLsh64 {
-		return isa.ShiftL, int(n), true
-	}
-	return isa.ShiftR, int(n), true
 }

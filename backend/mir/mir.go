@@ -51,10 +51,6 @@ type Instr struct {
 	PC     int         // eBPF slot, or -1
 }
 
-// IsBranch reports whether the word transfers control (a branch or a
-// load-time branch).
-func (in *Instr) IsBranch() bool { return in.Kind == Branch }
-
 // Func is one program's code before layout.
 type Func struct {
 	Instrs []Instr

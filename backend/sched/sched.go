@@ -19,12 +19,16 @@ type Step struct {
 	Name string
 	Doc  string
 	Run  func(f *mir.Func) int // returns how many rewrites it made
+	// Count is the Stats field the rewrites add to.
+	Count func(st *Stats) *int
 }
 
 // Steps are the scheduler's rewrites, in order.
 var Steps = []Step{
-	{"flags", "drop `alu[--, r, XOR|OR, 0]` before beq/bne when the previous instruction set Z from r", Flags},
-	{"defer", "move the instructions before an unconditional branch into its defer slots", Defer},
+	{"flags", "drop `alu[--, r, XOR|OR, 0]` before beq/bne when the previous instruction set Z from r", Flags,
+		func(st *Stats) *int { return &st.Compares }},
+	{"defer", "move the instructions before an unconditional branch into its defer slots", Defer,
+		func(st *Stats) *int { return &st.Filled }},
 }
 
 // Stats count what the scheduler did.
@@ -37,13 +41,7 @@ type Stats struct {
 func Run(f *mir.Func) Stats {
 	var st Stats
 	for _, s := range Steps {
-		n := s.Run(f)
-		switch s.Name {
-		case "flags":
-			st.Compares += n
-		case "defer":
-			st.Filled += n
-		}
+		*s.Count(&st) += s.Run(f)
 	}
 	return st
 }
