@@ -88,6 +88,15 @@ func hiZeroFacts(f *ir.Func, v *ir.Value) bool {
 	return false
 }
 
+// hiZero is hiZeroFacts unless the JIT's baseline is asked for: then only
+// 32-bit types are.
+func (g *gen) hiZero(v *ir.Value) bool {
+	if g.opts.Baseline {
+		return v.Type == ir.I32
+	}
+	return hiZeroFacts(g.f, v)
+}
+
 // factConst returns the value the verifier proved v holds, if one.
 func factConst(f *ir.Func, v *ir.Value) (uint64, bool) {
 	fa := f.Facts[v.ID]
@@ -117,14 +126,14 @@ func (g *gen) classify() {
 	for bi, b := range f.Blocks {
 		for pi, p := range b.Params {
 			in := &g.info[p.ID]
-			in.hiZero = hiZeroFacts(f, p)
+			in.hiZero = g.hiZero(p)
 			if bi == 0 && pi == 0 || isCtxFact(f, p) {
 				in.kind = kCtx
 			}
 		}
 		for _, v := range b.Instrs {
 			in := &g.info[v.ID]
-			in.hiZero = hiZeroFacts(f, v)
+			in.hiZero = g.hiZero(v)
 			switch v.Op {
 			case ir.OpConst, ir.OpUndef:
 				in.kind, in.c = kConst, uint64(v.Imm)
@@ -165,6 +174,12 @@ func (g *gen) classify() {
 					in.kind, in.c = kConst, a.c&0xffffffff
 					in.hiZero = true
 				case kReg, kAlias:
+					if g.opts.Baseline && v.Op == ir.OpZext {
+						// The JIT writes a 32-bit result's upper
+						// register: zext is an immed (and a move
+						// unless it shares its operand's register).
+						break
+					}
 					in.kind, in.root = kAlias, g.rootOf(v.Args[0])
 					in.hiZero = true
 				}

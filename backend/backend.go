@@ -50,6 +50,13 @@ type Options struct {
 	// (array_lookup.go). CoreNIC promises no layout and no relocation
 	// says where its maps are, so there they call the firmware.
 	MapLayout bool
+	// Baseline asks for the Linux JIT's one-to-one code (-O0): every
+	// 64-bit value keeps its upper register unless its type says it is
+	// 32 bits (the verifier's facts narrow nothing), no packet read
+	// windows, length compares or shift fusion, no materialised
+	// constants and no scheduling. It is what the optimisations are
+	// measured against (nfpcc report's -O0 column).
+	Baseline bool
 }
 
 // Stats are figures about one compiled program.
@@ -154,11 +161,15 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
-	g.materializeConstants()
 	g.checkAtomicWords()
-	g.groupPacketLoads()
-	g.markFolded()
-	g.fuseShifts()
+	if opts.Baseline {
+		g.groups, g.baseOff = map[*ir.Value]*pktGroup{}, map[*ir.Value]int64{}
+	} else {
+		g.materializeConstants()
+		g.groupPacketLoads()
+		g.markFolded()
+		g.fuseShifts()
+	}
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
 	}
@@ -172,7 +183,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		opts.Dump("isel", g.a.f.Print())
 	}
 	var ss sched.Stats
-	if !opts.NoSched {
+	if !opts.NoSched && !opts.Baseline {
 		ss = sched.Run(&g.a.f)
 		if opts.Dump != nil {
 			opts.Dump("sched", g.a.f.Print())

@@ -49,7 +49,9 @@ func (g *gen) lowerALU(v *ir.Value) {
 			g.alu(dh, isa.Imm(0), isa.OpSubCarry, g.src(v.Args[0], true, right, limU))
 		}
 	case ir.OpZext, ir.OpTrunc:
-		a.emit(isa.Mov(g.dlo(v), g.src(v.Args[0], false, right, limU)))
+		if d, s := g.dlo(v), g.src(v.Args[0], false, right, limU); d.Kind != s.Kind || d.Num != s.Num {
+			a.emit(isa.Mov(d, s))
+		}
 		if dh := g.dhi(v); !dh.IsNone() {
 			a.emit(isa.Immed(dh, 0))
 		}
@@ -295,16 +297,24 @@ func (g *gen) mul(v *ir.Value) {
 		return
 	}
 	for _, t := range [][2]bool{{false, true}, {true, false}} {
-		if c, ok := g.constant(x, t[0]); ok && c == 0 {
-			continue
-		}
-		if c, ok := g.constant(y, t[1]); ok && c == 0 {
+		if g.zeroHalf(x, t[0]) || g.zeroHalf(y, t[1]) {
 			continue
 		}
 		// A20 is free for the product once its operands are read.
 		g.mul32(isa.GPRA(regScratchA), isa.None, g.src(x, t[0], left, limU), g.src(y, t[1], right, limU))
 		g.a.emit(isa.ALU(dh, isa.GPRA(regScratchA), isa.OpAdd, isa.GPRB(dh.Num)))
 	}
+}
+
+// zeroHalf reports whether one half of v is known zero, the upper one
+// also by the verifier's facts: the JIT's baseline (-O0) keeps such
+// halves in registers but, as the Linux JIT, sizes multiplications by
+// the operands' ranges.
+func (g *gen) zeroHalf(v *ir.Value, hi bool) bool {
+	if c, ok := g.constant(v, hi); ok && c == 0 {
+		return true
+	}
+	return hi && (v.Op == ir.OpZext || hiZeroFacts(g.f, v))
 }
 
 // shiftVar64 shifts by a register: bit 5 of the amount selects the >= 32

@@ -153,7 +153,7 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		}
 		return stage("backend", func() error {
 			var err error
-			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: scopeMaps(m, Maps(obj)), Regs: opts.Regs, MapLayout: target.GlobalData})
+			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: scopeMaps(m, Maps(obj)), Regs: opts.Regs, MapLayout: target.GlobalData, Baseline: opts.Passes.Level == passes.O0})
 			if err != nil || img == nil {
 				return err
 			}
