@@ -165,9 +165,13 @@ func widenCallback(p *path) bool {
 		for r := range of.regs {
 			widen(&of.regs[r], &cf.regs[r])
 		}
-		for i := range of.stack {
-			if i < len(cf.stack) && of.stack[i].isSpill() && cf.stack[i].isSpill() {
-				widen(&of.stack[i].spill, &cf.stack[i].spill)
+		for i := 0; i < StackSize/8; i++ {
+			if os, cs := of.slot(i), cf.slot(i); os != nil && cs != nil && os.isSpill() && cs.isSpill() {
+				r := cs.spill
+				widen(&os.spill, &r)
+				if r != cs.spill {
+					cf.slotMut(i).spill = r
+				}
 			}
 		}
 	}

@@ -328,11 +328,7 @@ func (st *State) forEachReg(f func(*Reg)) {
 		for i := range fr.regs {
 			f(&fr.regs[i])
 		}
-		for i := range fr.stack {
-			if fr.stack[i].isSpill() {
-				f(&fr.stack[i].spill)
-			}
-		}
+		fr.eachSpill(f)
 	}
 }
 

@@ -194,12 +194,11 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 func (v *vm) dropFramePointers(st *State) {
 	gone := len(st.frames)
 	for _, f := range st.frames {
-		for i := range f.stack {
-			s := &f.stack[i]
-			if s.isSpill() && s.spill.Kind == Stack && s.spill.Frame >= gone {
-				s.spill = unknownReg()
+		f.eachSpill(func(r *Reg) {
+			if r.Kind == Stack && r.Frame >= gone {
+				*r = unknownReg()
 			}
-		}
+		})
 	}
 }
 

@@ -197,8 +197,11 @@ func (v *vm) logState(pc int, st *State) {
 			parts = append(parts, fmt.Sprintf("R%d=%s", i, fr.regs[i].String()))
 		}
 	}
-	for i := range fr.stack {
-		s := &fr.stack[i]
+	for i := 0; i < StackSize/8; i++ {
+		s := fr.slot(i)
+		if s == nil {
+			continue
+		}
 		off := -(i + 1) * 8
 		if s.isSpill() {
 			parts = append(parts, fmt.Sprintf("fp%d=%s", off, s.spill.String()))

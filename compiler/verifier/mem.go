@@ -333,8 +333,11 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 	}
 	// Reads.
 	v.noteRead(p.Frame, o, o+int(a.size))
-	s, i, _ := f.slotAt(o)
-	if s.isSpill() {
+	if -o > f.depth {
+		f.depth = -o
+	}
+	s, i := f.slot((-o-1)/8), (o+StackSize)%8
+	if s != nil && s.isSpill() {
 		if a.size == 8 && i == 0 {
 			return s.spill, nil
 		}

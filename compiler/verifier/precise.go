@@ -154,9 +154,9 @@ func (v *vm) noteLinks(st *State, a, b uint32) {
 				found = true
 			}
 		}
-		for i := range fr.stack {
-			s := &fr.stack[i]
-			if i < 64 && s.isSpill() && s.spill.Kind == ScalarKind && s.spill.ID != 0 &&
+		for i := 0; i < StackSize/8; i++ {
+			s := fr.slot(i)
+			if s != nil && s.isSpill() && s.spill.Kind == ScalarKind && s.spill.ID != 0 &&
 				(s.spill.ID == a || s.spill.ID == b) {
 				set.setSlot(fi, i)
 				found = true

@@ -31,13 +31,76 @@ var spillKinds = [8]byteKind{byteSpill, byteSpill, byteSpill, byteSpill, byteSpi
 func (s *slot) isSpill() bool { return s.kinds == spillKinds }
 
 // frame is one function activation: its registers and its stack.
+//
+// The stack is copy-on-write in blocks of blockSlots slots: cloning a state
+// shares every block between the two states, and the first write to a block
+// copies it (owned says which blocks a frame may write in place). States are
+// cloned at every checkpoint and at every two-way branch while most
+// instructions between two clones touch one or two slots, so copying whole
+// stacks was a quarter of the verification time. A nil block is all
+// byteInvalid (never written).
 type frame struct {
 	regs     [11]Reg
-	stack    []slot // grown on demand; index i covers [-(i+1)*8, -i*8)
+	blocks   [stackBlocks]*slotBlock
+	owned    uint16 // bit b: blocks[b] is this frame's alone
 	callsite int    // pc of the call instruction in the caller, -1 for main
 	fn       int    // index into Program.Funcs
 	depth    int    // deepest byte touched, for stack-size accounting
 	callback bool   // a callback of bpf_loop or bpf_for_each_map_elem
+}
+
+// blockSlots is how many slots one copy-on-write block holds.
+const blockSlots = 4
+
+// stackBlocks is how many blocks cover a frame.
+const stackBlocks = StackSize / 8 / blockSlots
+
+type slotBlock [blockSlots]slot
+
+// slot returns slot i (frame bytes [-(i+1)*8, -i*8)) for reading, nil if
+// it was never written.
+func (f *frame) slot(i int) *slot {
+	b := f.blocks[i/blockSlots]
+	if b == nil {
+		return nil
+	}
+	return &b[i%blockSlots]
+}
+
+// slotMut returns slot i for writing: its block is copied first if another
+// state shares it.
+func (f *frame) slotMut(i int) *slot {
+	bi := i / blockSlots
+	if f.owned&(1<<bi) == 0 {
+		n := new(slotBlock)
+		if b := f.blocks[bi]; b != nil {
+			*n = *b
+		}
+		f.blocks[bi] = n
+		f.owned |= 1 << bi
+	}
+	return &f.blocks[bi][i%blockSlots]
+}
+
+// eachSpill calls fn with a copy of every spilled register of the frame
+// and stores the copy back (copying its block) only when fn changed it.
+func (f *frame) eachSpill(fn func(*Reg)) {
+	for bi, b := range f.blocks {
+		if b == nil {
+			continue
+		}
+		for j := range b {
+			if !b[j].isSpill() {
+				continue
+			}
+			r := b[j].spill
+			fn(&r)
+			if r != b[j].spill {
+				f.slotMut(bi*blockSlots + j).spill = r
+				b = f.blocks[bi]
+			}
+		}
+	}
 }
 
 // State is the abstract state of one path: its call frames, innermost last.
@@ -56,62 +119,51 @@ type ref struct {
 
 func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
 
-// clone copies a state in four allocations whatever its depth (the state,
-// frames, their pointers, all their stacks), refs in a fifth if any: it
-// runs at every checkpoint and at conditional jumps.
+// clone copies a state in three allocations whatever its depth (the
+// state, its frame pointers, its frames), refs in a fourth if any: the
+// stack blocks are shared until written (frame.slotMut).
 func (st *State) clone() *State {
 	n := &State{frames: make([]*frame, len(st.frames))}
 	if len(st.refs) > 0 {
 		n.refs = append([]ref(nil), st.refs...)
 	}
-	fs := make([]frame, len(st.frames))
 	if len(st.frames) == 1 {
-		// The common case, without clearing memory about to be copied.
-		fs[0] = *st.frames[0]
-		fs[0].stack = append([]slot(nil), st.frames[0].stack...)
-		n.frames[0] = &fs[0]
+		f := st.frames[0]
+		f.owned = 0
+		c := *f
+		n.frames[0] = &c
 		return n
 	}
-	total := 0
-	for _, f := range st.frames {
-		total += len(f.stack)
-	}
-	slots := make([]slot, total)
+	fs := make([]frame, len(st.frames))
 	for i, f := range st.frames {
+		f.owned = 0
 		fs[i] = *f
-		k := copy(slots, f.stack)
-		// A full slice: growing one frame's stack must not write into the
-		// next frame's.
-		fs[i].stack = slots[:k:k]
-		slots = slots[k:]
 		n.frames[i] = &fs[i]
 	}
 	return n
 }
 
-// slotAt returns the slot holding frame byte off (negative), growing the
-// stack; ok is false outside the frame.
+// slotAt returns the slot holding frame byte off (negative) for writing;
+// ok is false outside the frame.
 func (f *frame) slotAt(off int) (*slot, int, bool) {
 	if off < -StackSize || off >= 0 {
 		return nil, 0, false
 	}
-	i := (-off - 1) / 8
-	for len(f.stack) <= i {
-		f.stack = append(f.stack, slot{})
-	}
 	if -off > f.depth {
 		f.depth = -off
 	}
-	return &f.stack[i], (off + StackSize) % 8, true
+	return f.slotMut((-off - 1) / 8), (off + StackSize) % 8, true
 }
 
 // byteAt reads the kind of one stack byte without growing the stack.
 func (f *frame) byteAt(off int) (byteKind, *slot) {
-	i := (-off - 1) / 8
-	if off >= 0 || i >= len(f.stack) {
+	if off >= 0 || off < -StackSize {
 		return byteInvalid, nil
 	}
-	s := &f.stack[i]
+	s := f.slot((-off - 1) / 8)
+	if s == nil {
+		return byteInvalid, nil
+	}
 	return s.kinds[(off+StackSize)%8], s
 }
 
@@ -257,23 +309,57 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 		}
 	}
 	for fi := range old.frames {
-		of, cf := old.frames[fi], cur.frames[fi]
-		for i := range of.stack {
+		if !stackCovers(old.frames[fi], cur.frames[fi], fi, &ids, prec, slive) {
+			return false
+		}
+	}
+	return true
+}
+
+// stackCovers compares the stacks of frame fi of two states. A block both
+// share is equal in both: only its links need checking.
+func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMask) bool {
+	for bi, ob := range of.blocks {
+		if ob == nil {
+			continue // never written: nothing asked of cur
+		}
+		cb := cf.blocks[bi]
+		for j := range ob {
+			i := bi*blockSlots + j
 			live := uint8(0xff)
 			if slive != nil {
 				if live = slive.bytes(fi, i); live == 0 {
 					continue
 				}
 			}
-			os := &of.stack[i]
-			var cs *slot
-			if i < len(cf.stack) {
-				cs = &cf.stack[i]
+			os := &ob[j]
+			precise := prec == nil || prec.hasSlot(fi, i)
+			if cb == ob {
+				if os.isSpill() && !sameCovers(&os.spill, ids, precise) {
+					return false
+				}
+				continue
 			}
-			if !slotCovers(os, cs, &ids, prec == nil || prec.hasSlot(fi, i), live) {
+			var cs *slot
+			if cb != nil {
+				cs = &cb[j]
+			}
+			if !slotCovers(os, cs, ids, precise, live) {
 				return false
 			}
 		}
+	}
+	return true
+}
+
+// sameCovers is regCovers(r, r): equal values differ only in how their
+// links map.
+func sameCovers(r *Reg, ids *idMap, precise bool) bool {
+	switch r.Kind {
+	case ScalarKind:
+		return !precise || ids.checkScalar(r.ID, r.ID)
+	case Packet, PacketMeta, MapValueOrNull, SockOrNull, Sock:
+		return ids.check(r.ID, r.ID)
 	}
 	return true
 }
