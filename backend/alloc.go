@@ -311,9 +311,9 @@ func (g *gen) allocatePass(spill bool) error {
 			return nil
 		},
 		Partners: func(v regalloc.Value) []regalloc.Value { return partners[v] },
-		Spill:    spill,
-		// Block parameters stay in registers: edges copy into them.
-		CanSpill: func(v regalloc.Value) bool { return fn.vals[v].Op != ir.OpParam },
+		// Block parameters spill too: edges then copy into their slots
+		// (parallel).
+		Spill: spill,
 	}
 	res, err := regalloc.Allocate(fn, cfg)
 	if err != nil {

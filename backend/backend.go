@@ -41,8 +41,9 @@ type Options struct {
 	// NoSched skips the scheduler (backend/sched): the machine IR as
 	// instruction selection made it is laid out.
 	NoSched bool
-	// Dump, when set, receives the machine IR after each stage ("isel",
-	// "sched") in mir's text form.
+	// Dump, when set, receives each stage's text: "alloc" (where each
+	// value lives, allocText), then the machine IR after "isel" and
+	// "sched" in mir's text form.
 	Dump func(stage, mir string)
 	// MapLayout says the firmware places maps as nfpcc's model does (map
 	// i at EMEM 0x80_0000_0000 + i<<32, ARRAY values at power-of-two
@@ -172,6 +173,9 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	if err := g.allocate(); err != nil {
 		return nil, st, &Error{Func: f.Name, Pos: -1, Msg: err.Error()}
+	}
+	if opts.Dump != nil {
+		opts.Dump("alloc", g.allocText())
 	}
 	g.staging = g.stagingSize()
 	g.frame = g.spillBytes + g.staging + int64(f.StackSize+7)&^7

@@ -21,7 +21,9 @@ import (
 // section lists the program's maps, a `type` section "tc" makes it a tc
 // program, one a line: NAME TYPE KEY VALUE ENTRIES. A `level` section
 // (O1, O2) runs the passes of that level first; without, only the
-// required ones (inlining).
+// required ones (inlining). A `regs` section limits the registers (to
+// exercise spilling). The `alloc` section is the allocation stage's text
+// (where each value lives), `out` the final listing.
 // `go test ./backend -run Golden -update` rewrites the expected sections.
 func TestGolden(t *testing.T) {
 	golden.Run(t, "testdata/*.txtar", func(t *testing.T, a *golden.Archive) {
@@ -63,7 +65,13 @@ func TestGolden(t *testing.T) {
 		}
 		stages := map[string]string{}
 		dump := func(stage, text string) { stages[stage] = text }
-		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps, Dump: dump, MapLayout: true})
+		regs := 0
+		if r := strings.TrimSpace(a.Section("regs")); r != "" {
+			if regs, err = strconv.Atoi(r); err != nil {
+				t.Fatalf("regs: %v", err)
+			}
+		}
+		img, _, err := Compile(m, Options{Name: m.Funcs[0].Name, Type: typ, Maps: maps, Dump: dump, MapLayout: true, Regs: regs})
 		out, errText := "", ""
 		if err != nil {
 			errText = err.Error() + "\n"
@@ -75,6 +83,8 @@ func TestGolden(t *testing.T) {
 			}
 			checkStages(t, stages, img)
 		}
+		// Where the allocator put each value (when it got that far).
+		a.Check(t, "alloc", stages["alloc"])
 		// One of the two is produced; the other must be absent.
 		a.Check(t, "out", out)
 		a.Check(t, "error", errText)

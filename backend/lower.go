@@ -133,84 +133,142 @@ func (g *gen) dhi(v *ir.Value) isa.Operand {
 	return isa.None
 }
 
-// pmove is one move of a parallel copy: register dst gets a half of v, or
-// register from when v is nil.
+// pmove is one move of a parallel copy: register dst (or, when toSlot,
+// the spill-area word at byte dst) gets a half of v, or register from
+// when v is nil.
 type pmove struct {
-	dst  int
-	v    *ir.Value
-	hi   bool
-	from int
+	dst    int
+	toSlot bool
+	v      *ir.Value
+	hi     bool
+	from   int
 }
 
-// srcReg says which register a move reads, if any.
-func (g *gen) srcReg(m pmove) (int, bool) {
+// ploc is a location a parallel copy reads or writes: a register number
+// or a spill-area word (its byte offset from the stack base).
+type ploc struct {
+	slot bool
+	n    int64
+}
+
+// srcLoc says which location a move reads, if any (constants and stack
+// addresses are built, not read).
+func (g *gen) srcLoc(m pmove) (ploc, bool) {
 	if m.v == nil {
-		return m.from, true
+		return ploc{n: int64(m.from)}, true
 	}
 	if _, ok := g.constant(m.v, m.hi); ok {
-		return 0, false
+		return ploc{}, false
 	}
 	in := g.info[g.rootOf(m.v).ID]
-	if in.kind != kReg || in.spilled {
-		return 0, false
+	switch {
+	case in.kind != kReg:
+		return ploc{}, false
+	case in.spilled && m.hi:
+		return ploc{slot: true, n: in.slot + 4}, true
+	case in.spilled:
+		return ploc{slot: true, n: in.slot}, true
+	case m.hi:
+		return ploc{n: int64(in.hi)}, true
 	}
-	if m.hi {
-		return in.hi, true
-	}
-	return in.lo, true
+	return ploc{n: int64(in.lo)}, true
 }
 
-// parallel performs the moves as one parallel copy: register-to-register
-// moves are ordered so no source is overwritten before it is read, cycles
-// go through B21/A21; constants come last.
+// Registers a parallel copy into spilled block parameters uses: there
+// (spilling allocations only) the reload registers are free between
+// instructions, and lmWord's window moves clobber B21.
+var (
+	slotCycleTemp = reloadRegs[4] // a value saved to break a cycle
+	slotTransit   = reloadRegs[5] // a word on its way from one slot to another
+)
+
+// parallel performs the moves as one parallel copy: moves between
+// locations are ordered so no source is overwritten before it is read,
+// cycles go through a temporary (B21, or a reload register when spill
+// slots take part); constants and addresses come last.
 func (g *gen) parallel(moves []pmove) {
-	type rm struct{ dst, src int }
-	var regs []rm
+	type lm struct{ dst, src ploc }
+	var locs []lm
 	var rest []pmove
+	temp := ploc{n: regScratchB}
 	for _, m := range moves {
-		if r, ok := g.srcReg(m); ok {
-			if r != m.dst {
-				regs = append(regs, rm{m.dst, r})
+		d := ploc{slot: m.toSlot, n: int64(m.dst)}
+		if m.toSlot {
+			temp = ploc{n: int64(slotCycleTemp)}
+		}
+		if r, ok := g.srcLoc(m); ok {
+			if r != d {
+				locs = append(locs, lm{d, r})
 			}
 			continue
 		}
 		rest = append(rest, m)
 	}
-	for len(regs) > 0 {
+	for _, l := range locs {
+		if l.src.slot || l.dst.slot {
+			temp = ploc{n: int64(slotCycleTemp)}
+		}
+	}
+	for len(locs) > 0 {
 		progress := false
-		for i := 0; i < len(regs); i++ {
+		for i := 0; i < len(locs); i++ {
 			blocked := false
-			for j, o := range regs {
-				if j != i && o.src == regs[i].dst {
+			for j, o := range locs {
+				if j != i && o.src == locs[i].dst {
 					blocked = true
 					break
 				}
 			}
 			if !blocked {
-				g.a.emit(isa.Mov(isa.GPRBoth(regs[i].dst), isa.GPRB(regs[i].src)))
-				regs = append(regs[:i], regs[i+1:]...)
+				g.move(locs[i].dst, locs[i].src)
+				locs = append(locs[:i], locs[i+1:]...)
 				progress = true
 				i--
 			}
 		}
 		if !progress {
-			// A cycle: save one destination's value in 21 and read it from there.
-			d := regs[0].dst
-			g.a.emit(isa.Mov(isa.GPRBoth(regScratchB), isa.GPRB(d)))
-			for k := range regs {
-				if regs[k].src == d {
-					regs[k].src = regScratchB
+			// A cycle: save one destination's value in the temporary and
+			// read it from there.
+			d := locs[0].dst
+			g.move(temp, d)
+			for k := range locs {
+				if locs[k].src == d {
+					locs[k].src = temp
 				}
 			}
 		}
 	}
 	for _, m := range rest {
-		if c, ok := g.constant(m.v, m.hi); ok {
+		c, ok := g.constant(m.v, m.hi)
+		switch {
+		case m.toSlot:
+			g.a.emit(isa.Mov(g.lmWord(m.v, int64(m.dst), false), g.src(m.v, m.hi, right, limU)))
+		case ok:
 			g.a.emit(isa.LoadImm32(isa.GPRBoth(m.dst), c)...)
-			continue
+		default:
+			g.a.emit(isa.Mov(isa.GPRBoth(m.dst), g.src(m.v, m.hi, right, limU)))
 		}
-		g.a.emit(isa.Mov(isa.GPRBoth(m.dst), g.src(m.v, m.hi, right, limU)))
 	}
+}
+
+// move copies one location to another; slot to slot goes through a
+// register.
+func (g *gen) move(dst, src ploc) {
+	var s isa.Operand
+	switch {
+	case src.slot && dst.slot:
+		g.a.emit(isa.Mov(isa.GPRBoth(slotTransit), g.lmWord(nil, src.n, false)))
+		s = isa.GPRB(slotTransit)
+	case src.slot:
+		s = g.lmWord(nil, src.n, false)
+	default:
+		s = isa.GPRB(int(src.n))
+	}
+	if dst.slot {
+		g.a.emit(isa.Mov(g.lmWord(nil, dst.n, false), s))
+		return
+	}
+	g.a.emit(isa.Mov(isa.GPRBoth(int(dst.n)), s))
 }
 
 // edge binds t's arguments to its block's parameters and branches there
@@ -222,6 +280,13 @@ func (g *gen) edge(from *ir.Value, t ir.Target, next *ir.Block) {
 		a := t.Args[i]
 		if pi.kind != kReg {
 			continue // the context parameter
+		}
+		if pi.spilled {
+			moves = append(moves, pmove{dst: int(pi.slot), toSlot: true, v: a})
+			if !pi.hiZero || g.wideDiv(p) {
+				moves = append(moves, pmove{dst: int(pi.slot) + 4, toSlot: true, v: a, hi: true})
+			}
+			continue
 		}
 		moves = append(moves, pmove{dst: pi.lo, v: a})
 		if pi.hi >= 0 {

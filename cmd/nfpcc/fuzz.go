@@ -33,7 +33,7 @@ func init() {
 // mismatch is minimized and, with --out, written as a regression case.
 // Exit 1 on any mismatch, 2 on usage errors.
 func fuzzMain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("fuzz", stdout, stderr, "nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [-O 0,1,2] [-d FLAGS] [--kernel] [--out DIR]")
+	fs := newFlags("fuzz", stdout, stderr, "nfpcc fuzz [--duration D] [--seed S] [-j N] [--programs N] [--packets N] [-O 0,1,2] [-d FLAGS] [--regs N] [--kernel] [--out DIR]")
 	duration := fs.Duration("duration", 60*time.Second, "how long to run (0: until --programs or interrupted)")
 	seed := fs.Uint64("seed", 1, "campaign seed: program k is generated from fuzz.ProgramSeed(seed, k)")
 	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "parallel workers")
@@ -46,12 +46,13 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "no progress line")
 	levels := fs.String("O", "2", "optimisation levels to check each program at, comma-separated (-O 0,1,2); every pass is followed by ir.Check")
 	debug := fs.String("d", "", "middle-end flags for every level (PASS/off, …), as nfpcc -d")
+	regs := fs.Int("regs", 0, "compile with only this many registers (plus half as many a call preserves) so that values, block parameters included, spill to local memory (0: all)")
 	kernel := fs.Bool("kernel", false, "also run every program in the running kernel (BPF_PROG_TEST_RUN; root) and compare it with the interpreter")
 	rest, status, err := fs.parse(args)
 	if err != nil {
 		return status
 	}
-	if len(rest) != 0 || *jobs < 1 || *packets < 1 {
+	if len(rest) != 0 || *jobs < 1 || *packets < 1 || *regs < 0 {
 		fs.Usage()
 		return 2
 	}
@@ -67,7 +68,7 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nfpcc fuzz: %v\n", err)
 			return 2
 		}
-		lvs = append(lvs, fuzz.Level{Name: lv.String(), Options: compiler.Options{Passes: cfg}})
+		lvs = append(lvs, fuzz.Level{Name: lv.String(), Options: compiler.Options{Passes: cfg, Regs: *regs}})
 	}
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
