@@ -70,7 +70,7 @@ func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) erro
 			if r.Kind != MapPtr {
 				return v.errorf(pc, "R%d type=%s expected=map_ptr", rn, r.Kind)
 			}
-			mapIdx = r.Map
+			mapIdx = int(r.Map)
 			if err := v.checkMapCompat(pc, h, v.maps[mapIdx]); err != nil {
 				return err
 			}
@@ -91,7 +91,7 @@ func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) erro
 				return err
 			}
 		case argConstStr:
-			if r.Kind != MapValue || r.Map < 0 || r.Map >= len(v.maps) || !v.maps[r.Map].ReadOnly || !r.Value.IsConst() {
+			if r.Kind != MapValue || r.Map < 0 || int(r.Map) >= len(v.maps) || !v.maps[r.Map].ReadOnly || !r.Value.IsConst() {
 				return v.errorf(pc, "R%d does not point to a readonly map'", rn)
 			}
 			m := v.maps[r.Map]
@@ -117,7 +117,7 @@ func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) erro
 				if nonNull {
 					// A spilled constant key decided it: demand the slot.
 					o := int(r.Off) + int(int64(r.Value.ConstValue()))
-					v.demandSlot(r.Frame, (-o-1)/8)
+					v.demandSlot(int(r.Frame), (-o-1)/8)
 				}
 			}
 		case argMem, argMemOrNull, argUninitMem:
@@ -202,9 +202,9 @@ func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) erro
 	case retMapValueOrNull:
 		// Map stays the map looked up, as in the kernel: the null check
 		// turns a map of maps' result into its inner map (nullCheck).
-		ret = Reg{Kind: MapValueOrNull, Map: mapIdx, ID: v.newID(), Value: Const(0)}
+		ret = Reg{Kind: MapValueOrNull, Map: int32(mapIdx), ID: v.newID(), Value: Const(0)}
 		if nonNull {
-			ret = Reg{Kind: MapValue, Map: mapIdx, Value: Const(0)}
+			ret = Reg{Kind: MapValue, Map: int32(mapIdx), Value: Const(0)}
 		}
 	case retSockOrNull:
 		id := v.newID()
@@ -255,7 +255,7 @@ func (v *vm) canElideNull(idx int) bool {
 // offset, inside one 8-byte slot, and is either all zero bytes or a spilled
 // constant of exactly the key's size.
 func constMapKey(st *State, r *Reg, size int32) (uint64, bool) {
-	if r.Kind != Stack || !r.Value.IsConst() || r.Frame >= len(st.frames) {
+	if r.Kind != Stack || !r.Value.IsConst() || int(r.Frame) >= len(st.frames) {
 		return 0, false
 	}
 	o := int64(r.Off) + int64(r.Value.ConstValue())
@@ -305,13 +305,13 @@ func (v *vm) helperMem(st *State, pc int, rn asm.Register, r *Reg, size int32, u
 		if !ptr.Value.IsConst() && (ptr.Value.SMin <= -StackSize || ptr.Value.SMax >= StackSize) || lo < -StackSize || hi > 0 {
 			return v.errorf(pc, "invalid indirect access to stack R%d off=%d size=%d", rn, ptr.Off, size)
 		}
-		v.noteDepth(st, ptr.Frame, int(-lo))
+		v.noteDepth(st, int(ptr.Frame), int(-lo))
 		if err := v.checkCombinedStack(st, pc); err != nil {
 			return err
 		}
 		varOff := !ptr.Value.IsConst()
 		if !uninit || varOff {
-			v.noteRead(ptr.Frame, int(lo), int(hi))
+			v.noteRead(int(ptr.Frame), int(lo), int(hi))
 		}
 		for b := int(lo); b < int(hi); b++ {
 			if uninit && varOff {

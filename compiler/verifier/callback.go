@@ -48,13 +48,13 @@ func (v *vm) callbackEntry(st *State, pc int, h *helper, fn *Reg, mapIdx int) (*
 		callee.regs[asm.R1] = unknownReg()
 		callee.regs[asm.R2] = caller.regs[asm.R3]
 	case cbForEachMapElem:
-		callee.regs[asm.R1] = Reg{Kind: MapPtr, Map: mapIdx, Value: Const(0)}
-		callee.regs[asm.R2] = Reg{Kind: MapValue, Map: v.keyMap(mapIdx), Value: Const(0)}
-		callee.regs[asm.R3] = Reg{Kind: MapValue, Map: mapIdx, Value: Const(0)}
+		callee.regs[asm.R1] = Reg{Kind: MapPtr, Map: int32(mapIdx), Value: Const(0)}
+		callee.regs[asm.R2] = Reg{Kind: MapValue, Map: int32(v.keyMap(mapIdx)), Value: Const(0)}
+		callee.regs[asm.R3] = Reg{Kind: MapValue, Map: int32(mapIdx), Value: Const(0)}
 		callee.regs[asm.R4] = caller.regs[asm.R3]
 	}
 	callee.regs[asm.R10] = pointerReg(Stack, 0)
-	callee.regs[asm.R10].Frame = len(st.frames)
+	callee.regs[asm.R10].Frame = int8(len(st.frames))
 	n := st.clone()
 	n.frames = append(n.frames, callee)
 	if v.precise && len(st.frames) < maxFrames {

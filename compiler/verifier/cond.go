@@ -237,7 +237,7 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 	// CONST_PTR_TO_MAP with inner_map_meta); any other lookup, including
 	// one in an inner map, gives a value of the map looked up.
 	inner := -1
-	if p.Map >= 0 && p.Map < len(v.maps) && v.maps[p.Map] != nil && v.maps[p.Map].InnerMap != nil {
+	if p.Map >= 0 && int(p.Map) < len(v.maps) && v.maps[p.Map] != nil && v.maps[p.Map].InnerMap != nil {
 		m := v.maps[p.Map]
 		inner = slices.Index(v.maps, m.InnerMap)
 	}
@@ -251,7 +251,7 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 		}
 		r.Kind, r.ID = MapValue, 0
 		if inner >= 0 {
-			r.Kind, r.Map, r.Off, r.Value = MapPtr, inner, 0, Const(0)
+			r.Kind, r.Map, r.Off, r.Value = MapPtr, int32(inner), 0, Const(0)
 		}
 	})
 	return true

@@ -23,7 +23,7 @@ type alt struct {
 // no value satisfies.
 func (v *vm) step(st *State, pc int) (int, *alt, error) {
 	next, alt, err := v.step1(st, pc)
-	if err == nil && next >= 0 && st.cur().contradictory() {
+	if err == nil && next >= 0 && v.contradictory(st.cur(), pc) {
 		v.demandAll() // the path ends because of the values it had
 		return -1, nil, nil
 	}
@@ -31,8 +31,16 @@ func (v *vm) step(st *State, pc int) (int, *alt, error) {
 }
 
 // contradictory reports a scalar register of the frame that holds no
-// value.
-func (f *frame) contradictory() bool {
+// value after the instruction at pc. ALU operations and loads change only
+// their destination, and every other instruction is followed by a check of
+// all registers, so after them the destination alone is looked at (the
+// check runs at every processed instruction).
+func (v *vm) contradictory(f *frame, pc int) bool {
+	ins := v.insns[pc]
+	if cls := ins.OpCode.Class(); cls.IsALU() || cls == asm.LdXClass || ins.OpCode.IsDWordLoad() {
+		r := &f.regs[ins.Dst]
+		return r.Kind == ScalarKind && r.Value.Empty()
+	}
 	for i := range f.regs {
 		if f.regs[i].Kind == ScalarKind && f.regs[i].Value.Empty() {
 			return true
@@ -128,7 +136,7 @@ func (v *vm) ldImm64(st *State, pc int, ins *asm.Instruction) error {
 		if idx < 0 || idx >= len(v.maps) || v.maps[idx] == nil {
 			return v.errorf(pc, "fd %d is not pointing to valid bpf_map", idx)
 		}
-		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapPtr, Map: idx, Value: Const(0)})
+		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapPtr, Map: int32(idx), Value: Const(0)})
 	case asm.PseudoFunc:
 		r, err := v.funcPointer(pc, ins)
 		if err != nil {
@@ -143,7 +151,7 @@ func (v *vm) ldImm64(st *State, pc int, ins *asm.Instruction) error {
 		if off >= v.maps[idx].ValueSize {
 			return v.errorf(pc, "invalid access to map value pointer, value_size=%d off=%d", v.maps[idx].ValueSize, off)
 		}
-		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapValue, Map: idx, Off: int32(off), Value: Const(0)})
+		return v.writeReg(st, pc, ins.Dst, Reg{Kind: MapValue, Map: int32(idx), Off: int32(off), Value: Const(0)})
 	}
 	return v.errorf(pc, "unsupported LD_IMM64 source %d", ins.Src)
 }
@@ -175,7 +183,7 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 		}
 		return v.callbackExit(st, pc, r0)
 	}
-	if r0.Kind == Stack && r0.Frame == len(st.frames)-1 {
+	if r0.Kind == Stack && int(r0.Frame) == len(st.frames)-1 {
 		return 0, v.errorf(pc, "cannot return stack pointer to the caller")
 	}
 	ret := *r0
@@ -195,7 +203,7 @@ func (v *vm) dropFramePointers(st *State) {
 	gone := len(st.frames)
 	for _, f := range st.frames {
 		f.eachSpill(func(r *Reg) {
-			if r.Kind == Stack && r.Frame >= gone {
+			if r.Kind == Stack && int(r.Frame) >= gone {
 				*r = unknownReg()
 			}
 		})
@@ -223,7 +231,7 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 		callee.regs[r] = caller.regs[r]
 	}
 	callee.regs[asm.R10] = pointerReg(Stack, 0)
-	callee.regs[asm.R10].Frame = len(st.frames)
+	callee.regs[asm.R10].Frame = int8(len(st.frames))
 	st.frames = append(st.frames, callee)
 	return target, nil
 }

@@ -54,7 +54,7 @@ func (f RegFact) IsConst() bool { return f.Kind == ScalarKind && f.Value.IsConst
 func (r *Result) Fact(pc int, reg int) RegFact { return r.Facts[pc].Regs[reg] }
 
 func factOf(r *Reg) RegFact {
-	f := RegFact{Kind: r.Kind, OffMin: r.Off, OffMax: r.Off, Value: r.Value, Map: r.Map, Frame: r.Frame}
+	f := RegFact{Kind: r.Kind, OffMin: r.Off, OffMax: r.Off, Value: r.Value, Map: int(r.Map), Frame: int(r.Frame)}
 	if r.Kind == Packet || r.Kind == PacketMeta {
 		f.InBounds = r.Range - r.Off
 	}
@@ -112,10 +112,10 @@ func (f *RegFact) joinReg(r *Reg) {
 		f.Value.joinIn(&r.Value)
 	}
 	f.OffMin, f.OffMax = min(f.OffMin, r.Off), max(f.OffMax, r.Off)
-	if f.Map != r.Map {
+	if f.Map != int(r.Map) {
 		f.Map = -1
 	}
-	if f.Frame != r.Frame {
+	if f.Frame != int(r.Frame) {
 		f.Frame = -1
 	}
 	in := int32(0)

@@ -276,7 +276,7 @@ func (v *vm) ctxAccess(a *access) (Reg, error) {
 // and which bytes are initialised.
 func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 	p := a.ptr
-	if p.Frame >= len(st.frames) {
+	if int(p.Frame) >= len(st.frames) {
 		return Reg{}, v.errorf(a.pc, "R%d points to a stack frame that has returned", a.regno)
 	}
 	f := st.frames[p.Frame]
@@ -297,18 +297,18 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 	if off < -StackSize || off+int64(a.size) > 0 {
 		return Reg{}, v.errorf(a.pc, "invalid %s to stack R%d off=%d size=%d", a.verb(), a.regno, off, a.size)
 	}
-	v.noteDepth(st, p.Frame, int(-off))
+	v.noteDepth(st, int(p.Frame), int(-off))
 	if err := v.checkCombinedStack(st, a.pc); err != nil {
 		return Reg{}, err
 	}
 	o := int(off)
-	v.noteStackSlot(p.Frame, o)
+	v.noteStackSlot(int(p.Frame), o)
 	if a.write {
 		val := constReg(0)
 		if a.val != nil {
 			val = *a.val
 		}
-		v.noteWrite(p.Frame, o, int(a.size))
+		v.noteWrite(int(p.Frame), o, int(a.size))
 		if a.size == 8 && o%8 == 0 {
 			s, _, _ := f.slotAt(o)
 			s.spill = val
@@ -332,7 +332,7 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		return Reg{}, nil
 	}
 	// Reads.
-	v.noteRead(p.Frame, o, o+int(a.size))
+	v.noteRead(int(p.Frame), o, o+int(a.size))
 	if -o > f.depth {
 		f.depth = -o
 	}
@@ -403,14 +403,14 @@ func (v *vm) stackVarAccess(st *State, f *frame, a *access, base int64) (Reg, er
 		return Reg{}, v.errorf(a.pc, "invalid variable-offset %s to stack R%d var_off=%s off=%d size=%d",
 			a.verb(), a.regno, p.Value.Var, base, a.size)
 	}
-	v.noteDepth(st, p.Frame, int(-lo))
+	v.noteDepth(st, int(p.Frame), int(-lo))
 	if err := v.checkCombinedStack(st, a.pc); err != nil {
 		return Reg{}, err
 	}
 	if a.write && a.val != nil && a.val.Kind != ScalarKind {
 		return Reg{}, v.errorf(a.pc, "R%d variable-offset spill of a pointer", a.regno)
 	}
-	v.noteRead(p.Frame, int(lo), int(hi)) // writes check the bytes too
+	v.noteRead(int(p.Frame), int(lo), int(hi)) // writes check the bytes too
 	for b := int(lo); b < int(hi); b++ {
 		k, sl := f.byteAt(b)
 		if k == byteInvalid {

@@ -392,6 +392,9 @@ func liveReads(c *checkpoint, reads slotMask) {
 // slotsUsed accounts the stack reads and writes of the instruction just
 // interpreted on path p.
 func (v *vm) slotsUsed(p *path) {
+	if v.sreads == (slotMask{}) && v.swrites == (slotMask{}) {
+		return // most instructions do not touch the stack
+	}
 	var reads slotMask
 	any := false
 	for f := range reads {

@@ -528,7 +528,7 @@ func entryState(pre []string) (map[asm.Register]verifier.Reg, []*loader.Map, []v
 				return nil, nil, nil, errSkip{"shared region of unknown size"}
 			}
 			maps = append(maps, &loader.Map{Name: fmt.Sprintf("shared%d", n), Type: ebpf.Array, KeySize: 4, ValueSize: uint32(r.regionSize), MaxEntries: 1})
-			reg = verifier.Reg{Kind: verifier.MapValue, Map: len(maps) - 1, Value: off}
+			reg = verifier.Reg{Kind: verifier.MapValue, Map: int32(len(maps) - 1), Value: off}
 		case "":
 			continue
 		default:

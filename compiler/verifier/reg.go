@@ -63,8 +63,17 @@ func (k Kind) String() string {
 func (k Kind) IsPointer() bool { return k >= Ctx && k < Mixed }
 
 // Reg is the abstract value of one register on one path.
+//
+// Its fields are packed (88 bytes): states are copied at every checkpoint
+// and two-way branch and compared at every prune point, eleven registers
+// per frame and one per spilled stack slot.
 type Reg struct {
 	Kind Kind
+	// EndDiff marks a scalar known to equal data_end − (data + EndOff):
+	// a bound learnt on it is a packet range ("if (data_end - data < 14)").
+	EndDiff bool
+	// Frame is the call frame a stack pointer points into (0 = main).
+	Frame int8
 	// Off is the constant part of a pointer's offset.
 	Off int32
 	// Value is a scalar's value, or the variable part of a pointer's offset.
@@ -83,13 +92,8 @@ type Reg struct {
 	// program's map list (its maps, then inner-map templates). For
 	// MapValueOrNull it is the map looked up: for a map of maps the outer
 	// one, which the null check turns into a MapPtr of the inner template.
-	Map int
-	// Frame is the call frame a stack pointer points into (0 = main).
-	Frame int
-	// EndDiff marks a scalar known to equal data_end − (data + EndOff):
-	// a bound learnt on it is a packet range ("if (data_end - data < 14)").
-	EndDiff bool
-	EndOff  int32
+	Map    int32
+	EndOff int32
 }
 
 func scalarReg(s Scalar) Reg { return Reg{Kind: ScalarKind, Value: s} }

@@ -323,7 +323,7 @@ func (t *Target) checkMem(v *vm, a *access) error {
 			}
 		}
 	case MapValue:
-		if a.ptr.Map >= 0 && a.ptr.Map < len(v.maps) && isGlobalData(v.maps[a.ptr.Map]) {
+		if a.ptr.Map >= 0 && int(a.ptr.Map) < len(v.maps) && isGlobalData(v.maps[a.ptr.Map]) {
 			if err := t.checkGlobalData(v, a, isCall); err != nil {
 				return err
 			}

@@ -91,13 +91,13 @@ func (n *nfpState) init() {
 func (t *Target) noteUpdate(v *vm, st *State, pc int) {
 	v.nfp.init()
 	r1, r3 := &st.cur().regs[asm.R1], &st.cur().regs[asm.R3]
-	if r1.Kind != MapPtr || r3.Kind != Stack || !r3.Value.IsConst() || r3.Frame >= len(st.frames) || r1.Map >= len(v.maps) {
+	if r1.Kind != MapPtr || r3.Kind != Stack || !r3.Value.IsConst() || int(r3.Frame) >= len(st.frames) || int(r1.Map) >= len(v.maps) {
 		return
 	}
 	size := int(v.maps[r1.Map].ValueSize)
 	u := v.nfp.updates[pc]
 	if u == nil {
-		u = &updateSite{m: r1.Map, zero: make([]bool, (size+3)/4)}
+		u = &updateSite{m: int(r1.Map), zero: make([]bool, (size+3)/4)}
 		for i := range u.zero {
 			u.zero[i] = true
 		}
@@ -337,7 +337,7 @@ func (t *Target) useWords(v *vm, a *access, atomic bool, what string) error {
 		hi = lo + int64(a.size)
 	}
 	for w := lo >> 2; w <= (hi-1)>>2; w++ {
-		k := wordKey{a.ptr.Map, w}
+		k := wordKey{int(a.ptr.Map), w}
 		u, ok := v.nfp.wordUse[k]
 		if !ok {
 			v.nfp.wordUse[k] = wordUse{atomic: atomic, pc: a.pc, what: what}

@@ -317,6 +317,11 @@ func (v *vm) run() error {
 					v.need = precSet{}
 				}
 				v.slotsUsed(&p)
+				if p.hist == nil {
+					// Checkpoints are a few instructions apart: one
+					// allocation instead of growing from one entry.
+					p.hist = make([]histEntry, 0, 8)
+				}
 				p.hist = append(p.hist, v.ent)
 				if len(p.hist) >= maxHist {
 					// A link without a state bounds the walk of each
