@@ -108,7 +108,7 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 			// Root subtracts pointers in 32 bits too (cilium's
 			// "w1 -= w3" of two packet pointers): the low half of the
 			// difference.
-			return v.writeReg(st, pc, ins.Dst, scalarReg(ptrDiff(&dst, &src).Value.zext32()))
+			return v.writeReg(st, pc, ins.Dst, scalarReg(v.ptrDiff(&dst, &src).Value.zext32()))
 		}
 		return v.errorf(pc, "R%d 32-bit pointer arithmetic prohibited", ins.Dst)
 	}
@@ -155,7 +155,7 @@ func (v *vm) alu(st *State, pc int, ins *asm.Instruction) error {
 		if dst.Kind == Stack && (!inFrame(&dst) || !inFrame(&src)) {
 			return v.errorf(pc, "R%d pointer -= pointer of stack pointers outside the frame", ins.Dst)
 		}
-		return v.writeReg(st, pc, ins.Dst, ptrDiff(&dst, &src))
+		return v.writeReg(st, pc, ins.Dst, v.ptrDiff(&dst, &src))
 	}
 	if op != asm.Add && op != asm.Sub {
 		return v.errorf(pc, "R%d pointer arithmetic with %s operator prohibited", ins.Dst, aluSyms[op])
@@ -280,8 +280,26 @@ func canonicalOffset(s Scalar) Scalar {
 	return s
 }
 
-// ptrDiff is pointer − pointer: a number, exact when both share a base.
-func ptrDiff(a, b *Reg) Reg {
+// ptrDiff is pointer − pointer as the verification computes it. With
+// precise pruning a difference exact in exactDiff is an unknown number,
+// as the kernel (root's allow_ptr_leaks) makes every pointer difference:
+// exact offsets computed from it (cilium's L4 offset after the unrolled
+// IPv6 extension-header loop, one constant per iteration, made precise
+// by the packet access they reach) would keep apart states the kernel's
+// unknown difference lets prune one another. The loss is recorded
+// (exactLost) so that a rejection is checked again with exact
+// differences (Verify): the verdict stays the facts mode's.
+func (v *vm) ptrDiff(a, b *Reg) Reg {
+	d := exactDiff(a, b)
+	if v.precise && !v.exactDiffs && !d.EndDiff && d.Value.IsConst() {
+		v.exactLost = true
+		return unknownReg()
+	}
+	return d
+}
+
+// exactDiff is pointer − pointer: a number, exact when both share a base.
+func exactDiff(a, b *Reg) Reg {
 	if a.Kind == PacketEnd && b.Kind == Packet && b.ID == 0 {
 		r := unknownReg()
 		r.EndDiff, r.EndOff = true, b.Off

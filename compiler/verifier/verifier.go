@@ -151,12 +151,20 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	err = v.run()
-	if err == nil {
-		err = v.checkFixups()
-	}
-	if err == nil && v.target != nil {
-		err = v.target.checkEnd(v)
+	err = v.verify()
+	if err != nil && v.exactLost {
+		// Precise pruning made a pointer difference unknown, as the
+		// kernel does, and the program was rejected: the verdict is the
+		// one with exact differences (the facts mode's), so verify
+		// again with them.
+		if opts.Log != nil && opts.LogLevel >= 2 {
+			fmt.Fprintf(opts.Log, "%v\n; again with exact pointer differences\n", err)
+		}
+		if v, err = newVM(prog, maps, opts); err != nil {
+			return nil, err
+		}
+		v.exactDiffs = true
+		err = v.verify()
 	}
 	if err != nil {
 		if opts.Log != nil {
@@ -168,6 +176,19 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 		return nil, err
 	}
 	return v.result(), nil
+}
+
+// verify explores the program and applies the checks made after
+// exploration.
+func (v *vm) verify() error {
+	err := v.run()
+	if err == nil {
+		err = v.checkFixups()
+	}
+	if err == nil && v.target != nil {
+		err = v.target.checkEnd(v)
+	}
+	return err
 }
 
 // vm is one verification in progress.
@@ -217,6 +238,9 @@ type vm struct {
 	sreads, swrites slotMask
 	// cbEntered is set when the instruction forked a callback's entry.
 	cbEntered bool
+	// exactDiffs keeps pointer differences exact under precise pruning
+	// (the second run of Verify); exactLost records that one was not.
+	exactDiffs, exactLost bool
 	// keyMaps are the pseudo maps of callback key arguments, by map.
 	keyMaps map[int]int
 }
