@@ -7,8 +7,10 @@ import (
 
 // Packet read grouping (the JIT's packet cache, nfp-isa.md §6 item 7, done
 // along single-predecessor chains of blocks): consecutive loads through the same packet pointer whose
-// bytes fall in one window of at most 8 words share one read32_swap into
-// $xfer_8…15, issued at the first of them; the others only extract their
+// bytes fall in one window of at most 16 words (64 bytes, as the JIT's
+// cache) share one read32_swap into $xfer_8…23, issued at the first of
+// them (through indirect_ref with a length override above 8 words: the
+// command's own count field stops at 8); the others only extract their
 // bytes. Each command costs a context swap (16 cycles in the model when
 // back to back), so a header parsed field by field gets much cheaper. A
 // group ends at anything that may change the packet or the transfer
@@ -22,12 +24,21 @@ type pktGroup struct {
 	aligned bool // start is a word boundary of the packet
 }
 
-const groupXfer = 8
+const (
+	groupXfer = 8
+	// maxWindow is a group's largest read in bytes; directWindow the
+	// largest a read32 command's count field gives without an override.
+	maxWindow, directWindow = 64, 32
+	// prevReadLen is the PREV_ALU word that overrides a command's length
+	// (ov_len, length in bits 12:8 as words − 1; nfp-isa.md §2.12.4).
+	prevReadLen = 1 << 7
+)
 
 // groupPacketLoads fills g.groups for every packet load that shares a read.
-// A group open at the end of a block continues into each successor whose
-// only predecessor it is: there the read has happened on every path, and
-// nothing else wrote the transfer registers.
+// A group open at the end of a block continues into a successor whose
+// predecessors all end with it open (a join of paths that all read the
+// window): there the read has happened on every path, and nothing else
+// wrote the transfer registers.
 func (g *gen) groupPacketLoads() {
 	g.groups = map[*ir.Value]*pktGroup{}
 	g.baseOff = map[*ir.Value]int64{}
@@ -37,11 +48,19 @@ func (g *gen) groupPacketLoads() {
 		base *ir.Value
 	}
 	atEnd := map[*ir.Block]open{}
+	done := map[*ir.Block]bool{}
 	preds := g.f.Preds()
 	for _, b := range g.f.Blocks {
+		// A group open at the end of every predecessor (all laid out
+		// before b: no back edge) is open in b: the read happened on
+		// every path into it and nothing wrote the transfer registers.
 		var cur open
-		if ps := preds[b]; len(ps) == 1 {
-			cur = atEnd[ps[0]]
+		for i, p := range preds[b] {
+			if !done[p] || atEnd[p].grp == nil || i > 0 && atEnd[p] != cur {
+				cur = open{}
+				break
+			}
+			cur = atEnd[p]
 		}
 		for _, v := range b.Instrs {
 			if v.Region == ir.RegionPkt && isLoad(v.Op) && g.info[v.ID].kind == kReg {
@@ -58,7 +77,7 @@ func (g *gen) groupPacketLoads() {
 					if imm >= start {
 						rel := imm - start
 						end := max(rel+size, grp.start-start+int64(grp.words)*4)
-						if end <= 32 {
+						if end <= maxWindow {
 							grp.start = start
 							grp.words = int((end + 3) / 4)
 							members[grp] = append(members[grp], v)
@@ -89,6 +108,7 @@ func (g *gen) groupPacketLoads() {
 			}
 		}
 		atEnd[b] = cur
+		done[b] = true
 	}
 	for grp, ms := range members {
 		if len(ms) > 1 {
@@ -132,7 +152,17 @@ func (g *gen) groupedLoad(v *ir.Value) bool {
 		// later ones are in its block or in blocks it alone leads to.
 		// Its pointer addresses the window (the base may be dead here).
 		off := g.offOperand(grp.start - extra)
-		g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", groupXfer, g.src(v.Args[0], false, left, limU), off, isa.Mode32, grp.words, isa.CtxSwapWait))
+		ptr := g.src(v.Args[0], false, left, limU)
+		if grp.words*4 <= directWindow {
+			g.a.emit(isa.Cmd(isa.TargetMU, "read32_swap", groupXfer, ptr, off, isa.Mode32, grp.words, isa.CtxSwapWait))
+		} else {
+			// The length travels in the previous ALU result, built in
+			// A21 (the operands use A20 and B21) right before.
+			g.a.emit(isa.Immed(isa.GPRA(regScratchB), prevReadLen|uint32(grp.words-1)<<8))
+			cmd := isa.Cmd(isa.TargetMU, "read32_swap", groupXfer, ptr, off, isa.Mode32, 8, isa.CtxSwapWait)
+			cmd.Indirect = true
+			g.a.emit(cmd)
+		}
 		grp.issued = true
 	}
 	rel := v.Imm + extra - grp.start
