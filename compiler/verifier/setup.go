@@ -220,8 +220,11 @@ func (v *vm) successors(pc int) []int {
 }
 
 // usesDefs gives the registers an instruction reads and writes, for
-// liveness.
-func usesDefs(ins *asm.Instruction) (use, def uint16) {
+// liveness. A call reads r1-r5; with helperArgs a known helper reads only
+// its arguments, as the kernel's compute_live_registers counts them (the
+// facts mode keeps r1-r5, so that its pruning, and its facts, stay as
+// they were).
+func usesDefs(ins *asm.Instruction, helperArgs bool) (use, def uint16) {
 	r := func(x asm.Register) uint16 { return 1 << x }
 	op := ins.OpCode
 	switch cls := op.Class(); {
@@ -263,6 +266,9 @@ func usesDefs(ins *asm.Instruction) (use, def uint16) {
 		switch op.JumpOp() {
 		case asm.Call:
 			use, def = 0x3e, 0x3f
+			if h, ok := Helper(int32(ins.Constant)); ok && helperArgs && ins.Src == asm.R0 {
+				use = uint16(1)<<(h.Args+1) - 2 // r1 … r(Args)
+			}
 		case asm.Exit:
 			use = r(asm.R0)
 		case asm.Ja:
@@ -311,7 +317,7 @@ func (v *vm) computeLiveness() {
 				out |= v.live[t]
 			}
 		}
-		use, def := usesDefs(v.insns[pc])
+		use, def := usesDefs(v.insns[pc], v.precise)
 		in := use | out&^def
 		if in == v.live[pc] {
 			continue
