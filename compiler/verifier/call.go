@@ -217,18 +217,18 @@ func (v *vm) callHelper1(st *State, pc int, ins *asm.Instruction, cb **alt) erro
 		}
 		// Every copy of the released pointer dies (the kernel's
 		// release_reference).
-		st.forEachReg(func(r *Reg) {
-			if (r.Kind == Sock || r.Kind == SockOrNull) && r.ID == released {
-				*r = v.deadPointer()
-			}
-		})
+		st.forEachReg(func(r *Reg) bool {
+			return (r.Kind == Sock || r.Kind == SockOrNull) && r.ID == released
+		}, func(r *Reg) { *r = v.deadPointer() })
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		fr.regs[r] = Reg{}
 	}
 	fr.regs[asm.R0] = ret
 	if h.pktData {
-		st.forEachReg(func(r *Reg) {
+		st.forEachReg(func(r *Reg) bool {
+			return r.Kind == Packet || r.Kind == PacketEnd || r.Kind == PacketMeta || r.EndDiff
+		}, func(r *Reg) {
 			if r.Kind == Packet || r.Kind == PacketEnd || r.Kind == PacketMeta {
 				*r = unknownReg()
 			}

@@ -215,13 +215,11 @@ func (v *vm) refine(st *State, dst, srcReg int, imm uint64, op asm.JumpOp, is32 
 func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 	if p.Kind == SockOrNull {
 		id := p.ID
-		st.forEachReg(func(r *Reg) {
-			if r.Kind == SockOrNull && r.ID == id {
-				if isNull {
-					*r = constReg(0)
-				} else {
-					r.Kind = Sock
-				}
+		st.forEachReg(func(r *Reg) bool { return r.Kind == SockOrNull && r.ID == id }, func(r *Reg) {
+			if isNull {
+				*r = constReg(0)
+			} else {
+				r.Kind = Sock
 			}
 		})
 		if isNull { // no socket, nothing to release
@@ -241,10 +239,7 @@ func (v *vm) nullCheck(st *State, p *Reg, isNull bool) bool {
 		m := v.maps[p.Map]
 		inner = slices.Index(v.maps, m.InnerMap)
 	}
-	st.forEachReg(func(r *Reg) {
-		if r.Kind != MapValueOrNull || r.ID != id {
-			return
-		}
+	st.forEachReg(func(r *Reg) bool { return r.Kind == MapValueOrNull && r.ID == id }, func(r *Reg) {
 		if isNull {
 			*r = constReg(0)
 			return
@@ -286,11 +281,8 @@ func (v *vm) packetCompare(st *State, d, s *Reg, op asm.JumpOp) bool {
 		return true
 	}
 	kind, id := d.Kind, d.ID
-	st.forEachReg(func(r *Reg) {
-		if r.Kind == kind && r.ID == id && r.Range < rng {
-			r.Range = rng
-		}
-	})
+	st.forEachReg(func(r *Reg) bool { return r.Kind == kind && r.ID == id && r.Range < rng },
+		func(r *Reg) { r.Range = rng })
 	return true
 }
 
@@ -304,14 +296,10 @@ func endDiffRange(st *State, r *Reg) {
 	if r.EndOff < 0 || rng > maxPacketOff {
 		return
 	}
-	st.forEachReg(func(x *Reg) {
-		if x.Kind == Packet && x.ID == 0 && int64(x.Range) < rng {
-			x.Range = int32(rng)
-		}
-	})
+	st.forEachReg(func(x *Reg) bool { return x.Kind == Packet && x.ID == 0 && int64(x.Range) < rng },
+		func(x *Reg) { x.Range = int32(rng) })
 }
 
-// forEachReg visits every register and spilled register of every frame.
 // dropRef forgets reference id; false if the path does not hold it.
 func (st *State) dropRef(id uint32) bool {
 	for i, r := range st.refs {
@@ -323,12 +311,17 @@ func (st *State) dropRef(id uint32) bool {
 	return false
 }
 
-func (st *State) forEachReg(f func(*Reg)) {
+// forEachReg applies update to every register and spilled register of
+// every frame that match selects (a spill's stack block is copied only
+// then).
+func (st *State) forEachReg(match func(*Reg) bool, update func(*Reg)) {
 	for _, fr := range st.frames {
 		for i := range fr.regs {
-			f(&fr.regs[i])
+			if match(&fr.regs[i]) {
+				update(&fr.regs[i])
+			}
 		}
-		fr.eachSpill(f)
+		fr.eachSpill(match, update)
 	}
 }
 
@@ -339,11 +332,8 @@ func setLinked(st *State, r *Reg, val Scalar) {
 		return
 	}
 	id := r.ID
-	st.forEachReg(func(x *Reg) {
-		if x.Kind == ScalarKind && x.ID == id {
-			x.Value = val
-		}
-	})
+	st.forEachReg(func(x *Reg) bool { return x.Kind == ScalarKind && x.ID == id && x.Value != val },
+		func(x *Reg) { x.Value = val })
 	r.Value = val
 }
 

@@ -202,11 +202,8 @@ func (v *vm) exit(st *State, pc int) (int, error) {
 func (v *vm) dropFramePointers(st *State) {
 	gone := len(st.frames)
 	for _, f := range st.frames {
-		f.eachSpill(func(r *Reg) {
-			if r.Kind == Stack && int(r.Frame) >= gone {
-				*r = unknownReg()
-			}
-		})
+		f.eachSpill(func(r *Reg) bool { return r.Kind == Stack && int(r.Frame) >= gone },
+			func(r *Reg) { *r = unknownReg() })
 	}
 }
 
@@ -226,6 +223,7 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 	callee := &frame{callsite: pc, fn: fn}
 	if v.precise {
 		v.swrites.setAll(len(st.frames)) // a fresh frame: nothing is read from before
+		v.stackUsed = true
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		callee.regs[r] = caller.regs[r]

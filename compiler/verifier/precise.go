@@ -345,11 +345,20 @@ func (m *slotMask) bytes(f, i int) uint8 {
 	return b
 }
 
+// blockDead reports that no half slot of stack block bi of frame f is
+// live.
+func (m *slotMask) blockDead(f, bi int) bool {
+	const halves = 2 * blockSlots
+	h := bi * halves
+	return m[f][h>>6]>>(h&63)&(1<<halves-1) == 0
+}
+
 // noteRead records that the current instruction reads frame f's bytes
 // [lo, hi).
 func (v *vm) noteRead(f, lo, hi int) {
 	if v.precise {
 		v.sreads.addRange(f, lo, hi)
+		v.stackUsed = true
 	}
 }
 
@@ -362,6 +371,7 @@ func (v *vm) noteWrite(f, off, size int) {
 	for b := off; b+4 <= off+size; b += 4 {
 		if (-b)%4 == 0 {
 			v.swrites.set(f, half(b))
+			v.stackUsed = true
 		}
 	}
 }
@@ -369,9 +379,16 @@ func (v *vm) noteWrite(f, off, size int) {
 // liveReads marks reads (halves read by p's future, not written since its
 // last checkpoint) live in p's checkpoints.
 func liveReads(c *checkpoint, reads slotMask) {
+	// Only the frames read from are walked (most programs use one).
+	nf := 0
+	for f := range reads {
+		if reads[f] != [2]uint64{} {
+			nf = f + 1
+		}
+	}
 	for ; c != nil; c = c.parent {
 		any := false
-		for f := range reads {
+		for f := range reads[:nf] {
 			for w := range reads[f] {
 				reads[f][w] &^= c.live[f][w] // already live: propagated further then
 				any = any || reads[f][w] != 0
@@ -380,7 +397,7 @@ func liveReads(c *checkpoint, reads slotMask) {
 		if !any {
 			return
 		}
-		for f := range reads {
+		for f := range reads[:nf] {
 			for w := range reads[f] {
 				c.live[f][w] |= reads[f][w]
 				reads[f][w] &^= c.written[f][w]
@@ -392,9 +409,10 @@ func liveReads(c *checkpoint, reads slotMask) {
 // slotsUsed accounts the stack reads and writes of the instruction just
 // interpreted on path p.
 func (v *vm) slotsUsed(p *path) {
-	if v.sreads == (slotMask{}) && v.swrites == (slotMask{}) {
+	if !v.stackUsed {
 		return // most instructions do not touch the stack
 	}
+	v.stackUsed = false
 	var reads slotMask
 	any := false
 	for f := range reads {

@@ -51,7 +51,7 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		v.facts = make([]InsnFacts, n)
 	}
 	v.prune = make([]bool, n)
-	v.open, v.done = make([][]*checkpoint, n), make([][]*checkpoint, n)
+	v.open, v.done = make([][]*checkpoint, n), make([][]doneEntry, n)
 	v.funcOf = make([]int, n)
 
 	// Subprograms: the entry, the listed functions, and every call target.

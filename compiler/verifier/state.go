@@ -39,9 +39,12 @@ func (s *slot) isSpill() bool { return s.kinds == spillKinds }
 // instructions between two clones touch one or two slots, so copying whole
 // stacks was a quarter of the verification time. A nil block is all
 // byteInvalid (never written).
+//
+// The blocks come first: the garbage collector scans an object only up to
+// its last pointer.
 type frame struct {
-	regs     [11]Reg
 	blocks   [stackBlocks]*slotBlock
+	regs     [11]Reg
 	owned    uint16 // bit b: blocks[b] is this frame's alone
 	callsite int    // pc of the call instruction in the caller, -1 for main
 	fn       int    // index into Program.Funcs
@@ -82,21 +85,16 @@ func (f *frame) slotMut(i int) *slot {
 	return &f.blocks[bi][i%blockSlots]
 }
 
-// eachSpill calls fn with a copy of every spilled register of the frame
-// and stores the copy back (copying its block) only when fn changed it.
-func (f *frame) eachSpill(fn func(*Reg)) {
+// eachSpill applies update to the spilled registers of the frame that
+// match selects, copying their blocks first.
+func (f *frame) eachSpill(match func(*Reg) bool, update func(*Reg)) {
 	for bi, b := range f.blocks {
 		if b == nil {
 			continue
 		}
 		for j := range b {
-			if !b[j].isSpill() {
-				continue
-			}
-			r := b[j].spill
-			fn(&r)
-			if r != b[j].spill {
-				f.slotMut(bi*blockSlots + j).spill = r
+			if b[j].isSpill() && match(&b[j].spill) {
+				update(&f.slotMut(bi*blockSlots + j).spill)
 				b = f.blocks[bi]
 			}
 		}
@@ -322,6 +320,9 @@ func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMa
 	for bi, ob := range of.blocks {
 		if ob == nil {
 			continue // never written: nothing asked of cur
+		}
+		if slive != nil && slive.blockDead(fi, bi) {
+			continue
 		}
 		cb := cf.blocks[bi]
 		for j := range ob {

@@ -208,7 +208,8 @@ type vm struct {
 	live   []uint16           // by slot: registers read before written from here
 	facts  []InsnFacts
 
-	open, done [][]*checkpoint // per pc: states being explored, fully explored states
+	open       [][]*checkpoint // per pc: states being explored
+	done       [][]doneEntry   // per pc: fully explored states
 	processed  int
 	nstates    int
 	pruned     int
@@ -236,6 +237,8 @@ type vm struct {
 	needAny bool
 	// sreads and swrites are the stack halves it read, and overwrote whole.
 	sreads, swrites slotMask
+	// stackUsed is set when sreads or swrites is not empty.
+	stackUsed bool
 	// cbEntered is set when the instruction forked a callback's entry.
 	cbEntered bool
 	// exactDiffs keeps pointer differences exact under precise pruning
@@ -249,17 +252,18 @@ type vm struct {
 // bpf_verifier_state_list entry). branches counts the paths descending
 // from it that are still being explored; at zero the state is fully
 // verified and may prune others.
+//
+// Its pointers come first: the garbage collector scans an object only up
+// to its last pointer.
 type checkpoint struct {
-	st       *State
-	parent   *checkpoint
+	st     *State
+	parent *checkpoint
+	// hist is the instructions from the parent checkpoint to this one,
+	// prec what the continuation relied on (precise pruning).
+	hist     []histEntry
 	branches int
-	// hits and misses count prune attempts, to forget useless states.
-	hits, misses int
-	pc           int
-	// prec is what the continuation relied on (precise pruning), hist the
-	// instructions from the parent checkpoint to this one.
-	prec precSet
-	hist []histEntry
+	pc       int
+	prec     precSet
 	// live are the stack slots the continuation reads (precise pruning),
 	// written those the instructions from the parent overwrote whole.
 	live, written slotMask
@@ -398,15 +402,25 @@ func (v *vm) maxInsns() int {
 func (v *vm) checkpoint(p *path) (bool, error) {
 	live := v.live[p.pc]
 	done := v.done[p.pc]
+	var lastModes uint32
+	var lastSig uint64
 	for i := len(done) - 1; i >= 0; i-- {
-		c := done[i]
+		e := &done[i]
+		if i == len(done)-1 || e.modes != lastModes {
+			lastModes, lastSig = e.modes, stateSig(p.st, e.modes)
+		}
+		if lastSig != e.sig {
+			e.misses++
+			continue
+		}
+		c := e.c
 		var prec *precSet
 		var slive *slotMask
 		if v.precise {
 			prec, slive = &c.prec, &c.live
 		}
 		if covers(c.st, p.st, live, prec, slive) {
-			c.hits++
+			e.hits++
 			if v.precise {
 				// p continues as c's explored path: what that relied on,
 				// p's past must provide too.
@@ -421,16 +435,17 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 			}
 			return true, nil
 		}
-		c.misses++
+		e.misses++
 	}
 	// Forget fully explored states that keep missing (the kernel's
 	// miss_cnt heuristic), so the scan stays short.
 	kept := done[:0]
-	for _, c := range done {
-		if c.misses <= 3*c.hits+3 {
-			kept = append(kept, c)
+	for _, e := range done {
+		if e.misses <= 3*e.hits+3 {
+			kept = append(kept, e)
 		}
 	}
+	clear(done[len(kept):])
 	v.done[p.pc] = kept
 	if v.callbackSite(p.pc) && widenCallback(p) && !v.precise {
 		v.record(p.pc, p.st) // the facts cover the widened state too
@@ -499,7 +514,7 @@ func (v *vm) endPath(c *checkpoint) {
 			return
 		}
 		if c.st != nil {
-			v.done[c.pc] = append(v.done[c.pc], c)
+			v.done[c.pc] = append(v.done[c.pc], v.newDoneEntry(c))
 		}
 		next := c.parent
 		c.parent, c.hist = nil, nil
