@@ -65,14 +65,27 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var verdicts []verdict
-	for _, p := range progs {
-		// The verdict alone: pruning as the kernel's (facts are for lift).
-		opts := &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false), VerdictOnly: true}
+	// The verdict alone: pruning as the kernel's (facts are for lift).
+	optsFor := func(p *loader.Program) *verifier.Options {
+		return &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false), VerdictOnly: true}
+	}
+	// Without --log the programs verify side by side; the verdicts are
+	// printed in the object's order all the same.
+	var outcomes []verifier.Outcome
+	if !*logAll {
+		outcomes = verifier.VerifyAll(progs, obj.Maps, optsFor, 0)
+	}
+	for i, p := range progs {
+		var res *verifier.Result
+		var err error
 		if *logAll {
+			opts := optsFor(p)
 			fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
 			opts.Log, opts.LogLevel = stdout, 2
+			res, err = verifier.Verify(p, obj.Maps, opts)
+		} else {
+			res, err = outcomes[i].Result, outcomes[i].Err
 		}
-		res, err := verifier.Verify(p, obj.Maps, opts)
 		if *asJSON {
 			verdicts = append(verdicts, verdictOf(p, res, err))
 			if err != nil {

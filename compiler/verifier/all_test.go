@@ -1,0 +1,108 @@
+package verifier_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nfpcc/nfpcc/compiler/loader"
+	"github.com/nfpcc/nfpcc/compiler/verifier"
+)
+
+// ciliumObjects groups the corpus rows by object, in the file's order, with
+// each object's bytes.
+func ciliumObjects(tb testing.TB) (order []string, rows map[string][]ciliumRow, images map[string][]byte) {
+	root, all := readCilium(tb)
+	rows, images = map[string][]ciliumRow{}, map[string][]byte{}
+	for _, r := range all {
+		if rows[r.object] == nil {
+			order = append(order, r.object)
+			img, err := os.ReadFile(filepath.Join(root, r.object))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			images[r.object] = img
+		}
+		rows[r.object] = append(rows[r.object], r)
+	}
+	return order, rows, images
+}
+
+// ciliumSelection is an object's programs the corpus lists, and the options
+// each is verified with.
+func ciliumSelection(tb testing.TB, obj *loader.Object, rows []ciliumRow) ([]*loader.Program, func(*loader.Program) *verifier.Options) {
+	var progs []*loader.Program
+	opts := map[*loader.Program]*verifier.Options{}
+	for _, r := range rows {
+		p := ciliumProgram(obj, r)
+		if p == nil {
+			tb.Fatalf("%s: no program %s in section %s", r.object, r.prog, r.section)
+		}
+		progs = append(progs, p)
+		opts[p] = r.opts()
+	}
+	return progs, func(p *loader.Program) *verifier.Options { return opts[p] }
+}
+
+// TestVerifyAll checks that verifying an object's programs side by side
+// gives each program exactly the outcome it gets alone (verdict, processed
+// instructions, states), on the two cilium objects with the most programs.
+func TestVerifyAll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	order, rows, images := ciliumObjects(t)
+	checked := 0
+	for _, o := range order {
+		if len(rows[o]) < 8 || checked == 2 {
+			continue
+		}
+		checked++
+		obj, err := loader.LoadBytes(o, images[o])
+		if err != nil {
+			t.Fatal(err)
+		}
+		progs, opts := ciliumSelection(t, obj, rows[o])
+		got := verifier.VerifyAll(progs, obj.Maps, opts, 2)
+		for i, p := range progs {
+			res, err := verifier.Verify(p, obj.Maps, opts(p))
+			if want, have := outcomeString(res, err), outcomeString(got[i].Result, got[i].Err); want != have {
+				t.Errorf("%s %s: alone %s, side by side %s", o, p.Name, want, have)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no cilium object with 8 programs or more")
+	}
+}
+
+func outcomeString(res *verifier.Result, err error) string {
+	if err != nil {
+		return "rejected: " + err.Error()
+	}
+	return fmt.Sprintf("accepted, processed %d, %d states, %d pruned", res.Processed, res.States, res.Pruned)
+}
+
+// BenchmarkCiliumParallel is BenchmarkCilium as `nfpcc verify` runs it:
+// each object loaded, then its programs verified side by side
+// (verifier.VerifyAll on GOMAXPROCS workers): slots/s end to end.
+func BenchmarkCiliumParallel(b *testing.B) {
+	order, rows, images := ciliumObjects(b)
+	b.ResetTimer()
+	slots := 0
+	for i := 0; i < b.N; i++ {
+		for _, o := range order {
+			obj, err := loader.LoadBytes(o, images[o])
+			if err != nil {
+				b.Fatal(err)
+			}
+			progs, opts := ciliumSelection(b, obj, rows[o])
+			verifier.VerifyAll(progs, obj.Maps, opts, 0)
+			for _, r := range rows[o] {
+				slots += r.slots
+			}
+		}
+	}
+	b.ReportMetric(float64(slots)/b.Elapsed().Seconds(), "slots/s")
+}
