@@ -133,6 +133,8 @@ func (g *gen) dhi(v *ir.Value) isa.Operand {
 	return isa.None
 }
 
+// lowerValue selects v's instructions (lowerValue1) with its spilled
+// operands reloaded around them and a spilled result stored after.
 func (g *gen) lowerValue(v *ir.Value, next *ir.Block) {
 	if v.Type != ir.Void && g.info[v.ID].kind != kReg {
 		return // folded, aliased, or unused
