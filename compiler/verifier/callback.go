@@ -55,7 +55,7 @@ func (v *vm) callbackEntry(st *State, pc int, h *helper, fn *Reg, mapIdx int) (*
 	}
 	callee.regs[asm.R10] = pointerReg(Stack, 0)
 	callee.regs[asm.R10].Frame = int8(len(st.frames))
-	n := st.clone()
+	n := v.clone(st)
 	n.frames = append(n.frames, callee)
 	if v.precise && len(st.frames) < maxFrames {
 		v.swrites.setAll(len(st.frames)) // a fresh frame

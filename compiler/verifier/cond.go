@@ -67,7 +67,7 @@ func (v *vm) condJump(st *State, pc int, ins *asm.Instruction) (int, *alt, error
 	var taken *State
 	switch {
 	case okT && okF:
-		taken = st.clone()
+		taken = v.clone(st)
 		okT = v.refine(taken, int(ins.Dst), srcReg, imm, op, is32)
 		okF = v.refine(st, int(ins.Dst), srcReg, imm, negate[op], is32)
 	case okT:

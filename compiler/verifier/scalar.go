@@ -100,13 +100,25 @@ func emptyScalar() Scalar {
 // sync makes the five views agree, as the kernel's reg_bounds_sync: each
 // view is narrowed by what the others prove. It is called after every
 // transfer function.
+//
+// A round that changes nothing would change nothing the second time
+// either (the steps are functions of the scalar): the second round is
+// skipped then, most often for already synced values. A consistent
+// constant is left as it is.
 func (s *Scalar) sync() {
+	if s.Var.Mask == 0 && *s == Const(s.Var.Value) {
+		return
+	}
 	for i := 0; i < 2; i++ {
+		before := *s
 		s.updateBounds()
 		s.deduce32()
 		s.deduce64()
 		s.boundsTo32()
 		s.boundsFrom32()
+		if *s == before {
+			break
+		}
 	}
 	s.updateTnum()
 	s.updateBounds()

@@ -117,29 +117,51 @@ type ref struct {
 
 func (st *State) cur() *frame { return st.frames[len(st.frames)-1] }
 
-// clone copies a state in three allocations whatever its depth (the
-// state, its frame pointers, its frames), refs in a fourth if any: the
-// stack blocks are shared until written (frame.slotMut).
-func (st *State) clone() *State {
-	n := &State{frames: make([]*frame, len(st.frames))}
+// clone copies a state; the stack blocks are shared until written
+// (frame.slotMut). The copy reuses the memory of a state released by a
+// finished path (vm.release) when there is one: states are copied at every
+// checkpoint and two-way branch, and most die soon after.
+func (v *vm) clone(st *State) *State {
+	var n *State
+	if k := len(v.free); k > 0 {
+		n = v.free[k-1]
+		v.free[k-1] = nil
+		v.free = v.free[:k-1]
+	} else {
+		n = &State{}
+	}
+	n.refs = nil
 	if len(st.refs) > 0 {
 		n.refs = append([]ref(nil), st.refs...)
 	}
-	if len(st.frames) == 1 {
-		f := st.frames[0]
-		f.owned = 0
-		c := *f
-		n.frames[0] = &c
-		return n
-	}
-	fs := make([]frame, len(st.frames))
+	// Frames beyond len (returned callees) belong to n alone, as all its
+	// frames do: they are reused too.
+	old := n.frames[:cap(n.frames)]
+	n.frames = n.frames[:0]
 	for i, f := range st.frames {
 		f.owned = 0
-		fs[i] = *f
-		n.frames[i] = &fs[i]
+		var c *frame
+		if i < len(old) && old[i] != nil {
+			c = old[i]
+		} else {
+			c = new(frame)
+		}
+		*c = *f
+		n.frames = append(n.frames, c)
 	}
 	return n
 }
+
+// release hands back the state of a path that ended, or of a forgotten
+// checkpoint: nothing refers to it any more.
+func (v *vm) release(st *State) {
+	if len(v.free) < maxFree {
+		v.free = append(v.free, st)
+	}
+}
+
+// maxFree bounds the released states kept for reuse.
+const maxFree = 1024
 
 // slotAt returns the slot holding frame byte off (negative) for writing;
 // ok is false outside the frame.

@@ -244,6 +244,8 @@ type vm struct {
 	// exactDiffs keeps pointer differences exact under precise pruning
 	// (the second run of Verify); exactLost records that one was not.
 	exactDiffs, exactLost bool
+	// free are states released for reuse by clone.
+	free []*State
 	// keyMaps are the pseudo maps of callback key arguments, by map.
 	keyMaps map[int]int
 }
@@ -320,6 +322,7 @@ func (v *vm) run() error {
 				if done {
 					v.pruned++
 					v.endPath(p.parent)
+					v.release(p.st)
 					break
 				}
 			}
@@ -376,6 +379,7 @@ func (v *vm) run() error {
 			}
 			if next < 0 { // the path ended (exit of main, or infeasible)
 				v.endPath(p.parent)
+				v.release(p.st)
 				break
 			}
 			p.pc = next
@@ -443,6 +447,10 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 	for _, e := range done {
 		if e.misses <= 3*e.hits+3 {
 			kept = append(kept, e)
+		} else {
+			// A done checkpoint is nobody's parent: its state is free.
+			v.release(e.c.st)
+			e.c.st = nil
 		}
 	}
 	clear(done[len(kept):])
@@ -494,7 +502,7 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 	if len(open)+len(v.done[p.pc]) >= maxCheckpoints {
 		return false, nil
 	}
-	c := &checkpoint{st: p.st.clone(), parent: p.parent, branches: 1, pc: p.pc, hist: p.hist, written: p.written}
+	c := &checkpoint{st: v.clone(p.st), parent: p.parent, branches: 1, pc: p.pc, hist: p.hist, written: p.written}
 	v.open[p.pc] = append(open, c)
 	v.nstates++
 	p.parent, p.hist, p.written = c, nil, slotMask{}
