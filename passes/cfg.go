@@ -57,20 +57,40 @@ func cfg(u *Unit) {
 		if f.RemoveUnreachable() > 0 {
 			changed = true
 		}
-		preds := f.Preds()
-		for _, b := range f.Blocks {
+		if mergeChains(u) {
+			changed = true
+		}
+	}
+}
+
+// mergeChains merges each block reached by the one jump of a block into
+// that block, following chains (b → c → d) in one sweep: the
+// predecessor lists and users are kept up to date as blocks merge instead
+// of being rebuilt for each merge.
+func mergeChains(u *Unit) bool {
+	f := u.f
+	preds := f.Preds()
+	var users useList
+	gone := map[*ir.Block]bool{}
+	merged := false
+	for _, b := range append([]*ir.Block(nil), f.Blocks...) {
+		for !gone[b] {
 			t := b.Terminator()
 			if t.Op != ir.OpJump {
-				continue
+				break
 			}
 			c := t.Targets[0].Block
 			if c == b || c == f.Entry() || len(preds[c]) != 1 {
-				continue
+				break
+			}
+			if users == nil {
+				users = uses(f)
 			}
 			u.remark(nil, "b%d: b%d merged into it", b.ID, c.ID)
-			users := uses(f)
 			for i, p := range c.Params {
-				replaceAll(users[p], p, t.Targets[0].Args[i])
+				a := t.Targets[0].Args[i]
+				replaceAll(users.of(p), p, a)
+				users.moved(p, a)
 				delete(f.Facts, p.ID)
 			}
 			b.Instrs = b.Instrs[:len(b.Instrs)-1]
@@ -78,11 +98,20 @@ func cfg(u *Unit) {
 				b.Append(v)
 			}
 			c.Params, c.Instrs = nil, nil
+			// c's successors now have b where they had c.
+			for _, s := range b.Succs() {
+				for k, q := range preds[s] {
+					if q == c {
+						preds[s][k] = b
+					}
+				}
+			}
 			removeBlock(f, c)
-			changed = true
-			break // preds changed
+			gone[c] = true
+			merged = true
 		}
 	}
+	return merged
 }
 
 func sameArgs(a, b []*ir.Value) bool {

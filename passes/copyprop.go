@@ -28,8 +28,8 @@ func copyprop(u *Unit) {
 					continue
 				}
 				u.remark(p, "parameter of b%d is always %s", b.ID, name(src))
-				replaceAll(users[p], p, src)
-				users[src] = append(users[src], users[p]...)
+				replaceAll(users.of(p), p, src)
+				users.moved(p, src)
 				f.RemoveParam(b, i)
 				i--
 				changed = true
@@ -38,13 +38,12 @@ func copyprop(u *Unit) {
 		for _, b := range f.Blocks {
 			for _, v := range b.Instrs {
 				src := identity(v)
-				if src == nil || len(users[v]) == 0 {
+				if src == nil || len(users.of(v)) == 0 {
 					continue
 				}
 				u.remark(v, "%s is a copy of %s", v.Op, name(src))
-				replaceAll(users[v], v, src)
-				users[src] = append(users[src], users[v]...)
-				delete(users, v)
+				replaceAll(users.of(v), v, src)
+				users.moved(v, src)
 				changed = true
 			}
 		}

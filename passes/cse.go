@@ -36,13 +36,12 @@ func cse(u *Unit) {
 			case pure(v) && len(v.Args) <= 3:
 				k := keyOf(v)
 				if w, ok := table[k]; ok && !betterFacts(f, v, w) {
-					if len(users[v]) > 0 {
+					if len(users.of(v)) > 0 {
 						if v.Op != ir.OpConst {
 							u.remark(v, "%s same as v%d", v.Op, w.ID)
 						}
-						replaceAll(users[v], v, w)
-						users[w] = append(users[w], users[v]...)
-						users[v] = nil
+						replaceAll(users.of(v), v, w)
+						users.moved(v, w)
 					}
 					continue
 				}
@@ -51,11 +50,10 @@ func cse(u *Unit) {
 			case v.Op.Info().Fmt == ir.FmtLoad && !v.Op.Info().Effect:
 				k := memKey{v.Op, v.Args[0].ID, v.Imm, v.Region}
 				if w, ok := mem[k]; ok && w.Op == v.Op && !betterFacts(f, v, w) {
-					if len(users[v]) > 0 {
+					if len(users.of(v)) > 0 {
 						u.remark(v, "redundant %s %s[v%d%+d]: v%d read it, no store between", v.Op, v.Region, v.Args[0].ID, v.Imm, w.ID)
-						replaceAll(users[v], v, w)
-						users[w] = append(users[w], users[v]...)
-						users[v] = nil
+						replaceAll(users.of(v), v, w)
+						users.moved(v, w)
 					}
 					continue
 				}

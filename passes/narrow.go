@@ -68,7 +68,7 @@ func narrow(u *Unit) {
 				}
 			}
 			onlyTrunc := true
-			for _, w := range users[x] {
+			for _, w := range users.of(x) {
 				if w.Op != ir.OpTrunc {
 					onlyTrunc = false
 				}
@@ -255,7 +255,7 @@ func describeExt(v *ir.Value) string {
 // when the low half of x is cheaper than x itself (x is an extension, a
 // narrowable op, or is used only here). It returns how many instructions
 // now stand from index i up to and including v, or 0.
-func maskNarrow(f *ir.Func, b *ir.Block, i int, v *ir.Value, users map[*ir.Value][]*ir.Value) int {
+func maskNarrow(f *ir.Func, b *ir.Block, i int, v *ir.Value, users useList) int {
 	if v.Op != ir.OpAnd64 {
 		return 0
 	}
@@ -268,7 +268,7 @@ func maskNarrow(f *ir.Func, b *ir.Block, i int, v *ir.Value, users map[*ir.Value
 	case ir.OpZext, ir.OpSext:
 	default:
 		_, narrowable := narrowOps[x.Op]
-		if !narrowable || len(users[x]) != 1 || (x.Op == ir.OpLsh64 && !smallShift(x)) {
+		if !narrowable || len(users.of(x)) != 1 || (x.Op == ir.OpLsh64 && !smallShift(x)) {
 			return 0
 		}
 	}

@@ -428,12 +428,12 @@ func (s *sccpState) rewrite(u *Unit) {
 		}
 		at := 0 // where constants for parameters go
 		replace := func(v *ir.Value, l lattice, i int) int {
-			if len(users[v]) == 0 {
+			if len(users.of(v)) == 0 {
 				return i
 			}
 			c := newConst(f, v.Type, l.c, v.Pos)
 			b.InsertBefore(i, c)
-			replaceAll(users[v], v, c)
+			replaceAll(users.of(v), v, c)
 			how := "folded"
 			if l.fromFacts {
 				how = "the facts pin it"

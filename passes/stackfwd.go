@@ -42,7 +42,7 @@ func stackfwd(u *Unit) {
 			case info.Fmt == ir.FmtLoad && v.Region == ir.RegionStack && !info.Signed:
 				k := memKey{v.Op, v.Args[0].ID, v.Imm, ir.RegionStack}
 				s, ok := mem[k]
-				if ok && len(users[v]) > 0 {
+				if ok && len(users.of(v)) > 0 {
 					src := s.Args[1]
 					if info.Size < 4 {
 						c := newConst(f, ir.I32, 1<<(8*info.Size)-1, v.Pos)
@@ -54,11 +54,10 @@ func stackfwd(u *Unit) {
 						src = and
 					}
 					u.remark(v, "%s of stack [v%d%+d] forwarded from the store at pc %d", v.Op, v.Args[0].ID, v.Imm, s.Pos)
-					replaceAll(users[v], v, src)
-					users[src] = append(users[src], users[v]...)
-					users[v] = nil
+					replaceAll(users.of(v), v, src)
+					users.moved(v, src)
 				}
-				if len(users[v]) > 0 {
+				if len(users.of(v)) > 0 {
 					// A load forwarded or unused goes (deadcode): it reads
 					// nothing. Others may read the pending stores.
 					forgetRead(pending, v)

@@ -39,7 +39,7 @@ func strength(u *Unit) {
 				continue
 			}
 			c, ok := isConst(v.Args[1])
-			if !ok || len(users[v]) == 0 {
+			if !ok || len(users.of(v)) == 0 {
 				continue
 			}
 			x := v.Args[0]
@@ -99,9 +99,8 @@ func strength(u *Unit) {
 				case c == 0:
 					// x % 0 is x: a copy (copyprop's kind of rewrite).
 					u.remark(v, "x %% 0 is x")
-					replaceAll(users[v], v, x)
-					users[x] = append(users[x], users[v]...)
-					users[v] = nil
+					replaceAll(users.of(v), v, x)
+					users.moved(v, x)
 					continue
 				case pow2:
 					op2(v.Op-ir.OpMod32+ir.OpAnd32, x, k(c-1))
@@ -124,9 +123,8 @@ func strength(u *Unit) {
 				f.Facts[res.ID] = fa.Clone()
 			}
 			u.remark(v, "%s", what)
-			replaceAll(users[v], v, res)
-			users[res] = append(users[res], users[v]...)
-			users[v] = nil
+			replaceAll(users.of(v), v, res)
+			users.moved(v, res)
 			i += len(out)
 		}
 	}

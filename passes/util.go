@@ -78,23 +78,47 @@ func removable(v *ir.Value) bool {
 	return v.Type != ir.Void && !info.Effect && !info.WritesMem && !info.Terminator && v.Op != ir.OpParam
 }
 
-// uses lists, per value, the instructions using it as an operand or branch
-// argument (an instruction once per use).
-func uses(f *ir.Func) map[*ir.Value][]*ir.Value {
-	u := map[*ir.Value][]*ir.Value{}
+// useList lists, per value ID, the instructions using the value as an
+// operand or branch argument (an instruction once per use). A slice by
+// ID, not a map: every pass that rewrites uses builds one, so it is on
+// the fuzzer's hot path.
+type useList [][]*ir.Value
+
+// uses builds the users of every value of f.
+func uses(f *ir.Func) useList {
+	u := make(useList, f.NumValues())
 	for _, b := range f.Blocks {
 		for _, v := range b.Instrs {
 			for _, a := range v.Args {
-				u[a] = append(u[a], v)
+				u[a.ID] = append(u[a.ID], v)
 			}
 			for _, t := range v.Targets {
 				for _, a := range t.Args {
-					u[a] = append(u[a], v)
+					u[a.ID] = append(u[a.ID], v)
 				}
 			}
 		}
 	}
 	return u
+}
+
+// of returns v's users (none for a value made after the list was built).
+func (u useList) of(v *ir.Value) []*ir.Value {
+	if v.ID < len(u) {
+		return u[v.ID]
+	}
+	return nil
+}
+
+// moved records that old's users now use new (after replaceAll).
+func (u *useList) moved(old, new *ir.Value) {
+	for new.ID >= len(*u) {
+		*u = append(*u, nil)
+	}
+	if old.ID < len(*u) {
+		(*u)[new.ID] = append((*u)[new.ID], (*u)[old.ID]...)
+		(*u)[old.ID] = nil
+	}
 }
 
 // replaceAll makes every use of old a use of new, visiting only the users

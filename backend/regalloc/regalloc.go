@@ -18,6 +18,7 @@ package regalloc
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -231,7 +232,8 @@ func hints(cfg Config, res *Result, v Value, pool []int, n int) []int {
 
 // Intervals computes every value's live interval, sorted by start (then
 // value): liveness per block (uses before definitions, live-in and
-// live-out to a fixed point), then each value's first and last live point.
+// live-out to a fixed point, as bit sets over the dense value numbers),
+// then each value's first and last live point.
 func Intervals(f Func) []*Interval {
 	// Program points are even numbers: a block's entry, then one per
 	// instruction; a value live out of a block is live at the odd point
@@ -240,35 +242,46 @@ func Intervals(f Func) []*Interval {
 	nb := f.NumBlocks()
 	start, end := make([]int, nb), make([]int, nb)
 	var calls []int
-	n := 0
+	n, maxV := 0, Value(-1)
+	var buf []Value
 	for b := 0; b < nb; b++ {
 		start[b] = 2 * n
 		n++
+		for _, p := range f.Params(b) {
+			maxV = max(maxV, p)
+		}
 		for i := 0; i < f.NumInstrs(b); i++ {
 			if f.IsCall(b, i) {
 				calls = append(calls, 2*n)
+			}
+			if d, ok := f.Def(b, i); ok {
+				maxV = max(maxV, d)
+			}
+			buf = f.Uses(b, i, buf[:0])
+			for _, u := range buf {
+				maxV = max(maxV, u)
 			}
 			n++
 		}
 		end[b] = 2*(n-1) + 1
 	}
-	type sets struct{ use, def, in, out map[Value]bool }
+	words := int(maxV)/64 + 1
+	type sets struct{ use, def, in, out bitset }
 	bs := make([]sets, nb)
-	var buf []Value
 	for b := 0; b < nb; b++ {
-		s := sets{use: map[Value]bool{}, def: map[Value]bool{}, in: map[Value]bool{}, out: map[Value]bool{}}
+		s := sets{use: newBitset(words), def: newBitset(words), in: newBitset(words), out: newBitset(words)}
 		for _, p := range f.Params(b) {
-			s.def[p] = true
+			s.def.set(p)
 		}
 		for i := 0; i < f.NumInstrs(b); i++ {
 			buf = f.Uses(b, i, buf[:0])
 			for _, u := range buf {
-				if !s.def[u] {
-					s.use[u] = true
+				if !s.def.has(u) {
+					s.use.set(u)
 				}
 			}
 			if d, ok := f.Def(b, i); ok {
-				s.def[d] = true
+				s.def.set(d)
 			}
 		}
 		bs[b] = s
@@ -278,28 +291,21 @@ func Intervals(f Func) []*Interval {
 		for b := nb - 1; b >= 0; b-- {
 			s := &bs[b]
 			for _, succ := range f.Succs(b) {
-				for v := range bs[succ].in {
-					if !s.out[v] {
-						s.out[v] = true
-						changed = true
-					}
-				}
-			}
-			for v := range s.use {
-				if !s.in[v] {
-					s.in[v] = true
+				if s.out.union(bs[succ].in) {
 					changed = true
 				}
 			}
-			for v := range s.out {
-				if !s.def[v] && !s.in[v] {
-					s.in[v] = true
+			// in = use ∪ (out \ def)
+			for w := range s.in {
+				x := s.in[w] | s.use[w] | s.out[w]&^s.def[w]
+				if x != s.in[w] {
+					s.in[w] = x
 					changed = true
 				}
 			}
 		}
 	}
-	ivs := map[Value]*Interval{}
+	ivs := make([]*Interval, maxV+1)
 	touch := func(v Value, p int) {
 		iv := ivs[v]
 		if iv == nil {
@@ -310,12 +316,8 @@ func Intervals(f Func) []*Interval {
 		iv.End = max(iv.End, p)
 	}
 	for b := 0; b < nb; b++ {
-		for v := range bs[b].in {
-			touch(v, start[b])
-		}
-		for v := range bs[b].out {
-			touch(v, end[b])
-		}
+		bs[b].in.each(func(v Value) { touch(v, start[b]) })
+		bs[b].out.each(func(v Value) { touch(v, end[b]) })
 		for _, p := range f.Params(b) {
 			touch(p, start[b])
 		}
@@ -332,6 +334,9 @@ func Intervals(f Func) []*Interval {
 	}
 	list := make([]*Interval, 0, len(ivs))
 	for _, iv := range ivs {
+		if iv == nil {
+			continue
+		}
 		for _, c := range calls {
 			if iv.Start < c && c < iv.End {
 				iv.CrossCall = true
@@ -346,4 +351,34 @@ func Intervals(f Func) []*Interval {
 		return list[i].Value < list[j].Value
 	})
 	return list
+}
+
+// bitset is a set of values.
+type bitset []uint64
+
+func newBitset(words int) bitset { return make(bitset, words) }
+
+func (s bitset) set(v Value)      { s[v/64] |= 1 << (v % 64) }
+func (s bitset) has(v Value) bool { return s[v/64]&(1<<(v%64)) != 0 }
+
+// union adds o to s and reports whether s grew.
+func (s bitset) union(o bitset) bool {
+	grew := false
+	for w := range s {
+		if x := s[w] | o[w]; x != s[w] {
+			s[w], grew = x, true
+		}
+	}
+	return grew
+}
+
+// each calls f for every value in s, in increasing order.
+func (s bitset) each(f func(Value)) {
+	for w, x := range s {
+		for x != 0 {
+			b := bits.TrailingZeros64(x)
+			f(Value(w*64 + b))
+			x &= x - 1
+		}
+	}
 }
