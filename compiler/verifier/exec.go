@@ -31,15 +31,23 @@ func (v *vm) step(st *State, pc int) (int, *alt, error) {
 }
 
 // contradictory reports a scalar register of the frame that holds no
-// value after the instruction at pc. ALU operations and loads change only
-// their destination, and every other instruction is followed by a check of
-// all registers, so after them the destination alone is looked at (the
-// check runs at every processed instruction).
+// value after the instruction at pc. The check runs at every processed
+// instruction, so it looks only at what the instruction may have emptied:
+// ALU operations and loads change only their destination; stores and JA
+// change no register; a conditional jump's refinements are checked where
+// they are made (refineScalars) and its other effects give no scalar; calls,
+// exits, atomics and LD_ABS/IND are followed by a check of every register.
 func (v *vm) contradictory(f *frame, pc int) bool {
 	ins := v.insns[pc]
-	if cls := ins.OpCode.Class(); cls.IsALU() || cls == asm.LdXClass || ins.OpCode.IsDWordLoad() {
+	op := ins.OpCode
+	switch cls := op.Class(); {
+	case cls.IsALU(), cls == asm.LdXClass, op.IsDWordLoad():
 		r := &f.regs[ins.Dst]
 		return r.Kind == ScalarKind && r.Value.Empty()
+	case cls == asm.StClass, cls == asm.StXClass && op.Mode() != asm.AtomicMode:
+		return false
+	case cls.IsJump() && op.JumpOp() != asm.Call && op.JumpOp() != asm.Exit:
+		return false
 	}
 	for i := range f.regs {
 		if f.regs[i].Kind == ScalarKind && f.regs[i].Value.Empty() {

@@ -26,6 +26,8 @@ type doneEntry struct {
 	modes uint32
 	// hits and misses count prune attempts, to forget useless states.
 	hits, misses int32
+	// hint is where the last comparison failed.
+	hint failAt
 }
 
 // What the summary takes of one register.
@@ -105,5 +107,44 @@ func (v *vm) newDoneEntry(c *checkpoint) doneEntry {
 		prec = &c.prec
 	}
 	m := sigModes(c.st, v.live[c.pc], prec)
-	return doneEntry{c: c, sig: stateSig(c.st, m), modes: m}
+	return doneEntry{c: c, sig: stateSig(c.st, m), modes: m, hint: noFail}
+}
+
+// failAt is the register (reg ≥ 0) or stack slot of call frame frame where
+// a comparison with a done checkpoint last failed; frame -1: none. The next
+// state compared with that checkpoint is checked there first: states that
+// reach a pc differ again and again in the same place (a loop counter, a
+// spilled offset), and the place is one read instead of a whole walk.
+type failAt struct{ frame, reg, slot int8 }
+
+var noFail = failAt{frame: -1}
+
+// fails reports that old does not include cur because of the register or
+// slot at, compared alone. With no link seen yet a comparison fails only
+// where it fails whatever the other values' links (an old link against no
+// link), so this rejects nothing that covers accepts.
+func (at failAt) fails(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
+	fi := int(at.frame)
+	if fi < 0 || fi >= len(old.frames) || len(cur.frames) != len(old.frames) {
+		return false
+	}
+	of, cf := old.frames[fi], cur.frames[fi]
+	ids := idMap{lenient: prec != nil}
+	if at.reg >= 0 {
+		mask := live
+		if fi != len(old.frames)-1 {
+			mask = 0x3c0 // as covers
+		}
+		r := asm.Register(at.reg)
+		return mask&(1<<r) != 0 && !regCovers(&of.regs[r], &cf.regs[r], &ids, prec == nil || prec.hasReg(fi, r))
+	}
+	i := int(at.slot)
+	live8 := uint8(0xff)
+	if slive != nil {
+		if live8 = slive.bytes(fi, i); live8 == 0 {
+			return false
+		}
+	}
+	os := of.slot(i)
+	return os != nil && !slotCovers(os, cf.slot(i), &ids, prec == nil || prec.hasSlot(fi, i), live8)
 }

@@ -303,6 +303,12 @@ func regCovers(old, cur *Reg, ids *idMap, precise bool) bool {
 // others only need to be scalars), nil comparing all; slive, if not nil,
 // which stack slots old's continuation reads (the others are ignored).
 func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
+	return coversWhere(old, cur, live, prec, slive, nil)
+}
+
+// coversWhere is covers; when a register or stack slot decides a failure,
+// it stores where in *at (failAt), if at is not nil.
+func coversWhere(old, cur *State, live uint16, prec *precSet, slive *slotMask, at *failAt) bool {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
 		return false
 	}
@@ -324,21 +330,28 @@ func covers(old, cur *State, live uint16, prec *precSet, slive *slotMask) bool {
 		}
 		for r := 0; r < 10; r++ {
 			if mask&(1<<r) != 0 && !regCovers(&of.regs[r], &cf.regs[r], &ids, prec == nil || prec.hasReg(fi, asm.Register(r))) {
+				if at != nil {
+					*at = failAt{frame: int8(fi), reg: int8(r), slot: -1}
+				}
 				return false
 			}
 		}
 	}
 	for fi := range old.frames {
-		if !stackCovers(old.frames[fi], cur.frames[fi], fi, &ids, prec, slive) {
+		if i := stackCovers(old.frames[fi], cur.frames[fi], fi, &ids, prec, slive); i >= 0 {
+			if at != nil {
+				*at = failAt{frame: int8(fi), reg: -1, slot: int8(i)}
+			}
 			return false
 		}
 	}
 	return true
 }
 
-// stackCovers compares the stacks of frame fi of two states. A block both
-// share is equal in both: only its links need checking.
-func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMask) bool {
+// stackCovers compares the stacks of frame fi of two states and returns
+// the first slot that differs, -1 if none. A block both share is equal in
+// both: only its links need checking.
+func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMask) int {
 	for bi, ob := range of.blocks {
 		if ob == nil {
 			continue // never written: nothing asked of cur
@@ -359,7 +372,7 @@ func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMa
 			precise := prec == nil || prec.hasSlot(fi, i)
 			if cb == ob {
 				if os.isSpill() && !sameCovers(&os.spill, ids, precise) {
-					return false
+					return i
 				}
 				continue
 			}
@@ -368,11 +381,11 @@ func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMa
 				cs = &cb[j]
 			}
 			if !slotCovers(os, cs, ids, precise, live) {
-				return false
+				return i
 			}
 		}
 	}
-	return true
+	return -1
 }
 
 // sameCovers is regCovers(r, r): equal values differ only in how their

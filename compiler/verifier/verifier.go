@@ -423,7 +423,11 @@ func (v *vm) checkpoint(p *path) (bool, error) {
 		if v.precise {
 			prec, slive = &c.prec, &c.live
 		}
-		if covers(c.st, p.st, live, prec, slive) {
+		if e.hint.fails(c.st, p.st, live, prec, slive) {
+			e.misses++
+			continue
+		}
+		if coversWhere(c.st, p.st, live, prec, slive, &e.hint) {
 			e.hits++
 			if v.precise {
 				// p continues as c's explored path: what that relied on,
