@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,8 +87,9 @@ func TestCilium(t *testing.T) {
 	}
 	root, rows := readCilium(t)
 	objs := map[string]*loader.Object{}
-	var accepted, within, slots, unprivSame int
-	var total time.Duration
+	var accepted, within, slots, unprivSame, processed, kernel int
+	var total, slowest time.Duration
+	var most uint64
 	for _, r := range rows {
 		obj := objs[r.object]
 		if obj == nil {
@@ -118,12 +120,15 @@ func TestCilium(t *testing.T) {
 		alloc := ms1.TotalAlloc - ms0.TotalAlloc
 		total += el
 		slots += r.slots
+		slowest, most = max(slowest, el), max(most, alloc)
 		name := fmt.Sprintf("%s/%s/%s", filepath.Base(r.object), r.section, r.prog)
 		if err != nil {
 			t.Errorf("%s: rejected (%v, %d MB allocated): %v", name, el.Round(time.Millisecond), alloc>>20, err)
 			continue
 		}
 		accepted++
+		processed += res.Processed
+		kernel += r.kernelProcessed
 		ratio := float64(res.Processed) / float64(r.kernelProcessed)
 		if ratio <= 1.5 {
 			within++
@@ -143,11 +148,15 @@ func TestCilium(t *testing.T) {
 	t.Logf("unprivileged: %d/%d verdicts equal the kernel's", unprivSame, len(rows))
 	t.Logf("accepted %d/%d, %d within 1.5× of the kernel's processed count, %d slots in %v: %.0f slots/s (verify only)",
 		accepted, len(rows), within, slots, total.Round(time.Millisecond), float64(slots)/total.Seconds())
+	t.Logf("processed %d (kernel %d); slowest program %v, most allocated by one %d MB", processed, kernel,
+		slowest.Round(time.Millisecond), most>>20)
 }
 
 // BenchmarkCilium loads every object of the cilium corpus and verifies its
-// programs, in process: slots/s end to end (load + verify), and the sum of
-// processed instructions against the kernel's.
+// programs, in process: slots/s end to end (load + verify), the sum of
+// processed instructions against the kernel's, and the slowest program's
+// verification time and the most any program allocated (the goal is 100 ms
+// and 200 MB).
 func BenchmarkCilium(b *testing.B) {
 	root, rows := readCilium(b)
 	byObj := map[string][]ciliumRow{}
@@ -166,8 +175,15 @@ func BenchmarkCilium(b *testing.B) {
 		}
 		images[o] = img
 	}
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	allocated := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
 	b.ResetTimer()
 	var slots, processed, kernel int
+	var slowest time.Duration
+	var most uint64
 	for i := 0; i < b.N; i++ {
 		for _, o := range order {
 			obj, err := loader.LoadBytes(o, images[o])
@@ -176,7 +192,9 @@ func BenchmarkCilium(b *testing.B) {
 			}
 			for _, r := range byObj[o] {
 				p := ciliumProgram(obj, r)
+				a0, t0 := allocated(), time.Now()
 				res, err := verifier.Verify(p, obj.Maps, r.opts())
+				slowest, most = max(slowest, time.Since(t0)), max(most, allocated()-a0)
 				slots += r.slots
 				kernel += r.kernelProcessed
 				if err != nil {
@@ -189,4 +207,6 @@ func BenchmarkCilium(b *testing.B) {
 	b.ReportMetric(float64(slots)/b.Elapsed().Seconds(), "slots/s")
 	b.ReportMetric(float64(processed)/float64(b.N), "processed/op")
 	b.ReportMetric(float64(kernel)/float64(b.N), "kernel-processed/op")
+	b.ReportMetric(float64(slowest.Microseconds())/1000, "max-ms/program")
+	b.ReportMetric(float64(most)/(1<<20), "max-MB-allocated/program")
 }
