@@ -8,32 +8,42 @@ import "sort"
 // immediate dominator and are dominated by nothing.
 type DomTree struct {
 	// RPO lists the reachable blocks in reverse postorder from the entry.
-	RPO       []*Block
-	idom      map[*Block]*Block
-	rpoIndex  map[*Block]int
-	children  map[*Block][]*Block
-	pre, post map[*Block]int // dominator-tree DFS numbering, for O(1) Dominates
+	RPO []*Block
+	// By block ID (dense: Func.NewBlock numbers blocks); blocks made after
+	// the tree was computed are unreachable to it.
+	idom      []*Block
+	rpoIndex  []int // -1: unreachable
+	children  [][]*Block
+	pre, post []int // dominator-tree DFS numbering, for O(1) Dominates
 }
 
 // Dominators computes the dominator tree of f.
 func Dominators(f *Func) *DomTree {
-	d := &DomTree{idom: map[*Block]*Block{}, rpoIndex: map[*Block]int{}, children: map[*Block][]*Block{}}
+	n := f.nextBlock
+	for _, b := range f.Blocks {
+		n = max(n, b.ID+1)
+	}
+	d := &DomTree{idom: make([]*Block, n), rpoIndex: make([]int, n), children: make([][]*Block, n),
+		pre: make([]int, n), post: make([]int, n)}
+	for i := range d.rpoIndex {
+		d.rpoIndex[i] = -1
+	}
 	entry := f.Entry()
 	if entry == nil {
 		return d
 	}
-	d.RPO = reversePostorder(entry)
+	d.RPO = reversePostorder(entry, n)
 	for i, b := range d.RPO {
-		d.rpoIndex[b] = i
+		d.rpoIndex[b.ID] = i
 	}
 	preds := f.Preds()
-	d.idom[entry] = entry
+	d.idom[entry.ID] = entry
 	for changed := true; changed; {
 		changed = false
 		for _, b := range d.RPO[1:] {
 			var nd *Block
 			for _, p := range preds[b] {
-				if _, ok := d.idom[p]; !ok {
+				if d.idom[p.ID] == nil {
 					continue // not yet processed, or unreachable
 				}
 				if nd == nil {
@@ -42,28 +52,27 @@ func Dominators(f *Func) *DomTree {
 					nd = d.intersect(p, nd)
 				}
 			}
-			if nd != nil && d.idom[b] != nd {
-				d.idom[b] = nd
+			if nd != nil && d.idom[b.ID] != nd {
+				d.idom[b.ID] = nd
 				changed = true
 			}
 		}
 	}
-	delete(d.idom, entry)
+	d.idom[entry.ID] = nil
 	for _, b := range d.RPO[1:] {
-		p := d.idom[b]
-		d.children[p] = append(d.children[p], b)
+		p := d.idom[b.ID]
+		d.children[p.ID] = append(d.children[p.ID], b)
 	}
-	d.pre, d.post = map[*Block]int{}, map[*Block]int{}
-	n := 0
+	k := 0
 	var walk func(b *Block)
 	walk = func(b *Block) {
-		d.pre[b] = n
-		n++
-		for _, c := range d.children[b] {
+		d.pre[b.ID] = k
+		k++
+		for _, c := range d.children[b.ID] {
 			walk(c)
 		}
-		d.post[b] = n
-		n++
+		d.post[b.ID] = k
+		k++
 	}
 	walk(entry)
 	return d
@@ -71,34 +80,35 @@ func Dominators(f *Func) *DomTree {
 
 func (d *DomTree) intersect(a, b *Block) *Block {
 	for a != b {
-		for d.rpoIndex[a] > d.rpoIndex[b] {
-			a = d.idom[a]
+		for d.rpoIndex[a.ID] > d.rpoIndex[b.ID] {
+			a = d.idom[a.ID]
 		}
-		for d.rpoIndex[b] > d.rpoIndex[a] {
-			b = d.idom[b]
+		for d.rpoIndex[b.ID] > d.rpoIndex[a.ID] {
+			b = d.idom[b.ID]
 		}
 	}
 	return a
 }
 
-// reversePostorder walks successors depth-first (iteratively, so a long
-// chain of blocks cannot exhaust the stack).
-func reversePostorder(entry *Block) []*Block {
+// reversePostorder lists the blocks reachable from entry in reverse
+// postorder (n: a bound on the block IDs).
+func reversePostorder(entry *Block, n int) []*Block {
 	type frame struct {
 		b    *Block
 		next int
 	}
-	seen := map[*Block]bool{entry: true}
+	seen := make([]bool, n)
+	seen[entry.ID] = true
 	stack := []frame{{b: entry}}
 	var post []*Block
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		succs := top.b.Succs()
-		if top.next < len(succs) {
-			s := succs[top.next]
+		t := top.b.Terminator()
+		if t != nil && top.next < len(t.Targets) {
+			s := t.Targets[top.next].Block
 			top.next++
-			if !seen[s] {
-				seen[s] = true
+			if !seen[s.ID] {
+				seen[s.ID] = true
 				stack = append(stack, frame{b: s})
 			}
 			continue
@@ -112,23 +122,31 @@ func reversePostorder(entry *Block) []*Block {
 	return post
 }
 
+// in reports whether b is numbered in the tree (it existed then).
+func (d *DomTree) in(b *Block) bool { return b != nil && b.ID < len(d.rpoIndex) }
+
 // Idom is b's immediate dominator, nil for the entry and unreachable blocks.
-func (d *DomTree) Idom(b *Block) *Block { return d.idom[b] }
+func (d *DomTree) Idom(b *Block) *Block {
+	if !d.in(b) {
+		return nil
+	}
+	return d.idom[b.ID]
+}
 
 // Children are the blocks b immediately dominates, in reverse postorder.
-func (d *DomTree) Children(b *Block) []*Block { return d.children[b] }
+func (d *DomTree) Children(b *Block) []*Block {
+	if !d.in(b) {
+		return nil
+	}
+	return d.children[b.ID]
+}
 
 // Reachable reports whether b is reachable from the entry.
-func (d *DomTree) Reachable(b *Block) bool {
-	_, ok := d.rpoIndex[b]
-	return ok
-}
+func (d *DomTree) Reachable(b *Block) bool { return d.in(b) && d.rpoIndex[b.ID] >= 0 }
 
 // Dominates reports whether a dominates b (every block dominates itself).
 func (d *DomTree) Dominates(a, b *Block) bool {
-	pa, ok1 := d.pre[a]
-	pb, ok2 := d.pre[b]
-	return ok1 && ok2 && pa <= pb && d.post[b] <= d.post[a]
+	return d.Reachable(a) && d.Reachable(b) && d.pre[a.ID] <= d.pre[b.ID] && d.post[b.ID] <= d.post[a.ID]
 }
 
 // Loop is a natural loop: a header that dominates the sources of its back
@@ -153,7 +171,7 @@ func Loops(f *Func, d *DomTree) (loops []*Loop, irreducible [][2]*Block) {
 	byHeader := map[*Block]*Loop{}
 	for _, b := range d.RPO {
 		for _, s := range b.Succs() {
-			if d.rpoIndex[s] > d.rpoIndex[b] {
+			if d.rpoIndex[s.ID] > d.rpoIndex[b.ID] {
 				continue // forward edge
 			}
 			if !d.Dominates(s, b) {
@@ -171,7 +189,7 @@ func Loops(f *Func, d *DomTree) (loops []*Loop, irreducible [][2]*Block) {
 			}
 		}
 	}
-	sort.Slice(loops, func(i, j int) bool { return d.rpoIndex[loops[i].Header] < d.rpoIndex[loops[j].Header] })
+	sort.Slice(loops, func(i, j int) bool { return d.rpoIndex[loops[i].Header.ID] < d.rpoIndex[loops[j].Header.ID] })
 	for _, l := range loops {
 		in := map[*Block]bool{l.Header: true}
 		work := append([]*Block(nil), l.Latches...)

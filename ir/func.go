@@ -138,8 +138,10 @@ func (b *Block) Succs() []*Block {
 func (f *Func) Preds() map[*Block][]*Block {
 	p := make(map[*Block][]*Block, len(f.Blocks))
 	for _, b := range f.Blocks {
-		for _, s := range b.Succs() {
-			p[s] = append(p[s], b)
+		if t := b.Terminator(); t != nil {
+			for _, tg := range t.Targets {
+				p[tg.Block] = append(p[tg.Block], b)
+			}
 		}
 	}
 	return p
