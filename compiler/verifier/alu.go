@@ -280,19 +280,18 @@ func canonicalOffset(s Scalar) Scalar {
 	return s
 }
 
-// ptrDiff is pointer − pointer as the verification computes it. With
-// precise pruning a difference exact in exactDiff is an unknown number,
-// as the kernel (root's allow_ptr_leaks) makes every pointer difference:
-// exact offsets computed from it (cilium's L4 offset after the unrolled
-// IPv6 extension-header loop, one constant per iteration, made precise
-// by the packet access they reach) would keep apart states the kernel's
-// unknown difference lets prune one another. The loss is recorded
-// (exactLost) so that a rejection is checked again with exact
-// differences (Verify): the verdict stays the facts mode's.
+// ptrDiff is pointer − pointer as the verification computes it. When
+// the run forgets what the kernel forgets, a difference exact in
+// exactDiff is an unknown number, as the kernel (root's allow_ptr_leaks)
+// makes every pointer difference: exact offsets computed from it
+// (cilium's L4 offset after the unrolled IPv6 extension-header loop, one
+// constant per iteration, made precise by the packet access they reach)
+// would keep apart states the kernel's unknown difference lets prune one
+// another. A rejection after such a loss is checked again (Verify).
 func (v *vm) ptrDiff(a, b *Reg) Reg {
 	d := exactDiff(a, b)
-	if v.precise && !v.exactDiffs && !d.EndDiff && d.Value.IsConst() {
-		v.exactLost = true
+	if v.forgets() && !d.EndDiff && d.Value.IsConst() {
+		v.coarsened = true
 		return unknownReg()
 	}
 	return d

@@ -322,6 +322,9 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		if val.IsConst() && val.Value.ConstValue()&sizeMask(a.size) == 0 {
 			k = byteZero
 		}
+		if v.forgets() {
+			v.forgetZeros(f, o, int(a.size))
+		}
 		for b := o; b < o+int(a.size); b++ {
 			s, i, _ := f.slotAt(b)
 			if s.isSpill() {
@@ -371,6 +374,37 @@ func (v *vm) stackAccess(st *State, a *access) (Reg, error) {
 		return constReg(0), nil
 	}
 	return scalarReg(Unknown().truncate(uint8(a.size))), nil
+}
+
+// forgetZeros makes the zero bytes of the slots that a narrow store to
+// frame bytes [o, o+size) touches, outside what it writes, unknown
+// numbers. The kernel keeps a narrow store of a known number at an
+// aligned offset as a spilled register and forgets it, zeros included,
+// when another part of its slot is written (scrub_spilled_slot, STACK_MISC
+// for the bytes of an earlier narrow spill); nfpcc keeps zero bytes one by
+// one, and states that differ only in which bytes of a slot are still
+// zero (cilium's flow keys built field by field) would not prune one
+// another. This forgets somewhat more than the kernel (zeros from
+// misaligned stores too); a rejection after it is checked again (Verify).
+func (v *vm) forgetZeros(f *frame, o, size int) {
+	for base := o - (o+StackSize)%8; base < o+size; base += 8 {
+		i := (-base - 1) / 8
+		s := f.slot(i)
+		if s == nil {
+			continue
+		}
+		if s.isSpill() {
+			s = f.slotMut(i)
+			s.breakSpill() // a spilled 0 becomes zero bytes, forgotten below
+		}
+		for b := base; b < base+8; b++ {
+			if j := (b + StackSize) % 8; (b < o || b >= o+size) && s.kinds[j] == byteZero {
+				s = f.slotMut(i)
+				s.kinds[j] = byteMisc
+				v.coarsened = true
+			}
+		}
+	}
 }
 
 // sizeMask has the low size bytes set.

@@ -124,7 +124,7 @@ func TestPruneExactDiffAgain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rejected: %v", err)
 	}
-	first, again, ok := strings.Cut(log.String(), "; again with exact pointer differences\n")
+	first, again, ok := strings.Cut(log.String(), "; again with what the kernel forgets kept\n")
 	if !ok {
 		t.Fatalf("not verified again; log:\n%s", log.String())
 	}

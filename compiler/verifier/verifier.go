@@ -124,6 +124,10 @@ type Result struct {
 	MaxPacketOffset int
 	// Warnings are notes that do not reject the program (target differences).
 	Warnings []string
+	// Forgot is set when a verdict-only run forgot values as the kernel
+	// forgets them (pointer differences, zero stack bytes): it may then
+	// explore paths the facts mode, knowing more, does not.
+	Forgot bool
 }
 
 // Error is a rejection: where, which instruction, why.
@@ -152,18 +156,18 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 		return nil, err
 	}
 	err = v.verify()
-	if err != nil && v.exactLost {
-		// Precise pruning made a pointer difference unknown, as the
-		// kernel does, and the program was rejected: the verdict is the
-		// one with exact differences (the facts mode's), so verify
-		// again with them.
+	if err != nil && v.coarsened {
+		// Precise pruning forgot a value as the kernel forgets it (a
+		// pointer difference, zero stack bytes) and the program was
+		// rejected: the verdict is the one with nfpcc's own knowledge
+		// (the facts mode's), so verify again keeping it.
 		if opts.Log != nil && opts.LogLevel >= 2 {
-			fmt.Fprintf(opts.Log, "%v\n; again with exact pointer differences\n", err)
+			fmt.Fprintf(opts.Log, "%v\n; again with what the kernel forgets kept\n", err)
 		}
 		if v, err = newVM(prog, maps, opts); err != nil {
 			return nil, err
 		}
-		v.exactDiffs = true
+		v.keepAll = true
 		err = v.verify()
 	}
 	if err != nil {
@@ -177,6 +181,13 @@ func Verify(prog *loader.Program, maps []*loader.Map, opts *Options) (*Result, e
 	}
 	return v.result(), nil
 }
+
+// forgets reports whether this run forgets what the kernel forgets (see
+// ptrDiff, forgetZeros): under precise pruning, unless it is the second
+// run of a program rejected after forgetting. Knowing less is always
+// sound; it makes states that differ only in such values prune one
+// another, as in the kernel.
+func (v *vm) forgets() bool { return v.precise && !v.keepAll }
 
 // verify explores the program and applies the checks made after
 // exploration.
@@ -241,9 +252,10 @@ type vm struct {
 	stackUsed bool
 	// cbEntered is set when the instruction forked a callback's entry.
 	cbEntered bool
-	// exactDiffs keeps pointer differences exact under precise pruning
-	// (the second run of Verify); exactLost records that one was not.
-	exactDiffs, exactLost bool
+	// keepAll keeps, under precise pruning, what the kernel forgets and
+	// the facts mode knows (the second run of Verify, forgets); coarsened
+	// records that something was forgotten.
+	keepAll, coarsened bool
 	// free are states released for reuse by clone.
 	free []*State
 	// keyMaps are the pseudo maps of callback key arguments, by map.
@@ -536,7 +548,7 @@ func (v *vm) endPath(c *checkpoint) {
 
 func (v *vm) result() *Result {
 	r := &Result{Facts: v.facts, Slots: len(v.insns), Processed: v.processed, States: v.nstates, Pruned: v.pruned,
-		StackDepth: v.stackDepth, MaxPacketOffset: v.maxPkt}
+		StackDepth: v.stackDepth, MaxPacketOffset: v.maxPkt, Forgot: v.coarsened}
 	for w := range v.warnings {
 		r.Warnings = append(r.Warnings, w)
 	}
