@@ -85,18 +85,21 @@ func (s *precSet) intersects(o *precSet) bool {
 
 // histEntry is one instruction a path executed since its last checkpoint:
 // enough to walk it backwards.
+//
+// Its fields are ordered to fit 16 bytes: a path appends one per
+// instruction and copies them at every two-way branch.
 type histEntry struct {
 	pc    int32
 	frame int8 // the call frame it ran in
 	// sframe and sslot are the stack slot it read or wrote at a constant
 	// offset (sframe -1: none).
 	sframe, sslot int8
-	// link, for conditional jumps, is the set of scalars that shared an ID
-	// with an operand: the branch refined all of them together.
-	link *precSet
 	// cb marks a helper call that entered its callback, or a callback's
 	// exit (callback.go).
 	cb uint8
+	// link, for conditional jumps, is the set of scalars that shared an ID
+	// with an operand: the branch refined all of them together.
+	link *precSet
 }
 
 const (

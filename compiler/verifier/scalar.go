@@ -106,8 +106,10 @@ func emptyScalar() Scalar {
 // skipped then, most often for already synced values. A consistent
 // constant is left as it is.
 func (s *Scalar) sync() {
-	if s.Var.Mask == 0 && *s == Const(s.Var.Value) {
-		return
+	if s.Var.Mask == 0 {
+		if c := Const(s.Var.Value); s.same(&c) {
+			return
+		}
 	}
 	for i := 0; i < 2; i++ {
 		before := *s
@@ -116,12 +118,18 @@ func (s *Scalar) sync() {
 		s.deduce64()
 		s.boundsTo32()
 		s.boundsFrom32()
-		if *s == before {
+		if s.same(&before) {
 			break
 		}
 	}
 	s.updateTnum()
 	s.updateBounds()
+}
+
+// same is s == *t, field by field (inline, where == calls memequal).
+func (s *Scalar) same(t *Scalar) bool {
+	return s.Var == t.Var && s.SMin == t.SMin && s.SMax == t.SMax && s.UMin == t.UMin && s.UMax == t.UMax &&
+		s.S32Min == t.S32Min && s.S32Max == t.S32Max && s.U32Min == t.U32Min && s.U32Max == t.U32Max
 }
 
 // updateBounds narrows the ranges by the tnum.
