@@ -69,6 +69,9 @@ type Stats struct {
 	// DeferFilled counts defer slots the scheduler filled, ComparesDropped
 	// the compares it removed because the previous word set the flags.
 	DeferFilled, ComparesDropped int
+	// LMWaitsFilled counts the nops after LM pointer writes the scheduler
+	// replaced with work (sched.LMFill).
+	LMWaitsFilled int
 }
 
 // Error is an unsupported construct.
@@ -225,7 +228,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
 	st = Stats{Words: len(code), BodyWords: g.a.f.Labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues,
-		DeferFilled: ss.Filled, ComparesDropped: ss.Compares}
+		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled}
 	return img, st, nil
 }
 

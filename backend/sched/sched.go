@@ -25,6 +25,8 @@ type Step struct {
 
 // Steps are the scheduler's rewrites, in order.
 var Steps = []Step{
+	{"lmfill", "move independent words before an LM pointer write into the nops that wait for it", LMFill,
+		func(st *Stats) *int { return &st.LMFilled }},
 	{"flags", "drop `alu[--, r, XOR|OR, 0]` before beq/bne when the previous instruction set Z from r", Flags,
 		func(st *Stats) *int { return &st.Compares }},
 	{"defer", "move the instructions before an unconditional branch into its defer slots", Defer,
@@ -35,6 +37,7 @@ var Steps = []Step{
 type Stats struct {
 	Compares int // compares removed (flags)
 	Filled   int // defer slots filled
+	LMFilled int // LM pointer waits filled (lmfill)
 }
 
 // Run applies every step.

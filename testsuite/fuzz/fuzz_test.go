@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -32,7 +34,14 @@ func TestRegressions(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Check(t, "expect", exp)
-		if o := c.Check(Options{RoundTrip: true}); o.Kind != Agreed {
+		opts := Options{RoundTrip: true}
+		if r := strings.TrimSpace(a.Section("regs")); r != "" {
+			// The finding needs few registers (nfpcc fuzz --regs N).
+			if opts.Compile.Regs, err = strconv.Atoi(r); err != nil {
+				t.Fatalf("regs: %v", err)
+			}
+		}
+		if o := c.Check(opts); o.Kind != Agreed {
 			t.Errorf("%s: %s\n%s", o.Kind, o.Reason, o.Detail)
 		}
 	})

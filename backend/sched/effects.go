@@ -1,0 +1,116 @@
+package sched
+
+import (
+	"github.com/nfpcc/nfpcc/backend/mir"
+	"github.com/nfpcc/nfpcc/isa"
+)
+
+// effects are what one word reads and writes, as far as moving it past
+// other words is concerned. Words the scheduler does not reason about
+// (branches, memory commands, CSR reads, multiplies) are barriers.
+type effects struct {
+	reads, writes      []isa.Operand
+	readsCC, writesCC  bool
+	readsPrev, barrier bool
+}
+
+// lmPointer is the pseudo-operand a local_csr_wr of ActLMAddrN writes:
+// the pointer itself (Off -1), which LM operands through it read.
+func lmPointer(n int) isa.Operand { return isa.Operand{Kind: isa.KLM, Index: n, Off: -1} }
+
+func effectsOf(it *mir.Instr) effects {
+	var e effects
+	if it.Kind != mir.Plain || it.Reloc != 0 {
+		e.barrier = true
+		return e
+	}
+	const m = isa.Ctx4
+	switch in := it.In.(type) {
+	case isa.ALUInstr:
+		l, r := in.Sources(m)
+		e.reads = []isa.Operand{l, r}
+		e.writes = []isa.Operand{in.Dest(m)}
+		e.writesCC = in.Flags&isa.FlagNoCC == 0
+		e.readsCC = in.Op == isa.OpAddCarry || in.Op == isa.OpSubCarry
+		e.barrier = !aluSimple(in.Op) && !e.readsCC
+	case isa.ShfInstr:
+		l, r := in.Sources(m)
+		e.reads = []isa.Operand{l, r}
+		e.writes = []isa.Operand{in.Dest(m)}
+		e.writesCC = in.Flags&isa.FlagNoCC == 0
+		_, ind := in.Amount()
+		e.readsPrev = ind || in.Op == isa.ShfAsr
+		e.barrier = in.Op == isa.ShfByteAlign
+	case isa.LdFieldInstr:
+		d, s := in.Operands(m)
+		e.reads = []isa.Operand{s}
+		if !in.Clear {
+			e.reads = append(e.reads, d)
+		}
+		e.writes = []isa.Operand{d}
+		e.writesCC = in.LoadCC
+		_, ind := in.Amount()
+		e.readsPrev = ind
+	case isa.ImmedInstr:
+		if !in.IsNop() {
+			e.writes = []isa.Operand{in.Dest(m)}
+		}
+	case isa.CSRInstr:
+		n, ok := lmPointerWrite(it)
+		if !ok {
+			e.barrier = true
+			break
+		}
+		e.reads = []isa.Operand{in.Source(m)}
+		e.writes = []isa.Operand{lmPointer(n)}
+	default:
+		e.barrier = true
+	}
+	return e
+}
+
+// conflict reports whether an operand of a touches one of b: the same
+// GPR in an overlapping bank, the same transfer register, an LM word
+// (any two real LM accesses may alias: the pointers are windows onto one
+// memory) or an LM pointer and an access through it. Unknown kinds
+// conflict.
+func conflict(a, b []isa.Operand) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if touch(x, y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func touch(x, y isa.Operand) bool {
+	if x.Kind == isa.KNone || y.Kind == isa.KNone || x.Kind == isa.KImm || y.Kind == isa.KImm {
+		return false
+	}
+	if x.Kind != y.Kind {
+		return !known(x) || !known(y)
+	}
+	switch x.Kind {
+	case isa.KGPR:
+		return x.Num == y.Num && (x.Bank == y.Bank || x.Bank == isa.BankBoth || y.Bank == isa.BankBoth)
+	case isa.KXfer:
+		return x.Num == y.Num
+	case isa.KLM:
+		if x.Off < 0 || y.Off < 0 {
+			return x.Index == y.Index // the pointer and an access through it
+		}
+		return true
+	}
+	return true
+}
+
+// known are the operand kinds touch tells apart.
+func known(o isa.Operand) bool {
+	switch o.Kind {
+	case isa.KGPR, isa.KXfer, isa.KLM:
+		return true
+	}
+	return false
+}
