@@ -59,7 +59,7 @@ func (v *vm) callbackEntry(st *State, pc int, h *helper, fn *Reg, mapIdx int) (*
 	n.frames = append(n.frames, callee)
 	if v.precise && len(st.frames) < maxFrames {
 		v.swrites.setAll(len(st.frames)) // a fresh frame
-		v.stackUsed = true
+		v.usedFrame(len(st.frames))
 	}
 	v.cbEntered = true
 	return &alt{st: n, pc: target}, nil

@@ -231,7 +231,7 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 	callee := &frame{callsite: pc, fn: fn}
 	if v.precise {
 		v.swrites.setAll(len(st.frames)) // a fresh frame: nothing is read from before
-		v.stackUsed = true
+		v.usedFrame(len(st.frames))
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		callee.regs[r] = caller.regs[r]

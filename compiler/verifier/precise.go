@@ -356,12 +356,17 @@ func (m *slotMask) blockDead(f, bi int) bool {
 	return m[f][h>>6]>>(h&63)&(1<<halves-1) == 0
 }
 
+// usedFrame notes that sreads or swrites has bits in frame f.
+func (v *vm) usedFrame(f int) {
+	v.stackHi = max(v.stackHi, min(f+1, maxFrames))
+}
+
 // noteRead records that the current instruction reads frame f's bytes
 // [lo, hi).
 func (v *vm) noteRead(f, lo, hi int) {
 	if v.precise {
 		v.sreads.addRange(f, lo, hi)
-		v.stackUsed = true
+		v.usedFrame(f)
 	}
 }
 
@@ -374,7 +379,7 @@ func (v *vm) noteWrite(f, off, size int) {
 	for b := off; b+4 <= off+size; b += 4 {
 		if (-b)%4 == 0 {
 			v.swrites.set(f, half(b))
-			v.stackUsed = true
+			v.usedFrame(f)
 		}
 	}
 }
@@ -412,20 +417,22 @@ func liveReads(c *checkpoint, reads slotMask) {
 // slotsUsed accounts the stack reads and writes of the instruction just
 // interpreted on path p.
 func (v *vm) slotsUsed(p *path) {
-	if !v.stackUsed {
+	nf := v.stackHi
+	if nf == 0 {
 		return // most instructions do not touch the stack
 	}
-	v.stackUsed = false
+	v.stackHi = 0
 	var reads slotMask
 	any := false
-	for f := range reads {
+	for f := range reads[:nf] {
 		for w := range reads[f] {
 			reads[f][w] = v.sreads[f][w] &^ p.written[f][w]
 			any = any || reads[f][w] != 0
 			p.written[f][w] |= v.swrites[f][w]
 		}
 	}
-	v.sreads, v.swrites = slotMask{}, slotMask{}
+	clear(v.sreads[:nf])
+	clear(v.swrites[:nf])
 	if any {
 		liveReads(p.parent, reads)
 	}

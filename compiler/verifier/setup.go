@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/cilium/ebpf"
@@ -103,7 +104,8 @@ func newVM(prog *loader.Program, maps []*loader.Map, opts *Options) (*vm, error)
 		if ins.Dst > asm.R10 || ins.Src > asm.R10 && !ins.OpCode.IsDWordLoad() && !isCallLike(ins) {
 			return nil, v.errorf(pc, "invalid register (R%d, R%d)", ins.Dst, ins.Src)
 		}
-		for _, t := range v.successors(pc) {
+		var sb [2]int
+		for _, t := range v.successors(pc, sb[:0]) {
 			if t < 0 || t >= n {
 				if t == n && !isTerminator(ins) {
 					return nil, v.errorf(pc, "last insn is not an exit or jmp")
@@ -156,7 +158,8 @@ func (v *vm) checkReachable() error {
 	for len(stack) > 0 {
 		pc := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		next := v.successors(pc)
+		var sb [3]int
+		next := v.successors(pc, sb[:0])
 		if ins := v.insns[pc]; ins.IsFunctionCall() || isFuncPointer(ins) {
 			next = append(next, pc+1+int(ins.Constant))
 		}
@@ -199,24 +202,26 @@ func jumpOffset(ins *asm.Instruction) int {
 }
 
 // successors lists the slots control may reach next within the function.
-func (v *vm) successors(pc int) []int {
+// successors appends the instructions that may follow pc to buf (a
+// caller's small array: it runs for every instruction, several times).
+func (v *vm) successors(pc int, buf []int) []int {
 	ins := v.insns[pc]
 	next := pc + 1
 	if ins.OpCode.IsDWordLoad() {
 		next = pc + 2
 	}
 	if !ins.OpCode.Class().IsJump() {
-		return []int{next}
+		return append(buf, next)
 	}
 	switch ins.OpCode.JumpOp() {
 	case asm.Exit:
-		return nil
+		return buf
 	case asm.Call:
-		return []int{next}
+		return append(buf, next)
 	case asm.Ja:
-		return []int{pc + 1 + jumpOffset(ins)}
+		return append(buf, pc+1+jumpOffset(ins))
 	}
-	return []int{next, pc + 1 + jumpOffset(ins)}
+	return append(buf, next, pc+1+jumpOffset(ins))
 }
 
 // usesDefs gives the registers an instruction reads and writes, for
@@ -288,14 +293,33 @@ func usesDefs(ins *asm.Instruction, helperArgs bool) (use, def uint16) {
 func (v *vm) computeLiveness() {
 	n := len(v.insns)
 	v.live = make([]uint16, n)
-	preds := make([][]int32, n)
+	// Successors (-1: none) and predecessors computed once, in flat arrays:
+	// the predecessors of t are preds[start[t]:start[t+1]].
+	succ := make([][2]int32, n)
+	start := make([]int32, n+1)
+	var sb [2]int
 	for pc, ins := range v.insns {
+		succ[pc] = [2]int32{-1, -1}
 		if ins == nil {
 			continue
 		}
-		for _, t := range v.successors(pc) {
+		for i, t := range v.successors(pc, sb[:0]) {
 			if t >= 0 && t < n {
-				preds[t] = append(preds[t], int32(pc))
+				succ[pc][i] = int32(t)
+				start[t+1]++
+			}
+		}
+	}
+	for t := 0; t < n; t++ {
+		start[t+1] += start[t]
+	}
+	preds := make([]int32, start[n])
+	fill := slices.Clone(start[:n])
+	for pc := range succ {
+		for _, t := range succ[pc] {
+			if t >= 0 {
+				preds[fill[t]] = int32(pc)
+				fill[t]++
 			}
 		}
 	}
@@ -312,8 +336,8 @@ func (v *vm) computeLiveness() {
 		work = work[:len(work)-1]
 		queued[pc] = false
 		var out uint16
-		for _, t := range v.successors(pc) {
-			if t >= 0 && t < n {
+		for _, t := range succ[pc] {
+			if t >= 0 {
 				out |= v.live[t]
 			}
 		}
@@ -323,7 +347,7 @@ func (v *vm) computeLiveness() {
 			continue
 		}
 		v.live[pc] = in
-		for _, p := range preds[pc] {
+		for _, p := range preds[start[pc]:start[pc+1]] {
 			if !queued[p] {
 				queued[p] = true
 				work = append(work, p)

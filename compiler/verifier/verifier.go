@@ -248,8 +248,9 @@ type vm struct {
 	needAny bool
 	// sreads and swrites are the stack halves it read, and overwrote whole.
 	sreads, swrites slotMask
-	// stackUsed is set when sreads or swrites is not empty.
-	stackUsed bool
+	// stackHi is one more than the last frame with bits in sreads or
+	// swrites (0: none).
+	stackHi int
 	// cbEntered is set when the instruction forked a callback's entry.
 	cbEntered bool
 	// keepAll keeps, under precise pruning, what the kernel forgets and
