@@ -348,14 +348,6 @@ func (m *slotMask) bytes(f, i int) uint8 {
 	return b
 }
 
-// blockDead reports that no half slot of stack block bi of frame f is
-// live.
-func (m *slotMask) blockDead(f, bi int) bool {
-	const halves = 2 * blockSlots
-	h := bi * halves
-	return m[f][h>>6]>>(h&63)&(1<<halves-1) == 0
-}
-
 // usedFrame notes that sreads or swrites has bits in frame f.
 func (v *vm) usedFrame(f int) {
 	v.stackHi = max(v.stackHi, min(f+1, maxFrames))

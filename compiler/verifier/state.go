@@ -356,17 +356,20 @@ func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMa
 		if ob == nil {
 			continue // never written: nothing asked of cur
 		}
-		if slive != nil && slive.blockDead(fi, bi) {
-			continue
+		// Two bits per slot of the block: its live halves.
+		hb := uint64(1)<<(2*blockSlots) - 1
+		if slive != nil {
+			h := bi * 2 * blockSlots
+			if hb &= slive[fi][h>>6] >> (h & 63); hb == 0 {
+				continue
+			}
 		}
 		cb := cf.blocks[bi]
 		for j := range ob {
 			i := bi*blockSlots + j
-			live := uint8(0xff)
-			if slive != nil {
-				if live = slive.bytes(fi, i); live == 0 {
-					continue
-				}
+			live := halfBytes[hb>>(2*j)&3]
+			if live == 0 {
+				continue
 			}
 			os := &ob[j]
 			precise := prec == nil || prec.hasSlot(fi, i)
@@ -387,6 +390,10 @@ func stackCovers(of, cf *frame, fi int, ids *idMap, prec *precSet, slive *slotMa
 	}
 	return -1
 }
+
+// halfBytes gives the bytes of a slot (bit k for kinds[k]) its live
+// halves cover: bit 0 the upper half (kinds[4:8]), bit 1 the lower.
+var halfBytes = [4]uint8{0, 0xf0, 0x0f, 0xff}
 
 // sameCovers is regCovers(r, r): equal values differ only in how their
 // links map.
