@@ -72,6 +72,9 @@ type Stats struct {
 	// LMWaitsFilled counts the nops after LM pointer writes the scheduler
 	// replaced with work (sched.LMFill).
 	LMWaitsFilled int
+	// MemHoisted counts words moved before blocking memory commands
+	// (sched.MemHoist).
+	MemHoisted int
 }
 
 // Error is an unsupported construct.
@@ -228,7 +231,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
 	st = Stats{Words: len(code), BodyWords: g.a.f.Labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues,
-		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled}
+		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled, MemHoisted: ss.Hoisted}
 	return img, st, nil
 }
 

@@ -7,7 +7,7 @@ import (
 
 // effects are what one word reads and writes, as far as moving it past
 // other words is concerned. Words the scheduler does not reason about
-// (branches, memory commands, CSR reads, multiplies) are barriers.
+// (branches, CSR reads, multiplies) are barriers.
 type effects struct {
 	reads, writes      []isa.Operand
 	readsCC, writesCC  bool
@@ -63,11 +63,23 @@ func effectsOf(it *mir.Instr) effects {
 		}
 		e.reads = []isa.Operand{in.Source(m)}
 		e.writes = []isa.Operand{lmPointer(n)}
+	case isa.CmdInstr:
+		// Its address operands, and the transfer registers (all of them:
+		// the count is in words or bytes, and indirect_ref may override
+		// it). An indirect_ref command takes its override from the
+		// previous ALU result.
+		a, b := in.Operands(m)
+		e.reads = []isa.Operand{a, b, allXfer}
+		e.writes = []isa.Operand{allXfer}
+		e.readsPrev = in.Indirect
 	default:
 		e.barrier = true
 	}
 	return e
 }
+
+// allXfer stands for every transfer register.
+var allXfer = isa.Operand{Kind: isa.KXfer, Num: -1}
 
 // conflict reports whether an operand of a touches one of b: the same
 // GPR in an overlapping bank, the same transfer register, an LM word
@@ -96,7 +108,7 @@ func touch(x, y isa.Operand) bool {
 	case isa.KGPR:
 		return x.Num == y.Num && (x.Bank == y.Bank || x.Bank == isa.BankBoth || y.Bank == isa.BankBoth)
 	case isa.KXfer:
-		return x.Num == y.Num
+		return x.Num == y.Num || x.Num < 0 || y.Num < 0
 	case isa.KLM:
 		if x.Off < 0 || y.Off < 0 {
 			return x.Index == y.Index // the pointer and an access through it

@@ -24,14 +24,13 @@ const maxLift = 8
 // words after another CSR access never move (that would shorten its wait).
 func LMFill(f *mir.Func) int {
 	n := 0
+	at, slot := f.LabelsAt(), deferred(f) // again after each move
 	for i := 0; i < len(f.Instrs); i++ {
 		idx, ok := lmPointerWrite(&f.Instrs[i])
 		if !ok {
 			continue
 		}
 		for {
-			at := f.LabelsAt()
-			slot := deferred(f)
 			nop := -1
 			for k := i + 1; k <= i+3 && k < len(f.Instrs); k++ {
 				if isFiller(&f.Instrs[k]) {
@@ -50,11 +49,15 @@ func LMFill(f *mir.Func) int {
 				break
 			}
 			x := f.Instrs[j]
+			if lmHazard(f, nop, &x) {
+				break // (an earlier pointer write's wait also covers this slot)
+			}
 			x.In = noCC(x.In)
 			f.Instrs[nop] = x
 			del := make([]bool, len(f.Instrs))
 			del[j] = true
 			f.Delete(del)
+			at, slot = f.LabelsAt(), deferred(f)
 			i-- // the write moved up one word
 			n++
 		}
@@ -138,6 +141,27 @@ func lmPointerWrite(it *mir.Instr) (int, bool) {
 		return 3, true
 	}
 	return 0, false
+}
+
+// lmHazard reports whether word it, placed at index pos, would use an LM
+// pointer written by one of the four words before pos (the new value
+// takes effect three instructions later), or sit between local_csr_rd
+// and the immed that receives its value.
+func lmHazard(f *mir.Func, pos int, it *mir.Instr) bool {
+	if pos > 0 && isCSR(&f.Instrs[pos-1]) && !isPointerWrite(&f.Instrs[pos-1]) {
+		return true
+	}
+	for k := pos - 1; k >= 0 && k >= pos-4; k-- {
+		if idx, ok := lmPointerWrite(&f.Instrs[k]); ok && usesLM(it, idx) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPointerWrite(it *mir.Instr) bool {
+	_, ok := lmPointerWrite(it)
+	return ok
 }
 
 // isFiller is the nop selection pads the pointer's latency with.

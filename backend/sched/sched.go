@@ -31,6 +31,8 @@ var Steps = []Step{
 		func(st *Stats) *int { return &st.Compares }},
 	{"defer", "move the instructions before an unconditional branch into its defer slots", Defer,
 		func(st *Stats) *int { return &st.Filled }},
+	{"memhoist", "move independent words after a blocking memory command before it, keeping the next command's gap", MemHoist,
+		func(st *Stats) *int { return &st.Hoisted }},
 }
 
 // Stats count what the scheduler did.
@@ -38,6 +40,7 @@ type Stats struct {
 	Compares int // compares removed (flags)
 	Filled   int // defer slots filled
 	LMFilled int // LM pointer waits filled (lmfill)
+	Hoisted  int // words moved before memory commands (memhoist)
 }
 
 // Run applies every step.

@@ -19,8 +19,8 @@ import (
 // firmware helpers), as llc -stats reports on stderr.
 func writeStats(w io.Writer, img *image.Image, st backend.Stats, packets [][]byte) error {
 	a, b := gprsWritten(img.Code)
-	fmt.Fprintf(w, "%s: %d body words (%d with outro and padding); registers written: bank A %d, bank B %d (%s / %s); %d values spilled; %d defer slots filled, %d compares dropped, %d LM pointer waits filled\n",
-		img.Program.Name, st.BodyWords, st.Words, len(a), len(b), regList(a), regList(b), st.Spilled, st.DeferFilled, st.ComparesDropped, st.LMWaitsFilled)
+	fmt.Fprintf(w, "%s: %d body words (%d with outro and padding); registers written: bank A %d, bank B %d (%s / %s); %d values spilled; %d defer slots filled, %d compares dropped, %d LM pointer waits filled, %d words moved before memory commands\n",
+		img.Program.Name, st.BodyWords, st.Words, len(a), len(b), regList(a), regList(b), st.Spilled, st.DeferFilled, st.ComparesDropped, st.LMWaitsFilled, st.MemHoisted)
 	if len(packets) == 0 {
 		return nil
 	}
