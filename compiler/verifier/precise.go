@@ -98,8 +98,11 @@ type histEntry struct {
 	// exit (callback.go).
 	cb uint8
 	// link, for conditional jumps, is the set of scalars that shared an ID
-	// with an operand: the branch refined all of them together.
-	link *precSet
+	// with an operand (the branch refined all of them together): 1 +
+	// its index in vm.links, 0 for none. An index, not a pointer, keeps
+	// histories free of pointers, which the garbage collector need not
+	// scan.
+	link int32
 }
 
 const (
@@ -167,7 +170,12 @@ func (v *vm) noteLinks(st *State, a, b uint32) {
 		}
 	}
 	if found {
-		v.ent.link = &set
+		// They live as long as the verification: the same set as the
+		// last one is not stored twice.
+		if k := len(v.links); k == 0 || v.links[k-1] != set {
+			v.links = append(v.links, set)
+		}
+		v.ent.link = int32(len(v.links))
 	}
 }
 
@@ -292,8 +300,10 @@ func (v *vm) backtrackInsn(bt *precSet, e *histEntry) {
 			}
 		case asm.Ja:
 		default:
-			if e.link != nil && bt.intersects(e.link) {
-				bt.or(e.link)
+			if e.link != 0 {
+				if l := &v.links[e.link-1]; bt.intersects(l) {
+					bt.or(l)
+				}
 			}
 			if op.Source() == asm.RegSource && (bt.hasReg(f, ins.Dst) || bt.hasReg(f, ins.Src)) {
 				// Each operand's refinement used the other's range.

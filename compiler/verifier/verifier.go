@@ -248,6 +248,9 @@ type vm struct {
 	needAny bool
 	// sreads and swrites are the stack halves it read, and overwrote whole.
 	sreads, swrites slotMask
+	// links are the linked-scalar sets of conditional jumps
+	// (histEntry.link).
+	links []precSet
 	// stackHi is one more than the last frame with bits in sreads or
 	// swrites (0: none).
 	stackHi int
