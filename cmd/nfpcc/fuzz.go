@@ -137,14 +137,15 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// writeFinding writes f (minimized when it was) as DIR/seed-SEED.txtar.
+// writeFinding writes f (minimized when it was) as DIR/seed-SEED.txtar,
+// with the level and register limit it was found at (its replay options).
 func writeFinding(dir string, f *fuzz.Finding) (string, error) {
-	c, o := f.Case, f.Outcome
+	o := f.Outcome
 	if f.Reduced != nil {
-		c, o = f.Reduced, f.ReducedOutcome
+		o = f.ReducedOutcome
 	}
 	comment := fmt.Sprintf("nfpcc fuzz finding: %s\nprogram seed %#x, compiled %s\n\n%s\n", o.Reason, f.Seed, f.Level, o.Detail)
-	data, err := c.Marshal(comment)
+	data, err := fuzz.FindingArchive(f, comment)
 	if err != nil {
 		return "", err
 	}

@@ -52,8 +52,11 @@ type Level struct {
 // Finding is one mismatch: the generated program, the packets it ran, what
 // differed, and its shrunk form.
 type Finding struct {
-	Seed    uint64 // the program's seed (gen.Generate(Seed, cfg))
-	Level   string
+	Seed  uint64 // the program's seed (gen.Generate(Seed, cfg))
+	Level string
+	// Compile are the level's compiler options, which the archive of the
+	// finding records (FindingArchive) so that it replays under them.
+	Compile compiler.Options
 	Case    *Case // as generated
 	Outcome Outcome
 	Reduced *Case // as minimized (nil when not minimized)
@@ -287,7 +290,7 @@ func (c *Campaign) Run(ctx context.Context) (*Stats, []*Finding) {
 					case Mismatch:
 						local.Compiled++
 						local.Mismatches++
-						f := &Finding{Seed: seed, Level: lv.Name, Case: cs, Outcome: out}
+						f := &Finding{Seed: seed, Level: lv.Name, Compile: lv.Options, Case: cs, Outcome: out}
 						if c.Minimize {
 							f.Reduced, f.ReducedOutcome = Minimize(cs, func(q *Case) Outcome { return q.Check(opts) }, out)
 						}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -34,15 +32,14 @@ func TestRegressions(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Check(t, "expect", exp)
-		opts := Options{RoundTrip: true}
-		if r := strings.TrimSpace(a.Section("regs")); r != "" {
-			// The finding needs few registers (nfpcc fuzz --regs N).
-			if opts.Compile.Regs, err = strconv.Atoi(r); err != nil {
-				t.Fatalf("regs: %v", err)
-			}
+		configs, err := ReplayOptions(a.Section("level"), a.Section("regs"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if o := c.Check(opts); o.Kind != Agreed {
-			t.Errorf("%s: %s\n%s", o.Kind, o.Reason, o.Detail)
+		for _, co := range configs {
+			if o := c.Check(Options{Compile: co, RoundTrip: true}); o.Kind != Agreed {
+				t.Errorf("%s, %d registers: %s: %s\n%s", co.Passes.Level, co.Regs, o.Kind, o.Reason, o.Detail)
+			}
 		}
 	})
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/nfpcc/nfpcc/compiler"
 	"github.com/nfpcc/nfpcc/emulator"
 	ebpfemu "github.com/nfpcc/nfpcc/emulator/ebpf"
+	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/gen"
 )
 
@@ -22,6 +26,11 @@ import (
 //	-- packets --  one frame a line, in hex ("-" for an empty frame)
 //	-- expect --   the reference interpreter's results, packet by packet
 //	               (action, r0, packet bytes, events; the maps at the end)
+//	-- level --    optional: the optimisation levels to replay at, e.g.
+//	               "-O0 -O2" (default -O2): a finding at -O0 or -O1 may
+//	               not show at -O2
+//	-- regs --     optional: register limits to replay with, e.g. "4" or
+//	               "0 2 4" (nfpcc fuzz --regs N; default 0, all registers)
 //
 // go test replays every case (TestRegressions): the interpreter must still
 // give -- expect -- (-update rewrites it) and the compiled image must
@@ -79,6 +88,62 @@ func ParseCase(name string, data []byte) (*Case, error) {
 		c.Packets = append(c.Packets, b)
 	}
 	return c, nil
+}
+
+// FindingArchive writes f's case (minimized when it was) as a regression
+// archive whose level and regs sections replay it under the options that
+// found it.
+func FindingArchive(f *Finding, comment string) ([]byte, error) {
+	c := f.Case
+	if f.Reduced != nil {
+		c = f.Reduced
+	}
+	data, err := c.Marshal(comment)
+	if err != nil {
+		return nil, err
+	}
+	a := txtar.Parse(data)
+	a.Files = append(a.Files, txtar.File{Name: "level", Data: []byte(f.Compile.Passes.Level.String() + "\n")})
+	if f.Compile.Regs > 0 {
+		a.Files = append(a.Files, txtar.File{Name: "regs", Data: []byte(strconv.Itoa(f.Compile.Regs) + "\n")})
+	}
+	return txtar.Format(a), nil
+}
+
+// ReplayOptions reads an archive's level and regs sections (either may be
+// empty) as the compiler options to replay it under: every level with
+// every register limit.
+func ReplayOptions(level, regs string) ([]compiler.Options, error) {
+	sep := func(r rune) bool { return r == ',' || unicode.IsSpace(r) }
+	levels := []passes.Level{passes.O2}
+	if fs := strings.FieldsFunc(level, sep); len(fs) > 0 {
+		levels = levels[:0]
+		for _, f := range fs {
+			lv, err := passes.ParseLevel(f)
+			if err != nil {
+				return nil, fmt.Errorf("level: %v", err)
+			}
+			levels = append(levels, lv)
+		}
+	}
+	limits := []int{0}
+	if fs := strings.FieldsFunc(regs, sep); len(fs) > 0 {
+		limits = limits[:0]
+		for _, f := range fs {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("regs: %q is not a register count", f)
+			}
+			limits = append(limits, n)
+		}
+	}
+	var out []compiler.Options
+	for _, lv := range levels {
+		for _, n := range limits {
+			out = append(out, compiler.Options{Passes: passes.Config{Level: lv}, Regs: n})
+		}
+	}
+	return out, nil
 }
 
 // Expect runs the case's packets on the reference interpreter alone and
