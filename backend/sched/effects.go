@@ -54,6 +54,10 @@ func effectsOf(it *mir.Instr) effects {
 	case isa.ImmedInstr:
 		if !in.IsNop() {
 			e.writes = []isa.Operand{in.Dest(m)}
+			if in.Width != isa.WidthAll {
+				// immed_wN / immed_bN replace a part: the rest is read.
+				e.reads = e.writes
+			}
 		}
 	case isa.CSRInstr:
 		n, ok := lmPointerWrite(it)
