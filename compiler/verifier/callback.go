@@ -57,6 +57,7 @@ func (v *vm) callbackEntry(st *State, pc int, h *helper, fn *Reg, mapIdx int) (*
 	callee.regs[asm.R10].Frame = int8(len(st.frames))
 	n := v.clone(st)
 	n.frames = append(n.frames, callee)
+	v.depth = max(v.depth, len(n.frames))
 	if v.precise && len(st.frames) < maxFrames {
 		v.swrites.setAll(len(st.frames)) // a fresh frame
 		v.usedFrame(len(st.frames))

@@ -239,5 +239,6 @@ func (v *vm) callLocal(st *State, pc int, ins *asm.Instruction) (int, error) {
 	callee.regs[asm.R10] = pointerReg(Stack, 0)
 	callee.regs[asm.R10].Frame = int8(len(st.frames))
 	st.frames = append(st.frames, callee)
+	v.depth = max(v.depth, len(st.frames))
 	return target, nil
 }

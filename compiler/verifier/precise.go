@@ -43,15 +43,6 @@ var allPrecise = func() precSet {
 	return s
 }()
 
-func (s *precSet) empty() bool {
-	for f := range s.regs {
-		if s.regs[f] != 0 || s.slots[f] != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *precSet) hasReg(f int, r asm.Register) bool { return s.regs[f]&(1<<r) != 0 }
 func (s *precSet) setReg(f int, r asm.Register)      { s.regs[f] |= 1 << r }
 func (s *precSet) clearReg(f int, r asm.Register)    { s.regs[f] &^= 1 << r }
@@ -66,9 +57,26 @@ func (s *precSet) or(o *precSet) {
 	}
 }
 
-// minus removes o's members from s.
-func (s *precSet) minus(o *precSet) {
-	for f := range s.regs {
+// emptyTo, orTo and minusTo are emptiness, union and difference (s
+// loses o's members) on the frames below nf.
+func (s *precSet) emptyTo(nf int) bool {
+	for f := range nf {
+		if s.regs[f] != 0 || s.slots[f] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *precSet) orTo(o *precSet, nf int) {
+	for f := range nf {
+		s.regs[f] |= o.regs[f]
+		s.slots[f] |= o.slots[f]
+	}
+}
+
+func (s *precSet) minusTo(o *precSet, nf int) {
+	for f := range nf {
 		s.regs[f] &^= o.regs[f]
 		s.slots[f] &^= o.slots[f]
 	}
@@ -182,21 +190,28 @@ func (v *vm) noteLinks(st *State, a, b uint32) {
 // backtrack marks need (a set over the state after hist) precise in the
 // checkpoints of the path: it walks hist backwards to c's state, marks what
 // is new there, and continues with c's own history to c's parent.
+//
+// Frames no state has reached (vm.depth) hold nothing a checkpoint
+// compares: need is cut to the others, and the set operations stop there
+// (most programs never call: one frame of eight).
 func (v *vm) backtrack(hist []histEntry, c *checkpoint, need precSet) {
+	nf := v.depth
 	bt := need
+	clear(bt.regs[nf:])
+	clear(bt.slots[nf:])
 	for {
-		for i := len(hist) - 1; i >= 0 && !bt.empty(); i-- {
+		for i := len(hist) - 1; i >= 0 && !bt.emptyTo(nf); i-- {
 			v.backtrackInsn(&bt, &hist[i])
 		}
 		if c == nil {
 			return
 		}
 		// What c already has was propagated further when it was marked.
-		bt.minus(&c.prec)
-		if bt.empty() {
+		bt.minusTo(&c.prec, nf)
+		if bt.emptyTo(nf) {
 			return
 		}
-		c.prec.or(&bt)
+		c.prec.orTo(&bt, nf)
 		hist, c = c.hist, c.parent
 	}
 }

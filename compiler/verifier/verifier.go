@@ -248,6 +248,8 @@ type vm struct {
 	needAny bool
 	// sreads and swrites are the stack halves it read, and overwrote whole.
 	sreads, swrites slotMask
+	// depth is the most call frames a state has had.
+	depth int
 	// links are the linked-scalar sets of conditional jumps
 	// (histEntry.link).
 	links []precSet
@@ -322,6 +324,7 @@ func (v *vm) warn(format string, a ...any) {
 // run explores every path depth first.
 func (v *vm) run() error {
 	stack := []path{{st: v.entryState(), pc: 0}}
+	v.depth = len(stack[0].st.frames)
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
