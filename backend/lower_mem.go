@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"math"
+
 	"github.com/nfpcc/nfpcc/ir"
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -717,6 +719,33 @@ func (g *gen) adjustResult(v *ir.Value, einval, end label) {
 	a.place(end)
 }
 
+// nonPositive32 reports whether the verifier's facts prove the low 32 bits
+// of v, read as a signed int (the helper's delta is an int: the low half is
+// all the code below reads), at most 0. A 64-bit range proves it only
+// inside [-2^31, 0]: -2^32 + 3 is negative, its int is 3. Ranges pinned to
+// one value count too (-O0 keeps neg64 of a one-value range unfolded, with
+// only an unsigned fact).
+func nonPositive32(f *ir.Func, v *ir.Value) bool {
+	fa := f.Facts[v.ID]
+	if fa == nil {
+		return false
+	}
+	if c, ok := factConst(f, v); ok {
+		return int32(uint32(c)) <= 0
+	}
+	switch {
+	case fa.S32 != nil && fa.S32.Max <= 0:
+		return true
+	case fa.U32 != nil && (fa.U32.Max == 0 || fa.U32.Min >= 1<<31):
+		return true
+	case fa.S64 != nil && fa.S64.Min >= math.MinInt32 && fa.S64.Max <= 0:
+		return true
+	case fa.U64 != nil && (fa.U64.Max == 0 || fa.U64.Min >= math.MaxUint64-math.MaxInt32):
+		return true
+	}
+	return false
+}
+
 // adjustTail is bpf_xdp_adjust_tail inline for a delta the verifier proved
 // not positive (the NFP cannot grow a frame; the host can, so other deltas
 // are refused rather than given another meaning): the length in B22 and
@@ -732,7 +761,7 @@ func (g *gen) adjustTail(v *ir.Value) {
 		if int32(c) > 0 {
 			g.fail(v, "bpf_xdp_adjust_tail by +%d: the NFP cannot grow a frame", int32(c))
 		}
-	} else if fa := g.f.Facts[delta.ID]; fa == nil || !(fa.S32 != nil && fa.S32.Max <= 0 || fa.S64 != nil && fa.S64.Max <= 0) {
+	} else if !nonPositive32(g.f, delta) {
 		g.fail(v, "bpf_xdp_adjust_tail by a delta the verifier did not prove <= 0: the NFP cannot grow a frame")
 	}
 	d := isa.GPRBoth(regScratchB)
