@@ -188,6 +188,34 @@ func (g *gen) classify() {
 	}
 }
 
+// foldUnusedParams gives the block parameters nothing reads no location:
+// edges then move nothing into them. -O2's deadcode removes them; at -O0
+// they stay, and one may join the context on one path with a packet
+// pointer on another (r1 before a call that ignores it), which no
+// register can receive.
+func (g *gen) foldUnusedParams() {
+	used := make([]bool, g.f.NumValues())
+	for _, b := range g.f.Blocks {
+		for _, v := range b.Instrs {
+			for _, a := range v.Args {
+				used[a.ID] = true
+			}
+			for _, t := range v.Targets {
+				for _, a := range t.Args {
+					used[a.ID] = true
+				}
+			}
+		}
+	}
+	for _, b := range g.f.Blocks {
+		for _, p := range b.Params {
+			if in := &g.info[p.ID]; in.kind == kReg && !used[p.ID] {
+				in.kind = kFolded
+			}
+		}
+	}
+}
+
 // materializeConstants keeps in a register the constants that take more
 // than one immed word to build and are read at least twice (count-min's
 // hash multipliers, read by every round): built once where the IR defines

@@ -168,6 +168,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	g := &gen{f: f, opts: opts, a: &asm{}, blocks: map[*ir.Block]label{}, lm3: -1}
 	g.classify()
+	g.foldUnusedParams()
 	g.checkAtomicWords()
 	if opts.Baseline {
 		g.groups, g.baseOff = map[*ir.Value]*pktGroup{}, map[*ir.Value]int64{}
