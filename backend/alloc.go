@@ -189,27 +189,36 @@ func (g *gen) classify() {
 }
 
 // foldUnusedParams gives the block parameters nothing reads no location:
-// edges then move nothing into them. -O2's deadcode removes them; at -O0
-// they stay, and one may join the context on one path with a packet
-// pointer on another (r1 before a call that ignores it), which no
-// register can receive.
+// edges then move nothing into them. A parameter is read when an
+// instruction uses it or an edge passes it to a parameter that is read
+// (a fixed point: chains of parameters carrying a value nobody reads are
+// unread). -O2's deadcode removes them; at -O0 they stay, and one may
+// join the context on one path with a packet pointer on another (r1
+// around a call that ignores it), which no register can receive.
 func (g *gen) foldUnusedParams() {
-	used := make([]bool, g.f.NumValues())
+	read := make([]bool, g.f.NumValues())
 	for _, b := range g.f.Blocks {
 		for _, v := range b.Instrs {
 			for _, a := range v.Args {
-				used[a.ID] = true
+				read[a.ID] = true
 			}
-			for _, t := range v.Targets {
-				for _, a := range t.Args {
-					used[a.ID] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, b := range g.f.Blocks {
+			for _, t := range b.Terminator().Targets {
+				for i, a := range t.Args {
+					if read[t.Block.Params[i].ID] && !read[a.ID] {
+						read[a.ID], changed = true, true
+					}
 				}
 			}
 		}
 	}
 	for _, b := range g.f.Blocks {
 		for _, p := range b.Params {
-			if in := &g.info[p.ID]; in.kind == kReg && !used[p.ID] {
+			if in := &g.info[p.ID]; in.kind == kReg && !read[p.ID] {
 				in.kind = kFolded
 			}
 		}
