@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	rdebug "runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -82,12 +81,6 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nfpcc fuzz: --kernel: the kernel oracle is unavailable here (%v); running without it\n", err)
 			*kernel = false
 		}
-	}
-	if os.Getenv("GOGC") == "" {
-		// A campaign allocates programs, images and machines by the
-		// million and keeps little: collecting at 4× the live heap
-		// instead of 2× costs ~20 MB and saves ~14% of the CPU.
-		rdebug.SetGCPercent(400)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

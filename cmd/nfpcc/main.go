@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 )
 
@@ -37,6 +38,13 @@ func register(c *command) {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// nfpcc's runs are short and allocate much that dies young
+		// (verifier states, IR, machine words): collecting at 4× the live
+		// heap instead of 2× takes 12–19% off verifying the cilium corpus
+		// and ~14% off a fuzz campaign, for a few tens of MB.
+		debug.SetGCPercent(400)
+	}
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
