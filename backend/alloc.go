@@ -207,10 +207,12 @@ func (g *gen) foldUnusedParams() {
 	for changed := true; changed; {
 		changed = false
 		for _, b := range g.f.Blocks {
-			for _, t := range b.Terminator().Targets {
-				for i, a := range t.Args {
-					if read[t.Block.Params[i].ID] && !read[a.ID] {
-						read[a.ID], changed = true, true
+			for _, v := range b.Instrs {
+				for _, t := range v.Targets {
+					for i, a := range t.Args {
+						if read[t.Block.Params[i].ID] && !read[a.ID] {
+							read[a.ID], changed = true, true
+						}
 					}
 				}
 			}
