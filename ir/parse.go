@@ -151,7 +151,7 @@ func buildFunc(pf *pFunc) (*Func, error) {
 	for i, pb := range pf.Blocks {
 		id, err := number(pb.Label)
 		if err != nil {
-			return nil, errAt(pb.Pos, "bad block name %s", pb.Label)
+			return nil, errAt(pb.Pos, "bad block name %s: %v", pb.Label, err)
 		}
 		if bd.blocks[id] != nil {
 			return nil, errAt(pb.Pos, "block %s defined twice", pb.Label)
@@ -250,7 +250,7 @@ func buildFunc(pf *pFunc) (*Func, error) {
 func (bd *builder) define(pos lexer.Position, name string, op Op, t Type) (*Value, error) {
 	id, err := number(name)
 	if err != nil {
-		return nil, errAt(pos, "bad value name %s", name)
+		return nil, errAt(pos, "bad value name %s: %v", name, err)
 	}
 	if bd.values[id] != nil {
 		return nil, errAt(pos, "%s defined twice", name)
@@ -554,12 +554,21 @@ func srange(p *pFact, bits int) (*SRange, error) {
 	return &SRange{Min: lo, Max: hi}, nil
 }
 
+// maxID bounds the numbers of values and blocks in IR text: analyses keep
+// per-ID tables (use lists, the dominator tree), so v2000000000 would ask
+// for gigabytes. The lifter numbers densely; a million-instruction program
+// stays far below.
+const maxID = 1<<22 - 1
+
 // number reads the digits after a one-letter prefix (v12, b3).
 func number(name string) (int, error) {
 	if len(name) < 2 {
 		return 0, errors.New("short name")
 	}
 	n, err := strconv.ParseInt(name[1:], 10, 32)
+	if err == nil && n > maxID {
+		return 0, fmt.Errorf("number %d above %d", n, maxID)
+	}
 	return int(n), err
 }
 
