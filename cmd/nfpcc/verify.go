@@ -24,12 +24,13 @@ var progTypes = map[string]ebpf.ProgramType{
 	"socket": ebpf.SocketFilter, "kprobe": ebpf.Kprobe, "tracepoint": ebpf.TracePoint,
 }
 
-// verifyMain is `nfpcc verify prog.o [--prog NAME] [--log] [--target=nfp|host] [--json]`:
-// one verdict line per program; with --log the kernel-style log (state
-// before every instruction, then the error or the processed count); with
-// --json the verdicts as a JSON array.
+// verifyMain is `nfpcc verify PROG.o… [--prog NAME] [--log] [--target=nfp|host] [--json]`:
+// one verdict line per program of each object; with --log the kernel-style
+// log (state before every instruction, then the error or the processed
+// count); with --json the verdicts as a JSON array (each naming its object
+// when several are given).
 func verifyMain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("verify", stdout, stderr, "nfpcc verify PROG.o [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc] [--json]")
+	fs := newFlags("verify", stdout, stderr, "nfpcc verify PROG.o… [--prog NAME] [--log] [--target=nfp|host] [--type=xdp|tc] [--json]")
 	progName := fs.String("prog", "", "only the program with this function name")
 	logAll := fs.Bool("log", false, "print the state before each instruction (the kernel's log level 2)")
 	targetName := fs.String("target", "host", "rules to check: host (the kernel's), nfp (the kernel's and the NFP's capability table for --mcpu=corenic, what the compiler checks) or emulator (--mcpu=emulator's table)")
@@ -40,7 +41,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return status
 	}
-	if len(files) != 1 {
+	if len(files) == 0 {
 		fs.Usage()
 		return 2
 	}
@@ -54,40 +55,61 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
 		return 2
 	}
-	obj, err := loader.Load(files[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
-		return 2
+	// Every object is loaded first; without --log all their programs then
+	// verify side by side (verifier.VerifyAll), and the verdicts are
+	// printed in the objects' order all the same.
+	type sel struct {
+		file string
+		obj  *loader.Object
+		prog *loader.Program
 	}
-	progs, err := selectPrograms(obj, *progName)
-	if err != nil {
-		fmt.Fprintf(stderr, "nfpcc verify: %s: %v\n", files[0], err)
-		return 2
+	var sels []sel
+	var jobs []verifier.Job
+	for _, file := range files {
+		obj, err := loader.Load(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc verify: %v\n", err)
+			return 2
+		}
+		progs, err := selectPrograms(obj, *progName)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfpcc verify: %s: %v\n", file, err)
+			return 2
+		}
+		for _, p := range progs {
+			// The verdict alone: pruning as the kernel's (facts are for lift).
+			opts := &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false), VerdictOnly: true}
+			sels = append(sels, sel{file, obj, p})
+			jobs = append(jobs, verifier.Job{Prog: p, Maps: obj.Maps, Opts: opts})
+		}
 	}
 	var verdicts []verdict
-	// The verdict alone: pruning as the kernel's (facts are for lift).
-	optsFor := func(p *loader.Program) *verifier.Options {
-		return &verifier.Options{Target: target, Unprivileged: *unpriv, Type: loader.EffectiveType(p, override, false), VerdictOnly: true}
-	}
-	// Without --log the programs verify side by side; the verdicts are
-	// printed in the object's order all the same.
 	var outcomes []verifier.Outcome
 	if !*logAll {
-		outcomes = verifier.VerifyAll(progs, obj.Maps, optsFor, 0)
+		outcomes = verifier.VerifyAll(jobs, 0)
 	}
-	for i, p := range progs {
+	for i, sl := range sels {
+		p := sl.prog
 		var res *verifier.Result
 		var err error
 		if *logAll {
-			opts := optsFor(p)
-			fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
+			opts := jobs[i].Opts
+			if len(files) > 1 {
+				fmt.Fprintf(stdout, "== %s: %s (section %s)\n", sl.file, p.Name, p.Section)
+			} else {
+				fmt.Fprintf(stdout, "== %s (section %s)\n", p.Name, p.Section)
+			}
 			opts.Log, opts.LogLevel = stdout, 2
-			res, err = verifier.Verify(p, obj.Maps, opts)
+			res, err = verifier.Verify(p, sl.obj.Maps, opts)
 		} else {
 			res, err = outcomes[i].Result, outcomes[i].Err
 		}
 		if *asJSON {
-			verdicts = append(verdicts, verdictOf(p, res, err))
+			v := verdictOf(p, res, err)
+			if len(files) > 1 {
+				v.Object = sl.file
+			}
+			verdicts = append(verdicts, v)
 			if err != nil {
 				status = 1
 			}
@@ -99,7 +121,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			status = 1
-			fmt.Fprintf(stdout, "%s: %s: rejected: %v\n", files[0], p.Name, err)
+			fmt.Fprintf(stdout, "%s: %s: rejected: %v\n", sl.file, p.Name, err)
 			var verr *verifier.Error
 			if errors.As(err, &verr) && verr.Source != "" {
 				fmt.Fprintf(stdout, "\t; %s\n", verr.Source)
@@ -111,7 +133,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 			depth = max(depth, d)
 		}
 		fmt.Fprintf(stdout, "%s: %s: accepted (%d insns, processed %d, %d states, %d pruned, stack %d B",
-			files[0], p.Name, res.Slots, res.Processed, res.States, res.Pruned, depth)
+			sl.file, p.Name, res.Slots, res.Processed, res.States, res.Pruned, depth)
 		if res.MaxPacketOffset >= 0 {
 			fmt.Fprintf(stdout, ", packet bytes used %d", res.MaxPacketOffset)
 		}
@@ -133,6 +155,7 @@ func verifyMain(args []string, stdout, stderr io.Writer) int {
 
 // verdict is the --json form of one program's verification.
 type verdict struct {
+	Object          string   `json:"object,omitempty"` // with several objects
 	Program         string   `json:"program"`
 	Section         string   `json:"section"`
 	Accepted        bool     `json:"accepted"`

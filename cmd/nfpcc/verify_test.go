@@ -47,6 +47,23 @@ func TestVerifyCommand(t *testing.T) {
 	require.Equal(t, 4, verdicts[0].Error.PC)
 	require.Equal(t, "int value = *(int*)data;", verdicts[0].Error.Source)
 
+	// Several objects in one run: every object's verdicts, in the order
+	// given (the programs verify side by side); --json names the object.
+	overflow := filepath.Join(dir, "build/packet_overflow.o")
+	code, out, _ = nfpcc("verify", xdp1, overflow)
+	require.Equal(t, 1, code) // one of them is rejected
+	i, j := strings.Index(out, xdp1+": xdp_prog1: accepted"), strings.Index(out, overflow+": ")
+	require.True(t, i >= 0 && j > i, out)
+	code, out, _ = nfpcc("verify", "--json", overflow, xdp1)
+	require.Equal(t, 1, code)
+	verdicts = nil
+	require.NoError(t, json.Unmarshal([]byte(out), &verdicts))
+	require.Len(t, verdicts, 2)
+	require.Equal(t, overflow, verdicts[0].Object)
+	require.False(t, verdicts[0].Accepted)
+	require.Equal(t, xdp1, verdicts[1].Object)
+	require.True(t, verdicts[1].Accepted)
+
 	// Sections without a type in their name take --type.
 	code, out, _ = nfpcc("verify", "--type=tc", "--prog", "_redirect_xmit", filepath.Join(dir, "linux/tcbpf1_kern.o"))
 	require.Equal(t, 0, code, out)

@@ -13,20 +13,26 @@ type Outcome struct {
 	Err    error
 }
 
-// VerifyAll verifies programs side by side on up to workers goroutines
-// (0: GOMAXPROCS), each with the options opts gives it, and returns the
-// outcomes in the programs' order. Programs share nothing while they are
-// verified (each run builds its own machine; the programs and maps are
-// only read), so an object's programs — Cilium's objects hold 5–13 —
-// verify in the time of the slowest few instead of their sum. Options
-// with a Log are for one program at a time: their output would
-// interleave.
-func VerifyAll(progs []*loader.Program, maps []*loader.Map, opts func(*loader.Program) *Options, workers int) []Outcome {
-	out := make([]Outcome, len(progs))
+// Job is one program to verify, with its object's maps and its options.
+type Job struct {
+	Prog *loader.Program
+	Maps []*loader.Map
+	Opts *Options
+}
+
+// VerifyAll verifies the jobs side by side on up to workers goroutines
+// (0: GOMAXPROCS) and returns the outcomes in the jobs' order. Programs
+// share nothing while they are verified (each run builds its own machine;
+// the programs and maps are only read), so an object's programs — Cilium's
+// objects hold 5–13 — verify in the time of the slowest few instead of
+// their sum. Options with a Log are for one program at a time: their
+// output would interleave.
+func VerifyAll(jobs []Job, workers int) []Outcome {
+	out := make([]Outcome, len(jobs))
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(progs))
+	workers = min(workers, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -34,18 +40,18 @@ func VerifyAll(progs []*loader.Program, maps []*loader.Map, opts func(*loader.Pr
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				res, err := Verify(progs[i], maps, opts(progs[i]))
+				res, err := Verify(jobs[i].Prog, jobs[i].Maps, jobs[i].Opts)
 				out[i] = Outcome{res, err}
 			}
 		}()
 	}
 	// The biggest programs first, so that one started last does not
 	// leave the other workers idle at the end.
-	order := make([]int, len(progs))
+	order := make([]int, len(jobs))
 	for i := range order {
 		order[i] = i
 	}
-	sortBySize(order, progs)
+	sortBySize(order, jobs)
 	for _, i := range order {
 		next <- i
 	}
@@ -56,9 +62,9 @@ func VerifyAll(progs []*loader.Program, maps []*loader.Map, opts func(*loader.Pr
 
 // sortBySize orders program indexes by instruction count, largest first
 // (ties in the given order, so the schedule is deterministic).
-func sortBySize(order []int, progs []*loader.Program) {
+func sortBySize(order []int, jobs []Job) {
 	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && len(progs[order[j]].Insns) > len(progs[order[j-1]].Insns); j-- {
+		for j := i; j > 0 && len(jobs[order[j]].Prog.Insns) > len(jobs[order[j-1]].Prog.Insns); j-- {
 			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}

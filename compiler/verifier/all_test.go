@@ -30,20 +30,18 @@ func ciliumObjects(tb testing.TB) (order []string, rows map[string][]ciliumRow, 
 	return order, rows, images
 }
 
-// ciliumSelection is an object's programs the corpus lists, and the options
-// each is verified with.
-func ciliumSelection(tb testing.TB, obj *loader.Object, rows []ciliumRow) ([]*loader.Program, func(*loader.Program) *verifier.Options) {
-	var progs []*loader.Program
-	opts := map[*loader.Program]*verifier.Options{}
+// ciliumJobs are an object's programs the corpus lists, each with the
+// options it is verified with.
+func ciliumJobs(tb testing.TB, obj *loader.Object, rows []ciliumRow) []verifier.Job {
+	var jobs []verifier.Job
 	for _, r := range rows {
 		p := ciliumProgram(obj, r)
 		if p == nil {
 			tb.Fatalf("%s: no program %s in section %s", r.object, r.prog, r.section)
 		}
-		progs = append(progs, p)
-		opts[p] = r.opts()
+		jobs = append(jobs, verifier.Job{Prog: p, Maps: obj.Maps, Opts: r.opts()})
 	}
-	return progs, func(p *loader.Program) *verifier.Options { return opts[p] }
+	return jobs
 }
 
 // TestVerifyAll checks that verifying an object's programs side by side
@@ -64,12 +62,12 @@ func TestVerifyAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		progs, opts := ciliumSelection(t, obj, rows[o])
-		got := verifier.VerifyAll(progs, obj.Maps, opts, 2)
-		for i, p := range progs {
-			res, err := verifier.Verify(p, obj.Maps, opts(p))
+		jobs := ciliumJobs(t, obj, rows[o])
+		got := verifier.VerifyAll(jobs, 2)
+		for i, j := range jobs {
+			res, err := verifier.Verify(j.Prog, j.Maps, j.Opts)
 			if want, have := outcomeString(res, err), outcomeString(got[i].Result, got[i].Err); want != have {
-				t.Errorf("%s %s: alone %s, side by side %s", o, p.Name, want, have)
+				t.Errorf("%s %s: alone %s, side by side %s", o, j.Prog.Name, want, have)
 			}
 		}
 	}
@@ -103,8 +101,7 @@ func BenchmarkCiliumParallel(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			progs, opts := ciliumSelection(b, obj, rows[o])
-			verifier.VerifyAll(progs, obj.Maps, opts, 0)
+			verifier.VerifyAll(ciliumJobs(b, obj, rows[o]), 0)
 			for _, r := range rows[o] {
 				slots += r.slots
 			}
