@@ -171,8 +171,8 @@ func Loops(f *Func, d *DomTree) (loops []*Loop, irreducible [][2]*Block) {
 	byHeader := map[*Block]*Loop{}
 	for _, b := range d.RPO {
 		for _, s := range b.Succs() {
-			if d.rpoIndex[s.ID] > d.rpoIndex[b.ID] {
-				continue // forward edge
+			if !d.in(s) || d.rpoIndex[s.ID] > d.rpoIndex[b.ID] {
+				continue // forward edge (or to a block made after the tree)
 			}
 			if !d.Dominates(s, b) {
 				irreducible = append(irreducible, [2]*Block{b, s})
