@@ -220,12 +220,7 @@ func TestArrayLookup(t *testing.T) {
 // every form: add_imm of constants and of a packet byte, 32- and 64-bit,
 // and the blocking add of a packet word.
 func TestGlobalAtomics(t *testing.T) {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 40),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(40,
 		asm.LoadMapValue(asm.R6, 0, 8),
 		asm.Mov.Imm(asm.R1, 7),
 		atOffset(asm.StoreXAdd(asm.R6, asm.R1, asm.Word), 4),
@@ -239,7 +234,7 @@ func TestGlobalAtomics(t *testing.T) {
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("short"),
 		asm.Return(),
-	}
+	)
 	resolve(t, code)
 	obj := &loader.Object{Path: "xdp_global.o",
 		Maps:     []*loader.Map{{Name: ".bss", Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: 1}},
@@ -279,15 +274,10 @@ func TestMapValueAtomics(t *testing.T) {
 		{asm.FetchOr, asm.DWord, 24}, {asm.FetchAnd, asm.DWord, 24}, {asm.FetchXor, asm.DWord, 24},
 		{asm.FetchAdd, asm.DWord, 32}, {asm.Xchg, asm.DWord, 40}, {asm.FetchAdd, asm.DWord, 40},
 	}
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 48),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(48,
 		asm.LoadMapValue(asm.R6, 0, 0),
 		asm.Mov.Imm(asm.R7, 0),
-	}
+	)
 	for i, o := range ops {
 		// A packet-derived operand: bytes 14+i.. (a word, or a double
 		// word made of two), shifted so that every bit position varies.

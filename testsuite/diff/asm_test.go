@@ -154,13 +154,7 @@ func resolve(t *testing.T, insns asm.Instructions) {
 func comparesProgram() asm.Instructions {
 	ops := []asm.JumpOp{asm.JGT, asm.JGE, asm.JLT, asm.JLE, asm.JSGT, asm.JSGE, asm.JSLT, asm.JSLE}
 	consts := []int32{0, -1, 255, 256, 0x7fffffff}
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 24),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
-	}
+	code := packetGuard(24)
 	n := 0
 	for _, wide := range []bool{true, false} {
 		for _, op := range ops {
@@ -197,17 +191,12 @@ func comparesProgram() asm.Instructions {
 // 26–33 and 34–41: addresses, ports and payload, or random bytes) and edge
 // constants, folding every result into a hash written to bytes 0–7.
 func aluProgram() asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 42),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(42,
 		asm.LoadMem(asm.R6, asm.R2, 0, asm.DWord),
 		asm.LoadMem(asm.R7, asm.R2, 26, asm.DWord),
 		asm.LoadMem(asm.R8, asm.R2, 34, asm.DWord),
 		asm.Mov.Imm(asm.R9, 0), // the hash
-	}
+	)
 	mix := func(r asm.Register) {
 		code = append(code,
 			asm.Xor.Reg(asm.R9, r),
@@ -444,4 +433,17 @@ func adjustTailProgram() asm.Instructions {
 		asm.Mov.Imm(asm.R0, 2).WithSymbol("short"),
 		asm.Return(),
 	}
+}
+
+// packetGuard starts a hand-written XDP program: r2 = data, r3 = data_end,
+// and a jump to "short" unless n bytes are there (r1 = data + n); then the
+// instructions given.
+func packetGuard(n int32, then ...asm.Instruction) asm.Instructions {
+	return append(asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.R2),
+		asm.Add.Imm(asm.R1, n),
+		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	}, then...)
 }

@@ -11,17 +11,12 @@ import "github.com/cilium/ebpf/asm"
 // old one is written over the packet as a doubleword, so the zero upper
 // half of a 32-bit fetch shows.
 func stackAtomicsProgram() asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 64),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(64,
 		asm.Mov.Reg(asm.R6, asm.R2),
 		// Touch the frame's bottom: the stack is 256 bytes deep.
 		asm.Mov.Imm(asm.R1, 0),
 		asm.StoreMem(asm.R10, -256, asm.R1, asm.DWord),
-	}
+	)
 	ops := []asm.AtomicOp{asm.AddAtomic, asm.AndAtomic, asm.OrAtomic, asm.XorAtomic,
 		asm.FetchAdd, asm.FetchAnd, asm.FetchOr, asm.FetchXor, asm.Xchg, asm.CmpXchg, asm.CmpXchg}
 	slots := []int16{-8, -96, -248, -256}

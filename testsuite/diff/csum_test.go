@@ -79,12 +79,7 @@ func csumDiffStackProgram() asm.Instructions {
 		out = append(out, base(asm.R3, to, toPkt)...)
 		return append(out, asm.Mov.Imm(asm.R4, toN), asm.FnCsumDiff.Call())
 	}
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 48),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(48,
 		asm.Mov.Reg(asm.R6, asm.R2),
 		// old = packet word 26 (an IPv4 source address), new = word 30.
 		asm.LoadMem(asm.R1, asm.R6, 26, asm.Word),
@@ -103,7 +98,7 @@ func csumDiffStackProgram() asm.Instructions {
 		// seed: ~checksum field (bytes 24..25)
 		asm.LoadMem(asm.R5, asm.R6, 24, asm.Half),
 		asm.Xor.Imm(asm.R5, -1),
-	}
+	)
 	code = append(code, call(-8, 4, false, -4, 4, false)...)
 	code = append(code, asm.StoreMem(asm.R6, 24, asm.R0, asm.Half), asm.Mov.Reg(asm.R7, asm.R0), asm.Mov.Reg(asm.R5, asm.R0))
 	code = append(code, call(-24, 12, false, 40, 8, true)...)

@@ -8,14 +8,9 @@ import "github.com/cilium/ebpf/asm"
 // packet, then the same by packet values in registers (0 included: x / 0
 // is 0, x % 0 is x); random packet bytes give dividends across the range.
 func divProgram() asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 64),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(64,
 		asm.Mov.Reg(asm.R6, asm.R2),
-	}
+	)
 	divs := []int32{3, 7, 10, 257, 1000, 65521, 0x7fffffff}
 	for i, c := range divs {
 		off := int16(4 * i)

@@ -19,14 +19,9 @@ import (
 // 2^31, 2^32-1, 2^32+5, 2^63, -2^31), writing each result over the packet
 // (results of one op at its own offsets, so a wrong one shows).
 func divWideProgram() asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 64),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(64,
 		asm.Mov.Reg(asm.R6, asm.R2),
-	}
+	)
 	dividends := []asm.Instructions{
 		{asm.LoadMem(asm.R1, asm.R6, 0, asm.DWord)},
 		{asm.LoadMem(asm.R1, asm.R6, 16, asm.DWord)},
@@ -134,18 +129,13 @@ func TestHandWrittenO0(t *testing.T) {
 // verifier proves constant (bpf_conformance stack.data), which -O0 leaves
 // to the backend.
 func stackIndexProgram() asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 32),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(32,
 		asm.Mov.Reg(asm.R6, asm.R2),
 		asm.LoadMem(asm.R1, asm.R6, 0, asm.DWord),
 		asm.StoreMem(asm.R10, -16, asm.R1, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R6, 8, asm.DWord),
 		asm.StoreMem(asm.R10, -8, asm.R1, asm.DWord),
-	}
+	)
 	for i, c := range []int32{51, 50} {
 		code = append(code,
 			asm.Mov.Imm(asm.R1, c),

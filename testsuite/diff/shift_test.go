@@ -15,16 +15,11 @@ import "github.com/cilium/ebpf/asm"
 // bits 31–63 set too (the finding miscompile_arsh64_reg.o: arsh took its
 // sign from the amount). eBPF masks a register amount with 63 (31).
 func shiftProgram(op asm.ALUOp) asm.Instructions {
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 24),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(24,
 		asm.Mov.Reg(asm.R6, asm.R2),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.Word), // amount garbage: 0x0b0a0908 on structured frames
 		asm.Mov.Imm(asm.R9, 0),                   // the hash
-	}
+	)
 	mix := func(r asm.Register) {
 		code = append(code,
 			asm.Xor.Reg(asm.R9, r),

@@ -24,12 +24,7 @@ var unalignedMaps = []*loader.Map{
 // other's entries; found values are copied into the packet.
 func unalignedKeysProgram() asm.Instructions {
 	b := func(off int16, r asm.Register) asm.Instruction { return asm.StoreMem(asm.RFP, off, r, asm.Byte) }
-	code := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R2),
-		asm.Add.Imm(asm.R1, 48),
-		asm.JGT.Reg(asm.R1, asm.R3, "short"),
+	code := packetGuard(48,
 		asm.Mov.Reg(asm.R6, asm.R2),
 		asm.LoadMem(asm.R7, asm.R6, 22, asm.Byte), // TTL: which calls run
 		asm.Mov.Reg(asm.R8, asm.R7),
@@ -46,7 +41,7 @@ func unalignedKeysProgram() asm.Instructions {
 		asm.Mov.Imm(asm.R1, 0x80),
 		b(-3, asm.R1),
 		b(-2, asm.R8),
-	}
+	)
 	// value at fp-21..fp-14: packet bytes 30..37
 	for i := int16(0); i < 8; i++ {
 		code = append(code, asm.LoadMem(asm.R1, asm.R6, 30+i, asm.Byte), b(-21+i, asm.R1))
