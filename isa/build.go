@@ -479,6 +479,22 @@ const (
 	CSRPseudoRndNum = 0x148 / 4
 )
 
+// LMPointerCSR returns the LM pointer (0–3) the local CSR numbered csr
+// sets (ActLMAddrN), or -1 for any other CSR.
+func LMPointerCSR(csr int) int {
+	switch csr {
+	case CSRActLMAddr0:
+		return 0
+	case CSRActLMAddr1:
+		return 1
+	case CSRActLMAddr2:
+		return 2
+	case CSRActLMAddr3:
+		return 3
+	}
+	return -1
+}
+
 // CSRRead builds local_csr_rd[csr]; the value arrives through the next
 // immed[dst, 0].
 func CSRRead(csr int) CSRInstr {

@@ -130,17 +130,8 @@ func lmPointerWrite(it *mir.Instr) (int, bool) {
 	if it.Kind != mir.Plain || !ok || !in.Write {
 		return 0, false
 	}
-	switch int(in.CSR) {
-	case isa.CSRActLMAddr0:
-		return 0, true
-	case isa.CSRActLMAddr1:
-		return 1, true
-	case isa.CSRActLMAddr2:
-		return 2, true
-	case isa.CSRActLMAddr3:
-		return 3, true
-	}
-	return 0, false
+	n := isa.LMPointerCSR(int(in.CSR))
+	return n, n >= 0
 }
 
 // lmHazard reports whether word it, placed at index pos, would use an LM

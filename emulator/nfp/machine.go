@@ -2,6 +2,8 @@ package nfp
 
 import (
 	"fmt"
+
+	"github.com/nfpcc/nfpcc/isa"
 )
 
 // Local CSR byte addresses the emulator models (nfp-isa.md §1.3).
@@ -20,17 +22,10 @@ const (
 
 // lmPointerCSR maps a CSR byte address to the LM pointer it sets (or -1).
 func lmPointerCSR(addr uint32) int {
-	switch addr {
-	case csrActLMAddr0:
-		return 0
-	case csrActLMAddr1:
-		return 1
-	case csrActLMAddr2:
-		return 2
-	case csrActLMAddr3:
-		return 3
+	if addr%4 != 0 {
+		return -1
 	}
-	return -1
+	return isa.LMPointerCSR(int(addr / 4))
 }
 
 // LMWords is the size of one microengine's local memory in 32-bit words
