@@ -67,13 +67,12 @@ func (g *gen) parallel(moves []pmove) {
 	type lm struct{ dst, src ploc }
 	var locs []lm
 	var rest []pmove
-	temp := ploc{n: regScratchB}
+	slots := false // a spill word takes part: cycles go through a reload register
 	for _, m := range moves {
 		d := ploc{slot: m.toSlot, n: int64(m.dst)}
-		if m.toSlot {
-			temp = ploc{n: int64(slotCycleTemp)}
-		}
-		if r, ok := g.srcLoc(m); ok {
+		r, ok := g.srcLoc(m)
+		slots = slots || m.toSlot || ok && r.slot
+		if ok {
 			if r != d {
 				locs = append(locs, lm{d, r})
 			}
@@ -81,10 +80,9 @@ func (g *gen) parallel(moves []pmove) {
 		}
 		rest = append(rest, m)
 	}
-	for _, l := range locs {
-		if l.src.slot || l.dst.slot {
-			temp = ploc{n: int64(slotCycleTemp)}
-		}
+	temp := ploc{n: regScratchB}
+	if slots {
+		temp = ploc{n: int64(slotCycleTemp)}
 	}
 	for len(locs) > 0 {
 		progress := false
