@@ -85,6 +85,12 @@ func effectsOf(it *mir.Instr) effects {
 // allXfer stands for every transfer register.
 var allXfer = isa.Operand{Kind: isa.KXfer, Num: -1}
 
+// dependent reports whether two words touch one location and at least one
+// of them writes it: then they may not change order.
+func dependent(x, y effects) bool {
+	return conflict(x.writes, y.reads) || conflict(x.writes, y.writes) || conflict(x.reads, y.writes)
+}
+
 // conflict reports whether an operand of a touches one of b: the same
 // GPR in an overlapping bank, the same transfer register, an LM word
 // (any two real LM accesses may alias: the pointers are windows onto one

@@ -117,7 +117,7 @@ func independent(f *mir.Func, j, w int) bool {
 		if c.barrier || c.readsCC && x.writesCC || c.readsPrev {
 			return false
 		}
-		if conflict(x.writes, c.reads) || conflict(x.writes, c.writes) || conflict(x.reads, c.writes) {
+		if dependent(x, c) {
 			return false
 		}
 	}

@@ -75,7 +75,7 @@ func hoistable(f *mir.Func, x, ins int) bool {
 		if c.barrier || c.readsPrev && k == ins {
 			return false
 		}
-		if conflict(w.writes, c.reads) || conflict(w.writes, c.writes) || conflict(w.reads, c.writes) {
+		if dependent(w, c) {
 			return false
 		}
 	}
