@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/nfpcc/nfpcc/compiler/loader"
@@ -46,26 +47,16 @@ func VerifyAll(jobs []Job, workers int) []Outcome {
 		}()
 	}
 	// The biggest programs first, so that one started last does not
-	// leave the other workers idle at the end.
+	// leave the other workers idle at the end (ties in the given order).
 	order := make([]int, len(jobs))
 	for i := range order {
 		order[i] = i
 	}
-	sortBySize(order, jobs)
+	slices.SortStableFunc(order, func(a, b int) int { return len(jobs[b].Prog.Insns) - len(jobs[a].Prog.Insns) })
 	for _, i := range order {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	return out
-}
-
-// sortBySize orders program indexes by instruction count, largest first
-// (ties in the given order, so the schedule is deterministic).
-func sortBySize(order []int, jobs []Job) {
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && len(jobs[order[j]].Prog.Insns) > len(jobs[order[j-1]].Prog.Insns); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
 }
