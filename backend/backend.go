@@ -42,8 +42,9 @@ type Options struct {
 	// instruction selection made it is laid out.
 	NoSched bool
 	// Dump, when set, receives each stage's text: "alloc" (where each
-	// value lives, allocText), then the machine IR after "isel" and
-	// "sched" in mir's text form.
+	// value lives, allocText), then the machine IR after "isel", "banks"
+	// (bank allocation, banks.go; not at Baseline) and "sched" in mir's
+	// text form.
 	Dump func(stage, mir string)
 	// MapLayout says the firmware places maps as nfpcc's model does (map
 	// i at EMEM 0x80_0000_0000 + i<<32, ARRAY values at power-of-two
@@ -75,6 +76,13 @@ type Stats struct {
 	// MemHoisted counts words moved before blocking memory commands
 	// (sched.MemHoist).
 	MemHoisted int
+	// RegsA and RegsB count the register numbers the code uses in each
+	// bank after bank allocation (banks.go); Narrowed the writes selection
+	// made to both banks that now write one.
+	RegsA, RegsB, Narrowed int
+	// BanksSkipped says why bank allocation left the code as selection
+	// made it (code it cannot follow); empty when it ran.
+	BanksSkipped string
 }
 
 // Error is an unsupported construct.
@@ -193,6 +201,15 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	if opts.Dump != nil {
 		opts.Dump("isel", g.a.f.Print())
 	}
+	var bs bankStats
+	if !opts.Baseline {
+		if bs, err = allocateBanks(&g.a.f); err != nil {
+			return nil, st, fmt.Errorf("BUG in backend: %v", err)
+		}
+		if opts.Dump != nil {
+			opts.Dump("banks", g.a.f.Print())
+		}
+	}
 	var ss sched.Stats
 	if !opts.NoSched && !opts.Baseline {
 		ss = sched.Run(&g.a.f)
@@ -232,7 +249,8 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 		Code:    code, Relocs: relocs, Maps: opts.Maps, Lines: lines,
 	}
 	st = Stats{Words: len(code), BodyWords: g.a.f.Labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues,
-		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled, MemHoisted: ss.Hoisted}
+		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled, MemHoisted: ss.Hoisted,
+		RegsA: bs.regsA, RegsB: bs.regsB, Narrowed: bs.narrowed, BanksSkipped: bs.skipped}
 	return img, st, nil
 }
 

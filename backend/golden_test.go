@@ -92,7 +92,8 @@ func TestGolden(t *testing.T) {
 }
 
 // checkStages checks that each stage's machine IR is a faithful text: the
-// scheduler run on the parsed selection output prints what the backend's
+// bank allocation run on the parsed selection output prints the backend's
+// "banks" text, the scheduler run on that prints what the backend's
 // scheduler produced, and the parsed final text encodes to the image's
 // words and relocations.
 func checkStages(t *testing.T, stages map[string]string, img *image.Image) {
@@ -100,6 +101,12 @@ func checkStages(t *testing.T, stages map[string]string, img *image.Image) {
 	sel, err := mir.Parse("isel", stages["isel"])
 	if err != nil {
 		t.Fatalf("isel text does not parse: %v", err)
+	}
+	if _, err := allocateBanks(sel); err != nil {
+		t.Fatalf("banks on the parsed isel text: %v", err)
+	}
+	if got := sel.Print(); got != stages["banks"] {
+		t.Errorf("bank allocation of the parsed isel text differs from the backend's:\n%s", golden.Diff(stages["banks"], got))
 	}
 	sched.Run(sel)
 	if got := sel.Print(); got != stages["sched"] {

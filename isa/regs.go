@@ -1,0 +1,295 @@
+package isa
+
+// This file gives a register allocator working on finished instructions
+// what it needs: which fields of an instruction name a context-relative
+// GPR, in which bank, read or written (GPRs), and how to name another
+// register of the same bank there (SetGPR) or write one bank where a
+// destination wrote both (NarrowDest). Renaming never moves an operand to
+// another field, so an instruction's two register sources stay in the A
+// and B fields they were placed in.
+
+// Field says which operand field of an instruction a GPR sits in.
+type Field uint8
+
+const (
+	FieldA   Field = iota // the raw A field (bank A for GPRs)
+	FieldB                // the raw B field (bank B)
+	FieldDst              // the destination field of alu, alu_shf, mul_step
+)
+
+// GPRRef is one relative GPR an instruction names.
+type GPRRef struct {
+	Field Field
+	Bank  Bank // BankBoth: a gpr_wrboth destination writes A and B
+	Num   int
+	Read  bool
+	Write bool
+}
+
+// GPRs lists the relative GPRs in in's operand fields (4-context
+// numbering). ok is false when the instruction uses registers in a way the
+// list cannot say (absolute GPRs, mul_step results in a swapped field,
+// undecodable words): a caller must then leave its registers alone.
+func GPRs(in Instr) (refs []GPRRef, ok bool) {
+	src10 := func(f Opnd10, fl Field, b Bank) {
+		if u := uint16(f) & 0x3ff; u>>6 == 0 {
+			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
+		} else if u>>7 == 1 {
+			ok = false
+		}
+	}
+	src8 := func(f Opnd8, fl Field, b Bank) {
+		if f>>5 == 0 {
+			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(f & 0x1f), Read: true})
+		}
+	}
+	dstBank := func(dstB bool, f Flags) Bank {
+		switch {
+		case f&FlagWrBoth != 0:
+			return BankBoth
+		case dstB:
+			return BankB
+		}
+		return BankA
+	}
+	ok = true
+	switch i := in.(type) {
+	case ALUInstr:
+		switch i.Op {
+		case OpB, OpNotB:
+			// The left operand (the A field unless swapped) is ignored.
+			if i.Swap {
+				src10(i.A, FieldA, BankA)
+			} else {
+				src10(i.B, FieldB, BankB)
+			}
+		case OpAdd, OpAdd16, OpAdd8, OpAnd, OpNotAAndB, OpAndNotB, OpOr, OpSub, OpXor, OpBMinusA, OpAddCarry, OpSubCarry:
+			src10(i.A, FieldA, BankA)
+			src10(i.B, FieldB, BankB)
+		default:
+			// CAM, CRC, pop_count, ffs: operands of their own.
+			return nil, false
+		}
+		if u := uint16(i.Dst) & 0x3ff; u>>6 == 0 {
+			refs = append(refs, GPRRef{Field: FieldDst, Bank: dstBank(i.DstB, i.Flags), Num: int(u & 0x1f), Write: true})
+		} else if u>>7 == 1 {
+			ok = false
+		}
+	case ShfInstr:
+		switch {
+		case i.Op == ShfByteAlign:
+			return nil, false
+		case i.Op == ShfAsr || i.Op < 2 && i.SC != ShiftDbl:
+			// asr, B and ~B ignore the left operand.
+			if i.Swap {
+				src8(i.A, FieldA, BankA)
+			} else {
+				src8(i.B, FieldB, BankB)
+			}
+		default:
+			src8(i.A, FieldA, BankA)
+			src8(i.B, FieldB, BankB)
+		}
+		if i.Dst>>5 == 0 {
+			refs = append(refs, GPRRef{Field: FieldDst, Bank: dstBank(i.DstB, i.Flags), Num: int(i.Dst & 0x1f), Write: true})
+		}
+	case LdFieldInstr:
+		// The A field (B if swapped) is the destination and, unless
+		// ld_field_w_clr, the source of the bytes it keeps.
+		df, db, sf, sb := FieldA, BankA, FieldB, BankB
+		dst, src := i.A, i.B
+		if i.Swap {
+			df, db, sf, sb = FieldB, BankB, FieldA, BankA
+			dst, src = i.B, i.A
+		}
+		src8(src, sf, sb)
+		if dst>>5 == 0 {
+			if !i.Clear {
+				refs = append(refs, GPRRef{Field: df, Bank: db, Num: int(dst & 0x1f), Read: true})
+			}
+			wb := db
+			if i.Flags&FlagWrBoth != 0 {
+				wb = BankBoth
+			}
+			refs = append(refs, GPRRef{Field: df, Bank: wb, Num: int(dst & 0x1f), Write: true})
+		}
+	case ImmedInstr:
+		if i.A.IsImm() && i.B.IsImm() {
+			break
+		}
+		f, fl, b := i.A, FieldA, BankA
+		if i.A.IsImm() {
+			f, fl, b = i.B, FieldB, BankB
+		}
+		u := uint16(f) & 0x3ff
+		if u>>6 != 0 {
+			ok = u>>7 != 1
+			break
+		}
+		if i.Width != WidthAll {
+			// immed_w / immed_b keep the rest of the register.
+			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
+		}
+		if i.Flags&FlagWrBoth != 0 {
+			b = BankBoth
+		}
+		refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Write: true})
+	case CSRInstr:
+		if i.Write {
+			src10(i.A, FieldA, BankA)
+			src10(i.B, FieldB, BankB)
+		}
+	case BrByteInstr:
+		src8(i.A, FieldA, BankA)
+		src8(i.B, FieldB, BankB)
+	case BrBitInstr:
+		src8(i.A, FieldA, BankA)
+		src8(i.B, FieldB, BankB)
+	case JumpInstr:
+		src10(i.A, FieldA, BankA)
+		src10(i.B, FieldB, BankB)
+	case MulInstr:
+		if i.Step < MulLast {
+			src10(i.A, FieldA, BankA)
+			src10(i.B, FieldB, BankB)
+			break
+		}
+		if i.Swap {
+			return nil, false
+		}
+		if u := uint16(i.A) & 0x3ff; u>>6 == 0 {
+			refs = append(refs, GPRRef{Field: FieldA, Bank: dstBank(i.DstB, i.Flags), Num: int(u & 0x1f), Write: true})
+		} else if u>>7 == 1 {
+			ok = false
+		}
+	case CmdInstr:
+		src8(i.A, FieldA, BankA)
+		src8(i.B, FieldB, BankB)
+	case BranchInstr, CtxArbInstr:
+	default:
+		return nil, false
+	}
+	return refs, ok
+}
+
+// SetGPR names register num (0..31, same bank) in field fl of in, which
+// must hold a relative GPR (one GPRs listed).
+func SetGPR(in Instr, fl Field, num int) Instr {
+	n10 := func(f *Opnd10) { *f = Opnd10(num & 0x1f) }
+	n8 := func(f *Opnd8) { *f = Opnd8(num & 0x1f) }
+	switch i := in.(type) {
+	case ALUInstr:
+		switch fl {
+		case FieldA:
+			n10(&i.A)
+		case FieldB:
+			n10(&i.B)
+		default:
+			n10(&i.Dst)
+		}
+		return i
+	case ShfInstr:
+		switch fl {
+		case FieldA:
+			n8(&i.A)
+		case FieldB:
+			n8(&i.B)
+		default:
+			n8(&i.Dst)
+		}
+		return i
+	case LdFieldInstr:
+		if fl == FieldA {
+			n8(&i.A)
+		} else {
+			n8(&i.B)
+		}
+		return i
+	case ImmedInstr:
+		if fl == FieldA {
+			n10(&i.A)
+		} else {
+			n10(&i.B)
+		}
+		return i
+	case CSRInstr:
+		if fl == FieldA {
+			n10(&i.A)
+		} else {
+			n10(&i.B)
+		}
+		return i
+	case BrByteInstr:
+		if fl == FieldA {
+			n8(&i.A)
+		} else {
+			n8(&i.B)
+		}
+		return i
+	case BrBitInstr:
+		if fl == FieldA {
+			n8(&i.A)
+		} else {
+			n8(&i.B)
+		}
+		return i
+	case JumpInstr:
+		if fl == FieldA {
+			n10(&i.A)
+		} else {
+			n10(&i.B)
+		}
+		return i
+	case MulInstr:
+		if fl == FieldA {
+			n10(&i.A)
+		} else {
+			n10(&i.B)
+		}
+		return i
+	case CmdInstr:
+		if fl == FieldA {
+			n8(&i.A)
+		} else {
+			n8(&i.B)
+		}
+		return i
+	}
+	return in
+}
+
+// NarrowDest makes a gpr_wrboth destination write bank b only (the other
+// bank's copy is never read). ok is false where the format cannot: an
+// ld_field's destination field is also its source, so only that field's
+// bank can stay.
+func NarrowDest(in Instr, b Bank) (Instr, bool) {
+	switch i := in.(type) {
+	case ALUInstr:
+		i.Flags &^= FlagWrBoth
+		i.DstB = b == BankB
+		return i, true
+	case ShfInstr:
+		i.Flags &^= FlagWrBoth
+		i.DstB = b == BankB
+		return i, true
+	case MulInstr:
+		i.Flags &^= FlagWrBoth
+		i.DstB = b == BankB
+		return i, true
+	case ImmedInstr:
+		// The destination's field is its bank: move it to the other
+		// field (the constant's low byte takes its place).
+		i.Flags &^= FlagWrBoth
+		if inB := i.A.IsImm(); inB != (b == BankB) {
+			i.A, i.B = i.B, i.A
+		}
+		return i, true
+	case LdFieldInstr:
+		if (b == BankB) != i.Swap {
+			return in, false
+		}
+		i.Flags &^= FlagWrBoth
+		return i, true
+	}
+	return in, false
+}
