@@ -68,12 +68,16 @@ type bankStats struct {
 	regsA, regsB int // register numbers used in each bank
 	narrowed     int // wrboth writes now writing one bank
 	skipped      string
+	table        string // the webs (mir.Webs.Table), when asked for
 }
 
 // allocateBanks re-allocates the registers of selected code per bank (the
 // "banks" stage); it leaves code whose registers or control it cannot
 // follow as it is (bankStats.skipped says why).
-func allocateBanks(f *mir.Func) (bankStats, error) {
+func allocateBanks(f *mir.Func) (bankStats, error) { return banks(f, false) }
+
+// banks is allocateBanks, with the table of webs if asked for.
+func banks(f *mir.Func, table bool) (bankStats, error) {
 	var st bankStats
 	ws, err := mir.AnalyzeWebs(f, webConfig)
 	if err != nil {
@@ -91,6 +95,9 @@ func allocateBanks(f *mir.Func) (bankStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("bank allocation: %v", err)
 	}
+	if table {
+		st.table = ws.Table(num)
+	}
 	ws.Rewrite(f, num)
 	again, err := mir.AnalyzeWebs(f, webConfig)
 	if err == nil {
@@ -99,7 +106,7 @@ func allocateBanks(f *mir.Func) (bankStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("bank allocation: the rewritten code: %v", err)
 	}
-	st.regsA, st.regsB = regalloc.BankUse(bw, num)
+	st.regsA, st.regsB = ws.Used(num)
 	st.narrowed = len(ws.Narrow)
 	return st, nil
 }

@@ -3,6 +3,8 @@ package mir
 import (
 	"fmt"
 	"math/bits"
+	"slices"
+	"strings"
 
 	"github.com/nfpcc/nfpcc/isa"
 	"github.com/nfpcc/nfpcc/isa/image"
@@ -91,6 +93,9 @@ type Webs struct {
 	// Narrow are the wrboth writes that write one bank only: instruction
 	// index → the bank kept.
 	Narrow map[int]isa.Bank
+	// Coded marks the webs the code names (the others are registers
+	// defined on entry or by a helper call that only constrain them).
+	Coded []bool
 
 	refs []wref
 }
@@ -101,7 +106,7 @@ func instrRefs(it *Instr) ([]isa.GPRRef, error) {
 	case Plain:
 		refs, ok := isa.GPRs(it.In)
 		if !ok {
-			return nil, fmt.Errorf("registers of %T not modelled", it.In)
+			return nil, fmt.Errorf("the registers of %s are not modelled", it.text())
 		}
 		return refs, nil
 	case ImmedRel:
@@ -485,8 +490,8 @@ func (a *analysis) narrow() map[int]isa.Bank {
 // may not share a register with, and ties.
 func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 	w := &Webs{Narrow: narrow}
-	id := map[int32]int{}
-	fixedRoot := map[int32]bool{}
+	id := make([]int32, a.uf.n()) // root → web + 1
+	fixedRoot := make([]bool, a.uf.n())
 	for node, f := range a.fixed {
 		if f {
 			fixedRoot[a.uf.find(int32(node))] = true
@@ -495,35 +500,31 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 	var bad error
 	web := func(node int32) int {
 		root := a.uf.find(node)
-		if k, ok := id[root]; ok {
+		if k := int(id[root]) - 1; k >= 0 {
 			if w.Res[k] != a.res[node] && bad == nil {
 				bad = fmt.Errorf("web %d holds %v and %v", k, w.Res[k], a.res[node])
 			}
 			return k
 		}
 		k := len(w.Res)
-		id[root] = k
+		id[root] = int32(k + 1)
 		w.Res = append(w.Res, a.res[node])
 		w.Fixed = append(w.Fixed, fixedRoot[root] || a.fixedRes.has(a.res[node]))
 		w.Interf = append(w.Interf, nil)
+		w.Coded = append(w.Coded, false)
 		return k
 	}
-	edges := map[[2]int]bool{}
+	// Edges are listed as found (with repeats) and made sets at the end.
 	edge := func(x, y int) {
 		if x == y {
 			bad = fmt.Errorf("web %d interferes with itself", x)
 			return
 		}
-		if x > y {
-			x, y = y, x
-		}
-		if !edges[[2]int{x, y}] {
-			edges[[2]int{x, y}] = true
-			w.Interf[x] = append(w.Interf[x], y)
-			w.Interf[y] = append(w.Interf[y], x)
-		}
+		w.Interf[x] = append(w.Interf[x], y)
+		w.Interf[y] = append(w.Interf[y], x)
 	}
-	// live webs of def's bank other than def's own register
+	// clash: d's web may not share a register with the live webs of its
+	// bank (other registers than its own).
 	clash := func(d int32, liveSet ResSet, st *[64]int32) {
 		dr := a.res[d]
 		for s := liveSet; s != 0; s &= s - 1 {
@@ -551,6 +552,10 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 				}
 			}
 			w.refs[int(a.first[i])+k] = out
+			w.Coded[out.web] = true
+			if out.web2 >= 0 {
+				w.Coded[out.web2] = true
+			}
 		}
 		imp := a.fl.after[i]
 		liveAfter := imp.Uses | a.live.out[i]&^imp.Defs
@@ -585,6 +590,10 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 				w.Tied = append(w.Tied, [2]int{int(rd.web), int(half)})
 			}
 		}
+	}
+	for k := range w.Interf {
+		slices.Sort(w.Interf[k])
+		w.Interf[k] = slices.Compact(w.Interf[k])
 	}
 	w.N = len(w.Res)
 	return w, bad
@@ -715,4 +724,54 @@ func liveness(fl *flow, use, def []ResSet) *liveSets {
 		}
 	}
 	return l
+}
+
+// Used counts the register numbers the code names in each bank once num
+// is applied.
+func (w *Webs) Used(num []int) (a, b int) {
+	var seen [2]uint32
+	for k := 0; k < w.N; k++ {
+		if w.Coded[k] {
+			seen[w.Res[k].Bank()] |= 1 << uint(num[k])
+		}
+	}
+	return bits.OnesCount32(seen[0]), bits.OnesCount32(seen[1])
+}
+
+// Table lists the webs the code names, one a line, in the order numbered: the register
+// in the code and the one num gives it, "fixed", the webs it is tied to
+// and those it interferes with. Goldens show it next to the code.
+func (w *Webs) Table(num []int) string {
+	ties := make([][]int, w.N)
+	for _, t := range w.Tied {
+		if t[0] != t[1] {
+			ties[t[0]] = append(ties[t[0]], t[1])
+			ties[t[1]] = append(ties[t[1]], t[0])
+		}
+	}
+	var b strings.Builder
+	for k := 0; k < w.N; k++ {
+		if !w.Coded[k] {
+			continue
+		}
+		fmt.Fprintf(&b, "w%d %v -> %c%d", k, w.Res[k], "AB"[w.Res[k].Bank()], num[k])
+		if w.Fixed[k] {
+			b.WriteString(" fixed")
+		}
+		if len(ties[k]) > 0 {
+			slices.Sort(ties[k])
+			fmt.Fprintf(&b, " tied %v", slices.Compact(ties[k]))
+		}
+		var in []int
+		for _, x := range w.Interf[k] {
+			if w.Coded[x] {
+				in = append(in, x)
+			}
+		}
+		if len(in) > 0 {
+			fmt.Fprintf(&b, " interferes %v", in)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

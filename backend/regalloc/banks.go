@@ -1,9 +1,6 @@
 package regalloc
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // This file allocates after instruction selection, over webs: the values
 // of machine code, each living in one register bank (a machine whose
@@ -132,16 +129,4 @@ func AllocBanks(ws Webs, cfg BankConfig) ([]int, error) {
 		}
 	}
 	return num, nil
-}
-
-// BankUse counts the register numbers used in each bank.
-func BankUse(ws Webs, num []int) (a, b int) {
-	var used [2][]int
-	for w := 0; w < ws.NumWebs(); w++ {
-		bk := ws.Bank(w)
-		if !slices.Contains(used[bk], num[w]) {
-			used[bk] = append(used[bk], num[w])
-		}
-	}
-	return len(used[BankA]), len(used[BankB])
 }
