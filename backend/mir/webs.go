@@ -104,6 +104,12 @@ type Webs struct {
 func instrRefs(it *Instr) ([]isa.GPRRef, error) {
 	switch it.Kind {
 	case Plain:
+		switch it.In.(type) {
+		case isa.BranchInstr, isa.BrBitInstr, isa.BrByteInstr, isa.JumpInstr, isa.CtxArbInstr:
+			// Control the flow graph would not see (selection writes
+			// branches as Branch words).
+			return nil, fmt.Errorf("%s: a branch as a plain word is not modelled", it.text())
+		}
 		refs, ok := isa.GPRs(it.In)
 		if !ok {
 			return nil, fmt.Errorf("the registers of %s are not modelled", it.text())
