@@ -411,8 +411,9 @@ func (a *analysis) reach() {
 						a.in[s][r] = -1
 					}
 				}
-				for r := range st {
-					if st[r] < 0 || !a.live.in[s].has(Res(r)) {
+				for ls := a.live.in[s]; ls != 0; ls &= ls - 1 {
+					r := bits.TrailingZeros64(uint64(ls))
+					if st[r] < 0 {
 						continue
 					}
 					if a.in[s][r] < 0 {
@@ -443,8 +444,8 @@ func (a *analysis) record() {
 // allows (a field both read and written keeps its own bank). It rewrites
 // the reference to the half kept and returns word → bank kept.
 func (a *analysis) narrow() map[int]isa.Bank {
-	webUsed := map[int32]bool{}
-	webFixed := map[int32]bool{}
+	webUsed := make([]bool, a.uf.n())
+	webFixed := make([]bool, a.uf.n())
 	for id := range a.used {
 		if a.used[id] {
 			webUsed[a.uf.find(int32(id))] = true
