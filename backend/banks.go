@@ -67,6 +67,7 @@ func (b bankWebs) Interf(w int) []int      { return b.w.Interf[w] }
 type bankStats struct {
 	regsA, regsB int // register numbers used in each bank
 	narrowed     int // wrboth writes now writing one bank
+	copies       int // moves that became no-ops and were deleted
 	skipped      string
 	table        string // the webs (mir.Webs.Table), when asked for
 }
@@ -91,7 +92,7 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 		}
 	}
 	bw := bankWebs{ws}
-	num, err := regalloc.AllocBanks(bw, regalloc.BankConfig{Pool: pool})
+	num, err := regalloc.AllocBanks(bw, regalloc.BankConfig{Pool: pool, Copies: ws.Copies})
 	if err != nil {
 		return st, fmt.Errorf("bank allocation: %v", err)
 	}
@@ -106,6 +107,7 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("bank allocation: the rewritten code: %v", err)
 	}
+	st.copies = f.DropSelfCopies()
 	st.regsA, st.regsB = ws.Used(num)
 	st.narrowed = len(ws.Narrow)
 	return st, nil

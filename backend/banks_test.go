@@ -23,7 +23,7 @@ func TestBanksGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		summary := fmt.Sprintf("registers: bank A %d, bank B %d; %d writes to one bank\n", st.regsA, st.regsB, st.narrowed)
+		summary := fmt.Sprintf("registers: bank A %d, bank B %d; %d writes to one bank; %d moves deleted\n", st.regsA, st.regsB, st.narrowed, st.copies)
 		if st.skipped != "" {
 			summary = "skipped: " + st.skipped + "\n"
 		}

@@ -93,6 +93,10 @@ type Webs struct {
 	// Narrow are the wrboth writes that write one bank only: instruction
 	// index → the bank kept.
 	Narrow map[int]isa.Bank
+	// Copies are the moves `alu[d, --, B, s]` within one bank as (web of
+	// d, web of s): one register for both makes the move a no-op
+	// (DropSelfCopies).
+	Copies [][2]int
 	// Coded marks the webs the code names (the others are registers
 	// defined on entry or by a helper call that only constrain them).
 	Coded []bool
@@ -478,6 +482,9 @@ func (a *analysis) narrow() map[int]isa.Bank {
 			if readBank != isa.BankBoth && b != readBank {
 				return false
 			}
+			if _, ok := it.In.(isa.ImmedInstr); ok && a.immedPinned(int(r.instr)) {
+				return false
+			}
 			_, ok := isa.NarrowDest(it.In, b)
 			return ok
 		}
@@ -491,6 +498,22 @@ func (a *analysis) narrow() map[int]isa.Bank {
 		}
 	}
 	return out
+}
+
+// immedPinned reports an immed whose fields must stay where they are:
+// after local_csr_rd it receives the CSR's value, and before a word that
+// takes the previous ALU instruction's A operand (an indirect shift) its
+// A field is that operand. Narrowing an immed moves its destination to
+// the other field.
+func (a *analysis) immedPinned(i int) bool {
+	if i > 0 {
+		if p := &a.f.Instrs[i-1]; p.Kind == Plain {
+			if c, ok := p.In.(isa.CSRInstr); ok && !c.Write {
+				return true
+			}
+		}
+	}
+	return i+1 < len(a.f.Instrs) && readsLatch(&a.f.Instrs[i+1])
 }
 
 // webs numbers the webs (in order of first reference), finds what each
@@ -580,6 +603,14 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 		}
 		for s := imp.Defs; s != 0; s &= s - 1 {
 			clash(st[bits.TrailingZeros64(uint64(s))], a.live.out[i], &st)
+		}
+		if it := &a.f.Instrs[i]; it.Kind == Plain {
+			if alu, ok := it.In.(isa.ALUInstr); ok && alu.Op == isa.OpB {
+				rs := w.refs[a.first[i]:a.first[i+1]]
+				if len(rs) == 2 && rs[0].read && !rs[1].read && rs[1].web2 < 0 && rs[0].res.Bank() == rs[1].res.Bank() {
+					w.Copies = append(w.Copies, [2]int{int(rs[1].web), int(rs[0].web)})
+				}
+			}
 		}
 		// A field both read and written names one register.
 		for _, rd := range w.refs[a.first[i]:a.first[i+1]] {

@@ -39,6 +39,10 @@ type BankConfig struct {
 	// tried: the first that fits, so that the code uses as few numbers
 	// per bank as it can.
 	Pool []int
+	// Copies are pairs of webs joined by a move (a copy's destination and
+	// source, of one bank): a web first tries the numbers its partners
+	// already have, so that the move becomes a no-op.
+	Copies [][2]int
 }
 
 // AllocBanks gives every web a register number: fixed webs their own,
@@ -74,6 +78,11 @@ func AllocBanks(ws Webs, cfg BankConfig) ([]int, error) {
 	for w := range num {
 		num[w] = -1
 	}
+	partners := map[int][]int{}
+	for _, c := range cfg.Copies {
+		partners[c[0]] = append(partners[c[0]], c[1])
+		partners[c[1]] = append(partners[c[1]], c[0])
+	}
 	// Fixed groups first: their numbers are given.
 	for g, ms := range members {
 		fixed := -1
@@ -106,7 +115,7 @@ func AllocBanks(ws Webs, cfg BankConfig) ([]int, error) {
 			continue
 		}
 		r := -1
-		for _, c := range cfg.Pool {
+		for _, c := range append(partnerNums(ms, partners, num), cfg.Pool...) {
 			if fits(ms, c) {
 				r = c
 				break
@@ -129,4 +138,18 @@ func AllocBanks(ws Webs, cfg BankConfig) ([]int, error) {
 		}
 	}
 	return num, nil
+}
+
+// partnerNums lists the numbers the copy partners of a group's webs
+// already have (in the order of the group's webs and their copies).
+func partnerNums(ms []int, partners map[int][]int, num []int) []int {
+	var out []int
+	for _, w := range ms {
+		for _, p := range partners[w] {
+			if num[p] >= 0 {
+				out = append(out, num[p])
+			}
+		}
+	}
+	return out
 }
