@@ -49,6 +49,18 @@ var webConfig = mir.WebConfig{
 	Fixed: mir.Both(regStack),
 }
 
+// bankPool is the register numbers free webs may take: all but the stack
+// base and packet length's.
+func bankPool() []int {
+	var pool []int
+	for n := 0; n < 32; n++ {
+		if n != regStack {
+			pool = append(pool, n)
+		}
+	}
+	return pool
+}
+
 // bankWebs is mir.Webs as regalloc sees them.
 type bankWebs struct{ w *mir.Webs }
 
@@ -85,14 +97,8 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 		st.skipped = err.Error()
 		return st, nil
 	}
-	var pool []int
-	for n := 0; n < 32; n++ {
-		if n != regStack {
-			pool = append(pool, n)
-		}
-	}
 	bw := bankWebs{ws}
-	num, err := regalloc.AllocBanks(bw, regalloc.BankConfig{Pool: pool, Copies: ws.Copies})
+	num, err := regalloc.AllocBanks(bw, regalloc.BankConfig{Pool: bankPool(), Copies: ws.Copies})
 	if err != nil {
 		return st, fmt.Errorf("bank allocation: %v", err)
 	}

@@ -2,9 +2,17 @@ package backend
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/nfpcc/nfpcc/backend/mir"
+	"github.com/nfpcc/nfpcc/backend/regalloc"
+	"github.com/nfpcc/nfpcc/ir"
+	"github.com/nfpcc/nfpcc/isa/image"
+	"github.com/nfpcc/nfpcc/passes"
 	"github.com/nfpcc/nfpcc/testsuite/golden"
 )
 
@@ -30,4 +38,103 @@ func TestBanksGolden(t *testing.T) {
 		a.Check(t, "webs", summary+st.table)
 		a.Check(t, "out", f.Print())
 	})
+}
+
+// TestBanksCheckCatches: the re-check after the rewrite (mir.Webs.Same)
+// is what stands between a wrong allocation and a wrong image, so it must
+// fail when two interfering webs are given one register. For every bank
+// golden and every backend golden's selected code, each such corruption
+// tried must be caught.
+func TestBanksCheckCatches(t *testing.T) {
+	var texts []string
+	for _, pat := range []string{"testdata/banks/*.txtar"} {
+		files, _ := filepath.Glob(pat)
+		for _, file := range files {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range ar.Files {
+				if f.Name == "in" {
+					texts = append(texts, string(f.Data))
+				}
+			}
+		}
+	}
+	texts = append(texts, goldenSelections(t)...)
+	tried := 0
+	for k, text := range texts {
+		f, err := mir.Parse("in", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := mir.AnalyzeWebs(f, webConfig)
+		if err != nil {
+			continue
+		}
+		num, err := regalloc.AllocBanks(bankWebs{ws}, regalloc.BankConfig{Pool: bankPool()})
+		if err != nil {
+			t.Fatalf("text %d: %v", k, err)
+		}
+		for x := 0; x < ws.N && tried < 400; x++ {
+			for _, y := range ws.Interf[x] {
+				if ws.Fixed[x] || !ws.Coded[x] || !ws.Coded[y] {
+					continue
+				}
+				bad := slices.Clone(num)
+				bad[x] = num[y]
+				g, _ := mir.Parse("in", text)
+				ws2, _ := mir.AnalyzeWebs(g, webConfig)
+				ws2.Rewrite(g, bad)
+				again, err := mir.AnalyzeWebs(g, webConfig)
+				if err == nil {
+					err = ws2.Same(again, bad)
+				}
+				if err == nil {
+					t.Errorf("text %d: webs %d and %d interfere, both given %d, and the check passed:\n%s", k, x, y, num[y], g.Print())
+				}
+				tried++
+				break
+			}
+		}
+	}
+	if tried < 100 {
+		t.Errorf("only %d corruptions tried", tried)
+	}
+}
+
+// goldenSelections compiles the backend goldens' IR and returns the
+// selected code ("isel") of each.
+func goldenSelections(t *testing.T) []string {
+	files, _ := filepath.Glob("testdata/*.txtar")
+	var out []string
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range ar.Files {
+			if f.Name != "ir" {
+				continue
+			}
+			m, err := ir.Parse(string(f.Data))
+			if err != nil {
+				continue
+			}
+			if _, err := passes.Run(m, passes.Config{Level: passes.O2}); err != nil {
+				continue
+			}
+			var sel string
+			dump := func(stage, text string) {
+				if stage == "isel" {
+					sel = text
+				}
+			}
+			if _, _, err := Compile(m, Options{Name: "g", Type: image.ProgXDP, Dump: dump, MapLayout: true,
+				Maps: []image.Map{{Name: "h", Type: 1, KeySize: 4, ValueSize: 8, MaxEntries: 64}, {Name: "a", Type: 2, KeySize: 4, ValueSize: 16, MaxEntries: 4}}}); err == nil {
+				out = append(out, sel)
+			}
+		}
+	}
+	return out
 }

@@ -102,6 +102,9 @@ type Webs struct {
 	Coded []bool
 
 	refs []wref
+	// implicit are the reads the firmware ABI implies (WebConfig.Implicit)
+	// with the webs they see: Same compares them too.
+	implicit []wref
 }
 
 // instrRefs lists the GPR references of one instruction.
@@ -588,6 +591,11 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 			}
 		}
 		imp := a.fl.after[i]
+		for u := imp.Uses; u != 0; u &= u - 1 {
+			if r := bits.TrailingZeros64(uint64(u)); st[r] >= 0 {
+				w.implicit = append(w.implicit, wref{instr: int32(i), read: true, res: Res(r), web: int32(web(st[r])), web2: -1})
+			}
+		}
 		liveAfter := imp.Uses | a.live.out[i]&^imp.Defs
 		for _, r := range refs {
 			if !r.read {
@@ -702,6 +710,23 @@ func (w *Webs) Same(v *Webs, num []int) error {
 		if err := pair(k, w.refs[k].web2, v.refs[k].web2); err != nil {
 			return err
 		}
+	}
+	// The firmware's reads: the same registers, seeing the same webs.
+	if len(v.implicit) != len(w.implicit) {
+		return fmt.Errorf("%d implicit reads of live registers, was %d", len(v.implicit), len(w.implicit))
+	}
+	for k, x := range w.implicit {
+		y := v.implicit[k]
+		if x.instr != y.instr || x.res.Bank() != y.res.Bank() {
+			return fmt.Errorf("word .%d: the firmware's reads changed", x.instr)
+		}
+		if p, ok := fwd[x.web]; ok && p != y.web {
+			return fmt.Errorf("word .%d: the firmware's read of %v sees web %d, not %d", x.instr, y.res, y.web, p)
+		}
+		if p, ok := rev[y.web]; ok && p != x.web {
+			return fmt.Errorf("word .%d: the firmware's read of %v joins webs %d and %d", x.instr, y.res, p, x.web)
+		}
+		fwd[x.web], rev[y.web] = y.web, x.web
 	}
 	return nil
 }
