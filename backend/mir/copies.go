@@ -10,7 +10,7 @@ import "github.com/nfpcc/nfpcc/isa"
 // Nor from the words after a CSR write that selection counted as its wait.
 // It returns how many it deleted.
 func (f *Func) DropSelfCopies() int {
-	slot := f.deferSlots()
+	slot := f.DeferSlots()
 	at := f.LabelsAt()
 	del := make([]bool, len(f.Instrs))
 	n := 0
@@ -119,23 +119,4 @@ func readsLatch(it *Instr) bool {
 		return in.Indirect
 	}
 	return false
-}
-
-// deferSlots marks the words in a branch's defer slots or a memory
-// command's deferred slots.
-func (f *Func) deferSlots() []bool {
-	in := make([]bool, len(f.Instrs))
-	for i := range f.Instrs {
-		it := &f.Instrs[i]
-		d := 0
-		if it.Kind == Branch {
-			d = it.Defer
-		} else if c, ok := it.In.(isa.CmdInstr); ok && (c.Ctx == isa.CtxSwapDefer1 || c.Ctx == isa.CtxSwapDefer2) {
-			d = int(c.Ctx)
-		}
-		for k := 1; k <= d && i+k < len(in); k++ {
-			in[i+k] = true
-		}
-	}
-	return in
 }

@@ -83,6 +83,26 @@ func (f *Func) LabelsAt() []bool {
 	return at
 }
 
+// DeferSlots marks the words that are defer slots of an earlier branch
+// or memory command: they run before that branch transfers control (the
+// command sleeps), so passes that move or delete words leave them be.
+func (f *Func) DeferSlots() []bool {
+	in := make([]bool, len(f.Instrs))
+	for i := range f.Instrs {
+		it := &f.Instrs[i]
+		d := 0
+		if it.Kind == Branch {
+			d = it.Defer
+		} else if c, ok := it.In.(isa.CmdInstr); ok && (c.Ctx == isa.CtxSwapDefer1 || c.Ctx == isa.CtxSwapDefer2) {
+			d = int(c.Ctx)
+		}
+		for k := 1; k <= d && i+k < len(in); k++ {
+			in[i+k] = true
+		}
+	}
+	return in
+}
+
 // Delete removes the instructions whose del entry is true; labels placed
 // at a removed instruction move to the next kept one.
 func (f *Func) Delete(del []bool) {

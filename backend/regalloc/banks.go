@@ -55,8 +55,7 @@ func AllocBanks(ws Webs, cfg BankConfig) ([]int, error) {
 	for w := range group {
 		group[w] = w
 	}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for group[x] != x {
 			group[x] = group[group[x]]
 			x = group[x]

@@ -24,7 +24,7 @@ const maxLift = 8
 // words after another CSR access never move (that would shorten its wait).
 func LMFill(f *mir.Func) int {
 	n := 0
-	at, slot := f.LabelsAt(), deferred(f) // again after each move
+	at, slot := f.LabelsAt(), f.DeferSlots() // again after each move
 	for i := 0; i < len(f.Instrs); i++ {
 		idx, ok := lmPointerWrite(&f.Instrs[i])
 		if !ok {
@@ -57,7 +57,7 @@ func LMFill(f *mir.Func) int {
 			del := make([]bool, len(f.Instrs))
 			del[j] = true
 			f.Delete(del)
-			at, slot = f.LabelsAt(), deferred(f)
+			at, slot = f.LabelsAt(), f.DeferSlots()
 			i-- // the write moved up one word
 			n++
 		}

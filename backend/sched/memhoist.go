@@ -25,7 +25,7 @@ func MemHoist(f *mir.Func) int {
 	dist := memDistance(f)
 	// Moves stay within a label-free run of words, so labels and defer
 	// slots keep their indices.
-	at, slot := f.LabelsAt(), deferred(f)
+	at, slot := f.LabelsAt(), f.DeferSlots()
 	n := 0
 	for m := 0; m < len(f.Instrs); m++ {
 		if !blockingCmd(&f.Instrs[m]) || m+1 >= len(f.Instrs) {

@@ -52,26 +52,6 @@ func Run(f *mir.Func) Stats {
 	return st
 }
 
-// deferred marks the words that are defer slots of an earlier branch or
-// memory command: they run before that branch transfers control (the
-// command sleeps), so they stay where they are.
-func deferred(f *mir.Func) []bool {
-	in := make([]bool, len(f.Instrs))
-	for i := range f.Instrs {
-		it := &f.Instrs[i]
-		d := 0
-		if it.Kind == mir.Branch {
-			d = it.Defer
-		} else if c, ok := it.In.(isa.CmdInstr); ok && (c.Ctx == isa.CtxSwapDefer1 || c.Ctx == isa.CtxSwapDefer2) {
-			d = int(c.Ctx)
-		}
-		for k := 1; k <= d && i+k < len(in); k++ {
-			in[i+k] = true
-		}
-	}
-	return in
-}
-
 // movable reports whether a word may run in a branch's defer slot: the
 // one-cycle ALU-class instructions the Linux JIT also puts there. Memory
 // commands (they may swap the context), CSR writes and branches stay put;

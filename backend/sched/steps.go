@@ -18,7 +18,7 @@ const maxDefer = 2
 // branch, which runs the same words.
 func Defer(f *mir.Func) int {
 	at := f.LabelsAt()
-	slot := deferred(f)
+	slot := f.DeferSlots()
 	n := 0
 	for i := range f.Instrs {
 		b := f.Instrs[i]
@@ -60,7 +60,7 @@ func Defer(f *mir.Func) int {
 // (the LM pointer's and CSRs' latencies count words).
 func Flags(f *mir.Func) int {
 	at := f.LabelsAt()
-	slot := deferred(f)
+	slot := f.DeferSlots()
 	del := make([]bool, len(f.Instrs))
 	n := 0
 	for i := 1; i+1 < len(f.Instrs); i++ {
