@@ -78,8 +78,9 @@ type Stats struct {
 	MemHoisted int
 	// RegsA and RegsB count the register numbers the code uses in each
 	// bank after bank allocation (banks.go); Narrowed the writes selection
-	// made to both banks that now write one.
-	RegsA, RegsB, Narrowed int
+	// made to both banks that now write one; MovesDeleted the moves that
+	// became no-ops.
+	RegsA, RegsB, Narrowed, MovesDeleted int
 	// BanksSkipped says why bank allocation left the code as selection
 	// made it (code it cannot follow); empty when it ran.
 	BanksSkipped string
@@ -250,7 +251,7 @@ func Compile(m *ir.Module, opts Options) (img *image.Image, st Stats, err error)
 	}
 	st = Stats{Words: len(code), BodyWords: g.a.f.Labels[g.abort], Regs: g.maxRegs, Spilled: g.spilledValues,
 		DeferFilled: ss.Filled, ComparesDropped: ss.Compares, LMWaitsFilled: ss.LMFilled, MemHoisted: ss.Hoisted,
-		RegsA: bs.regsA, RegsB: bs.regsB, Narrowed: bs.narrowed, BanksSkipped: bs.skipped}
+		RegsA: bs.regsA, RegsB: bs.regsB, Narrowed: bs.narrowed, MovesDeleted: bs.copies, BanksSkipped: bs.skipped}
 	return img, st, nil
 }
 

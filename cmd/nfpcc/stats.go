@@ -19,8 +19,11 @@ import (
 // firmware helpers), as llc -stats reports on stderr.
 func writeStats(w io.Writer, img *image.Image, st backend.Stats, packets [][]byte) error {
 	a, b := gprsWritten(img.Code)
-	fmt.Fprintf(w, "%s: %d body words (%d with outro and padding); registers written: bank A %d, bank B %d (%s / %s); %d values spilled; %d defer slots filled, %d compares dropped, %d LM pointer waits filled, %d words moved before memory commands\n",
-		img.Program.Name, st.BodyWords, st.Words, len(a), len(b), regList(a), regList(b), st.Spilled, st.DeferFilled, st.ComparesDropped, st.LMWaitsFilled, st.MemHoisted)
+	fmt.Fprintf(w, "%s: %d body words (%d with outro and padding); registers written: bank A %d, bank B %d (%s / %s); %d values spilled; bank allocation: %d writes to one bank instead of both, %d moves deleted; %d defer slots filled, %d compares dropped, %d LM pointer waits filled, %d words moved before memory commands\n",
+		img.Program.Name, st.BodyWords, st.Words, len(a), len(b), regList(a), regList(b), st.Spilled, st.Narrowed, st.MovesDeleted, st.DeferFilled, st.ComparesDropped, st.LMWaitsFilled, st.MemHoisted)
+	if st.BanksSkipped != "" {
+		fmt.Fprintf(w, "  bank allocation skipped: %s\n", st.BanksSkipped)
+	}
 	if len(packets) == 0 {
 		return nil
 	}
