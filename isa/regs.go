@@ -30,7 +30,12 @@ type GPRRef struct {
 // numbering). ok is false when the instruction uses registers in a way the
 // list cannot say (absolute GPRs, mul_step results in a swapped field,
 // undecodable words): a caller must then leave its registers alone.
-func GPRs(in Instr) (refs []GPRRef, ok bool) {
+func GPRs(in Instr) (refs []GPRRef, ok bool) { return AppendGPRs(nil, in) }
+
+// AppendGPRs is GPRs appending to refs (a caller walking many words
+// reuses one slice).
+func AppendGPRs(refs []GPRRef, in Instr) ([]GPRRef, bool) {
+	ok := true
 	src10 := func(f Opnd10, fl Field, b Bank) {
 		if u := uint16(f) & 0x3ff; u>>6 == 0 {
 			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
@@ -52,7 +57,6 @@ func GPRs(in Instr) (refs []GPRRef, ok bool) {
 		}
 		return BankA
 	}
-	ok = true
 	switch i := in.(type) {
 	case ALUInstr:
 		switch i.Op {

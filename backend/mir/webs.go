@@ -107,8 +107,8 @@ type Webs struct {
 	implicit []wref
 }
 
-// instrRefs lists the GPR references of one instruction.
-func instrRefs(it *Instr) ([]isa.GPRRef, error) {
+// instrRefs appends the GPR references of one instruction to buf.
+func instrRefs(buf []isa.GPRRef, it *Instr) ([]isa.GPRRef, error) {
 	switch it.Kind {
 	case Plain:
 		switch it.In.(type) {
@@ -117,7 +117,7 @@ func instrRefs(it *Instr) ([]isa.GPRRef, error) {
 			// branches as Branch words).
 			return nil, fmt.Errorf("%s: a branch as a plain word is not modelled", it.text())
 		}
-		refs, ok := isa.GPRs(it.In)
+		refs, ok := isa.AppendGPRs(buf, it.In)
 		if !ok {
 			return nil, fmt.Errorf("the registers of %s are not modelled", it.text())
 		}
@@ -126,9 +126,9 @@ func instrRefs(it *Instr) ([]isa.GPRRef, error) {
 		if it.Dst.Kind != isa.KGPR {
 			return nil, fmt.Errorf("return address in %v", it.Dst)
 		}
-		return []isa.GPRRef{{Field: isa.FieldDst, Bank: it.Dst.Bank, Num: it.Dst.Num, Write: true}}, nil
+		return append(buf, isa.GPRRef{Field: isa.FieldDst, Bank: it.Dst.Bank, Num: it.Dst.Num, Write: true}), nil
 	}
-	return nil, nil
+	return buf, nil
 }
 
 // flow is the control flow of a function: each word's successors, and
@@ -269,9 +269,11 @@ func (a *analysis) collect() error {
 	n := len(a.f.Instrs)
 	a.first = make([]int32, n+1)
 	use, def := make([]ResSet, n), make([]ResSet, n)
+	var buf []isa.GPRRef
 	for i := range a.f.Instrs {
 		a.first[i] = int32(len(a.refs))
-		rs, err := instrRefs(&a.f.Instrs[i])
+		rs, err := instrRefs(buf[:0], &a.f.Instrs[i])
+		buf = rs
 		if err != nil {
 			return fmt.Errorf("word .%d: %v", i, err)
 		}
