@@ -14,6 +14,10 @@
 // is copied to along edges (hints) and its own preferred registers, and
 // when registers run out the interval that ends last is spilled to a slot
 // shared with values whose ranges do not overlap.
+//
+// AllocBanks (banks.go) is the second allocator, for machine code after
+// selection: it numbers webs, each in one register bank, through the Webs
+// interface (tied webs, fixed webs, interference, copy hints).
 package regalloc
 
 import (
