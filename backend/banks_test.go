@@ -138,3 +138,28 @@ func goldenSelections(t *testing.T) []string {
 	}
 	return out
 }
+
+// FuzzBanks runs bank allocation on machine IR text (seeded with the bank
+// goldens): whatever parses is allocated, left alone with a reason, or
+// refused with an error, never a panic.
+func FuzzBanks(f *testing.F) {
+	files, _ := filepath.Glob("testdata/banks/*.txtar")
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, s := range ar.Files {
+			if s.Name == "in" {
+				f.Add(string(s.Data))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		fn, err := mir.Parse("in", text)
+		if err != nil {
+			return
+		}
+		banks(fn, true)
+	})
+}
