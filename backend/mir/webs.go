@@ -141,14 +141,23 @@ type flow struct {
 // buildFlow finds each word's successors. A branch takes effect after its
 // defer slots: the last slot is the word with the branch's successors. A
 // helper call returns to the word after its slots (where its return
-// address points).
+// address points). It refuses what that picture gets wrong: a branch into
+// a defer slot (control arriving there runs on past the slots, the
+// branch not taken), a branch past the last word, and a conditional
+// helper call (the helper's clobbers would count on the path that does
+// not call it too, leaving values there unprotected).
 func buildFlow(f *Func, cfg WebConfig) (*flow, error) {
 	n := len(f.Instrs)
 	fl := &flow{succ: make([][]int32, n), after: make([]Implicit, n)}
+	var jumped []int32 // words branches go to
 	label := func(l Label) (int32, error) {
 		if int(l) < 0 || int(l) >= len(f.Labels) || f.Labels[l] < 0 {
 			return 0, fmt.Errorf("label L%d not placed", l)
 		}
+		if f.Labels[l] >= n {
+			return 0, fmt.Errorf("label L%d is past the last word", l)
+		}
+		jumped = append(jumped, int32(f.Labels[l]))
 		return int32(f.Labels[l]), nil
 	}
 	for i := 0; i+1 < n; i++ {
@@ -211,12 +220,20 @@ func buildFlow(f *Func, cfg WebConfig) (*flow, error) {
 			if err != nil {
 				return nil, fmt.Errorf("word .%d: %v", i, err)
 			}
+			if it.Cond != isa.BR && imp.Defs != 0 {
+				return nil, fmt.Errorf("word .%d: a conditional load-time branch that clobbers registers", i)
+			}
 			fl.after[last] = imp
 		}
 		if it.Cond != isa.BR && last+1 < n {
 			targets = append(targets, int32(last+1))
 		}
 		fl.succ[last] = targets
+	}
+	for _, t := range jumped {
+		if slotOf[t] {
+			return nil, fmt.Errorf("word .%d: a branch target in a defer slot", t)
+		}
 	}
 	return fl, nil
 }
