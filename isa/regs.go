@@ -29,7 +29,8 @@ type GPRRef struct {
 // GPRs lists the relative GPRs in in's operand fields (4-context
 // numbering). ok is false when the instruction uses registers in a way the
 // list cannot say (absolute GPRs, mul_step results in a swapped field,
-// undecodable words): a caller must then leave its registers alone.
+// predicate_cc, undecodable words): a caller must then leave its registers
+// alone.
 func GPRs(in Instr) (refs []GPRRef, ok bool) { return AppendGPRs(nil, in) }
 
 // AppendGPRs is GPRs appending to refs (a caller walking many words
@@ -56,6 +57,9 @@ func AppendGPRs(refs []GPRRef, in Instr) ([]GPRRef, bool) {
 			return BankB
 		}
 		return BankA
+	}
+	if predicated(in) {
+		return nil, false
 	}
 	switch i := in.(type) {
 	case ALUInstr:
@@ -174,6 +178,27 @@ func AppendGPRs(refs []GPRRef, in Instr) ([]GPRRef, bool) {
 		return nil, false
 	}
 	return refs, ok
+}
+
+// predicated reports a write under predicate_cc (bit 44): it happens or
+// not by the condition codes (nfp-isa.md §2.0, semantics [U]), so the
+// register's old value may survive it, which no list of reads and writes
+// says.
+func predicated(in Instr) bool {
+	var f Flags
+	switch i := in.(type) {
+	case ALUInstr:
+		f = i.Flags
+	case ShfInstr:
+		f = i.Flags
+	case LdFieldInstr:
+		f = i.Flags
+	case ImmedInstr:
+		f = i.Flags
+	case MulInstr:
+		f = i.Flags
+	}
+	return f&FlagPredCC != 0
 }
 
 // SetGPR names register num (0..31, same bank) in field fl of in, which

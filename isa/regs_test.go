@@ -205,3 +205,41 @@ func TestGPRs(t *testing.T) {
 		}
 	}
 }
+
+// TestGPRsPredicated: a write under predicate_cc may not happen, keeping
+// the register's old value; GPRs cannot say so and refuses the word.
+func TestGPRsPredicated(t *testing.T) {
+	for _, in := range []isa.Instr{
+		isa.ALU(isa.GPRBoth(3), isa.GPRA(4), isa.OpAdd, isa.GPRB(5)),
+		isa.Shf(isa.GPRB(2), isa.GPRA(6), isa.ShfOr, isa.GPRB(7), isa.ShiftL, 4),
+		isa.LdField(isa.GPRA(9), 0x3, isa.GPRB(10), isa.ShiftR, 8, false),
+		isa.Immed(isa.GPRBoth(12), 0x55),
+		isa.MulResult(isa.GPRBoth(18), isa.Mul32x32, true),
+	} {
+		if _, ok := isa.GPRs(in); !ok {
+			t.Fatalf("%v: refused without predicate_cc", in)
+		}
+		var p isa.Instr
+		switch i := in.(type) {
+		case isa.ALUInstr:
+			i.Flags |= isa.FlagPredCC
+			p = i
+		case isa.ShfInstr:
+			i.Flags |= isa.FlagPredCC
+			p = i
+		case isa.LdFieldInstr:
+			i.Flags |= isa.FlagPredCC
+			p = i
+		case isa.ImmedInstr:
+			i.Flags |= isa.FlagPredCC
+			p = i
+		case isa.MulInstr:
+			i.Flags |= isa.FlagPredCC
+			p = i
+		}
+		if refs, ok := isa.GPRs(p); ok {
+			txt, _ := isa.Text(p, isa.Options{Mode: isa.Ctx4})
+			t.Errorf("%s: GPRs %v, want refused", txt, refs)
+		}
+	}
+}
