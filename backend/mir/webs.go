@@ -694,13 +694,21 @@ func (w *Webs) Rewrite(f *Func, num []int) {
 // Same reports whether v partitions the same references into webs as w
 // (after w's narrowing) with the registers num gave them, and narrows
 // nothing more: the check that a rewrite kept every read seeing the
-// writes it saw.
+// writes it saw. Fixed webs must keep their registers.
 func (w *Webs) Same(v *Webs, num []int) error {
 	if len(v.refs) != len(w.refs) {
 		return fmt.Errorf("%d register references, was %d", len(v.refs), len(w.refs))
 	}
 	if len(v.Narrow) != 0 {
 		return fmt.Errorf("%d more writes narrowed", len(v.Narrow))
+	}
+	// A fixed web read in another register (a helper's result, an entry
+	// value) changes no partition: the new register's value is a web of
+	// its own there.
+	for x := 0; x < w.N; x++ {
+		if w.Fixed[x] && num[x] != w.Res[x].Num() {
+			return fmt.Errorf("web %d is fixed in %v but given %d", x, w.Res[x], num[x])
+		}
 	}
 	fwd, rev := map[int32]int32{}, map[int32]int32{}
 	pair := func(k int, x, y int32) error {
