@@ -49,6 +49,24 @@ var webConfig = mir.WebConfig{
 	Fixed: mir.Both(regStack),
 }
 
+// numberWebs gives each web a number from pool, first fit
+// (regalloc.AllocBanks). First fit with ties can run out where the code's
+// own numbering does not — that numbering is always a solution, since two
+// webs of one register never interfere and tied webs share their number —
+// so then each web keeps its register (packed false; the narrowed writes
+// still write one bank).
+func numberWebs(ws *mir.Webs, pool []int) (num []int, packed bool) {
+	num, err := regalloc.AllocBanks(bankWebs{ws}, regalloc.BankConfig{Pool: pool, Copies: ws.Copies})
+	if err == nil {
+		return num, true
+	}
+	num = make([]int, ws.N)
+	for w := range num {
+		num[w] = ws.Res[w].Num()
+	}
+	return num, false
+}
+
 // bankPool is the register numbers free webs may take: all but the stack
 // base and packet length's.
 func bankPool() []int {
@@ -97,11 +115,7 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 		st.skipped = err.Error()
 		return st, nil
 	}
-	bw := bankWebs{ws}
-	num, err := regalloc.AllocBanks(bw, regalloc.BankConfig{Pool: bankPool(), Copies: ws.Copies})
-	if err != nil {
-		return st, fmt.Errorf("bank allocation: %v", err)
-	}
+	num, _ := numberWebs(ws, bankPool())
 	if table {
 		st.table = ws.Table(num)
 	}

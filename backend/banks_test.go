@@ -253,3 +253,37 @@ L1:
 		t.Errorf("only %d corruptions tried", tried)
 	}
 }
+
+// TestBanksFallback: when first fit runs out of numbers (here a pool of
+// two), every web keeps the register the code gave it, and the result
+// passes the same re-check as an allocation.
+func TestBanksFallback(t *testing.T) {
+	texts := goldenSelections(t)
+	fell := 0
+	for k, text := range texts {
+		f, err := mir.Parse("in", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := mir.AnalyzeWebs(f, webConfig)
+		if err != nil {
+			continue
+		}
+		num, packed := numberWebs(ws, []int{0, 1})
+		if packed {
+			continue
+		}
+		fell++
+		ws.Rewrite(f, num)
+		again, err := mir.AnalyzeWebs(f, webConfig)
+		if err == nil {
+			err = ws.Same(again, num)
+		}
+		if err != nil {
+			t.Errorf("selection %d: the code's own numbers fail the re-check: %v", k, err)
+		}
+	}
+	if fell < 10 {
+		t.Errorf("only %d selections needed the fallback with two numbers", fell)
+	}
+}
