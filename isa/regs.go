@@ -125,6 +125,11 @@ func AppendGPRs(refs []GPRRef, in Instr) ([]GPRRef, bool) {
 		if i.A.IsImm() && i.B.IsImm() {
 			break
 		}
+		if !i.A.IsImm() && !i.B.IsImm() {
+			// No field holds the constant's low byte: which one is the
+			// destination is not settled (binutils and Dest differ).
+			return nil, false
+		}
 		f, fl, b := i.A, FieldA, BankA
 		if i.A.IsImm() {
 			f, fl, b = i.B, FieldB, BankB
