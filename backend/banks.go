@@ -120,11 +120,7 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 		st.table = ws.Table(num)
 	}
 	ws.Rewrite(f, num)
-	again, err := mir.AnalyzeWebs(f, webConfig)
-	if err == nil {
-		err = ws.Same(again, num)
-	}
-	if err != nil {
+	if err := ws.Recheck(f, webConfig, num); err != nil {
 		return st, fmt.Errorf("bank allocation: the rewritten code: %v", err)
 	}
 	st.copies = f.DropSelfCopies()

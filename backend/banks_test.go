@@ -86,10 +86,7 @@ func TestBanksCheckCatches(t *testing.T) {
 				g, _ := mir.Parse("in", text)
 				ws2, _ := mir.AnalyzeWebs(g, webConfig)
 				ws2.Rewrite(g, bad)
-				again, err := mir.AnalyzeWebs(g, webConfig)
-				if err == nil {
-					err = ws2.Same(again, bad)
-				}
+				err := ws2.Recheck(g, webConfig, bad)
 				if err == nil {
 					t.Errorf("text %d: webs %d and %d interfere, both given %d, and the check passed:\n%s", k, x, y, num[y], g.Print())
 				}
@@ -239,10 +236,7 @@ L1:
 			g, _ := mir.Parse("in", text)
 			ws2, _ := mir.AnalyzeWebs(g, webConfig)
 			ws2.Rewrite(g, bad)
-			again, err := mir.AnalyzeWebs(g, webConfig)
-			if err == nil {
-				err = ws2.Same(again, bad)
-			}
+			err := ws2.Recheck(g, webConfig, bad)
 			if err == nil {
 				t.Errorf("text %d: fixed web %d (%v) given %d, and the check passed:\n%s", k, x, ws.Res[x], to, g.Print())
 			}
@@ -275,11 +269,7 @@ func TestBanksFallback(t *testing.T) {
 		}
 		fell++
 		ws.Rewrite(f, num)
-		again, err := mir.AnalyzeWebs(f, webConfig)
-		if err == nil {
-			err = ws.Same(again, num)
-		}
-		if err != nil {
+		if err := ws.Recheck(f, webConfig, num); err != nil {
 			t.Errorf("selection %d: the code's own numbers fail the re-check: %v", k, err)
 		}
 	}

@@ -255,17 +255,33 @@ type analysis struct {
 	err   error
 
 	fixedRes ResSet
+	// interference: find which webs may not share a register (not
+	// needed to re-check a rewrite).
+	interference bool
 }
 
 // AnalyzeWebs finds the webs of f's GPRs. It refuses (an error) code whose
 // registers or control it cannot follow; the caller then keeps the code's
 // registers as they are.
-func AnalyzeWebs(f *Func, cfg WebConfig) (*Webs, error) {
+func AnalyzeWebs(f *Func, cfg WebConfig) (*Webs, error) { return analyzeWebs(f, cfg, true) }
+
+// Recheck analyses f — w's function after Rewrite(f, num) — again and
+// reports whether it has the same webs (Same). It skips what only
+// allocation needs (interference), which is most of an analysis's cost.
+func (w *Webs) Recheck(f *Func, cfg WebConfig, num []int) error {
+	v, err := analyzeWebs(f, cfg, false)
+	if err != nil {
+		return err
+	}
+	return w.Same(v, num)
+}
+
+func analyzeWebs(f *Func, cfg WebConfig, interference bool) (*Webs, error) {
 	fl, err := buildFlow(f, cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{f: f, fl: fl, imp: map[[2]int32]int32{}}
+	a := &analysis{f: f, fl: fl, imp: map[[2]int32]int32{}, interference: interference}
 	if err := a.collect(); err != nil {
 		return nil, err
 	}
@@ -578,6 +594,9 @@ func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
 	// clash: d's web may not share a register with the live webs of its
 	// bank (other registers than its own).
 	clash := func(d int32, liveSet ResSet, st *[64]int32) {
+		if !a.interference {
+			return
+		}
 		dr := a.res[d]
 		for s := liveSet; s != 0; s &= s - 1 {
 			r := Res(bits.TrailingZeros64(uint64(s)))
