@@ -46,23 +46,57 @@ func TestBanksGolden(t *testing.T) {
 // golden and every backend golden's selected code, each such corruption
 // tried must be caught.
 func TestBanksCheckCatches(t *testing.T) {
-	var texts []string
-	for _, pat := range []string{"testdata/banks/*.txtar"} {
-		files, _ := filepath.Glob(pat)
-		for _, file := range files {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range ar.Files {
-				if f.Name == "in" {
-					texts = append(texts, string(f.Data))
+	tried := 0
+	for k, c := range allocations(t, append(bankInputs(t), goldenSelections(t)...)) {
+		ws, num := c.ws, c.num
+		for x := 0; x < ws.N && tried < 400; x++ {
+			for _, y := range ws.Interf[x] {
+				if ws.Fixed[x] || !ws.Coded[x] || !ws.Coded[y] {
+					continue
 				}
+				bad := slices.Clone(num)
+				bad[x] = num[y]
+				if g, err := rewritten(c.text, bad); err == nil {
+					t.Errorf("text %d: webs %d and %d interfere, both given %d, and the check passed:\n%s", k, x, y, num[y], g.Print())
+				}
+				tried++
+				break
 			}
 		}
 	}
-	texts = append(texts, goldenSelections(t)...)
-	tried := 0
+	if tried < 100 {
+		t.Errorf("only %d corruptions tried", tried)
+	}
+}
+
+// bankInputs are the bank goldens' `in` sections.
+func bankInputs(t testing.TB) []string {
+	files, _ := filepath.Glob("testdata/banks/*.txtar")
+	var out []string
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range ar.Files {
+			if f.Name == "in" {
+				out = append(out, string(f.Data))
+			}
+		}
+	}
+	return out
+}
+
+// allocation is a machine IR text with its webs and their numbers.
+type allocation struct {
+	text string
+	ws   *mir.Webs
+	num  []int
+}
+
+// allocations analyses and allocates each text the webs can follow.
+func allocations(t *testing.T, texts []string) []allocation {
+	var out []allocation
 	for k, text := range texts {
 		f, err := mir.Parse("in", text)
 		if err != nil {
@@ -76,28 +110,24 @@ func TestBanksCheckCatches(t *testing.T) {
 		if err != nil {
 			t.Fatalf("text %d: %v", k, err)
 		}
-		for x := 0; x < ws.N && tried < 400; x++ {
-			for _, y := range ws.Interf[x] {
-				if ws.Fixed[x] || !ws.Coded[x] || !ws.Coded[y] {
-					continue
-				}
-				bad := slices.Clone(num)
-				bad[x] = num[y]
-				g, _ := mir.Parse("in", text)
-				ws2, _ := mir.AnalyzeWebs(g, webConfig)
-				ws2.Rewrite(g, bad)
-				err := ws2.Recheck(g, webConfig, bad)
-				if err == nil {
-					t.Errorf("text %d: webs %d and %d interfere, both given %d, and the check passed:\n%s", k, x, y, num[y], g.Print())
-				}
-				tried++
-				break
-			}
-		}
+		out = append(out, allocation{text, ws, num})
 	}
-	if tried < 100 {
-		t.Errorf("only %d corruptions tried", tried)
+	return out
+}
+
+// rewritten applies num to a fresh parse of text and re-checks it as the
+// backend does: the rewritten code and the check's verdict.
+func rewritten(text string, num []int) (*mir.Func, error) {
+	g, err := mir.Parse("in", text)
+	if err != nil {
+		return nil, err
 	}
+	ws, err := mir.AnalyzeWebs(g, webConfig)
+	if err != nil {
+		return nil, err
+	}
+	ws.Rewrite(g, num)
+	return g, ws.Recheck(g, webConfig, num)
 }
 
 // goldenSelections compiles the backend goldens' IR and returns the
@@ -140,17 +170,8 @@ func goldenSelections(t *testing.T) []string {
 // goldens): whatever parses is allocated, left alone with a reason, or
 // refused with an error, never a panic.
 func FuzzBanks(f *testing.F) {
-	files, _ := filepath.Glob("testdata/banks/*.txtar")
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, s := range ar.Files {
-			if s.Name == "in" {
-				f.Add(string(s.Data))
-			}
-		}
+	for _, text := range bankInputs(f) {
+		f.Add(text)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		fn, err := mir.Parse("in", text)
@@ -182,21 +203,9 @@ L1:
     alu[gprA_0, --, B, 0x0]
     ld_field[gprA_0, 1100, 0x11, <<16]
 `}
-	texts = append(texts, goldenSelections(t)...)
 	tried := 0
-	for k, text := range texts {
-		f, err := mir.Parse("in", text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws, err := mir.AnalyzeWebs(f, webConfig)
-		if err != nil {
-			continue
-		}
-		num, err := regalloc.AllocBanks(bankWebs{ws}, regalloc.BankConfig{Pool: bankPool()})
-		if err != nil {
-			t.Fatalf("text %d: %v", k, err)
-		}
+	for k, c := range allocations(t, append(texts, goldenSelections(t)...)) {
+		ws, num := c.ws, c.num
 		for x := 0; x < ws.N; x++ {
 			if !ws.Fixed[x] || !ws.Coded[x] {
 				continue
@@ -233,11 +242,7 @@ L1:
 			for w := range group {
 				bad[w] = to
 			}
-			g, _ := mir.Parse("in", text)
-			ws2, _ := mir.AnalyzeWebs(g, webConfig)
-			ws2.Rewrite(g, bad)
-			err := ws2.Recheck(g, webConfig, bad)
-			if err == nil {
+			if g, err := rewritten(c.text, bad); err == nil {
 				t.Errorf("text %d: fixed web %d (%v) given %d, and the check passed:\n%s", k, x, ws.Res[x], to, g.Print())
 			}
 			tried++
