@@ -70,8 +70,11 @@ func TestBanksCheckCatches(t *testing.T) {
 }
 
 // bankInputs are the bank goldens' `in` sections.
-func bankInputs(t testing.TB) []string {
-	files, _ := filepath.Glob("testdata/banks/*.txtar")
+func bankInputs(t testing.TB) []string { return sections(t, "testdata/banks/*.txtar", "in") }
+
+// sections returns the named section of every archive the pattern matches.
+func sections(t testing.TB, pattern, name string) []string {
+	files, _ := filepath.Glob(pattern)
 	var out []string
 	for _, file := range files {
 		ar, err := txtar.ParseFile(file)
@@ -79,7 +82,7 @@ func bankInputs(t testing.TB) []string {
 			t.Fatal(err)
 		}
 		for _, f := range ar.Files {
-			if f.Name == "in" {
+			if f.Name == name {
 				out = append(out, string(f.Data))
 			}
 		}
@@ -133,34 +136,24 @@ func rewritten(text string, num []int) (*mir.Func, error) {
 // goldenSelections compiles the backend goldens' IR and returns the
 // selected code ("isel") of each.
 func goldenSelections(t *testing.T) []string {
-	files, _ := filepath.Glob("testdata/*.txtar")
+	maps := []image.Map{{Name: "h", Type: 1, KeySize: 4, ValueSize: 8, MaxEntries: 64}, {Name: "a", Type: 2, KeySize: 4, ValueSize: 16, MaxEntries: 4}}
 	var out []string
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
+	for _, src := range sections(t, "testdata/*.txtar", "ir") {
+		m, err := ir.Parse(src)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		for _, f := range ar.Files {
-			if f.Name != "ir" {
-				continue
+		if _, err := passes.Run(m, passes.Config{Level: passes.O2}); err != nil {
+			continue
+		}
+		var sel string
+		dump := func(stage, text string) {
+			if stage == "isel" {
+				sel = text
 			}
-			m, err := ir.Parse(string(f.Data))
-			if err != nil {
-				continue
-			}
-			if _, err := passes.Run(m, passes.Config{Level: passes.O2}); err != nil {
-				continue
-			}
-			var sel string
-			dump := func(stage, text string) {
-				if stage == "isel" {
-					sel = text
-				}
-			}
-			if _, _, err := Compile(m, Options{Name: "g", Type: image.ProgXDP, Dump: dump, MapLayout: true,
-				Maps: []image.Map{{Name: "h", Type: 1, KeySize: 4, ValueSize: 8, MaxEntries: 64}, {Name: "a", Type: 2, KeySize: 4, ValueSize: 16, MaxEntries: 4}}}); err == nil {
-				out = append(out, sel)
-			}
+		}
+		if _, _, err := Compile(m, Options{Name: "g", Type: image.ProgXDP, Dump: dump, MapLayout: true, Maps: maps}); err == nil {
+			out = append(out, sel)
 		}
 	}
 	return out
