@@ -10,8 +10,11 @@
 // the eBPF slot of each word as a comment `; @12`. Print and Parse
 // round-trip, so every stage can be tested from text.
 //
-// Registers are physical here: the backend allocates SSA values to
-// registers before selection (backend/alloc.go).
+// Selection names registers (the backend allocates SSA values before it,
+// backend/alloc.go); AnalyzeWebs turns them back into virtual registers —
+// webs, each in one bank — for allocation per bank after selection
+// (webs.go, flow.go), and Rewrite/Recheck apply and check the result
+// (rewrite.go).
 package mir
 
 import (
