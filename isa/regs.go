@@ -36,153 +36,198 @@ func GPRs(in Instr) (refs []GPRRef, ok bool) { return AppendGPRs(nil, in) }
 // AppendGPRs is GPRs appending to refs (a caller walking many words
 // reuses one slice).
 func AppendGPRs(refs []GPRRef, in Instr) ([]GPRRef, bool) {
-	ok := true
-	src10 := func(f Opnd10, fl Field, b Bank) {
-		if u := uint16(f) & 0x3ff; u>>6 == 0 {
-			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
-		} else if u>>7 == 1 {
-			ok = false
-		}
-	}
-	src8 := func(f Opnd8, fl Field, b Bank) {
-		if f>>5 == 0 {
-			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(f & 0x1f), Read: true})
-		}
-	}
-	dstBank := func(dstB bool, f Flags) Bank {
-		switch {
-		case f&FlagWrBoth != 0:
-			return BankBoth
-		case dstB:
-			return BankB
-		}
-		return BankA
-	}
 	if predicated(in) {
 		return nil, false
 	}
+	l := gprList{refs: refs, ok: true}
 	switch i := in.(type) {
 	case ALUInstr:
-		switch i.Op {
-		case OpB, OpNotB:
-			// The left operand (the A field unless swapped) is ignored.
-			if i.Swap {
-				src10(i.A, FieldA, BankA)
-			} else {
-				src10(i.B, FieldB, BankB)
-			}
-		case OpAdd, OpAdd16, OpAdd8, OpAnd, OpNotAAndB, OpAndNotB, OpOr, OpSub, OpXor, OpBMinusA, OpAddCarry, OpSubCarry:
-			src10(i.A, FieldA, BankA)
-			src10(i.B, FieldB, BankB)
-		default:
-			// CAM, CRC, pop_count, ffs: operands of their own.
-			return nil, false
-		}
-		if u := uint16(i.Dst) & 0x3ff; u>>6 == 0 {
-			refs = append(refs, GPRRef{Field: FieldDst, Bank: dstBank(i.DstB, i.Flags), Num: int(u & 0x1f), Write: true})
-		} else if u>>7 == 1 {
-			ok = false
-		}
+		l.alu(i)
 	case ShfInstr:
-		switch {
-		case i.Op == ShfByteAlign:
-			return nil, false
-		case i.Op == ShfAsr || i.Op < 2 && i.SC != ShiftDbl:
-			// asr, B and ~B ignore the left operand.
-			if i.Swap {
-				src8(i.A, FieldA, BankA)
-			} else {
-				src8(i.B, FieldB, BankB)
-			}
-		default:
-			src8(i.A, FieldA, BankA)
-			src8(i.B, FieldB, BankB)
-		}
-		if i.Dst>>5 == 0 {
-			refs = append(refs, GPRRef{Field: FieldDst, Bank: dstBank(i.DstB, i.Flags), Num: int(i.Dst & 0x1f), Write: true})
-		}
+		l.shf(i)
 	case LdFieldInstr:
-		// The A field (B if swapped) is the destination and, unless
-		// ld_field_w_clr, the source of the bytes it keeps.
-		df, db, sf, sb := FieldA, BankA, FieldB, BankB
-		dst, src := i.A, i.B
-		if i.Swap {
-			df, db, sf, sb = FieldB, BankB, FieldA, BankA
-			dst, src = i.B, i.A
-		}
-		src8(src, sf, sb)
-		if dst>>5 == 0 {
-			if !i.Clear {
-				refs = append(refs, GPRRef{Field: df, Bank: db, Num: int(dst & 0x1f), Read: true})
-			}
-			wb := db
-			if i.Flags&FlagWrBoth != 0 {
-				wb = BankBoth
-			}
-			refs = append(refs, GPRRef{Field: df, Bank: wb, Num: int(dst & 0x1f), Write: true})
-		}
+		l.ldField(i)
 	case ImmedInstr:
-		if i.A.IsImm() && i.B.IsImm() {
-			break
-		}
-		if !i.A.IsImm() && !i.B.IsImm() {
-			// No field holds the constant's low byte: which one is the
-			// destination is not settled (binutils and Dest differ).
-			return nil, false
-		}
-		f, fl, b := i.A, FieldA, BankA
-		if i.A.IsImm() {
-			f, fl, b = i.B, FieldB, BankB
-		}
-		u := uint16(f) & 0x3ff
-		if u>>6 != 0 {
-			ok = u>>7 != 1
-			break
-		}
-		if i.Width != WidthAll {
-			// immed_w / immed_b keep the rest of the register.
-			refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
-		}
-		if i.Flags&FlagWrBoth != 0 {
-			b = BankBoth
-		}
-		refs = append(refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Write: true})
+		l.immed(i)
 	case CSRInstr:
 		if i.Write {
-			src10(i.A, FieldA, BankA)
-			src10(i.B, FieldB, BankB)
+			l.src10(i.A, FieldA, BankA)
+			l.src10(i.B, FieldB, BankB)
 		}
 	case BrByteInstr:
-		src8(i.A, FieldA, BankA)
-		src8(i.B, FieldB, BankB)
+		l.src8(i.A, FieldA, BankA)
+		l.src8(i.B, FieldB, BankB)
 	case BrBitInstr:
-		src8(i.A, FieldA, BankA)
-		src8(i.B, FieldB, BankB)
+		l.src8(i.A, FieldA, BankA)
+		l.src8(i.B, FieldB, BankB)
 	case JumpInstr:
-		src10(i.A, FieldA, BankA)
-		src10(i.B, FieldB, BankB)
+		l.src10(i.A, FieldA, BankA)
+		l.src10(i.B, FieldB, BankB)
 	case MulInstr:
-		if i.Step < MulLast {
-			src10(i.A, FieldA, BankA)
-			src10(i.B, FieldB, BankB)
-			break
-		}
-		if i.Swap {
-			return nil, false
-		}
-		if u := uint16(i.A) & 0x3ff; u>>6 == 0 {
-			refs = append(refs, GPRRef{Field: FieldA, Bank: dstBank(i.DstB, i.Flags), Num: int(u & 0x1f), Write: true})
-		} else if u>>7 == 1 {
-			ok = false
-		}
+		l.mul(i)
 	case CmdInstr:
-		src8(i.A, FieldA, BankA)
-		src8(i.B, FieldB, BankB)
+		l.src8(i.A, FieldA, BankA)
+		l.src8(i.B, FieldB, BankB)
 	case BranchInstr, CtxArbInstr:
 	default:
 		return nil, false
 	}
-	return refs, ok
+	if !l.ok {
+		return nil, false
+	}
+	return l.refs, true
+}
+
+// gprList collects one instruction's GPR references; ok turns false at
+// anything they cannot say.
+type gprList struct {
+	refs []GPRRef
+	ok   bool
+}
+
+// src10 and src8 add a field read as a source, if it holds a relative
+// GPR (an absolute one is not modelled).
+func (l *gprList) src10(f Opnd10, fl Field, b Bank) {
+	if u := uint16(f) & 0x3ff; u>>6 == 0 {
+		l.refs = append(l.refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
+	} else if u>>7 == 1 {
+		l.ok = false
+	}
+}
+
+func (l *gprList) src8(f Opnd8, fl Field, b Bank) {
+	if f>>5 == 0 {
+		l.refs = append(l.refs, GPRRef{Field: fl, Bank: b, Num: int(f & 0x1f), Read: true})
+	}
+}
+
+// dst10 adds an unrestricted destination field (bank by DstB, both with
+// gpr_wrboth).
+func (l *gprList) dst10(f Opnd10, fl Field, dstB bool, flags Flags) {
+	if u := uint16(f) & 0x3ff; u>>6 == 0 {
+		l.refs = append(l.refs, GPRRef{Field: fl, Bank: dstBankOf(dstB, flags), Num: int(u & 0x1f), Write: true})
+	} else if u>>7 == 1 {
+		l.ok = false
+	}
+}
+
+func dstBankOf(dstB bool, f Flags) Bank {
+	switch {
+	case f&FlagWrBoth != 0:
+		return BankBoth
+	case dstB:
+		return BankB
+	}
+	return BankA
+}
+
+// alu: B and ~B read only their right operand.
+func (l *gprList) alu(i ALUInstr) {
+	switch i.Op {
+	case OpB, OpNotB:
+		// The left operand (the A field unless swapped) is ignored.
+		if i.Swap {
+			l.src10(i.A, FieldA, BankA)
+		} else {
+			l.src10(i.B, FieldB, BankB)
+		}
+	case OpAdd, OpAdd16, OpAdd8, OpAnd, OpNotAAndB, OpAndNotB, OpOr, OpSub, OpXor, OpBMinusA, OpAddCarry, OpSubCarry:
+		l.src10(i.A, FieldA, BankA)
+		l.src10(i.B, FieldB, BankB)
+	default:
+		// CAM, CRC, pop_count, ffs: operands of their own.
+		l.ok = false
+		return
+	}
+	l.dst10(i.Dst, FieldDst, i.DstB, i.Flags)
+}
+
+func (l *gprList) shf(i ShfInstr) {
+	switch {
+	case i.Op == ShfByteAlign:
+		l.ok = false
+		return
+	case i.Op == ShfAsr || i.Op < 2 && i.SC != ShiftDbl:
+		// asr, B and ~B ignore the left operand.
+		if i.Swap {
+			l.src8(i.A, FieldA, BankA)
+		} else {
+			l.src8(i.B, FieldB, BankB)
+		}
+	default:
+		l.src8(i.A, FieldA, BankA)
+		l.src8(i.B, FieldB, BankB)
+	}
+	if i.Dst>>5 == 0 {
+		l.refs = append(l.refs, GPRRef{Field: FieldDst, Bank: dstBankOf(i.DstB, i.Flags), Num: int(i.Dst & 0x1f), Write: true})
+	}
+}
+
+// ldField: the A field (B if swapped) is the destination and, unless
+// ld_field_w_clr, the source of the bytes it keeps.
+func (l *gprList) ldField(i LdFieldInstr) {
+	df, db, sf, sb := FieldA, BankA, FieldB, BankB
+	dst, src := i.A, i.B
+	if i.Swap {
+		df, db, sf, sb = FieldB, BankB, FieldA, BankA
+		dst, src = i.B, i.A
+	}
+	l.src8(src, sf, sb)
+	if dst>>5 != 0 {
+		return
+	}
+	if !i.Clear {
+		l.refs = append(l.refs, GPRRef{Field: df, Bank: db, Num: int(dst & 0x1f), Read: true})
+	}
+	wb := db
+	if i.Flags&FlagWrBoth != 0 {
+		wb = BankBoth
+	}
+	l.refs = append(l.refs, GPRRef{Field: df, Bank: wb, Num: int(dst & 0x1f), Write: true})
+}
+
+// immed: one field is the destination (its bank), the other the
+// constant's low byte; immed_w / immed_b keep the rest of the register.
+func (l *gprList) immed(i ImmedInstr) {
+	if i.A.IsImm() && i.B.IsImm() {
+		return
+	}
+	if !i.A.IsImm() && !i.B.IsImm() {
+		// No field holds the constant's low byte: which one is the
+		// destination is not settled (binutils and Dest differ).
+		l.ok = false
+		return
+	}
+	f, fl, b := i.A, FieldA, BankA
+	if i.A.IsImm() {
+		f, fl, b = i.B, FieldB, BankB
+	}
+	u := uint16(f) & 0x3ff
+	if u>>6 != 0 {
+		l.ok = l.ok && u>>7 != 1
+		return
+	}
+	if i.Width != WidthAll {
+		l.refs = append(l.refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Read: true})
+	}
+	if i.Flags&FlagWrBoth != 0 {
+		b = BankBoth
+	}
+	l.refs = append(l.refs, GPRRef{Field: fl, Bank: b, Num: int(u & 0x1f), Write: true})
+}
+
+// mul: start and step phases read both fields; last and last2 write the
+// A field (a swapped one is not modelled).
+func (l *gprList) mul(i MulInstr) {
+	switch {
+	case i.Step < MulLast:
+		l.src10(i.A, FieldA, BankA)
+		l.src10(i.B, FieldB, BankB)
+	case i.Swap:
+		l.ok = false
+	default:
+		l.dst10(i.A, FieldA, i.DstB, i.Flags)
+	}
 }
 
 // predicated reports a write under predicate_cc (bit 44): it happens or
