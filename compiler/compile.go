@@ -43,6 +43,10 @@ type Options struct {
 	// Passes selects the optimisation level and the -d flags of the
 	// middle end (the zero value: -O2).
 	Passes passes.Config
+	// BackendDump, when set, receives each backend stage's text for each
+	// program (backend.Options.Dump: "alloc", then the machine IR after
+	// "isel", "banks" and "sched").
+	BackendDump func(prog, stage, text string)
 }
 
 // ProgramReport says what happened to one program.
@@ -153,7 +157,11 @@ func compileOne(obj *loader.Object, p *loader.Program, opts Options) (*image.Ima
 		}
 		return stage("backend", func() error {
 			var err error
-			img, st, err = backend.Compile(m, backend.Options{Name: p.Name, Type: typ, Maps: scopeMaps(m, Maps(obj)), Regs: opts.Regs, MapLayout: target.GlobalData, Baseline: opts.Passes.Level == passes.O0})
+			bo := backend.Options{Name: p.Name, Type: typ, Maps: scopeMaps(m, Maps(obj)), Regs: opts.Regs, MapLayout: target.GlobalData, Baseline: opts.Passes.Level == passes.O0}
+			if opts.BackendDump != nil {
+				bo.Dump = func(stage, text string) { opts.BackendDump(p.Name, stage, text) }
+			}
+			img, st, err = backend.Compile(m, bo)
 			if err != nil || img == nil {
 				return err
 			}

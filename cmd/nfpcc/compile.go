@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -25,7 +26,20 @@ import (
 // statsOptions ask compileImage for --stats (and packets to time).
 type statsOptions struct{ packets [][]byte }
 
-func compileImage(path, out string, listing bool, copts compiler.Options, sopts *statsOptions, stdout, stderr io.Writer) int {
+// mirStages are the backend texts --emit=mir --stage= can print.
+var mirStages = []string{"alloc", "isel", "banks", "sched"}
+
+// compileImage compiles the one selected program and writes its image, its
+// listing (-S) or, with stage set (--emit=mir), that backend stage's text.
+func compileImage(path, out string, listing bool, stage string, copts compiler.Options, sopts *statsOptions, stdout, stderr io.Writer) int {
+	var staged []byte
+	if stage != "" {
+		copts.BackendDump = func(_, s, text string) {
+			if s == stage {
+				staged = []byte(text)
+			}
+		}
+	}
 	obj, err := loader.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfpcc: %v\n", err)
@@ -64,12 +78,22 @@ func compileImage(path, out string, listing bool, copts compiler.Options, sopts 
 		}
 	}
 	var data []byte
-	if listing {
+	switch {
+	case stage != "":
+		if staged == nil {
+			fmt.Fprintf(stderr, "nfpcc: %s: no %s stage at this level (-O0 has no bank allocation or scheduling)\n", path, stage)
+			return 1
+		}
+		data = staged
+		if out == "" {
+			out = "-"
+		}
+	case listing:
 		data = []byte(writeListing(img))
 		if out == "" {
 			out = "-"
 		}
-	} else {
+	default:
 		var b bytes.Buffer
 		if err := img.Write(&b); err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %s: %v\n", path, err)
@@ -158,9 +182,11 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 		"nfpcc PROG.o [-o PROG.nfp] [flags]   (default output: PROG.nfp beside PROG.o; -o - for stdout)",
 		"nfpcc PROG.o -S [-o PROG.s]          (the listing instead of the image)",
 		"nfpcc PROG.o --emit=ir [-O0|-O1|-O2] [--after=PASS] [--prog NAME] [--no-verify] [--no-facts] [-o FILE]",
+		"nfpcc PROG.o --emit=mir [--stage=alloc|isel|banks|sched] [-O1|-O2] [--prog NAME] [-o FILE]",
 		"nfpcc PROG.o --dump-passes=FUNC [-O0|-O1|-O2] [-o passes.html]",
 		"passes (in order): "+strings.Join(passes.Names(), ", "))
-	emit := fs.String("emit", "", "what to write instead of an NFP image: ir (the SSA IR after lifting)")
+	emit := fs.String("emit", "", "what to write instead of an NFP image: ir (the SSA IR after lifting), mir (the backend's text at --stage)")
+	mirStage := fs.String("stage", "sched", "with --emit=mir: alloc (where each value lives), isel (machine IR as selected), banks (after bank allocation) or sched (after scheduling; `nfpcc as` assembles it)")
 	progName := fs.String("prog", "", "only this program of the object (by function name)")
 	out := fs.String("o", "", "output file, - for stdout (default: the image beside the object, PROG.nfp; with -S or --emit, stdout)")
 	noVerify := fs.Bool("no-verify", false, "lift without running the verifier (no facts, no dead-path pruning)")
@@ -213,9 +239,17 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 	if *dump != "" {
 		return dumpPasses(path, *progName, *dump, *out, override, *xdp, pc, stdout, stderr)
 	}
+	stage := ""
+	if *emit == "mir" {
+		if !slices.Contains(mirStages, *mirStage) {
+			fmt.Fprintf(stderr, "nfpcc: --stage=%s: want one of %s\n", *mirStage, strings.Join(mirStages, ", "))
+			return 2
+		}
+		stage = *mirStage
+	}
 	switch *emit {
 	case "ir":
-	case "":
+	case "", "mir":
 		copts := compiler.Options{Prog: *progName, DefaultXDP: *xdp, Type: override, Passes: pc, MCPU: *mcpu}
 		if _, err := verifier.TargetForMCPU(*mcpu); err != nil {
 			fmt.Fprintf(stderr, "nfpcc: %v\n", err)
@@ -238,9 +272,9 @@ func compileMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "nfpcc: --packet and --pcap go with --stats (to run a program: nfpcc run)")
 			return 2
 		}
-		return compileImage(path, *out, *listing, copts, sopts, stdout, stderr)
+		return compileImage(path, *out, *listing, stage, copts, sopts, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir)\n", *emit)
+		fmt.Fprintf(stderr, "nfpcc: unknown --emit=%s (want ir or mir)\n", *emit)
 		return 2
 	}
 	obj, err := loader.Load(path)
