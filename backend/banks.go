@@ -15,7 +15,7 @@ import (
 // (mir.AnalyzeWebs), a write whose other bank no read sees writes one bank,
 // and regalloc.AllocBanks gives each web a number in its own bank. The
 // rewritten code is analysed again and must partition its reads and writes
-// into the same webs (mir.Webs.Same): a failed check is a bug, never a
+// into the same webs (mir.Webs.Recheck): a failed check is a bug, never a
 // wrong image.
 
 // webConfig is the firmware ABI as the webs see it (nfp-isa.md §4): a
