@@ -123,7 +123,7 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 	if err := ws.Recheck(f, webConfig, num); err != nil {
 		return st, fmt.Errorf("bank allocation: the rewritten code: %v", err)
 	}
-	st.copies = f.DropSelfCopies()
+	st.copies = f.DropSelfCopies(webConfig)
 	st.regsA, st.regsB = ws.Used(num)
 	st.narrowed = len(ws.Narrow)
 	return st, nil

@@ -4,18 +4,31 @@ import "github.com/nfpcc/nfpcc/isa"
 
 // DropSelfCopies deletes the moves `alu[gprX_n, --, B, gprX_n]` that
 // register allocation leaves when it gives a copy's source and destination
-// one register: the word changes nothing but the condition codes and the
-// previous-ALU latch, so it goes only where neither is read before being
-// set again, and never from a defer slot (the branch counts its slots).
-// Nor from the words after a CSR write that selection counted as its wait.
-// It returns how many it deleted.
-func (f *Func) DropSelfCopies() int {
+// one register, and the moves `alu[gprA_n, --, B, gprB_n], gpr_wrboth`
+// where both halves of register n already hold one value (equalHalves,
+// under cfg's implicit effects): the word changes nothing but the
+// condition codes and the previous-ALU latch, so it goes only where
+// neither is read before being set again, and never from a defer slot (the
+// branch counts its slots). Nor from the words after a CSR write that
+// selection counted as its wait. It returns how many it deleted.
+func (f *Func) DropSelfCopies(cfg WebConfig) int {
 	slot := f.DeferSlots()
-	at := f.LabelsAt()
+	var eq []uint32
+	var pred [][]int32
+	fl, err := buildFlow(f, cfg)
+	if err == nil {
+		eq = equalHalves(f, fl)
+		pred = predecessors(fl)
+	}
 	del := make([]bool, len(f.Instrs))
 	n := 0
 	for i := range f.Instrs {
-		if slot[i] || !selfCopy(&f.Instrs[i]) || !f.ccDeadAfter(i) || f.csrWindow(i, at) {
+		it := &f.Instrs[i]
+		num, both, ok := selfCopy(it)
+		if !ok || both && (eq == nil || eq[i]>>uint(num)&1 == 0) {
+			continue
+		}
+		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) {
 			continue
 		}
 		if i+1 < len(f.Instrs) && readsLatch(&f.Instrs[i+1]) {
@@ -30,49 +43,153 @@ func (f *Func) DropSelfCopies() int {
 	return n
 }
 
+// equalHalves is, for each word, the register numbers whose A and B
+// halves hold one value on entry to it: a must-analysis forward over the
+// flow graph. A gpr_wrboth write makes its register's halves equal, any
+// write to one half (and anything a helper call clobbers) unequal;
+// nothing is known on entry to the function or to code only the firmware
+// enters.
+func equalHalves(f *Func, fl *flow) []uint32 {
+	n := len(f.Instrs)
+	in := make([]uint32, n)
+	reached := make([]bool, n)
+	if n == 0 {
+		return in
+	}
+	reached[0] = true
+	out := func(i int) uint32 {
+		e := in[i]
+		refs, err := instrRefs(nil, &f.Instrs[i])
+		if err != nil {
+			return 0
+		}
+		for _, r := range refs {
+			if !r.Write {
+				continue
+			}
+			if r.Bank == isa.BankBoth {
+				e |= 1 << uint(r.Num)
+			} else {
+				e &^= 1 << uint(r.Num)
+			}
+		}
+		d := fl.after[i].Defs
+		return e &^ uint32(d) &^ uint32(d>>32)
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i < n; i++ {
+			if !reached[i] {
+				continue
+			}
+			o := out(i)
+			for _, s := range fl.succ[i] {
+				switch {
+				case !reached[s]:
+					reached[s], in[s], changed = true, o, true
+				case in[s]&o != in[s]:
+					in[s] &= o
+					changed = true
+				}
+			}
+		}
+	}
+	return in
+}
+
 // csrWindow reports whether word i may be one of the three words that
 // must follow a local_csr_wr before its effect (an LM pointer) is used:
 // selection counts them (padding with nops), so deleting one would make
-// a later access see the old pointer. A label in the window hides what
-// came before on the other paths: then it counts as a window too.
-func (f *Func) csrWindow(i int, at []bool) bool {
-	for k := i; k > i-3; k-- {
-		if at[k] || k == 0 {
-			return at[k]
+// a later access see the old pointer. Every path into i is followed back
+// three words (pred); without a flow graph, a label at or before i in the
+// window counts as a window too.
+func (f *Func) csrWindow(i int, pred [][]int32) bool {
+	csrWrite := func(k int) bool {
+		if p := &f.Instrs[k]; p.Kind == Plain {
+			c, ok := p.In.(isa.CSRInstr)
+			return ok && c.Write
 		}
-		if p := &f.Instrs[k-1]; p.Kind == Plain {
-			if c, ok := p.In.(isa.CSRInstr); ok && c.Write {
+		return false
+	}
+	if pred == nil {
+		at := f.LabelsAt()
+		for k := i; k > i-3; k-- {
+			if at[k] || k == 0 {
+				return at[k]
+			}
+			if csrWrite(k - 1) {
 				return true
 			}
 		}
+		return false
+	}
+	front := []int32{int32(i)}
+	for depth := 0; depth < 3; depth++ {
+		var next []int32
+		for _, k := range front {
+			for _, p := range pred[k] {
+				if csrWrite(int(p)) {
+					return true
+				}
+				next = append(next, p)
+			}
+		}
+		front = next
 	}
 	return false
 }
 
-// selfCopy reports a move of a register to itself in one bank.
-func selfCopy(it *Instr) bool {
+// predecessors inverts the flow graph.
+func predecessors(fl *flow) [][]int32 {
+	pred := make([][]int32, len(fl.succ))
+	for i, ss := range fl.succ {
+		for _, s := range ss {
+			pred[s] = append(pred[s], int32(i))
+		}
+	}
+	return pred
+}
+
+// selfCopy reports a move of a register to itself: in one bank, or from
+// one half to both (both; deletable only where the halves are equal). num
+// is the register.
+func selfCopy(it *Instr) (num int, both, ok bool) {
 	if it.Kind != Plain || it.Reloc != 0 {
-		return false
+		return 0, false, false
 	}
-	alu, ok := it.In.(isa.ALUInstr)
-	if !ok || alu.Op != isa.OpB {
-		return false
+	alu, isALU := it.In.(isa.ALUInstr)
+	if !isALU || alu.Op != isa.OpB {
+		return 0, false, false
 	}
-	refs, ok := isa.GPRs(alu)
-	if !ok || len(refs) != 2 {
-		return false
+	refs, refsOK := isa.GPRs(alu)
+	if !refsOK || len(refs) != 2 {
+		return 0, false, false
 	}
 	r, w := refs[0], refs[1]
-	return r.Read && w.Write && w.Bank != isa.BankBoth && r.Bank == w.Bank && r.Num == w.Num
+	if !r.Read || !w.Write || r.Num != w.Num {
+		return 0, false, false
+	}
+	return r.Num, w.Bank == isa.BankBoth, w.Bank == isa.BankBoth || r.Bank == w.Bank
 }
 
 // ccDeadAfter reports whether the condition codes word i sets are set
-// again before anything reads them, on the straight line after it (other
-// paths joining at a label do not matter; a branch or a long stretch: not
-// known, so live).
+// again before anything reads them, on the path after it (other paths
+// joining at a label do not matter; an unconditional local branch is
+// followed; any other branch or a long stretch: not known, so live).
 func (f *Func) ccDeadAfter(i int) bool {
-	for j := i + 1; j < len(f.Instrs) && j <= i+8; j++ {
+	j := i + 1
+	for steps := 0; j < len(f.Instrs) && steps < 8; steps++ {
 		it := &f.Instrs[j]
+		j++
+		if it.Kind == Branch && it.Reloc == 0 && it.Cond == isa.BR && it.Defer == 0 {
+			// An unconditional local branch reads nothing: on at its
+			// target.
+			if t := int(it.Target); t >= 0 && t < len(f.Labels) && f.Labels[t] >= 0 {
+				j = f.Labels[t]
+				continue
+			}
+			return false
+		}
 		if it.Kind != Plain {
 			return false
 		}
