@@ -19,6 +19,8 @@ func (f *Func) DropSelfCopies(cfg WebConfig) int {
 	if err == nil {
 		eq = equalHalves(f, fl)
 		pred = predecessors(fl)
+	} else {
+		fl = nil
 	}
 	del := make([]bool, len(f.Instrs))
 	n := 0
@@ -31,7 +33,7 @@ func (f *Func) DropSelfCopies(cfg WebConfig) int {
 		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) {
 			continue
 		}
-		if i+1 < len(f.Instrs) && readsLatch(&f.Instrs[i+1]) {
+		if f.latchReadAfter(i, fl) {
 			continue
 		}
 		del[i] = true
@@ -213,6 +215,40 @@ func (f *Func) ccDeadAfter(i int) bool {
 		default:
 			return false
 		}
+	}
+	return false
+}
+
+// latchReadAfter reports whether the next word to update or read the
+// previous-ALU latch after word i, on some path, reads it: branches leave
+// the latch alone, so they are followed (without a flow graph only the
+// next word is known, and a branch there counts as a read).
+func (f *Func) latchReadAfter(i int, fl *flow) bool {
+	if fl == nil {
+		return i+1 < len(f.Instrs) && (f.Instrs[i+1].Kind == Branch || readsLatch(&f.Instrs[i+1]))
+	}
+	seen := map[int32]bool{}
+	front := fl.succ[i]
+	for steps := 0; len(front) > 0; steps++ {
+		if steps == 8 {
+			return true
+		}
+		var next []int32
+		for _, w := range front {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+			it := &f.Instrs[w]
+			if it.Kind == Branch {
+				next = append(next, fl.succ[w]...)
+				continue
+			}
+			if readsLatch(it) {
+				return true
+			}
+		}
+		front = next
 	}
 	return false
 }
