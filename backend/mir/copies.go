@@ -12,6 +12,15 @@ import "github.com/nfpcc/nfpcc/isa"
 // branch counts its slots). Nor from the words after a CSR write that
 // selection counted as its wait. It returns how many it deleted.
 func (f *Func) DropSelfCopies(cfg WebConfig) int {
+	var cands []int
+	for i := range f.Instrs {
+		if _, _, ok := selfCopy(&f.Instrs[i]); ok {
+			cands = append(cands, i)
+		}
+	}
+	if len(cands) == 0 {
+		return 0
+	}
 	slot := f.DeferSlots()
 	var eq []uint32
 	var pred [][]int32
@@ -24,10 +33,9 @@ func (f *Func) DropSelfCopies(cfg WebConfig) int {
 	}
 	del := make([]bool, len(f.Instrs))
 	n := 0
-	for i := range f.Instrs {
-		it := &f.Instrs[i]
-		num, both, ok := selfCopy(it)
-		if !ok || both && (eq == nil || eq[i]>>uint(num)&1 == 0) {
+	for _, i := range cands {
+		num, both, _ := selfCopy(&f.Instrs[i])
+		if both && (eq == nil || eq[i]>>uint(num)&1 == 0) {
 			continue
 		}
 		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) {
@@ -59,25 +67,31 @@ func equalHalves(f *Func, fl *flow) []uint32 {
 		return in
 	}
 	reached[0] = true
-	out := func(i int) uint32 {
-		e := in[i]
-		refs, err := instrRefs(nil, &f.Instrs[i])
+	// Per word: the registers it writes to both banks (gen) and those it
+	// makes unequal (kill: a one-bank write, a helper's clobber, a word
+	// not modelled).
+	gen, kill := make([]uint32, n), make([]uint32, n)
+	var buf []isa.GPRRef
+	for i := range f.Instrs {
+		refs, err := instrRefs(buf[:0], &f.Instrs[i])
+		buf = refs
 		if err != nil {
-			return 0
+			kill[i] = ^uint32(0)
+			continue
 		}
 		for _, r := range refs {
-			if !r.Write {
-				continue
-			}
-			if r.Bank == isa.BankBoth {
-				e |= 1 << uint(r.Num)
-			} else {
-				e &^= 1 << uint(r.Num)
+			switch {
+			case !r.Write:
+			case r.Bank == isa.BankBoth:
+				gen[i] |= 1 << uint(r.Num)
+			default:
+				kill[i] |= 1 << uint(r.Num)
 			}
 		}
 		d := fl.after[i].Defs
-		return e &^ uint32(d) &^ uint32(d>>32)
+		kill[i] |= uint32(d) | uint32(d>>32)
 	}
+	out := func(i int) uint32 { return (in[i]|gen[i])&^kill[i] }
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i < n; i++ {
