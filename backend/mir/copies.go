@@ -91,7 +91,7 @@ func equalHalves(f *Func, fl *flow) []uint32 {
 		d := fl.after[i].Defs
 		kill[i] |= uint32(d) | uint32(d>>32)
 	}
-	out := func(i int) uint32 { return (in[i]|gen[i])&^kill[i] }
+	out := func(i int) uint32 { return (in[i] | gen[i]) &^ kill[i] }
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i < n; i++ {
