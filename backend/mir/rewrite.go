@@ -70,7 +70,8 @@ func (w *Webs) Same(v *Webs, num []int) error {
 			return fmt.Errorf("web %d is fixed in %v but given %d", x, w.Res[x], num[x])
 		}
 	}
-	fwd, rev := map[int32]int32{}, map[int32]int32{}
+	// fwd[x] and rev[y] are the web each side's web pairs with, + 1.
+	fwd, rev := make([]int32, w.N), make([]int32, v.N)
 	pair := func(k int, x, y int32) error {
 		if (x < 0) != (y < 0) {
 			return fmt.Errorf("reference %d (word .%d): a write to both banks changed", k, w.refs[k].instr)
@@ -78,16 +79,16 @@ func (w *Webs) Same(v *Webs, num []int) error {
 		if x < 0 {
 			return nil
 		}
-		if p, ok := fwd[x]; ok && p != y {
+		if p := fwd[x] - 1; p >= 0 && p != y {
 			return fmt.Errorf("word .%d: reference %d joins web %d to %d and %d", w.refs[k].instr, k, x, p, y)
 		}
-		if p, ok := rev[y]; ok && p != x {
+		if p := rev[y] - 1; p >= 0 && p != x {
 			return fmt.Errorf("word .%d: reference %d's web %d joins webs %d and %d", w.refs[k].instr, k, y, p, x)
 		}
 		if v.Res[y].Num() != num[x] || v.Res[y].Bank() != w.Res[x].Bank() {
 			return fmt.Errorf("word .%d: web %d is in %v, not %c%d", w.refs[k].instr, x, v.Res[y], "AB"[w.Res[x].Bank()], num[x])
 		}
-		fwd[x], rev[y] = y, x
+		fwd[x], rev[y] = y+1, x+1
 		return nil
 	}
 	for k := range w.refs {
@@ -107,13 +108,13 @@ func (w *Webs) Same(v *Webs, num []int) error {
 		if x.instr != y.instr || x.res.Bank() != y.res.Bank() {
 			return fmt.Errorf("word .%d: the firmware's reads changed", x.instr)
 		}
-		if p, ok := fwd[x.web]; ok && p != y.web {
+		if p := fwd[x.web] - 1; p >= 0 && p != y.web {
 			return fmt.Errorf("word .%d: the firmware's read of %v sees web %d, not %d", x.instr, y.res, y.web, p)
 		}
-		if p, ok := rev[y.web]; ok && p != x.web {
+		if p := rev[y.web] - 1; p >= 0 && p != x.web {
 			return fmt.Errorf("word .%d: the firmware's read of %v joins webs %d and %d", x.instr, y.res, p, x.web)
 		}
-		fwd[x.web], rev[y.web] = y.web, x.web
+		fwd[x.web], rev[y.web] = y.web+1, x.web+1
 	}
 	return nil
 }

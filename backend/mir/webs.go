@@ -100,12 +100,15 @@ type analysis struct {
 	live  *liveSets
 	uf    unionFind
 	entry [64]int32
-	imp   map[[2]int32]int32 // (word, Res) → node of an implicit definition
-	res   []Res              // per node: the register half it defines
-	fixed []bool             // per node: its web keeps its register
-	used  []bool             // per node: its web is read
-	in    [][64]int32        // the node each live register holds entering each word (-1: none)
-	err   error
+	// impFirst is each word's first implicit-definition node: the node of
+	// register r is impFirst[i] + the number of its implicit definitions
+	// below r (impNode); -1 where it has none.
+	impFirst []int32
+	res      []Res       // per node: the register half it defines
+	fixed    []bool      // per node: its web keeps its register
+	used     []bool      // per node: its web is read
+	in       [][64]int32 // the node each live register holds entering each word (-1: none)
+	err      error
 
 	fixedRes ResSet
 	// interference: find which webs may not share a register (not
@@ -123,7 +126,7 @@ func analyzeWebs(f *Func, cfg WebConfig, interference bool) (*Webs, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{f: f, fl: fl, imp: map[[2]int32]int32{}, interference: interference}
+	a := &analysis{f: f, fl: fl, interference: interference}
 	if err := a.collect(); err != nil {
 		return nil, err
 	}
@@ -192,10 +195,15 @@ func (a *analysis) nodes() {
 	for r := range a.entry {
 		a.entry[r] = add(Res(r))
 	}
+	firstImp := int32(a.uf.n())
+	a.impFirst = make([]int32, len(a.fl.after))
 	for i := range a.fl.after {
+		a.impFirst[i] = -1
 		for s := a.fl.after[i].Defs; s != 0; s &= s - 1 {
-			r := bits.TrailingZeros64(uint64(s))
-			a.imp[[2]int32{int32(i), int32(r)}] = add(Res(r))
+			id := add(Res(bits.TrailingZeros64(uint64(s))))
+			if a.impFirst[i] < 0 {
+				a.impFirst[i] = id
+			}
 		}
 	}
 	fixedRes := a.fixedRes
@@ -204,7 +212,7 @@ func (a *analysis) nodes() {
 	for _, id := range a.entry {
 		a.fixed[id] = true
 	}
-	for _, id := range a.imp {
+	for id := firstImp; id < int32(a.uf.n()); id++ {
 		a.fixed[id] = true
 	}
 	for _, r := range a.refs {
@@ -215,6 +223,12 @@ func (a *analysis) nodes() {
 			a.fixed[r.web2] = true
 		}
 	}
+}
+
+// impNode is the node of word i's implicit definition of register r.
+func (a *analysis) impNode(i, r int) int32 {
+	below := a.fl.after[i].Defs & (1<<uint(r) - 1)
+	return a.impFirst[i] + int32(bits.OnesCount64(uint64(below)))
 }
 
 // step moves st over word i: its writes, then what control leaving it
@@ -254,7 +268,7 @@ func (a *analysis) step(i int, st *[64]int32, reads bool) {
 	}
 	for s := imp.Defs; s != 0; s &= s - 1 {
 		r := bits.TrailingZeros64(uint64(s))
-		st[r] = a.imp[[2]int32{int32(i), int32(r)}]
+		st[r] = a.impNode(i, r)
 	}
 }
 
@@ -516,7 +530,7 @@ func (b *webBuilder) interfereAt(i int, st *[64]int32) {
 	}
 	for s := imp.Defs; s != 0; s &= s - 1 {
 		r := bits.TrailingZeros64(uint64(s))
-		st[r] = a.imp[[2]int32{int32(i), int32(r)}]
+		st[r] = a.impNode(i, r)
 	}
 	for s := imp.Defs; s != 0; s &= s - 1 {
 		b.clash(st[bits.TrailingZeros64(uint64(s))], a.live.out[i], st)
