@@ -254,87 +254,54 @@ func predicated(in Instr) bool {
 // SetGPR names register num (0..31, same bank) in field fl of in, which
 // must hold a relative GPR (one GPRs listed).
 func SetGPR(in Instr, fl Field, num int) Instr {
-	n10 := func(f *Opnd10) { *f = Opnd10(num & 0x1f) }
-	n8 := func(f *Opnd8) { *f = Opnd8(num & 0x1f) }
+	n10 := func(a, b, dst *Opnd10) { *pickField(fl, a, b, dst) = Opnd10(num & 0x1f) }
+	n8 := func(a, b, dst *Opnd8) { *pickField(fl, a, b, dst) = Opnd8(num & 0x1f) }
 	switch i := in.(type) {
 	case ALUInstr:
-		switch fl {
-		case FieldA:
-			n10(&i.A)
-		case FieldB:
-			n10(&i.B)
-		default:
-			n10(&i.Dst)
-		}
+		n10(&i.A, &i.B, &i.Dst)
 		return i
 	case ShfInstr:
-		switch fl {
-		case FieldA:
-			n8(&i.A)
-		case FieldB:
-			n8(&i.B)
-		default:
-			n8(&i.Dst)
-		}
+		n8(&i.A, &i.B, &i.Dst)
 		return i
 	case LdFieldInstr:
-		if fl == FieldA {
-			n8(&i.A)
-		} else {
-			n8(&i.B)
-		}
+		n8(&i.A, &i.B, nil)
 		return i
 	case ImmedInstr:
-		if fl == FieldA {
-			n10(&i.A)
-		} else {
-			n10(&i.B)
-		}
+		n10(&i.A, &i.B, nil)
 		return i
 	case CSRInstr:
-		if fl == FieldA {
-			n10(&i.A)
-		} else {
-			n10(&i.B)
-		}
+		n10(&i.A, &i.B, nil)
 		return i
 	case BrByteInstr:
-		if fl == FieldA {
-			n8(&i.A)
-		} else {
-			n8(&i.B)
-		}
+		n8(&i.A, &i.B, nil)
 		return i
 	case BrBitInstr:
-		if fl == FieldA {
-			n8(&i.A)
-		} else {
-			n8(&i.B)
-		}
+		n8(&i.A, &i.B, nil)
 		return i
 	case JumpInstr:
-		if fl == FieldA {
-			n10(&i.A)
-		} else {
-			n10(&i.B)
-		}
+		n10(&i.A, &i.B, nil)
 		return i
 	case MulInstr:
-		if fl == FieldA {
-			n10(&i.A)
-		} else {
-			n10(&i.B)
-		}
+		n10(&i.A, &i.B, nil)
 		return i
 	case CmdInstr:
-		if fl == FieldA {
-			n8(&i.A)
-		} else {
-			n8(&i.B)
-		}
+		n8(&i.A, &i.B, nil)
 		return i
 	}
 	return in
+}
+
+// pickField is the field fl names among an instruction's A, B and
+// destination fields (formats without a destination field: the B field
+// for anything but FieldA).
+func pickField[T any](fl Field, a, b, dst *T) *T {
+	switch {
+	case fl == FieldA:
+		return a
+	case fl == FieldDst && dst != nil:
+		return dst
+	}
+	return b
 }
 
 // NarrowDest makes a gpr_wrboth destination write bank b only (the other
