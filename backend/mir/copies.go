@@ -239,7 +239,7 @@ func (f *Func) ccDeadAfter(i int) bool {
 // next word is known, and a branch there counts as a read).
 func (f *Func) latchReadAfter(i int, fl *flow) bool {
 	if fl == nil {
-		return i+1 < len(f.Instrs) && (f.Instrs[i+1].Kind == Branch || readsLatch(&f.Instrs[i+1]))
+		return i+1 < len(f.Instrs) && (f.Instrs[i+1].Kind == Branch || ReadsPrevALU(&f.Instrs[i+1]))
 	}
 	seen := map[int32]bool{}
 	front := fl.succ[i]
@@ -258,7 +258,7 @@ func (f *Func) latchReadAfter(i int, fl *flow) bool {
 				next = append(next, fl.succ[w]...)
 				continue
 			}
-			if readsLatch(it) {
+			if ReadsPrevALU(it) {
 				return true
 			}
 		}
@@ -267,10 +267,11 @@ func (f *Func) latchReadAfter(i int, fl *flow) bool {
 	return false
 }
 
-// readsLatch reports a word that takes an operand from the previous ALU
-// instruction (an indirect shift amount, asr's sign, an indirect_ref
-// override).
-func readsLatch(it *Instr) bool {
+// ReadsPrevALU reports a word that takes an operand from the previous ALU
+// instruction (nfp-isa.md §1.6: an indirect shift amount, asr's sign, an
+// indirect_ref override). The scheduler and move deletion both keep such a
+// word right after the word it reads.
+func ReadsPrevALU(it *Instr) bool {
 	if it.Kind != Plain {
 		return false
 	}

@@ -407,7 +407,7 @@ func (a *analysis) immedPinned(i int) bool {
 			}
 		}
 	}
-	return i+1 < len(a.f.Instrs) && readsLatch(&a.f.Instrs[i+1])
+	return i+1 < len(a.f.Instrs) && ReadsPrevALU(&a.f.Instrs[i+1])
 }
 
 // webs numbers the webs (in order of first reference), finds what each

@@ -25,6 +25,9 @@ func effectsOf(it *mir.Instr) effects {
 		return e
 	}
 	const m = isa.Ctx4
+	// An indirect shift, asr or indirect_ref takes part of its input
+	// from the previous ALU instruction.
+	e.readsPrev = mir.ReadsPrevALU(it)
 	switch in := it.In.(type) {
 	case isa.ALUInstr:
 		l, r := in.Sources(m)
@@ -38,8 +41,6 @@ func effectsOf(it *mir.Instr) effects {
 		e.reads = []isa.Operand{l, r}
 		e.writes = []isa.Operand{in.Dest(m)}
 		e.writesCC = in.Flags&isa.FlagNoCC == 0
-		_, ind := in.Amount()
-		e.readsPrev = ind || in.Op == isa.ShfAsr
 		e.barrier = in.Op == isa.ShfByteAlign
 	case isa.LdFieldInstr:
 		d, s := in.Operands(m)
@@ -49,8 +50,6 @@ func effectsOf(it *mir.Instr) effects {
 		}
 		e.writes = []isa.Operand{d}
 		e.writesCC = in.LoadCC
-		_, ind := in.Amount()
-		e.readsPrev = ind
 	case isa.ImmedInstr:
 		if !in.IsNop() {
 			e.writes = []isa.Operand{in.Dest(m)}
@@ -70,12 +69,10 @@ func effectsOf(it *mir.Instr) effects {
 	case isa.CmdInstr:
 		// Its address operands, and the transfer registers (all of them:
 		// the count is in words or bytes, and indirect_ref may override
-		// it). An indirect_ref command takes its override from the
-		// previous ALU result.
+		// it).
 		a, b := in.Operands(m)
 		e.reads = []isa.Operand{a, b, allXfer}
 		e.writes = []isa.Operand{allXfer}
-		e.readsPrev = in.Indirect
 	default:
 		e.barrier = true
 	}
