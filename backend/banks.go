@@ -120,10 +120,10 @@ func banks(f *mir.Func, table bool) (bankStats, error) {
 		st.table = ws.Table(num)
 	}
 	ws.Rewrite(f, num)
-	if err := ws.Recheck(f, webConfig, num); err != nil {
+	if err := ws.Recheck(f, num); err != nil {
 		return st, fmt.Errorf("bank allocation: the rewritten code: %v", err)
 	}
-	st.copies = f.DropSelfCopies(webConfig)
+	st.copies = ws.DropSelfCopies(f)
 	st.regsA, st.regsB = ws.Used(num)
 	st.narrowed = len(ws.Narrow)
 	return st, nil

@@ -130,7 +130,7 @@ func rewritten(text string, num []int) (*mir.Func, error) {
 		return nil, err
 	}
 	ws.Rewrite(g, num)
-	return g, ws.Recheck(g, webConfig, num)
+	return g, ws.Recheck(g, num)
 }
 
 // goldenSelections compiles the backend goldens' IR and returns the
@@ -250,24 +250,14 @@ L1:
 // two), every web keeps the register the code gave it, and the result
 // passes the same re-check as an allocation.
 func TestBanksFallback(t *testing.T) {
-	texts := goldenSelections(t)
 	fell := 0
-	for k, text := range texts {
-		f, err := mir.Parse("in", text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws, err := mir.AnalyzeWebs(f, webConfig)
-		if err != nil {
-			continue
-		}
-		num, packed := numberWebs(ws, []int{0, 1})
+	for k, c := range allocations(t, goldenSelections(t)) {
+		num, packed := numberWebs(c.ws, []int{0, 1})
 		if packed {
 			continue
 		}
 		fell++
-		ws.Rewrite(f, num)
-		if err := ws.Recheck(f, webConfig, num); err != nil {
+		if _, err := rewritten(c.text, num); err != nil {
 			t.Errorf("selection %d: the code's own numbers fail the re-check: %v", k, err)
 		}
 	}

@@ -2,16 +2,16 @@ package mir
 
 import "github.com/nfpcc/nfpcc/isa"
 
-// DropSelfCopies deletes the moves `alu[gprX_n, --, B, gprX_n]` that
-// register allocation leaves when it gives a copy's source and destination
-// one register, and the moves `alu[gprA_n, --, B, gprB_n], gpr_wrboth`
-// where both halves of register n already hold one value (equalHalves,
-// under cfg's implicit effects): the word changes nothing but the
-// condition codes and the previous-ALU latch, so it goes only where
-// neither is read before being set again, and never from a defer slot (the
-// branch counts its slots). Nor from the words after a CSR write that
+// DropSelfCopies deletes, from f (w's function after Rewrite), the moves
+// `alu[gprX_n, --, B, gprX_n]` that register allocation leaves when it
+// gives a copy's source and destination one register, and the moves
+// `alu[gprA_n, --, B, gprB_n], gpr_wrboth` where both halves of register
+// n already hold one value (equalHalves): the word changes nothing but
+// the condition codes and the previous-ALU latch, so it goes only where
+// neither is read before being set again, and never from a defer slot
+// (the branch counts its slots). Nor from the words after a CSR write that
 // selection counted as its wait. It returns how many it deleted.
-func (f *Func) DropSelfCopies(cfg WebConfig) int {
+func (w *Webs) DropSelfCopies(f *Func) int {
 	var cands []int
 	for i := range f.Instrs {
 		if _, _, ok := selfCopy(&f.Instrs[i]); ok {
@@ -21,27 +21,16 @@ func (f *Func) DropSelfCopies(cfg WebConfig) int {
 	if len(cands) == 0 {
 		return 0
 	}
-	slot := f.DeferSlots()
-	var eq []uint32
-	var pred [][]int32
-	fl, err := buildFlow(f, cfg)
-	if err == nil {
-		eq = equalHalves(f, fl)
-		pred = predecessors(fl)
-	} else {
-		fl = nil
-	}
+	fl := w.fl
+	slot, eq, pred := f.DeferSlots(), equalHalves(f, fl), predecessors(fl)
 	del := make([]bool, len(f.Instrs))
 	n := 0
 	for _, i := range cands {
 		num, both, _ := selfCopy(&f.Instrs[i])
-		if both && (eq == nil || eq[i]>>uint(num)&1 == 0) {
+		if both && eq[i]>>uint(num)&1 == 0 {
 			continue
 		}
-		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) {
-			continue
-		}
-		if f.latchReadAfter(i, fl) {
+		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) || f.latchReadAfter(i, fl) {
 			continue
 		}
 		del[i] = true
@@ -117,34 +106,14 @@ func equalHalves(f *Func, fl *flow) []uint32 {
 // must follow a local_csr_wr before its effect (an LM pointer) is used:
 // selection counts them (padding with nops), so deleting one would make
 // a later access see the old pointer. Every path into i is followed back
-// three words (pred); without a flow graph, a label at or before i in the
-// window counts as a window too.
+// three words (pred).
 func (f *Func) csrWindow(i int, pred [][]int32) bool {
-	csrWrite := func(k int) bool {
-		if p := &f.Instrs[k]; p.Kind == Plain {
-			c, ok := p.In.(isa.CSRInstr)
-			return ok && c.Write
-		}
-		return false
-	}
-	if pred == nil {
-		at := f.LabelsAt()
-		for k := i; k > i-3; k-- {
-			if at[k] || k == 0 {
-				return at[k]
-			}
-			if csrWrite(k - 1) {
-				return true
-			}
-		}
-		return false
-	}
 	front := []int32{int32(i)}
 	for depth := 0; depth < 3; depth++ {
 		var next []int32
 		for _, k := range front {
 			for _, p := range pred[k] {
-				if csrWrite(int(p)) {
+				if c, ok := f.Instrs[p].In.(isa.CSRInstr); ok && f.Instrs[p].Kind == Plain && c.Write {
 					return true
 				}
 				next = append(next, p)
@@ -235,12 +204,8 @@ func (f *Func) ccDeadAfter(i int) bool {
 
 // latchReadAfter reports whether the next word to update or read the
 // previous-ALU latch after word i, on some path, reads it: branches leave
-// the latch alone, so they are followed (without a flow graph only the
-// next word is known, and a branch there counts as a read).
+// the latch alone, so they are followed.
 func (f *Func) latchReadAfter(i int, fl *flow) bool {
-	if fl == nil {
-		return i+1 < len(f.Instrs) && (f.Instrs[i+1].Kind == Branch || ReadsPrevALU(&f.Instrs[i+1]))
-	}
 	seen := map[int32]bool{}
 	front := fl.succ[i]
 	for steps := 0; len(front) > 0; steps++ {

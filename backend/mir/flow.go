@@ -54,6 +54,7 @@ type Implicit struct {
 type flow struct {
 	succ  [][]int32
 	after []Implicit
+	fixed ResSet // WebConfig.Fixed
 }
 
 // buildFlow finds each word's successors. A branch takes effect after its
@@ -66,7 +67,7 @@ type flow struct {
 // not call it too, leaving values there unprotected).
 func buildFlow(f *Func, cfg WebConfig) (*flow, error) {
 	n := len(f.Instrs)
-	fl := &flow{succ: make([][]int32, n), after: make([]Implicit, n)}
+	fl := &flow{succ: make([][]int32, n), after: make([]Implicit, n), fixed: cfg.Fixed}
 	var jumped []int32 // words branches go to
 	label := func(l Label) (int32, error) {
 		if int(l) < 0 || int(l) >= len(f.Labels) || f.Labels[l] < 0 {

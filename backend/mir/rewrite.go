@@ -14,10 +14,11 @@ import (
 // the table goldens show.
 
 // Recheck analyses f — w's function after Rewrite(f, num) — again and
-// reports whether it has the same webs (Same). It skips what only
-// allocation needs (interference), which is most of an analysis's cost.
-func (w *Webs) Recheck(f *Func, cfg WebConfig, num []int) error {
-	v, err := analyzeWebs(f, cfg, false)
+// reports whether it has the same webs (Same). The flow graph is w's
+// (Rewrite changes registers, not control), and what only allocation
+// needs (interference), most of an analysis's cost, is skipped.
+func (w *Webs) Recheck(f *Func, num []int) error {
+	v, err := analyzeWebs(f, w.fl, false)
 	if err != nil {
 		return err
 	}

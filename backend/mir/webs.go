@@ -65,6 +65,9 @@ type Webs struct {
 	// implicit are the reads the firmware ABI implies (WebConfig.Implicit)
 	// with the webs they see: Same compares them too.
 	implicit []wref
+	// fl is the flow graph the webs were found on: Rewrite changes
+	// registers only, so Recheck and DropSelfCopies use it again.
+	fl *flow
 }
 
 // instrRefs appends the GPR references of one instruction to buf.
@@ -119,18 +122,21 @@ type analysis struct {
 // AnalyzeWebs finds the webs of f's GPRs. It refuses (an error) code whose
 // registers or control it cannot follow; the caller then keeps the code's
 // registers as they are.
-func AnalyzeWebs(f *Func, cfg WebConfig) (*Webs, error) { return analyzeWebs(f, cfg, true) }
-
-func analyzeWebs(f *Func, cfg WebConfig, interference bool) (*Webs, error) {
+func AnalyzeWebs(f *Func, cfg WebConfig) (*Webs, error) {
 	fl, err := buildFlow(f, cfg)
 	if err != nil {
 		return nil, err
 	}
+	return analyzeWebs(f, fl, true)
+}
+
+// analyzeWebs analyses f over its flow graph fl.
+func analyzeWebs(f *Func, fl *flow, interference bool) (*Webs, error) {
 	a := &analysis{f: f, fl: fl, interference: interference}
 	if err := a.collect(); err != nil {
 		return nil, err
 	}
-	a.fixedRes = cfg.Fixed
+	a.fixedRes = fl.fixed
 	a.nodes()
 	a.reach()
 	a.record()
@@ -413,7 +419,7 @@ func (a *analysis) immedPinned(i int) bool {
 // webs numbers the webs (in order of first reference), finds what each
 // may not share a register with, and ties.
 func (a *analysis) webs(narrow map[int]isa.Bank) (*Webs, error) {
-	b := &webBuilder{a: a, w: &Webs{Narrow: narrow}, id: make([]int32, a.uf.n()), fixedRoot: make([]bool, a.uf.n())}
+	b := &webBuilder{a: a, w: &Webs{Narrow: narrow, fl: a.fl}, id: make([]int32, a.uf.n()), fixedRoot: make([]bool, a.uf.n())}
 	for node, f := range a.fixed {
 		if f {
 			b.fixedRoot[a.uf.find(int32(node))] = true
