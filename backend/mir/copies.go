@@ -12,10 +12,14 @@ import "github.com/nfpcc/nfpcc/isa"
 // (the branch counts its slots). Nor from the words after a CSR write that
 // selection counted as its wait. It returns how many it deleted.
 func (w *Webs) DropSelfCopies(f *Func) int {
-	var cands []int
+	type cand struct {
+		i, num int
+		both   bool
+	}
+	var cands []cand
 	for i := range f.Instrs {
-		if _, _, ok := selfCopy(&f.Instrs[i]); ok {
-			cands = append(cands, i)
+		if num, both, ok := selfCopy(&f.Instrs[i]); ok {
+			cands = append(cands, cand{i, num, both})
 		}
 	}
 	if len(cands) == 0 {
@@ -25,9 +29,9 @@ func (w *Webs) DropSelfCopies(f *Func) int {
 	slot, eq, pred := f.DeferSlots(), equalHalves(f, fl), predecessors(fl)
 	del := make([]bool, len(f.Instrs))
 	n := 0
-	for _, i := range cands {
-		num, both, _ := selfCopy(&f.Instrs[i])
-		if both && eq[i]>>uint(num)&1 == 0 {
+	for _, c := range cands {
+		i := c.i
+		if c.both && eq[i]>>uint(c.num)&1 == 0 {
 			continue
 		}
 		if slot[i] || !f.ccDeadAfter(i) || f.csrWindow(i, pred) || f.latchReadAfter(i, fl) {
